@@ -1,0 +1,160 @@
+//! Who may do what: roles scoped by side, agency and gate pair, and the one function that decides.
+//!
+//! The server asks [`allows`] before every write; the role matrix test in the server crate walks
+//! every endpoint with every role against this same function's intent.
+
+use crate::refdata::{GatePairId, Side};
+use crate::validate::{FieldError, Problem};
+
+/// A state agency at the border. Each side has its own officers of each agency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Agency {
+    Customs,
+    BorderGuard,
+    Quarantine,
+    GateBoard,
+    Labour,
+    ForeignAffairs,
+}
+
+impl Agency {
+    pub const ALL: [Agency; 6] =
+        [Agency::Customs, Agency::BorderGuard, Agency::Quarantine, Agency::GateBoard, Agency::Labour, Agency::ForeignAffairs];
+    pub const CODES: &'static [&'static str] =
+        &["customs", "border-guard", "quarantine", "gate-board", "labour", "foreign-affairs"];
+    pub fn code(self) -> &'static str {
+        match self {
+            Agency::Customs => "customs",
+            Agency::BorderGuard => "border-guard",
+            Agency::Quarantine => "quarantine",
+            Agency::GateBoard => "gate-board",
+            Agency::Labour => "labour",
+            Agency::ForeignAffairs => "foreign-affairs",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Agency> {
+        Agency::ALL.into_iter().find(|a| a.code() == s)
+    }
+}
+
+/// A role held by a user. A user may hold several.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Runs the installation: users, imports, everything.
+    Admin,
+    /// An officer of one side's agency; `gate_pair: None` covers every gate pair of that side.
+    Officer { side: Side, agency: Agency, gate_pair: Option<GatePairId> },
+    /// A declarant enterprise (its tax code or unified social credit code).
+    Enterprise { code: String },
+    Driver,
+    /// Reads what the public may read; the same as not being signed in.
+    Public,
+}
+
+impl Role {
+    /// The role's text form: `admin`, `officer:VN:gate-board:huu-nghi`, `officer:CN:customs:*`,
+    /// `enterprise:0101234567`, `driver`, `public`.
+    pub fn code(&self) -> String {
+        match self {
+            Role::Admin => "admin".into(),
+            Role::Officer { side, agency, gate_pair } => format!(
+                "officer:{}:{}:{}",
+                side.code(),
+                agency.code(),
+                gate_pair.as_ref().map(|g| g.as_str()).unwrap_or("*")
+            ),
+            Role::Enterprise { code } => format!("enterprise:{code}"),
+            Role::Driver => "driver".into(),
+            Role::Public => "public".into(),
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Role, FieldError> {
+        let bad = |p| FieldError::new("roles", p);
+        let parts: Vec<&str> = s.trim().split(':').collect();
+        match parts.as_slice() {
+            ["admin"] => Ok(Role::Admin),
+            ["driver"] => Ok(Role::Driver),
+            ["public"] => Ok(Role::Public),
+            ["enterprise", code] if !code.is_empty() && code.len() <= 32 && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => {
+                Ok(Role::Enterprise { code: (*code).to_string() })
+            }
+            ["officer", side, agency, pair] => {
+                let side = Side::parse("roles", side)?;
+                let agency = Agency::parse(agency).ok_or_else(|| bad(Problem::NotOneOf { allowed: Agency::CODES }))?;
+                let gate_pair = if *pair == "*" { None } else { Some(GatePairId::parse(pair).map_err(|e| bad(e.problem))?) };
+                Ok(Role::Officer { side, agency, gate_pair })
+            }
+            _ => Err(bad(Problem::NotOneOf {
+                allowed: &["admin", "officer:SIDE:AGENCY:GATE_PAIR|*", "enterprise:CODE", "driver", "public"],
+            })),
+        }
+    }
+
+    fn covers_gate(&self, agency_wanted: Agency, pair: &GatePairId, side_wanted: Side) -> bool {
+        match self {
+            Role::Officer { side, agency, gate_pair } => {
+                *side == side_wanted && *agency == agency_wanted && gate_pair.as_ref().is_none_or(|g| g == pair)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Something a user wants to do.
+#[derive(Debug, Clone, Copy)]
+pub enum Action<'a> {
+    ReadReference,
+    /// Change one side's gate (opening hours) of a gate pair.
+    EditGate { gate_pair: &'a GatePairId, side: Side },
+    /// Add or change a lane on one side of a gate pair.
+    EditLane { gate_pair: &'a GatePairId, side: Side },
+    ImportReference,
+    ManageUsers,
+    ReadAudit,
+}
+
+/// Does any of `roles` allow `action`?
+pub fn allows(roles: &[Role], action: Action<'_>) -> bool {
+    match action {
+        Action::ReadReference => true,
+        Action::EditGate { gate_pair, side } | Action::EditLane { gate_pair, side } => roles
+            .iter()
+            .any(|r| *r == Role::Admin || r.covers_gate(Agency::GateBoard, gate_pair, side)),
+        Action::ImportReference | Action::ManageUsers => roles.contains(&Role::Admin),
+        Action::ReadAudit => roles.iter().any(|r| {
+            matches!(r, Role::Admin | Role::Officer { agency: Agency::GateBoard, .. })
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_through_text() {
+        for s in ["admin", "driver", "public", "enterprise:0101234567", "officer:VN:gate-board:huu-nghi", "officer:CN:customs:*"] {
+            assert_eq!(Role::parse(s).unwrap().code(), s);
+        }
+        for s in ["root", "officer:XX:customs:*", "officer:VN:police:*", "enterprise:", "officer:VN:customs:Huu Nghi"] {
+            assert!(Role::parse(s).is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn a_gate_board_edits_only_its_own_side_and_pair() {
+        let hn = GatePairId::parse("huu-nghi").unwrap();
+        let mc = GatePairId::parse("mong-cai-bac-luan-2").unwrap();
+        let board = [Role::parse("officer:VN:gate-board:huu-nghi").unwrap()];
+        assert!(allows(&board, Action::EditLane { gate_pair: &hn, side: Side::Vn }));
+        assert!(!allows(&board, Action::EditLane { gate_pair: &hn, side: Side::Cn }));
+        assert!(!allows(&board, Action::EditLane { gate_pair: &mc, side: Side::Vn }));
+        let customs = [Role::parse("officer:VN:customs:*").unwrap()];
+        assert!(!allows(&customs, Action::EditLane { gate_pair: &hn, side: Side::Vn }));
+        assert!(allows(&[Role::Admin], Action::EditGate { gate_pair: &mc, side: Side::Cn }));
+        assert!(!allows(&board, Action::ManageUsers));
+        assert!(allows(&board, Action::ReadAudit));
+        assert!(allows(&[], Action::ReadReference));
+    }
+}

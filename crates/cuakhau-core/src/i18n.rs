@@ -1,0 +1,214 @@
+//! The three languages of the border and every message cuakhau shows to a person.
+//!
+//! Messages are an enum with one exhaustive `match` per language, so a message missing in one
+//! language is a compile error, not a runtime surprise. (Fluent was considered; our messages have no
+//! plural or gender selectors yet, and a match keeps the core free of dependencies.)
+
+/// A language cuakhau speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lang {
+    Vi,
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 3] = [Lang::Vi, Lang::Zh, Lang::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        let primary = code.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "vi" => Some(Lang::Vi),
+            "zh" => Some(Lang::Zh),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// Picks the best language from an `Accept-Language` header (RFC 9110 q-values); English when
+    /// nothing matches.
+    pub fn negotiate(header: Option<&str>) -> Lang {
+        let Some(header) = header else { return Lang::En };
+        let mut best: Option<(u16, usize, Lang)> = None;
+        for (pos, item) in header.split(',').enumerate() {
+            let mut parts = item.split(';');
+            let tag = parts.next().unwrap_or("");
+            let q = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let q = (q.clamp(0.0, 1.0) * 1000.0) as u16;
+            if q == 0 {
+                continue;
+            }
+            if let Some(lang) = Lang::from_code(tag) {
+                // Higher q wins; on a tie the earlier entry wins.
+                let better = match best {
+                    None => true,
+                    Some((bq, _, _)) => q > bq,
+                };
+                if better {
+                    best = Some((q, pos, lang));
+                }
+            }
+        }
+        best.map(|(_, _, l)| l).unwrap_or(Lang::En)
+    }
+}
+
+/// Every message shown to a person. Parameters are carried by the variant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Msg {
+    BadRequest,
+    InvalidField { field: String, reason: String },
+    MalformedJson { detail: String },
+    UnknownField { field: String },
+    BodyTooLarge { limit_bytes: usize },
+    NotFound { what: String },
+    Unauthenticated,
+    WrongCredentials,
+    Forbidden,
+    Conflict { detail: String },
+    Internal,
+    Timeout,
+    ImportRow { line: u64, reason: String },
+    UnsupportedMediaType,
+}
+
+impl Msg {
+    /// The short, stable title of the problem (RFC 9457 `title`).
+    pub fn title(&self, lang: Lang) -> &'static str {
+        use Lang::*;
+        use Msg::*;
+        match (self, lang) {
+            (BadRequest | InvalidField { .. } | MalformedJson { .. } | UnknownField { .. } | ImportRow { .. }, Vi) => {
+                "Dữ liệu không hợp lệ"
+            }
+            (BadRequest | InvalidField { .. } | MalformedJson { .. } | UnknownField { .. } | ImportRow { .. }, Zh) => {
+                "数据无效"
+            }
+            (BadRequest | InvalidField { .. } | MalformedJson { .. } | UnknownField { .. } | ImportRow { .. }, En) => {
+                "Invalid input"
+            }
+            (BodyTooLarge { .. }, Vi) => "Yêu cầu quá lớn",
+            (BodyTooLarge { .. }, Zh) => "请求过大",
+            (BodyTooLarge { .. }, En) => "Request too large",
+            (NotFound { .. }, Vi) => "Không tìm thấy",
+            (NotFound { .. }, Zh) => "未找到",
+            (NotFound { .. }, En) => "Not found",
+            (Unauthenticated | WrongCredentials, Vi) => "Chưa đăng nhập",
+            (Unauthenticated | WrongCredentials, Zh) => "未登录",
+            (Unauthenticated | WrongCredentials, En) => "Not signed in",
+            (Forbidden, Vi) => "Không có quyền",
+            (Forbidden, Zh) => "无权限",
+            (Forbidden, En) => "Not allowed",
+            (Conflict { .. }, Vi) => "Xung đột dữ liệu",
+            (Conflict { .. }, Zh) => "数据冲突",
+            (Conflict { .. }, En) => "Conflict",
+            (Internal, Vi) => "Lỗi hệ thống",
+            (Internal, Zh) => "系统错误",
+            (Internal, En) => "Internal error",
+            (Timeout, Vi) => "Hết thời gian chờ",
+            (Timeout, Zh) => "请求超时",
+            (Timeout, En) => "Request timed out",
+            (UnsupportedMediaType, Vi) => "Định dạng không được hỗ trợ",
+            (UnsupportedMediaType, Zh) => "不支持的内容类型",
+            (UnsupportedMediaType, En) => "Unsupported media type",
+        }
+    }
+
+    /// The sentence explaining this occurrence (RFC 9457 `detail`).
+    pub fn detail(&self, lang: Lang) -> String {
+        use Lang::*;
+        use Msg::*;
+        match (self, lang) {
+            (BadRequest, Vi) => "Yêu cầu không hợp lệ.".into(),
+            (BadRequest, Zh) => "请求无效。".into(),
+            (BadRequest, En) => "The request is not valid.".into(),
+            (InvalidField { field, reason }, Vi) => format!("Trường «{field}»: {reason}"),
+            (InvalidField { field, reason }, Zh) => format!("字段“{field}”：{reason}"),
+            (InvalidField { field, reason }, En) => format!("Field '{field}': {reason}"),
+            (MalformedJson { detail }, Vi) => format!("JSON không đúng: {detail}"),
+            (MalformedJson { detail }, Zh) => format!("JSON 格式错误：{detail}"),
+            (MalformedJson { detail }, En) => format!("Malformed JSON: {detail}"),
+            (UnknownField { field }, Vi) => format!("Trường «{field}» không được chấp nhận ở đây."),
+            (UnknownField { field }, Zh) => format!("不接受字段“{field}”。"),
+            (UnknownField { field }, En) => format!("Field '{field}' is not accepted here."),
+            (BodyTooLarge { limit_bytes }, Vi) => format!("Nội dung vượt quá {limit_bytes} byte."),
+            (BodyTooLarge { limit_bytes }, Zh) => format!("请求内容超过 {limit_bytes} 字节。"),
+            (BodyTooLarge { limit_bytes }, En) => format!("The body is larger than {limit_bytes} bytes."),
+            (NotFound { what }, Vi) => format!("Không có {what}."),
+            (NotFound { what }, Zh) => format!("不存在：{what}。"),
+            (NotFound { what }, En) => format!("There is no {what}."),
+            (Unauthenticated, Vi) => "Hãy đăng nhập để thực hiện thao tác này.".into(),
+            (Unauthenticated, Zh) => "请先登录再执行此操作。".into(),
+            (Unauthenticated, En) => "Sign in to do this.".into(),
+            (WrongCredentials, Vi) => "Tên đăng nhập hoặc mật khẩu không đúng.".into(),
+            (WrongCredentials, Zh) => "用户名或密码错误。".into(),
+            (WrongCredentials, En) => "Wrong user name or password.".into(),
+            (Forbidden, Vi) => "Vai trò của bạn không cho phép thao tác này.".into(),
+            (Forbidden, Zh) => "您的角色无权执行此操作。".into(),
+            (Forbidden, En) => "Your role does not allow this.".into(),
+            (Conflict { detail }, Vi) => format!("Xung đột: {detail}"),
+            (Conflict { detail }, Zh) => format!("冲突：{detail}"),
+            (Conflict { detail }, En) => format!("Conflict: {detail}"),
+            (Internal, Vi) => "Đã xảy ra lỗi; sự cố đã được ghi lại.".into(),
+            (Internal, Zh) => "发生错误，已记录。".into(),
+            (Internal, En) => "Something went wrong; it has been logged.".into(),
+            (Timeout, Vi) => "Máy chủ không trả lời kịp; không có gì bị thay đổi.".into(),
+            (Timeout, Zh) => "服务器未能及时响应；未做任何更改。".into(),
+            (Timeout, En) => "The server did not answer in time; nothing was changed.".into(),
+            (ImportRow { line, reason }, Vi) => format!("Dòng {line}: {reason}. Không có dòng nào được ghi."),
+            (ImportRow { line, reason }, Zh) => format!("第 {line} 行：{reason}。未写入任何数据。"),
+            (ImportRow { line, reason }, En) => format!("Line {line}: {reason}. Nothing was written."),
+            (UnsupportedMediaType, Vi) => "Hãy gửi JSON (Content-Type: application/json).".into(),
+            (UnsupportedMediaType, Zh) => "请发送 JSON（Content-Type: application/json）。".into(),
+            (UnsupportedMediaType, En) => "Send JSON (Content-Type: application/json).".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_best_known_language() {
+        let cases = [
+            (None, Lang::En),
+            (Some("vi-VN,vi;q=0.9,en;q=0.8"), Lang::Vi),
+            (Some("zh-CN"), Lang::Zh),
+            (Some("fr-FR, zh;q=0.5, en;q=0.4"), Lang::Zh),
+            (Some("en;q=0.3, vi;q=0.9"), Lang::Vi),
+            (Some("de"), Lang::En),
+            (Some("vi;q=0, zh"), Lang::Zh),
+        ];
+        for (header, want) in cases {
+            assert_eq!(Lang::negotiate(header), want, "{header:?}");
+        }
+    }
+
+    #[test]
+    fn every_message_differs_between_languages() {
+        let msgs = [
+            Msg::WrongCredentials,
+            Msg::Forbidden,
+            Msg::UnknownField { field: "x".into() },
+            Msg::BodyTooLarge { limit_bytes: 10 },
+        ];
+        for m in msgs {
+            let texts: Vec<String> = Lang::ALL.iter().map(|l| m.detail(*l)).collect();
+            assert_ne!(texts[0], texts[1]);
+            assert_ne!(texts[1], texts[2]);
+            assert_ne!(m.title(Lang::Vi), m.title(Lang::En));
+        }
+    }
+}
