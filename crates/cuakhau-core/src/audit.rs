@@ -107,6 +107,10 @@ impl Verifier {
         self.prev_hash = e.hash.clone();
         Ok(())
     }
+    /// The hash of the last entry verified (the genesis hash before any).
+    pub fn last_hash(&self) -> &str {
+        &self.prev_hash
+    }
     /// Entries verified so far.
     pub fn count(&self) -> i64 {
         self.expected_seq - 1

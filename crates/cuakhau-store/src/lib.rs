@@ -1,1 +1,142 @@
-//! placeholder
+//! The storage trait of cuakhau, the shared SQL implementation both engines instantiate, and the
+//! conformance suite every backend must pass.
+//!
+//! API boundary: callers see [`Store`] and [`StoreError`] only. Which engine sits behind it is
+//! decided once, in the CLI, from the database URL.
+
+use async_trait::async_trait;
+use cuakhau_core::audit::{ChainBreak, Verifier};
+use cuakhau_core::refdata::LaneId;
+use cuakhau_core::{AuditEntry, GatePair, GatePairId, Lane, ReferenceData, Role, Side, Timestamp};
+
+pub mod conformance;
+pub mod plan;
+pub mod records;
+#[doc(hidden)]
+pub mod sql_impl;
+
+/// What can go wrong in a store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Data in the database that no longer validates (edited by hand, or an old format).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A user as the rest of the system sees it (no password hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    pub created_at: Timestamp,
+}
+
+/// A new user; the password is already hashed by the caller.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub roles: Vec<Role>,
+}
+
+/// A change to one side's gate: its daily opening hours (`None` clears them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateHoursChange {
+    pub hours: Option<cuakhau_core::OpeningHours>,
+}
+
+/// What a reference-data load changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadReport {
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// Who did it and when; every write carries one, and it becomes the audit entry's actor and time.
+#[derive(Debug, Clone)]
+pub struct Actor<'a> {
+    pub name: &'a str,
+    pub at: Timestamp,
+}
+
+/// The one storage interface. Every method that writes is one transaction and appends its audit
+/// entries in that same transaction.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    /// The engine's name, for logs and `/healthz`.
+    fn engine(&self) -> &'static str;
+
+    /// True when no gate pair is stored yet (a fresh database).
+    async fn is_empty(&self) -> Result<bool>;
+
+    /// Inserts or updates every row of `data` in one transaction; rows equal to what is stored are
+    /// left alone, so loading the same data twice changes nothing and writes no audit entry.
+    async fn load_reference(&self, data: &ReferenceData, actor: Actor<'_>) -> Result<LoadReport>;
+
+    /// Everything: provinces, pairings, gate pairs (in border order) and lanes.
+    async fn reference(&self) -> Result<ReferenceData>;
+
+    async fn gate_pair(&self, id: &GatePairId) -> Result<Option<GatePair>>;
+
+    /// Sets one side's opening hours; returns the updated pair.
+    async fn update_gate_hours(&self, id: &GatePairId, side: Side, change: GateHoursChange, actor: Actor<'_>) -> Result<GatePair>;
+
+    async fn lane(&self, id: &LaneId) -> Result<Option<Lane>>;
+
+    /// Creates the lane, or replaces it when its id exists; the gate pair must exist.
+    async fn put_lane(&self, lane: &Lane, actor: Actor<'_>) -> Result<Lane>;
+
+    async fn create_user(&self, user: NewUser, actor: Actor<'_>) -> Result<User>;
+    async fn list_users(&self) -> Result<Vec<User>>;
+    /// The user and their password hash, by user name.
+    async fn user_credentials(&self, username: &str) -> Result<Option<(User, String)>>;
+    async fn set_password(&self, username: &str, password_hash: &str, actor: Actor<'_>) -> Result<()>;
+
+    /// Stores a session under the SHA-256 of its token; the token itself is never stored.
+    async fn create_session(&self, token_hash: &str, user_id: i64, expires_at: Timestamp, actor: Actor<'_>) -> Result<()>;
+    /// The session's user, if the session exists and has not expired at `now`.
+    async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>>;
+    /// Ends a session; true when there was one.
+    async fn delete_session(&self, token_hash: &str, actor: Actor<'_>) -> Result<bool>;
+
+    /// Up to `limit` audit entries with `seq > after`, oldest first.
+    async fn audit_page(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>>;
+
+    /// The sequence number and hash of the last audit entry (0 and the genesis hash when empty).
+    async fn audit_head(&self) -> Result<(i64, String)>;
+
+    /// Walks the whole audit chain. `Ok(Ok(n))`: n entries, all intact.
+    async fn verify_audit(&self) -> Result<std::result::Result<i64, ChainBreak>> {
+        let (head_seq, head_hash) = self.audit_head().await?;
+        let mut v = Verifier::default();
+        let mut after = 0;
+        loop {
+            let page = self.audit_page(after, 1000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for e in &page {
+                if let Err(b) = v.push(e) {
+                    return Ok(Err(b));
+                }
+            }
+        }
+        // The head is written in the same transaction as every entry; a chain shorter than the head
+        // says, or ending elsewhere, was cut.
+        if v.count() != head_seq || v.last_hash() != head_hash {
+            return Ok(Err(ChainBreak { seq: v.count() + 1, reason: "is missing (the log was truncated)" }));
+        }
+        Ok(Ok(v.count()))
+    }
+}

@@ -1,0 +1,34 @@
+//! Runs the store conformance suite on PostgreSQL, one fresh schema per test.
+//!
+//! Needs `DATABASE_URL` (e.g. `postgres://postgres@127.0.0.1:5432/test`). Without it the tests
+//! fail rather than skip: CI must never pass with the PostgreSQL suite silently left out.
+
+use cuakhau_store::conformance::Tamper;
+use cuakhau_store_postgres::PgStore;
+use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+fn url() -> String {
+    std::env::var("DATABASE_URL").expect("DATABASE_URL must point at a PostgreSQL database for these tests")
+}
+
+async fn make() -> (PgStore, impl Future<Output = ()>) {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let schema = format!("t_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+    let store = PgStore::open_in_schema(&url(), Some(&schema)).await.unwrap();
+    let pool = store.pool().clone();
+    (store, async move {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA \"{schema}\" CASCADE"))).execute(&pool).await.unwrap();
+    })
+}
+
+fn tamper(store: &PgStore) -> Tamper {
+    let pool = store.pool().clone();
+    Box::new(move || {
+        Box::pin(async move {
+            sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2").execute(&pool).await.unwrap();
+        })
+    })
+}
+
+cuakhau_store::conformance_tests!(make, tamper);

@@ -1,0 +1,41 @@
+//! Runs the store conformance suite on SQLite, one fresh database file per test.
+
+use cuakhau_store::conformance::Tamper;
+use cuakhau_store_sqlite::SqliteStore;
+use std::future::Future;
+
+async fn make() -> (SqliteStore, impl Future<Output = ()>) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("test.db").display());
+    let store = SqliteStore::open(&url).await.unwrap();
+    (store, async move { drop(dir) })
+}
+
+fn tamper(store: &SqliteStore) -> Tamper {
+    let pool = store.pool().clone();
+    Box::new(move || {
+        Box::pin(async move {
+            sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2").execute(&pool).await.unwrap();
+        })
+    })
+}
+
+cuakhau_store::conformance_tests!(make, tamper);
+
+#[tokio::test]
+async fn reopening_applies_no_migration_twice_and_keeps_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("re.db").display());
+    let s = SqliteStore::open(&url).await.unwrap();
+    use cuakhau_store::Store;
+    s.load_reference(&cuakhau_store::conformance::fixture(), cuakhau_store::Actor { name: "t", at: cuakhau_store::conformance::T0 })
+        .await
+        .unwrap();
+    drop(s);
+    let s = SqliteStore::open(&url).await.unwrap();
+    assert_eq!(s.reference().await.unwrap(), cuakhau_store::conformance::fixture());
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(s.pool()).await.unwrap();
+    assert_eq!(mode, "wal");
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(s.pool()).await.unwrap();
+    assert_eq!(fk, 1);
+}
