@@ -1,1 +1,306 @@
-//! placeholder
+//! The wire types of cuakhau's HTTP API (serde + OpenAPI schemas), shared by server, CLI and tests.
+//!
+//! Request types deny unknown fields, so a typo in a field name is an error, not a silent no-op.
+
+use cuakhau_core::refdata::{format_hhmm, LocalityPairing, Province};
+use cuakhau_core::{AuditEntry, Gate, GatePair, Lane, Timestamp};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A name in the three languages (and pinyin for Chinese names).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Names {
+    pub vi: String,
+    pub zh: Option<String>,
+    pub pinyin: Option<String>,
+    pub en: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CoordinateOut {
+    pub lat: f64,
+    pub lon: f64,
+    pub precision: String,
+    pub source: String,
+}
+
+/// Daily hours in the gate's own local time; `zone` says which.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HoursOut {
+    /// HH:MM local time.
+    pub opens: String,
+    /// HH:MM local time (24:00 allowed).
+    pub closes: String,
+    pub zone: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GateOut {
+    /// `VN` or `CN`.
+    pub side: String,
+    pub name: Names,
+    pub province: String,
+    pub former_province: Option<String>,
+    /// IANA time zone of this gate's clocks.
+    pub zone: String,
+    pub coordinate: Option<CoordinateOut>,
+    pub hours: Option<HoursOut>,
+    /// Open at the time of the response; null when the hours are not known.
+    pub open_now: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GatePairOut {
+    pub id: String,
+    /// `international`, `main`, `auxiliary` or `crossing-point`.
+    pub kind: String,
+    /// `road`, `rail` or `river`.
+    pub mode: String,
+    /// The designation in the source's words.
+    pub designation: String,
+    /// Position along the border, west to east.
+    pub order: u32,
+    pub vn: GateOut,
+    pub cn: GateOut,
+    pub sources: Vec<String>,
+}
+
+fn gate_out(g: &Gate, now: Timestamp) -> GateOut {
+    GateOut {
+        side: g.side.code().into(),
+        name: Names { vi: g.name_vi.clone(), zh: g.name_zh.clone(), pinyin: g.name_pinyin.clone(), en: g.name_en.clone() },
+        province: g.province.as_str().into(),
+        former_province: g.former_province.clone(),
+        zone: g.zone.clone(),
+        coordinate: g.coordinate.as_ref().map(|c| CoordinateOut { lat: c.lat, lon: c.lon, precision: c.precision.clone(), source: c.source.clone() }),
+        hours: g.hours.as_ref().map(|h| HoursOut {
+            opens: format_hhmm(h.open_min),
+            closes: format_hhmm(h.close_min),
+            zone: g.zone.clone(),
+            source: h.source.clone(),
+        }),
+        open_now: g.is_open_at(now),
+    }
+}
+
+impl GatePairOut {
+    pub fn new(g: &GatePair, now: Timestamp) -> Self {
+        GatePairOut {
+            id: g.id.as_str().into(),
+            kind: g.kind.code().into(),
+            mode: g.mode.code().into(),
+            designation: g.designation.clone(),
+            order: g.order,
+            vn: gate_out(&g.vn, now),
+            cn: gate_out(&g.cn, now),
+            sources: g.sources.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProvinceOut {
+    pub id: String,
+    pub country: String,
+    pub name: Names,
+    pub former_names: Option<String>,
+    pub source: String,
+}
+
+impl From<&Province> for ProvinceOut {
+    fn from(p: &Province) -> Self {
+        ProvinceOut {
+            id: p.id.as_str().into(),
+            country: p.country.code().into(),
+            name: Names { vi: p.name_vi.clone(), zh: Some(p.name_zh.clone()), pinyin: None, en: p.name_en.clone() },
+            former_names: p.former_names.clone(),
+            source: p.source.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PairingOut {
+    pub vn_province: String,
+    pub cn_province: String,
+    pub mechanism: String,
+    pub source: String,
+}
+
+impl From<&LocalityPairing> for PairingOut {
+    fn from(p: &LocalityPairing) -> Self {
+        PairingOut {
+            vn_province: p.vn_province.as_str().into(),
+            cn_province: p.cn_province.as_str().into(),
+            mechanism: p.mechanism.clone(),
+            source: p.source.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LaneOut {
+    pub id: String,
+    pub gate_pair: String,
+    pub side: String,
+    /// `export` (Vietnam → China) or `import` (China → Vietnam).
+    pub direction: String,
+    /// `general`, `perishable` or `agv`.
+    pub class: String,
+    pub name: String,
+    /// Trucks per hour.
+    pub capacity_per_hour: u32,
+    pub active: bool,
+    pub basis: String,
+}
+
+impl From<&Lane> for LaneOut {
+    fn from(l: &Lane) -> Self {
+        LaneOut {
+            id: l.id.as_str().into(),
+            gate_pair: l.gate_pair.as_str().into(),
+            side: l.side.code().into(),
+            direction: l.direction.code().into(),
+            class: l.class.code().into(),
+            name: l.name.clone(),
+            capacity_per_hour: l.capacity_per_hour,
+            active: l.active,
+            basis: l.basis.clone(),
+        }
+    }
+}
+
+/// A change to a lane; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LanePatch {
+    pub name: Option<String>,
+    pub capacity_per_hour: Option<u32>,
+    pub active: Option<bool>,
+    pub class: Option<String>,
+    /// Why the lane or its capacity changed (kept as the lane's basis).
+    pub basis: Option<String>,
+}
+
+/// A new lane at a gate pair.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewLane {
+    pub id: String,
+    pub side: String,
+    pub direction: String,
+    pub class: String,
+    pub name: String,
+    pub capacity_per_hour: u32,
+    pub basis: String,
+}
+
+/// New daily hours for one side's gate, in that gate's local time; `opens: null` clears them.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoursPatch {
+    pub opens: Option<String>,
+    pub closes: Option<String>,
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserOut {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub roles: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LoginResponse {
+    /// Send as `Authorization: Bearer TOKEN`; also set as the `cuakhau_session` cookie.
+    pub token: String,
+    pub expires_at: String,
+    pub user: UserOut,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserRequest {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    /// Role codes, e.g. `officer:VN:gate-board:huu-nghi`, `enterprise:0101234567`, `admin`.
+    pub roles: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordRequest {
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntryOut {
+    pub seq: i64,
+    pub actor: String,
+    /// UTC.
+    pub at: String,
+    /// The same instant in the zone the viewer asked for (`?zone=`), Asia/Ho_Chi_Minh by default.
+    pub at_local: String,
+    pub action: String,
+    pub entity: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub hash: String,
+}
+
+impl AuditEntryOut {
+    pub fn new(e: &AuditEntry, zone: &str) -> Self {
+        let json = |s: &Option<String>| s.as_ref().map(|s| serde_json::from_str(s).unwrap_or(serde_json::Value::String(s.clone())));
+        AuditEntryOut {
+            seq: e.seq,
+            actor: e.record.actor.clone(),
+            at: e.record.at.to_rfc3339(),
+            at_local: e.record.at.to_rfc3339_in(zone),
+            action: e.record.action.clone(),
+            entity: e.record.entity.clone(),
+            before: json(&e.record.before),
+            after: json(&e.record.after),
+            hash: e.hash.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditVerifyOut {
+    pub ok: bool,
+    pub entries: i64,
+    pub broken_at: Option<i64>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+    pub engine: String,
+}
+
+/// An RFC 9457 problem document, localised by `Accept-Language`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The language of `title` and `detail`.
+    pub lang: String,
+}

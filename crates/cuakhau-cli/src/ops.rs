@@ -1,0 +1,220 @@
+//! What each command does, with the real clock, the operating system's randomness and the store
+//! chosen by URL scheme.
+
+use crate::config::redact;
+use anyhow::{anyhow, bail, Context, Result};
+use cuakhau_core::{ReferenceData, Timestamp};
+use cuakhau_data::{DataError, Table};
+use cuakhau_server::{AppState, Clock, Config, Entropy};
+use cuakhau_store::{Actor, Store};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::TryRng;
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// The wall clock. The only place cuakhau reads it.
+#[derive(Debug)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(jiff::Timestamp::now().as_microsecond())
+    }
+}
+
+/// The operating system's random number generator.
+#[derive(Debug)]
+pub struct OsEntropy;
+
+impl Entropy for OsEntropy {
+    fn fill(&self, buf: &mut [u8]) {
+        rand::rngs::SysRng.try_fill_bytes(buf).expect("the operating system's random number generator failed");
+    }
+}
+
+/// Opens the store the URL names, applying migrations.
+pub async fn open_store(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        let s = cuakhau_store_sqlite::SqliteStore::open(url).await.with_context(|| format!("cannot open {}", redact(url)))?;
+        Ok(Arc::new(s))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let s = cuakhau_store_postgres::PgStore::open(url).await.with_context(|| format!("cannot open {}", redact(url)))?;
+        Ok(Arc::new(s))
+    } else {
+        bail!("unsupported database URL '{}': use sqlite:PATH or postgres://…", redact(url))
+    }
+}
+
+pub fn init_logging(format: &str) -> Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CUAKHAU_LOG").unwrap_or_else(|_| "info".into());
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match crate::one_of("log format", format, &["text", "json"])? {
+        "json" => b.json().init(),
+        _ => b.init(),
+    }
+    Ok(())
+}
+
+fn system_actor() -> Actor<'static> {
+    Actor { name: "cuakhau-cli", at: SystemClock.now() }
+}
+
+pub async fn serve(database: &str, listen: &str, insecure_cookies: bool, session_ttl_s: Option<i64>, load_reference: bool) -> Result<()> {
+    let store = open_store(database).await?;
+    if load_reference && store.is_empty().await? {
+        let data = cuakhau_data::bundled().map_err(|e| anyhow!("the bundled reference data is invalid: {e}"))?;
+        let r = store.load_reference(&data, system_actor()).await?;
+        println!("Loaded the reference data: {} rows ({} gate pairs).", r.inserted, data.gate_pairs.len());
+    }
+    let mut config = Config { secure_cookies: !insecure_cookies, ..Config::default() };
+    if let Some(ttl) = session_ttl_s {
+        config.session_ttl_s = ttl;
+    }
+    let state = AppState::new(store.clone(), Arc::new(SystemClock), Arc::new(OsEntropy), config);
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!("cuakhau is serving http://{addr}/ (API: http://{addr}/api/v1/gate-pairs) on {} {}", store.engine(), redact(database));
+    std::io::stdout().flush()?;
+    cuakhau_server::serve(listener, cuakhau_server::app(state), shutdown_signal()).await?;
+    println!("cuakhau stopped.");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+fn bar(len: u64, what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})").expect("valid template").progress_chars("=> "));
+    pb.set_message(what.to_string());
+    pb
+}
+
+pub async fn import(database: &str, path: &Path, table: Option<&str>, format: Option<&str>) -> Result<()> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let table = match table {
+        Some(t) => Table::parse(t).ok_or_else(|| anyhow!("unknown table '{t}'; use provinces, pairings, gate_pairs or lanes"))?,
+        None => Table::from_file_name(name).ok_or_else(|| anyhow!("cannot tell the table from the file name '{name}'; add --table"))?,
+    };
+    let format = format.map(str::to_string).unwrap_or_else(|| if name.ends_with(".json") { "json".into() } else { "csv".into() });
+    let format = crate::one_of("format", &format, &["csv", "json"])?.to_string();
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let len = file.metadata()?.len();
+    let pb = bar(len, &format!("reading {name}"));
+    let reader = pb.wrap_read(std::io::BufReader::new(file));
+    let rows = match format.as_str() {
+        "json" => cuakhau_data::parse_json(table, reader),
+        _ => cuakhau_data::parse_csv(table, reader, &mut |_| {}),
+    };
+    pb.finish_and_clear();
+    let rows = rows.map_err(|e| match &e {
+        DataError::Io(_) => anyhow!("cannot read {}: {e}", path.display()),
+        _ => anyhow!("{} was not imported, nothing was written: {e}", path.display()),
+    })?;
+    let n = rows.len();
+    let data: ReferenceData = rows.into_reference();
+    let store = open_store(database).await?;
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_message(format!("writing {n} rows in one transaction"));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+    let r = store.load_reference(&data, system_actor()).await;
+    spinner.finish_and_clear();
+    let r = r.map_err(|e| anyhow!("{} was not imported, nothing was written: {e}", path.display()))?;
+    println!("{name}: {n} rows read; {} inserted, {} updated, {} unchanged.", r.inserted, r.updated, r.unchanged);
+    Ok(())
+}
+
+pub async fn export(database: &str, table: &str, format: &str, out: Option<&Path>) -> Result<()> {
+    let t = Table::parse(table).ok_or_else(|| anyhow!("unknown table '{table}'; use provinces, pairings, gate_pairs or lanes"))?;
+    let format = crate::one_of("format", format, &["csv", "json"])?;
+    let store = open_store(database).await?;
+    let data = store.reference().await?;
+    let mut buf = Vec::new();
+    match format {
+        "json" => cuakhau_data::write_json(t, &data, &mut buf)?,
+        _ => cuakhau_data::write_csv(t, &data, &mut buf)?,
+    }
+    match out {
+        Some(p) => {
+            let pb = bar(buf.len() as u64, &format!("writing {}", p.display()));
+            let mut f = pb.wrap_write(std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?);
+            for chunk in buf.chunks(64 * 1024) {
+                f.write_all(chunk)?;
+            }
+            pb.finish_and_clear();
+            eprintln!("wrote {} ({} bytes)", p.display(), buf.len());
+        }
+        None => std::io::stdout().write_all(&buf)?,
+    }
+    Ok(())
+}
+
+fn read_password() -> Result<String> {
+    eprintln!("Password (one line on standard input, at least 10 characters):");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let p = line.trim_end_matches(['\r', '\n']).to_string();
+    if p.chars().count() < 10 {
+        bail!("the password must have at least 10 characters");
+    }
+    Ok(p)
+}
+
+pub async fn create_user(database: &str, username: String, display_name: String, roles: Vec<String>) -> Result<()> {
+    let password = read_password()?;
+    let store = open_store(database).await?;
+    let state = AppState::new(store.clone(), Arc::new(SystemClock), Arc::new(OsEntropy), Config::default());
+    let req = cuakhau_api::NewUserRequest { username, display_name, password, roles };
+    let nu = cuakhau_server::validate_new_user(&state, &req).map_err(|e| anyhow!("{e}"))?;
+    let u = store.create_user(nu, system_actor()).await?;
+    println!("created user {} with roles {}", u.username, u.roles.iter().map(|r| r.code()).collect::<Vec<_>>().join(", "));
+    Ok(())
+}
+
+pub async fn reset_password(database: &str, username: &str) -> Result<()> {
+    let password = read_password()?;
+    let store = open_store(database).await?;
+    let phc = cuakhau_server::hash_password(&OsEntropy, &password);
+    store.set_password(username, &phc, system_actor()).await?;
+    println!("password of {username} changed; their sessions have ended");
+    Ok(())
+}
+
+pub async fn list_users(database: &str) -> Result<()> {
+    let store = open_store(database).await?;
+    for u in store.list_users().await? {
+        println!("{}\t{}\t{}", u.username, u.display_name, u.roles.iter().map(|r| r.code()).collect::<Vec<_>>().join(" "));
+    }
+    Ok(())
+}
+
+pub async fn audit_verify(database: &str) -> Result<ExitCode> {
+    let store = open_store(database).await?;
+    match store.verify_audit().await? {
+        Ok(n) => {
+            println!("audit log intact: {n} entries");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(b) => {
+            eprintln!("audit log BROKEN: {b}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! Request extractors whose failures are localised problem+json errors.
+
+use crate::error::ApiError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use cuakhau_core::{Lang, Msg};
+use serde::de::DeserializeOwned;
+
+/// The caller's language, from `Accept-Language` (English when nothing matches).
+#[derive(Debug, Clone, Copy)]
+pub struct ReqLang(pub Lang);
+
+pub fn lang_of(headers: &axum::http::HeaderMap) -> Lang {
+    Lang::negotiate(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ReqLang {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        Ok(ReqLang(lang_of(&parts.headers)))
+    }
+}
+
+/// A JSON body that must be `application/json`, within the size limit, well-formed and free of
+/// unknown fields.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+/// Turns a serde_json error into the message a person can act on.
+fn json_msg(e: &serde_json::Error) -> Msg {
+    let text = e.to_string();
+    if let Some(rest) = text.strip_prefix("unknown field `") {
+        if let Some(field) = rest.split('`').next() {
+            return Msg::UnknownField { field: field.to_string() };
+        }
+    }
+    Msg::MalformedJson { detail: text }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let lang = lang_of(req.headers());
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+        if !is_json {
+            return Err(ApiError::new(lang, StatusCode::UNSUPPORTED_MEDIA_TYPE, Msg::UnsupportedMediaType));
+        }
+        let limit = req.extensions().get::<BodyLimit>().map(|l| l.0).unwrap_or(0);
+        let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
+            if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(lang, StatusCode::PAYLOAD_TOO_LARGE, Msg::BodyTooLarge { limit_bytes: limit })
+            } else {
+                ApiError::new(lang, StatusCode::BAD_REQUEST, Msg::BadRequest)
+            }
+        })?;
+        serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| {
+            let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
+            ApiError::new(lang, status, json_msg(&e))
+        })
+    }
+}
+
+/// The configured body limit, put into request extensions so errors can name it.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// Query parameters, with a localised error when they do not parse.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let lang = lang_of(&parts.headers);
+        let q = parts.uri.query().unwrap_or("");
+        serde_urlencoded_from_str(q).map(ApiQuery).map_err(|detail| ApiError::new(lang, StatusCode::BAD_REQUEST, Msg::MalformedJson { detail }))
+    }
+}
+
+fn serde_urlencoded_from_str<T: DeserializeOwned>(q: &str) -> Result<T, String> {
+    axum::extract::Query::<T>::try_from_uri(&format!("/?{q}").parse().map_err(|_| "bad query".to_string())?)
+        .map(|axum::extract::Query(t)| t)
+        .map_err(|e| e.body_text())
+}

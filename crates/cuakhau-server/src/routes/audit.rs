@@ -1,0 +1,56 @@
+//! The audit log: read it (admins and gate boards) and verify its hash chain.
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::ApiQuery;
+use crate::AppState;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use cuakhau_api::{AuditEntryOut, AuditVerifyOut};
+use cuakhau_core::auth::Action;
+use cuakhau_core::{time, FieldError, Problem};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/audit", get(list)).route("/audit/verify", get(verify))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Entries after this sequence number.
+    pub after: Option<i64>,
+    /// At most this many (1–500).
+    pub limit: Option<u32>,
+    /// IANA zone for `at_local`: `Asia/Ho_Chi_Minh` (default) or `Asia/Shanghai`.
+    pub zone: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery), security(("bearer" = [])),
+    responses((status = 200, body = Vec<AuditEntryOut>), (status = 401, body = cuakhau_api::Problem), (status = 403, body = cuakhau_api::Problem)))]
+pub async fn list(State(st): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<AuditQuery>) -> Result<Json<Vec<AuditEntryOut>>, ApiError> {
+    caller.require(Action::ReadAudit)?;
+    let zone = q.zone.unwrap_or_else(|| time::VN_ZONE.to_string());
+    if !time::is_known_zone(&zone) {
+        return Err(ApiError::field(caller.lang, FieldError::new("zone", Problem::UnknownZone)));
+    }
+    let limit = q.limit.unwrap_or(100);
+    if limit == 0 || limit > 500 {
+        return Err(ApiError::field(caller.lang, FieldError::new("limit", Problem::OutOfRange { min: 1.0, max: 500.0 })));
+    }
+    let page = st.store.audit_page(q.after.unwrap_or(0), limit).await.map_err(|e| ApiError::store(caller.lang, e))?;
+    Ok(Json(page.iter().map(|e| AuditEntryOut::new(e, &zone)).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])),
+    responses((status = 200, body = AuditVerifyOut), (status = 401, body = cuakhau_api::Problem), (status = 403, body = cuakhau_api::Problem)))]
+pub async fn verify(State(st): State<AppState>, caller: Caller) -> Result<Json<AuditVerifyOut>, ApiError> {
+    caller.require(Action::ReadAudit)?;
+    let r = st.store.verify_audit().await.map_err(|e| ApiError::store(caller.lang, e))?;
+    Ok(Json(match r {
+        Ok(n) => AuditVerifyOut { ok: true, entries: n, broken_at: None, reason: None },
+        Err(b) => AuditVerifyOut { ok: false, entries: b.seq - 1, broken_at: Some(b.seq), reason: Some(b.to_string()) },
+    }))
+}
