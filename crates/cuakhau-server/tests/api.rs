@@ -1,0 +1,213 @@
+//! The HTTP API, driven as a value with `oneshot`: reference data, localised errors, sessions,
+//! and proof that refused requests change nothing.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn gate_pairs_come_in_all_three_languages_with_open_now() {
+    let t = spawn().await;
+    let r = t.get("/api/v1/gate-pairs").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["x-total-count"], "36");
+    let all = r.json();
+    assert_eq!(all.as_array().unwrap().len(), 36);
+    let hn = t.get("/api/v1/gate-pairs/huu-nghi").await.json();
+    assert_eq!(hn["vn"]["name"]["vi"], "Hữu Nghị");
+    assert_eq!(hn["cn"]["name"]["zh"], "友谊关");
+    assert_eq!(hn["cn"]["name"]["pinyin"], "Yǒuyìguān");
+    assert_eq!(hn["cn"]["name"]["en"], "Youyiguan");
+    assert_eq!(hn["vn"]["zone"], "Asia/Ho_Chi_Minh");
+    assert_eq!(hn["cn"]["zone"], "Asia/Shanghai");
+    // 03:00 UTC is 10:00 in Hà Nội and 11:00 in Beijing: both open.
+    assert_eq!(hn["vn"]["open_now"], true);
+    assert_eq!(hn["cn"]["hours"]["opens"], "08:00");
+    // A gate without sourced hours says so instead of guessing.
+    let ap = t.get("/api/v1/gate-pairs/a-pa-chai").await.json();
+    assert_eq!(ap["vn"]["open_now"], serde_json::Value::Null);
+    assert_eq!(ap["vn"]["coordinate"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn lists_filter_and_page() {
+    let t = spawn().await;
+    let r = t.get("/api/v1/gate-pairs?limit=2&offset=1").await;
+    let ids: Vec<_> = r.json().as_array().unwrap().iter().map(|g| g["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(ids, ["u-ma-tu-khoong", "ma-lu-thang"]);
+    let rail = t.get("/api/v1/gate-pairs?mode=rail").await.json();
+    assert_eq!(rail.as_array().unwrap().len(), 2);
+    let q = t.get("/api/v1/gate-pairs?q=%E5%8F%8B%E8%B0%8A").await.json(); // 友谊
+    assert!(q.as_array().unwrap().iter().all(|g| g["id"].as_str().unwrap().starts_with("huu-nghi")));
+    let ls = t.get("/api/v1/gate-pairs?province=lang-son").await.json();
+    assert_eq!(ls.as_array().unwrap().len(), 9);
+    let cn_gates = t.get("/api/v1/gates?side=CN&province=yunnan").await.json();
+    assert_eq!(cn_gates.as_array().unwrap().len(), 15);
+    assert!(cn_gates.as_array().unwrap().iter().all(|g| g["side"] == "CN"));
+    let open = t.get("/api/v1/gates?open_now=true").await.json();
+    assert!(!open.as_array().unwrap().is_empty());
+    assert_eq!(t.get("/api/v1/provinces?country=VN").await.json().as_array().unwrap().len(), 7);
+    assert_eq!(t.get("/api/v1/pairings").await.json().as_array().unwrap().len(), 8);
+    assert_eq!(t.get("/api/v1/lanes?gate_pair=kim-thanh&direction=import").await.json().as_array().unwrap().len(), 3);
+    assert_eq!(t.get("/api/v1/gate-pairs/kim-thanh/lanes").await.json().as_array().unwrap().len(), 5);
+    assert_eq!(t.get("/api/v1/gates/huu-nghi/cn").await.json()["name"]["zh"], "友谊关");
+    assert_eq!(t.get("/api/v1/provinces/tuyen-quang").await.json()["former_names"], "Hà Giang (merged 2025)");
+    assert_eq!(t.get("/api/v1/lanes/kim-thanh-vn-export-1").await.json()["capacity_per_hour"], 17);
+}
+
+/// Each bad request: (method, uri, body, expected status, expected `type`).
+#[tokio::test]
+async fn bad_input_gets_a_localised_problem_and_changes_nothing() {
+    let t = spawn().await;
+    let token = t.login("vn-board-all").await;
+    let before = t.snapshot().await;
+    let big = "x".repeat(70 * 1024);
+    let cases: Vec<(&str, &str, Option<String>, Option<&str>, StatusCode, &str)> = vec![
+        ("PATCH", "/api/v1/lanes/kim-thanh-vn-export-1", Some(r#"{"capacity_per_hour": 12,"#.into()), Some("application/json"), StatusCode::BAD_REQUEST, "bad-request"),
+        ("PATCH", "/api/v1/lanes/kim-thanh-vn-export-1", Some(r#"{"capacity": 12}"#.into()), Some("application/json"), StatusCode::UNPROCESSABLE_ENTITY, "unknown-field"),
+        ("PATCH", "/api/v1/lanes/kim-thanh-vn-export-1", Some(format!(r#"{{"name": "{big}"}}"#)), Some("application/json"), StatusCode::PAYLOAD_TOO_LARGE, "body-too-large"),
+        ("PATCH", "/api/v1/lanes/kim-thanh-vn-export-1", Some(r#"{"capacity_per_hour": 12}"#.into()), Some("text/plain"), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type"),
+        ("PATCH", "/api/v1/lanes/kim-thanh-vn-export-1", Some(r#"{"capacity_per_hour": 5000}"#.into()), Some("application/json"), StatusCode::UNPROCESSABLE_ENTITY, "invalid-field"),
+        ("PATCH", "/api/v1/lanes/kim-thanh-vn-export-1", Some(r#"{"capacity_per_hour": "many"}"#.into()), Some("application/json"), StatusCode::UNPROCESSABLE_ENTITY, "bad-request"),
+        ("PATCH", "/api/v1/lanes/no-such-lane", Some(r#"{"active": false}"#.into()), Some("application/json"), StatusCode::NOT_FOUND, "not-found"),
+        ("PUT", "/api/v1/gates/huu-nghi/vn/hours", Some(r#"{"opens": "25:00", "closes": "20:00", "source": "x"}"#.into()), Some("application/json"), StatusCode::UNPROCESSABLE_ENTITY, "invalid-field"),
+        ("PUT", "/api/v1/gates/huu-nghi/vn/hours", Some(r#"{"opens": "07:00", "closes": "20:00", "source": ""}"#.into()), Some("application/json"), StatusCode::UNPROCESSABLE_ENTITY, "invalid-field"),
+        ("POST", "/api/v1/gate-pairs/huu-nghi/lanes", Some(r#"{"id":"hn-1","side":"VN","direction":"sideways","class":"general","name":"x","capacity_per_hour":3,"basis":"b"}"#.into()), Some("application/json"), StatusCode::UNPROCESSABLE_ENTITY, "invalid-field"),
+        ("GET", "/api/v1/gate-pairs?limit=100000", None, None, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field"),
+        ("GET", "/api/v1/gate-pairs?colour=red", None, None, StatusCode::BAD_REQUEST, "bad-request"),
+        ("GET", "/api/v1/nothing-here", None, None, StatusCode::NOT_FOUND, "not-found"),
+    ];
+    for (method, uri, body, ct, status, kind) in cases {
+        let mut titles = Vec::new();
+        for lang in ["vi", "zh-CN", "en-US"] {
+            let mut b = Request::builder().method(method).uri(uri).header("authorization", format!("Bearer {token}")).header("accept-language", lang);
+            if let Some(ct) = ct {
+                b = b.header("content-type", ct);
+            }
+            let r = t.send(b.body(body.clone().map(Body::from).unwrap_or_else(Body::empty)).unwrap()).await;
+            assert_eq!(r.status, status, "{method} {uri} [{lang}]: {}", r.text());
+            assert_eq!(r.headers["content-type"], "application/problem+json", "{method} {uri}");
+            let p = r.json();
+            assert_eq!(p["type"], format!("/problems/{kind}"), "{method} {uri}: {p}");
+            assert_eq!(p["status"], status.as_u16());
+            assert_eq!(p["lang"], &lang[..2]);
+            titles.push(p["title"].as_str().unwrap().to_string() + p["detail"].as_str().unwrap());
+        }
+        assert_ne!(titles[0], titles[1], "vi and zh differ for {method} {uri}");
+        assert_ne!(titles[1], titles[2], "zh and en differ for {method} {uri}");
+    }
+    assert!(t.snapshot().await == before, "a refused request changed the database");
+}
+
+#[tokio::test]
+async fn an_unknown_field_is_named_in_the_callers_language() {
+    let t = spawn().await;
+    let token = t.login("vn-board-hn").await;
+    let r = t.call("PATCH", "/api/v1/lanes/kim-thanh-vn-export-1", Some(&token), Some("vi"), Some(json!({"capacity": 1}))).await;
+    assert_eq!(r.json()["detail"], "Trường «capacity» không được chấp nhận ở đây.");
+    let r = t.call("PATCH", "/api/v1/lanes/kim-thanh-vn-export-1", Some(&token), Some("zh"), Some(json!({"capacity": 1}))).await;
+    assert_eq!(r.json()["detail"], "不接受字段“capacity”。");
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_in_each_language_and_writes_nothing() {
+    let t = spawn().await;
+    let before = t.snapshot().await;
+    for (lang, detail) in [("vi", "Tên đăng nhập hoặc mật khẩu không đúng."), ("zh", "用户名或密码错误。"), ("en", "Wrong user name or password.")] {
+        for user in ["admin", "nobody"] {
+            let r = t.call("POST", "/api/v1/auth/login", None, Some(lang), Some(json!({"username": user, "password": "wrong password!"}))).await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+            assert_eq!(r.json()["detail"], detail);
+        }
+    }
+    assert!(t.snapshot().await == before);
+}
+
+#[tokio::test]
+async fn sessions_log_in_out_and_expire() {
+    let t = spawn().await;
+    let r = t.call("POST", "/api/v1/auth/login", None, None, Some(json!({"username": "admin", "password": PASSWORD}))).await;
+    let cookie = r.headers["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("cuakhau_session=") && cookie.contains("HttpOnly"), "{cookie}");
+    let token = r.json()["token"].as_str().unwrap().to_string();
+    assert_eq!(t.call("GET", "/api/v1/auth/me", Some(&token), None, None).await.json()["username"], "admin");
+    // The cookie works as well as the header.
+    let via_cookie = t
+        .send(Request::builder().uri("/api/v1/auth/me").header("cookie", format!("a=b; cuakhau_session={token}")).body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(via_cookie.status, StatusCode::OK);
+    assert_eq!(t.call("POST", "/api/v1/auth/logout", Some(&token), None, None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(t.call("GET", "/api/v1/auth/me", Some(&token), None, None).await.status, StatusCode::UNAUTHORIZED);
+    // Expiry: 12 hours by default.
+    let token = t.login("admin").await;
+    *t.clock.0.lock().unwrap() = NOW.plus_seconds(12 * 3600);
+    assert_eq!(t.call("GET", "/api/v1/auth/me", Some(&token), None, None).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_board_edits_its_lane_and_the_audit_log_shows_before_and_after() {
+    let t = spawn().await;
+    let token = t.login("vn-board-all").await;
+    let r = t.call("PATCH", "/api/v1/lanes/kim-thanh-vn-export-1", Some(&token), None, Some(json!({"capacity_per_hour": 20, "basis": "measured 2026-11"}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["capacity_per_hour"], 20);
+    let hours = t.call("PUT", "/api/v1/gates/kim-thanh/vn/hours", Some(&token), None, Some(json!({"opens": "07:00", "closes": "22:00", "source": "bilateral agreement"}))).await;
+    assert_eq!(hours.status, StatusCode::OK, "{}", hours.text());
+    assert_eq!(hours.json()["vn"]["hours"]["closes"], "22:00");
+    let admin = t.login("admin").await;
+    let log = t.call("GET", "/api/v1/audit?after=80&zone=Asia/Shanghai", Some(&admin), None, None).await.json();
+    let lane = log.as_array().unwrap().iter().find(|e| e["action"] == "lane.update").expect("lane update audited");
+    assert_eq!(lane["actor"], "vn-board-all");
+    assert_eq!(lane["before"]["capacity_per_hour"], 17);
+    assert_eq!(lane["after"]["capacity_per_hour"], 20);
+    assert_eq!(lane["at"], "2026-11-23T03:00:00Z");
+    assert_eq!(lane["at_local"], "2026-11-23T11:00:00+08:00");
+    let v = t.call("GET", "/api/v1/audit/verify", Some(&admin), None, None).await.json();
+    assert_eq!(v["ok"], true);
+}
+
+#[tokio::test]
+async fn users_are_created_by_admins_and_passwords_reset() {
+    let t = spawn().await;
+    let admin = t.login("admin").await;
+    let body = json!({"username": "lan.nguyen", "display_name": "Nguyễn Thị Lan", "password": "mật khẩu dài lắm", "roles": ["officer:VN:customs:huu-nghi"]});
+    let r = t.call("POST", "/api/v1/users", Some(&admin), None, Some(body.clone())).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(t.call("POST", "/api/v1/users", Some(&admin), None, Some(body)).await.status, StatusCode::CONFLICT);
+    let bad_role = json!({"username": "x", "display_name": "x", "password": "long enough pw", "roles": ["officer:VN:police:*"]});
+    let r = t.call("POST", "/api/v1/users", Some(&admin), Some("en"), Some(bad_role)).await;
+    assert_eq!((r.status, r.json()["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("roles")));
+    let short = json!({"password": "short"});
+    assert_eq!(t.call("PUT", "/api/v1/users/lan.nguyen/password", Some(&admin), None, Some(short)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let ok = json!({"password": "a new long password"});
+    assert_eq!(t.call("PUT", "/api/v1/users/lan.nguyen/password", Some(&admin), None, Some(ok)).await.status, StatusCode::NO_CONTENT);
+    let login = t.call("POST", "/api/v1/auth/login", None, None, Some(json!({"username": "lan.nguyen", "password": "a new long password"}))).await;
+    assert_eq!(login.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn health_metrics_and_openapi() {
+    let t = spawn().await;
+    assert_eq!(t.get("/healthz").await.json(), json!({"status": "ok", "engine": "sqlite"}));
+    t.get("/api/v1/gate-pairs").await;
+    let m = t.get("/metrics").await;
+    assert!(m.headers["content-type"].to_str().unwrap().starts_with("text/plain"));
+    assert!(m.text().contains(r#"cuakhau_http_requests_total{method="GET",route="/api/v1/gate-pairs",status="200"} 1"#), "{}", m.text());
+    let doc = t.get("/api/v1/openapi.json").await.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for path in ["/api/v1/gate-pairs", "/api/v1/gate-pairs/{id}", "/api/v1/lanes/{id}", "/api/v1/auth/login", "/api/v1/audit/verify", "/healthz"] {
+        assert!(doc["paths"][path].is_object(), "{path} missing from the OpenAPI document");
+    }
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+}
+
+#[tokio::test]
+async fn a_slow_request_times_out_with_a_problem() {
+    let t = spawn_with(cuakhau_server::Config { request_timeout: std::time::Duration::from_nanos(1), ..Default::default() }).await;
+    let r = t.call("GET", "/api/v1/gate-pairs", None, Some("zh"), None).await;
+    assert_eq!(r.status, StatusCode::REQUEST_TIMEOUT);
+    assert_eq!(r.json()["title"], "请求超时");
+}

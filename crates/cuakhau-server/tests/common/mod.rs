@@ -1,0 +1,137 @@
+//! Test harness: a server built as a value on a fresh SQLite file, with a fixed clock, seeded
+//! randomness, the bundled reference data and one user per role.
+
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use cuakhau_core::Timestamp;
+use cuakhau_server::{AppState, Clock, Config, Entropy};
+use cuakhau_store::{Actor, NewUser, Store};
+use cuakhau_store_sqlite::SqliteStore;
+use http_body_util::BodyExt;
+use rand::{Rng, SeedableRng};
+use std::sync::{Arc, Mutex};
+use tower::ServiceExt;
+
+/// 2026-11-23 03:00 UTC: 10:00 in Hà Nội, 11:00 in Beijing.
+pub const NOW: Timestamp = Timestamp(1_795_402_800_000_000);
+
+#[derive(Debug)]
+pub struct FixedClock(pub Mutex<Timestamp>);
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        *self.0.lock().unwrap()
+    }
+}
+
+#[derive(Debug)]
+pub struct SeededEntropy(pub Mutex<rand::rngs::ChaCha8Rng>);
+impl Entropy for SeededEntropy {
+    fn fill(&self, buf: &mut [u8]) {
+        self.0.lock().unwrap().fill_bytes(buf)
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// The users every test server has, by role.
+pub const USERS: &[(&str, &str)] = &[
+    ("admin", "admin"),
+    ("vn-board-hn", "officer:VN:gate-board:huu-nghi"),
+    ("cn-board-hn", "officer:CN:gate-board:huu-nghi"),
+    ("vn-board-all", "officer:VN:gate-board:*"),
+    ("vn-customs", "officer:VN:customs:*"),
+    ("cn-customs", "officer:CN:customs:*"),
+    ("vn-guard", "officer:VN:border-guard:huu-nghi"),
+    ("vn-labour", "officer:VN:labour:*"),
+    ("enterprise", "enterprise:0101234567"),
+    ("driver", "driver"),
+];
+
+pub struct TestApp {
+    pub app: Router,
+    pub store: Arc<SqliteStore>,
+    pub clock: Arc<FixedClock>,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn spawn() -> TestApp {
+    spawn_with(Config { secure_cookies: false, ..Config::default() }).await
+}
+
+pub async fn spawn_with(config: Config) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&format!("sqlite:{}", dir.path().join("t.db").display())).await.unwrap());
+    let actor = Actor { name: "test", at: NOW };
+    store.load_reference(&cuakhau_data::bundled().unwrap(), actor.clone()).await.unwrap();
+    let entropy = Arc::new(SeededEntropy(Mutex::new(rand::rngs::ChaCha8Rng::seed_from_u64(7))));
+    // One hash for all test users: Argon2 is deliberately slow.
+    let phc = cuakhau_server::hash_password(entropy.as_ref(), PASSWORD);
+    for (name, role) in USERS {
+        let roles = vec![cuakhau_core::Role::parse(role).unwrap()];
+        store
+            .create_user(NewUser { username: (*name).into(), display_name: format!("Test {name}"), password_hash: phc.clone(), roles }, actor.clone())
+            .await
+            .unwrap();
+    }
+    let clock = Arc::new(FixedClock(Mutex::new(NOW)));
+    let state = AppState::new(store.clone(), clock.clone(), entropy, config);
+    TestApp { app: cuakhau_server::app(state), store, clock, _dir: dir }
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+impl TestApp {
+    pub async fn send(&self, req: Request<Body>) -> Resp {
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        Resp { status, headers, body }
+    }
+
+    pub async fn call(&self, method: &str, uri: &str, token: Option<&str>, lang: Option<&str>, body: Option<serde_json::Value>) -> Resp {
+        let mut b = Request::builder().method(method).uri(uri);
+        if let Some(t) = token {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        if let Some(l) = lang {
+            b = b.header("accept-language", l);
+        }
+        let req = match body {
+            Some(v) => b.header("content-type", "application/json").body(Body::from(v.to_string())).unwrap(),
+            None => b.body(Body::empty()).unwrap(),
+        };
+        self.send(req).await
+    }
+
+    pub async fn get(&self, uri: &str) -> Resp {
+        self.call("GET", uri, None, None, None).await
+    }
+
+    pub async fn login(&self, username: &str) -> String {
+        let r = self.call("POST", "/api/v1/auth/login", None, None, Some(serde_json::json!({"username": username, "password": PASSWORD}))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        r.json()["token"].as_str().unwrap().to_string()
+    }
+
+    /// Everything a write could have touched: reference data, users and the audit head.
+    pub async fn snapshot(&self) -> (cuakhau_core::ReferenceData, usize, (i64, String)) {
+        (self.store.reference().await.unwrap(), self.store.list_users().await.unwrap().len(), self.store.audit_head().await.unwrap())
+    }
+}

@@ -1,0 +1,126 @@
+//! The role matrix: every endpoint, every role, the exact status each gets.
+//!
+//! When an endpoint is added, add its row here; a row lists who may do it, and everybody else
+//! must be refused (401 when not signed in, 403 when signed in without the role).
+
+mod common;
+
+use axum::http::StatusCode;
+use common::*;
+use serde_json::{json, Value};
+
+struct Row {
+    method: &'static str,
+    path: &'static str,
+    body: fn(&str) -> Option<Value>,
+    /// `None`: public, everyone including the anonymous caller succeeds.
+    allowed: Option<&'static [&'static str]>,
+    success: StatusCode,
+}
+
+const BOARDS: &[&str] = &["admin", "vn-board-hn", "cn-board-hn", "vn-board-all"];
+
+fn rows() -> Vec<Row> {
+    let none: fn(&str) -> Option<Value> = |_| None;
+    vec![
+        Row { method: "GET", path: "/api/v1/gate-pairs", body: none, allowed: None, success: StatusCode::OK },
+        Row { method: "GET", path: "/api/v1/gate-pairs/huu-nghi", body: none, allowed: None, success: StatusCode::OK },
+        Row { method: "GET", path: "/api/v1/gate-pairs/huu-nghi/lanes", body: none, allowed: None, success: StatusCode::OK },
+        Row { method: "GET", path: "/api/v1/gates", body: none, allowed: None, success: StatusCode::OK },
+        Row { method: "GET", path: "/api/v1/gates/huu-nghi/VN", body: none, allowed: None, success: StatusCode::OK },
+        Row { method: "GET", path: "/api/v1/provinces", body: none, allowed: None, success: StatusCode::OK },
+        Row { method: "GET", path: "/api/v1/provinces/lang-son", body: none, allowed: None, success: StatusCode::OK },
+        Row { method: "GET", path: "/api/v1/pairings", body: none, allowed: None, success: StatusCode::OK },
+        Row { method: "GET", path: "/api/v1/lanes", body: none, allowed: None, success: StatusCode::OK },
+        Row { method: "GET", path: "/api/v1/lanes/kim-thanh-vn-export-1", body: none, allowed: None, success: StatusCode::OK },
+        Row { method: "GET", path: "/api/v1/openapi.json", body: none, allowed: None, success: StatusCode::OK },
+        Row {
+            method: "PATCH",
+            path: "/api/v1/lanes/huu-nghi-cn-entry-1",
+            body: |_| Some(json!({"capacity_per_hour": 14})),
+            allowed: Some(&["admin", "cn-board-hn"]),
+            success: StatusCode::OK,
+        },
+        Row {
+            method: "PATCH",
+            path: "/api/v1/lanes/kim-thanh-vn-export-1",
+            body: |_| Some(json!({"active": true})),
+            allowed: Some(&["admin", "vn-board-all"]),
+            success: StatusCode::OK,
+        },
+        Row {
+            method: "PUT",
+            path: "/api/v1/gates/huu-nghi/VN/hours",
+            body: |_| Some(json!({"opens": "07:00", "closes": "21:00", "source": "test"})),
+            allowed: Some(&["admin", "vn-board-hn", "vn-board-all"]),
+            success: StatusCode::OK,
+        },
+        Row {
+            method: "PUT",
+            path: "/api/v1/gates/huu-nghi/CN/hours",
+            body: |_| Some(json!({"opens": "08:00", "closes": "22:00", "source": "test"})),
+            allowed: Some(&["admin", "cn-board-hn"]),
+            success: StatusCode::OK,
+        },
+        Row {
+            method: "POST",
+            path: "/api/v1/gate-pairs/huu-nghi/lanes",
+            body: |who| Some(json!({"id": format!("hn-cn-test-{who}"), "side": "CN", "direction": "export", "class": "agv", "name": "AGV", "capacity_per_hour": 4, "basis": "test"})),
+            allowed: Some(&["admin", "cn-board-hn"]),
+            success: StatusCode::CREATED,
+        },
+        Row { method: "GET", path: "/api/v1/auth/me", body: none, allowed: Some(&["*"]), success: StatusCode::OK },
+        Row { method: "GET", path: "/api/v1/users", body: none, allowed: Some(&["admin"]), success: StatusCode::OK },
+        Row {
+            method: "POST",
+            path: "/api/v1/users",
+            body: |who| Some(json!({"username": format!("new-by-{who}"), "display_name": "N", "password": "long enough password", "roles": ["driver"]})),
+            allowed: Some(&["admin"]),
+            success: StatusCode::CREATED,
+        },
+        Row {
+            method: "PUT",
+            path: "/api/v1/users/driver/password",
+            body: |_| Some(json!({"password": PASSWORD})),
+            allowed: Some(&["admin", "driver"]),
+            success: StatusCode::NO_CONTENT,
+        },
+        Row { method: "GET", path: "/api/v1/audit", body: none, allowed: Some(BOARDS), success: StatusCode::OK },
+        Row { method: "GET", path: "/api/v1/audit/verify", body: none, allowed: Some(BOARDS), success: StatusCode::OK },
+    ]
+}
+
+#[tokio::test]
+async fn every_role_gets_exactly_what_it_should() {
+    let t = spawn().await;
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for row in rows() {
+        for who in std::iter::once("anonymous").chain(USERS.iter().map(|(n, _)| *n)) {
+            // Log in afresh each time: a password reset in an earlier row ends sessions.
+            let token = if who == "anonymous" { None } else { Some(t.login(who).await) };
+            let expected = match row.allowed {
+                None => row.success,
+                Some(_) if who == "anonymous" => StatusCode::UNAUTHORIZED,
+                Some(list) if list.contains(&"*") || list.contains(&who) => row.success,
+                Some(_) => StatusCode::FORBIDDEN,
+            };
+            let before = t.snapshot().await;
+            let r = t.call(row.method, row.path, token.as_deref(), None, (row.body)(who)).await;
+            checked += 1;
+            if r.status != expected {
+                failures.push(format!("{} {} as {who}: got {}, want {expected}: {}", row.method, row.path, r.status, r.text()));
+            }
+            let refused = expected == StatusCode::UNAUTHORIZED || expected == StatusCode::FORBIDDEN;
+            if refused {
+                let after = t.snapshot().await;
+                // A refusal writes nothing (the login that preceded it is audited before `before`).
+                if after != before {
+                    failures.push(format!("{} {} as {who}: refused but the database changed", row.method, row.path));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of {checked} cells wrong:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(checked, rows().len() * (USERS.len() + 1));
+}
