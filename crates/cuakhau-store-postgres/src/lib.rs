@@ -9,6 +9,10 @@
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use std::str::FromStr;
+use std::time::Duration;
+
+/// How long to wait for a connection before giving up (an unreachable server fails fast).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// This backend's migrations, compiled in.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -30,14 +34,14 @@ impl PgStore {
     pub async fn open_in_schema(url: &str, schema: Option<&str>) -> Result<Self, sqlx::Error> {
         let mut opts = PgConnectOptions::from_str(url)?;
         if let Some(schema) = schema {
-            let admin = PgPoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
+            let admin = PgPoolOptions::new().max_connections(1).acquire_timeout(ACQUIRE_TIMEOUT).connect_with(opts.clone()).await?;
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS \"{}\"", schema.replace('"', ""))))
                 .execute(&admin)
                 .await?;
             admin.close().await;
             opts = opts.options([("search_path", schema)]);
         }
-        let pool = PgPoolOptions::new().max_connections(16).connect_with(opts).await?;
+        let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(ACQUIRE_TIMEOUT).connect_with(opts).await?;
         MIGRATOR.run(&pool).await?;
         Ok(PgStore { pool })
     }

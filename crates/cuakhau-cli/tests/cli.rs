@@ -1,0 +1,201 @@
+//! The `cuakhau` binary end to end: import/export, all-or-nothing imports, audit verification,
+//! users, configuration precedence and the server's start and graceful stop.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cuakhau"));
+    c.env_remove("CUAKHAU_DATABASE").env_remove("CUAKHAU_CONFIG").env_remove("CUAKHAU_LISTEN");
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+fn ok(args: &[&str]) -> String {
+    let o = run(args);
+    assert!(o.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn db(dir: &Path) -> String {
+    format!("sqlite:{}", dir.join("c.db").display())
+}
+
+/// A database with the bundled reference data, loaded the way `serve` loads it.
+fn seeded(dir: &Path) -> String {
+    let url = db(dir);
+    for t in ["provinces", "pairings", "gate_pairs", "lanes"] {
+        let f = dir.join(format!("{t}.csv"));
+        std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../data/{t}.csv")), &f).unwrap();
+        ok(&["import", f.to_str().unwrap(), "--database", &url]);
+    }
+    url
+}
+
+#[test]
+fn a_malformed_import_names_its_line_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = seeded(dir.path());
+    let before = ok(&["export", "--table", "lanes", "--database", &url]);
+    let audit_before = ok(&["audit", "verify", "--database", &url]);
+    // Line 2 is fine (a changed capacity); line 3 is broken. Neither may be written.
+    let mut lines: Vec<String> = before.lines().map(String::from).collect();
+    let set_capacity = |line: &str, v: &str| {
+        let mut f: Vec<&str> = line.split(',').collect();
+        f[6] = v;
+        f.join(",")
+    };
+    lines[1] = set_capacity(&lines[1], "18");
+    lines[2] = set_capacity(&lines[2], "lots");
+    let bad = dir.path().join("lanes.csv");
+    std::fs::write(&bad, lines.join("\n")).unwrap();
+    let o = run(&["import", bad.to_str().unwrap(), "--database", &url]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("line 3") && err.contains("capacity_per_hour") && err.contains("nothing was written"), "{err}");
+    assert_eq!(ok(&["export", "--table", "lanes", "--database", &url]), before);
+    assert_eq!(ok(&["audit", "verify", "--database", &url]), audit_before);
+
+    // A lane that points at a gate pair nobody knows: refused as a whole, too.
+    let orphan = format!("{}\nx-1,nowhere,VN,export,general,X,3,true,test\n", before.trim_end());
+    std::fs::write(&bad, orphan).unwrap();
+    let o = run(&["import", bad.to_str().unwrap(), "--database", &url]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("gate_pair"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(ok(&["export", "--table", "lanes", "--database", &url]), before);
+}
+
+#[test]
+fn importing_twice_changes_nothing_and_json_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = seeded(dir.path());
+    let again = ok(&["import", dir.path().join("gate_pairs.csv").to_str().unwrap(), "--database", &url]);
+    assert!(again.contains("0 inserted, 0 updated, 36 unchanged"), "{again}");
+    let json = dir.path().join("gp.json");
+    ok(&["export", "--table", "gate_pairs", "--format", "json", "--out", json.to_str().unwrap(), "--database", &url]);
+    let r = ok(&["import", json.to_str().unwrap(), "--table", "gate-pairs", "--database", &url]);
+    assert!(r.contains("36 unchanged"), "{r}");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v[0]["id"], "a-pa-chai");
+}
+
+#[test]
+fn audit_verify_fails_naming_the_entry_after_a_hand_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = seeded(dir.path());
+    let out = ok(&["audit", "verify", "--database", &url]);
+    assert!(out.contains("intact: 70 entries"), "{out}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 60")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    let o = run(&["audit", "verify", "--database", &url]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("audit entry 60") && err.contains("altered"), "{err}");
+}
+
+#[test]
+fn users_are_created_with_a_password_from_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = db(dir.path());
+    let mut child = bin()
+        .args(["admin", "create-user", "--username", "ops", "--display-name", "Trần Văn Ops", "--role", "admin", "--role", "officer:CN:customs:*", "--database", &url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"a very long password\n").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(!stdout.contains("a very long password"), "the password must never be printed");
+    assert!(ok(&["admin", "list-users", "--database", &url]).contains("ops\tTrần Văn Ops\tadmin officer:CN:customs:*"));
+
+    let mut child = bin()
+        .args(["admin", "create-user", "--username", "x", "--display-name", "X", "--role", "officer:VN:police:*", "--database", &url])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"a very long password\n").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("roles"), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn flags_beat_environment_which_beats_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file_db = format!("sqlite:{}", dir.path().join("file.db").display());
+    let env_db = format!("sqlite:{}", dir.path().join("env.db").display());
+    let flag_db = format!("sqlite:{}", dir.path().join("flag.db").display());
+    let cfg = dir.path().join("cuakhau.toml");
+    std::fs::write(&cfg, format!("database = '{file_db}'\n")).unwrap();
+    let migrate = |env: Option<&str>, flag: Option<&str>| {
+        let mut c = bin();
+        c.args(["migrate", "--config", cfg.to_str().unwrap()]);
+        if let Some(e) = env {
+            c.env("CUAKHAU_DATABASE", e);
+        }
+        if let Some(f) = flag {
+            c.args(["--database", f]);
+        }
+        String::from_utf8(c.output().unwrap().stdout).unwrap()
+    };
+    assert!(migrate(None, None).contains(&file_db));
+    assert!(migrate(Some(&env_db), None).contains(&env_db));
+    assert!(migrate(Some(&env_db), Some(&flag_db)).contains(&flag_db));
+    let o = run(&["migrate", "--database", "mysql://root@localhost/x"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unsupported database URL"));
+    let o = run(&["migrate", "--database", "postgres://app:s3cret@127.0.0.1:1/none"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("s3cret") && err.contains("***"), "{err}");
+}
+
+#[test]
+fn serve_loads_reference_data_on_first_start_and_stops_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = db(dir.path());
+    let mut child = bin().args(["serve", "--listen", "127.0.0.1:0", "--database", &url]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert!(line.contains("36 gate pairs"), "{line}");
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    let addr = line.split("http://").nth(1).unwrap().split('/').next().unwrap().to_string();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.write_all(format!("GET /api/v1/gate-pairs/huu-nghi HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200") && resp.contains("友谊关"), "{resp}");
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("cuakhau stopped."), "{rest}");
+}
+
+#[test]
+fn help_explains_the_commands() {
+    let h = ok(&["--help"]);
+    for cmd in ["serve", "migrate", "import", "export", "admin", "audit"] {
+        assert!(h.contains(cmd), "{h}");
+    }
+    assert!(ok(&["serve", "--help"]).contains("--listen"));
+}
