@@ -2,7 +2,7 @@
 //!
 //! Request types deny unknown fields, so a typo in a field name is an error, not a silent no-op.
 
-use cuakhau_core::refdata::{format_hhmm, LocalityPairing, Province};
+use cuakhau_core::refdata::{LocalityPairing, Province, format_hhmm};
 use cuakhau_core::{AuditEntry, Gate, GatePair, Lane, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -73,7 +73,12 @@ fn gate_out(g: &Gate, now: Timestamp) -> GateOut {
         province: g.province.as_str().into(),
         former_province: g.former_province.clone(),
         zone: g.zone.clone(),
-        coordinate: g.coordinate.as_ref().map(|c| CoordinateOut { lat: c.lat, lon: c.lon, precision: c.precision.clone(), source: c.source.clone() }),
+        coordinate: g.coordinate.as_ref().map(|c| CoordinateOut {
+            lat: c.lat,
+            lon: c.lon,
+            precision: c.precision.clone(),
+            source: c.source.clone(),
+        }),
         hours: g.hours.as_ref().map(|h| HoursOut {
             opens: format_hhmm(h.open_min),
             closes: format_hhmm(h.close_min),

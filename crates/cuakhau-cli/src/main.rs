@@ -2,7 +2,10 @@
 //! and the operating system's randomness, picks the storage engine from the database URL, and
 //! hands them to the libraries.
 
-use anyhow::{bail, Result};
+// Printing to standard output is what a command-line tool is for.
+#![allow(clippy::print_stdout)]
+
+use anyhow::{Result, bail};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -146,7 +149,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Import { file: path, table, format } => ops::import(&database, &path, table.as_deref(), format.as_deref()).await?,
         Command::Export { table, format, out } => ops::export(&database, &table, &format, out.as_deref()).await?,
         Command::Admin { command } => match command {
-            AdminCommand::CreateUser { username, display_name, roles } => ops::create_user(&database, username, display_name, roles).await?,
+            AdminCommand::CreateUser { username, display_name, roles } => {
+                ops::create_user(&database, username, display_name, roles).await?
+            }
             AdminCommand::ResetPassword { username } => ops::reset_password(&database, &username).await?,
             AdminCommand::ListUsers => ops::list_users(&database).await?,
         },
@@ -157,9 +162,5 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 
 /// Refuses an unknown value with the list of known ones.
 pub fn one_of<'a>(what: &str, v: &'a str, allowed: &[&str]) -> Result<&'a str> {
-    if allowed.contains(&v) {
-        Ok(v)
-    } else {
-        bail!("unknown {what} '{v}'; use one of: {}", allowed.join(", "))
-    }
+    if allowed.contains(&v) { Ok(v) } else { bail!("unknown {what} '{v}'; use one of: {}", allowed.join(", ")) }
 }

@@ -2,7 +2,7 @@
 //! chosen by URL scheme.
 
 use crate::config::redact;
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 use cuakhau_core::{ReferenceData, Timestamp};
 use cuakhau_data::{DataError, Table};
 use cuakhau_server::{AppState, Clock, Config, Entropy};
@@ -19,6 +19,7 @@ use std::sync::Arc;
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)] // the composition root owns the real clock
     fn now(&self) -> Timestamp {
         Timestamp(jiff::Timestamp::now().as_microsecond())
     }
@@ -102,7 +103,9 @@ async fn shutdown_signal() {
 
 fn bar(len: u64, what: &str) -> ProgressBar {
     let pb = ProgressBar::new(len);
-    pb.set_style(ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})").expect("valid template").progress_chars("=> "));
+    pb.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})").expect("valid template").progress_chars("=> "),
+    );
     pb.set_message(what.to_string());
     pb
 }

@@ -92,10 +92,7 @@ fn audit_verify_fails_naming_the_entry_after_a_hand_edit() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-        sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 60")
-            .execute(&pool)
-            .await
-            .unwrap();
+        sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 60").execute(&pool).await.unwrap();
         pool.close().await;
     });
     let o = run(&["audit", "verify", "--database", &url]);
@@ -109,7 +106,20 @@ fn users_are_created_with_a_password_from_stdin() {
     let dir = tempfile::tempdir().unwrap();
     let url = db(dir.path());
     let mut child = bin()
-        .args(["admin", "create-user", "--username", "ops", "--display-name", "Trần Văn Ops", "--role", "admin", "--role", "officer:CN:customs:*", "--database", &url])
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "ops",
+            "--display-name",
+            "Trần Văn Ops",
+            "--role",
+            "admin",
+            "--role",
+            "officer:CN:customs:*",
+            "--database",
+            &url,
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -170,7 +180,8 @@ fn flags_beat_environment_which_beats_the_file() {
 fn serve_loads_reference_data_on_first_start_and_stops_gracefully() {
     let dir = tempfile::tempdir().unwrap();
     let url = db(dir.path());
-    let mut child = bin().args(["serve", "--listen", "127.0.0.1:0", "--database", &url]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child =
+        bin().args(["serve", "--listen", "127.0.0.1:0", "--database", &url]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     out.read_line(&mut line).unwrap();

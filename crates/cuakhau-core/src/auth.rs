@@ -20,8 +20,7 @@ pub enum Agency {
 impl Agency {
     pub const ALL: [Agency; 6] =
         [Agency::Customs, Agency::BorderGuard, Agency::Quarantine, Agency::GateBoard, Agency::Labour, Agency::ForeignAffairs];
-    pub const CODES: &'static [&'static str] =
-        &["customs", "border-guard", "quarantine", "gate-board", "labour", "foreign-affairs"];
+    pub const CODES: &'static [&'static str] = &["customs", "border-guard", "quarantine", "gate-board", "labour", "foreign-affairs"];
     pub fn code(self) -> &'static str {
         match self {
             Agency::Customs => "customs",
@@ -43,9 +42,15 @@ pub enum Role {
     /// Runs the installation: users, imports, everything.
     Admin,
     /// An officer of one side's agency; `gate_pair: None` covers every gate pair of that side.
-    Officer { side: Side, agency: Agency, gate_pair: Option<GatePairId> },
+    Officer {
+        side: Side,
+        agency: Agency,
+        gate_pair: Option<GatePairId>,
+    },
     /// A declarant enterprise (its tax code or unified social credit code).
-    Enterprise { code: String },
+    Enterprise {
+        code: String,
+    },
     Driver,
     /// Reads what the public may read; the same as not being signed in.
     Public,
@@ -57,12 +62,9 @@ impl Role {
     pub fn code(&self) -> String {
         match self {
             Role::Admin => "admin".into(),
-            Role::Officer { side, agency, gate_pair } => format!(
-                "officer:{}:{}:{}",
-                side.code(),
-                agency.code(),
-                gate_pair.as_ref().map(|g| g.as_str()).unwrap_or("*")
-            ),
+            Role::Officer { side, agency, gate_pair } => {
+                format!("officer:{}:{}:{}", side.code(), agency.code(), gate_pair.as_ref().map(|g| g.as_str()).unwrap_or("*"))
+            }
             Role::Enterprise { code } => format!("enterprise:{code}"),
             Role::Driver => "driver".into(),
             Role::Public => "public".into(),
@@ -106,9 +108,15 @@ impl Role {
 pub enum Action<'a> {
     ReadReference,
     /// Change one side's gate (opening hours) of a gate pair.
-    EditGate { gate_pair: &'a GatePairId, side: Side },
+    EditGate {
+        gate_pair: &'a GatePairId,
+        side: Side,
+    },
     /// Add or change a lane on one side of a gate pair.
-    EditLane { gate_pair: &'a GatePairId, side: Side },
+    EditLane {
+        gate_pair: &'a GatePairId,
+        side: Side,
+    },
     ImportReference,
     ManageUsers,
     ReadAudit,
@@ -118,13 +126,11 @@ pub enum Action<'a> {
 pub fn allows(roles: &[Role], action: Action<'_>) -> bool {
     match action {
         Action::ReadReference => true,
-        Action::EditGate { gate_pair, side } | Action::EditLane { gate_pair, side } => roles
-            .iter()
-            .any(|r| *r == Role::Admin || r.covers_gate(Agency::GateBoard, gate_pair, side)),
+        Action::EditGate { gate_pair, side } | Action::EditLane { gate_pair, side } => {
+            roles.iter().any(|r| *r == Role::Admin || r.covers_gate(Agency::GateBoard, gate_pair, side))
+        }
         Action::ImportReference | Action::ManageUsers => roles.contains(&Role::Admin),
-        Action::ReadAudit => roles.iter().any(|r| {
-            matches!(r, Role::Admin | Role::Officer { agency: Agency::GateBoard, .. })
-        }),
+        Action::ReadAudit => roles.iter().any(|r| matches!(r, Role::Admin | Role::Officer { agency: Agency::GateBoard, .. })),
     }
 }
 

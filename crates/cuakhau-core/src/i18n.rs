@@ -41,10 +41,7 @@ impl Lang {
         for (pos, item) in header.split(',').enumerate() {
             let mut parts = item.split(';');
             let tag = parts.next().unwrap_or("");
-            let q = parts
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .and_then(|q| q.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
+            let q = parts.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.trim().parse::<f32>().ok()).unwrap_or(1.0);
             let q = (q.clamp(0.0, 1.0) * 1000.0) as u16;
             if q == 0 {
                 continue;
@@ -92,12 +89,8 @@ impl Msg {
             (BadRequest | InvalidField { .. } | MalformedJson { .. } | UnknownField { .. } | ImportRow { .. }, Vi) => {
                 "Dữ liệu không hợp lệ"
             }
-            (BadRequest | InvalidField { .. } | MalformedJson { .. } | UnknownField { .. } | ImportRow { .. }, Zh) => {
-                "数据无效"
-            }
-            (BadRequest | InvalidField { .. } | MalformedJson { .. } | UnknownField { .. } | ImportRow { .. }, En) => {
-                "Invalid input"
-            }
+            (BadRequest | InvalidField { .. } | MalformedJson { .. } | UnknownField { .. } | ImportRow { .. }, Zh) => "数据无效",
+            (BadRequest | InvalidField { .. } | MalformedJson { .. } | UnknownField { .. } | ImportRow { .. }, En) => "Invalid input",
             (BodyTooLarge { .. }, Vi) => "Yêu cầu quá lớn",
             (BodyTooLarge { .. }, Zh) => "请求过大",
             (BodyTooLarge { .. }, En) => "Request too large",
@@ -198,12 +191,7 @@ mod tests {
 
     #[test]
     fn every_message_differs_between_languages() {
-        let msgs = [
-            Msg::WrongCredentials,
-            Msg::Forbidden,
-            Msg::UnknownField { field: "x".into() },
-            Msg::BodyTooLarge { limit_bytes: 10 },
-        ];
+        let msgs = [Msg::WrongCredentials, Msg::Forbidden, Msg::UnknownField { field: "x".into() }, Msg::BodyTooLarge { limit_bytes: 10 }];
         for m in msgs {
             let texts: Vec<String> = Lang::ALL.iter().map(|l| m.detail(*l)).collect();
             assert_ne!(texts[0], texts[1]);

@@ -16,8 +16,8 @@ pub use audit::{AuditEntry, AuditRecord, ChainBreak};
 pub use auth::{Action, Agency, Role};
 pub use i18n::{Lang, Msg};
 pub use refdata::{
-    Coordinate, Direction, Gate, GateKind, GatePair, GatePairId, Lane, LaneId, LocalityPairing, Mode,
-    OpeningHours, Province, ProvinceId, ReferenceData, Side,
+    Coordinate, Direction, Gate, GateKind, GatePair, GatePairId, Lane, LaneId, LocalityPairing, Mode, OpeningHours, Province, ProvinceId,
+    ReferenceData, Side,
 };
 pub use time::Timestamp;
 pub use validate::{FieldError, Problem};

@@ -247,11 +247,7 @@ impl OpeningHours {
         if close_min <= open_min {
             return Err(FieldError::new(format!("{prefix}closes"), Problem::Other("closes must be after opens")));
         }
-        Ok(Some(OpeningHours {
-            open_min,
-            close_min,
-            source: validate::text(&format!("{prefix}hours_source"), source, 2000)?,
-        }))
+        Ok(Some(OpeningHours { open_min, close_min, source: validate::text(&format!("{prefix}hours_source"), source, 2000)? }))
     }
 
     /// Is the gate open at `t`, read in `zone`?

@@ -113,11 +113,8 @@ fn parse_rows<R: for<'de> Deserialize<'de>, T>(
     let headers = rdr.headers().map_err(|e| DataError::Format { table: name, line: 1, reason: e.to_string() })?.clone();
     let mut out = Vec::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| DataError::Format {
-            table: name,
-            line: e.position().map(|p| p.line()).unwrap_or(0),
-            reason: e.to_string(),
-        })?;
+        let rec =
+            rec.map_err(|e| DataError::Format { table: name, line: e.position().map(|p| p.line()).unwrap_or(0), reason: e.to_string() })?;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         let row: R = rec.deserialize(Some(&headers)).map_err(|e| DataError::Format { table: name, line, reason: e.to_string() })?;
         out.push(convert(row).map_err(|error| DataError::Row { table: name, line, error })?);

@@ -1,7 +1,7 @@
 //! Flat row shapes of the reference files: one struct per table, every column a string, converted
 //! to and from the core's validated types.
 
-use cuakhau_core::refdata::{format_hhmm, Coordinate, Gate, GateFields, Lane, LocalityPairing, OpeningHours, Province};
+use cuakhau_core::refdata::{Coordinate, Gate, GateFields, Lane, LocalityPairing, OpeningHours, Province, format_hhmm};
 use cuakhau_core::{FieldError, GateKind, GatePair, GatePairId, Mode, Problem, Side};
 use serde::{Deserialize, Serialize};
 

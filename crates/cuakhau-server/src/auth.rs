@@ -7,13 +7,13 @@
 use crate::error::ApiError;
 use crate::extract::lang_of;
 use crate::{AppState, Entropy};
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
-use cuakhau_core::auth::{allows, Action};
 use cuakhau_core::Lang;
+use cuakhau_core::auth::{Action, allows};
 use cuakhau_store::User;
 use sha2::{Digest, Sha256};
 
@@ -42,10 +42,8 @@ pub fn token_hash(token: &str) -> String {
 pub const COOKIE: &str = "cuakhau_session";
 
 pub fn token_from(parts: &Parts) -> Option<String> {
-    if let Some(v) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        if let Some(t) = v.strip_prefix("Bearer ") {
-            return Some(t.trim().to_string());
-        }
+    if let Some(t) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")) {
+        return Some(t.trim().to_string());
     }
     parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
         let (k, v) = c.trim().split_once('=')?;

@@ -1,7 +1,7 @@
 //! The one API error: every failure becomes an RFC 9457 problem+json document in the caller's
 //! language. Internal details are logged, never returned.
 
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cuakhau_api::Problem;
 use cuakhau_core::{FieldError, Lang, Msg};

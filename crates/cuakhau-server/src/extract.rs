@@ -4,7 +4,7 @@ use crate::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use cuakhau_core::{Lang, Msg};
 use serde::de::DeserializeOwned;
 
@@ -31,10 +31,8 @@ pub struct ApiJson<T>(pub T);
 /// Turns a serde_json error into the message a person can act on.
 fn json_msg(e: &serde_json::Error) -> Msg {
     let text = e.to_string();
-    if let Some(rest) = text.strip_prefix("unknown field `") {
-        if let Some(field) = rest.split('`').next() {
-            return Msg::UnknownField { field: field.to_string() };
-        }
+    if let Some(field) = text.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()) {
+        return Msg::UnknownField { field: field.to_string() };
     }
     Msg::MalformedJson { detail: text }
 }
@@ -79,7 +77,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let lang = lang_of(&parts.headers);
         let q = parts.uri.query().unwrap_or("");
-        serde_urlencoded_from_str(q).map(ApiQuery).map_err(|detail| ApiError::new(lang, StatusCode::BAD_REQUEST, Msg::MalformedJson { detail }))
+        serde_urlencoded_from_str(q)
+            .map(ApiQuery)
+            .map_err(|detail| ApiError::new(lang, StatusCode::BAD_REQUEST, Msg::MalformedJson { detail }))
     }
 }
 

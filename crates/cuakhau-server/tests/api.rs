@@ -58,24 +58,98 @@ async fn lists_filter_and_page() {
     assert_eq!(t.get("/api/v1/lanes/kim-thanh-vn-export-1").await.json()["capacity_per_hour"], 17);
 }
 
-/// Each bad request: (method, uri, body, expected status, expected `type`).
+/// One bad request: method, uri, body, content type, expected status, expected problem `type`.
+type BadCase = (&'static str, &'static str, Option<String>, Option<&'static str>, StatusCode, &'static str);
+
 #[tokio::test]
 async fn bad_input_gets_a_localised_problem_and_changes_nothing() {
     let t = spawn().await;
     let token = t.login("vn-board-all").await;
     let before = t.snapshot().await;
     let big = "x".repeat(70 * 1024);
-    let cases: Vec<(&str, &str, Option<String>, Option<&str>, StatusCode, &str)> = vec![
-        ("PATCH", "/api/v1/lanes/kim-thanh-vn-export-1", Some(r#"{"capacity_per_hour": 12,"#.into()), Some("application/json"), StatusCode::BAD_REQUEST, "bad-request"),
-        ("PATCH", "/api/v1/lanes/kim-thanh-vn-export-1", Some(r#"{"capacity": 12}"#.into()), Some("application/json"), StatusCode::UNPROCESSABLE_ENTITY, "unknown-field"),
-        ("PATCH", "/api/v1/lanes/kim-thanh-vn-export-1", Some(format!(r#"{{"name": "{big}"}}"#)), Some("application/json"), StatusCode::PAYLOAD_TOO_LARGE, "body-too-large"),
-        ("PATCH", "/api/v1/lanes/kim-thanh-vn-export-1", Some(r#"{"capacity_per_hour": 12}"#.into()), Some("text/plain"), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type"),
-        ("PATCH", "/api/v1/lanes/kim-thanh-vn-export-1", Some(r#"{"capacity_per_hour": 5000}"#.into()), Some("application/json"), StatusCode::UNPROCESSABLE_ENTITY, "invalid-field"),
-        ("PATCH", "/api/v1/lanes/kim-thanh-vn-export-1", Some(r#"{"capacity_per_hour": "many"}"#.into()), Some("application/json"), StatusCode::UNPROCESSABLE_ENTITY, "bad-request"),
-        ("PATCH", "/api/v1/lanes/no-such-lane", Some(r#"{"active": false}"#.into()), Some("application/json"), StatusCode::NOT_FOUND, "not-found"),
-        ("PUT", "/api/v1/gates/huu-nghi/vn/hours", Some(r#"{"opens": "25:00", "closes": "20:00", "source": "x"}"#.into()), Some("application/json"), StatusCode::UNPROCESSABLE_ENTITY, "invalid-field"),
-        ("PUT", "/api/v1/gates/huu-nghi/vn/hours", Some(r#"{"opens": "07:00", "closes": "20:00", "source": ""}"#.into()), Some("application/json"), StatusCode::UNPROCESSABLE_ENTITY, "invalid-field"),
-        ("POST", "/api/v1/gate-pairs/huu-nghi/lanes", Some(r#"{"id":"hn-1","side":"VN","direction":"sideways","class":"general","name":"x","capacity_per_hour":3,"basis":"b"}"#.into()), Some("application/json"), StatusCode::UNPROCESSABLE_ENTITY, "invalid-field"),
+    let cases: Vec<BadCase> = vec![
+        (
+            "PATCH",
+            "/api/v1/lanes/kim-thanh-vn-export-1",
+            Some(r#"{"capacity_per_hour": 12,"#.into()),
+            Some("application/json"),
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+        ),
+        (
+            "PATCH",
+            "/api/v1/lanes/kim-thanh-vn-export-1",
+            Some(r#"{"capacity": 12}"#.into()),
+            Some("application/json"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown-field",
+        ),
+        (
+            "PATCH",
+            "/api/v1/lanes/kim-thanh-vn-export-1",
+            Some(format!(r#"{{"name": "{big}"}}"#)),
+            Some("application/json"),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body-too-large",
+        ),
+        (
+            "PATCH",
+            "/api/v1/lanes/kim-thanh-vn-export-1",
+            Some(r#"{"capacity_per_hour": 12}"#.into()),
+            Some("text/plain"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+        ),
+        (
+            "PATCH",
+            "/api/v1/lanes/kim-thanh-vn-export-1",
+            Some(r#"{"capacity_per_hour": 5000}"#.into()),
+            Some("application/json"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+        ),
+        (
+            "PATCH",
+            "/api/v1/lanes/kim-thanh-vn-export-1",
+            Some(r#"{"capacity_per_hour": "many"}"#.into()),
+            Some("application/json"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad-request",
+        ),
+        (
+            "PATCH",
+            "/api/v1/lanes/no-such-lane",
+            Some(r#"{"active": false}"#.into()),
+            Some("application/json"),
+            StatusCode::NOT_FOUND,
+            "not-found",
+        ),
+        (
+            "PUT",
+            "/api/v1/gates/huu-nghi/vn/hours",
+            Some(r#"{"opens": "25:00", "closes": "20:00", "source": "x"}"#.into()),
+            Some("application/json"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+        ),
+        (
+            "PUT",
+            "/api/v1/gates/huu-nghi/vn/hours",
+            Some(r#"{"opens": "07:00", "closes": "20:00", "source": ""}"#.into()),
+            Some("application/json"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+        ),
+        (
+            "POST",
+            "/api/v1/gate-pairs/huu-nghi/lanes",
+            Some(
+                r#"{"id":"hn-1","side":"VN","direction":"sideways","class":"general","name":"x","capacity_per_hour":3,"basis":"b"}"#.into(),
+            ),
+            Some("application/json"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+        ),
         ("GET", "/api/v1/gate-pairs?limit=100000", None, None, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field"),
         ("GET", "/api/v1/gate-pairs?colour=red", None, None, StatusCode::BAD_REQUEST, "bad-request"),
         ("GET", "/api/v1/nothing-here", None, None, StatusCode::NOT_FOUND, "not-found"),
@@ -83,7 +157,11 @@ async fn bad_input_gets_a_localised_problem_and_changes_nothing() {
     for (method, uri, body, ct, status, kind) in cases {
         let mut titles = Vec::new();
         for lang in ["vi", "zh-CN", "en-US"] {
-            let mut b = Request::builder().method(method).uri(uri).header("authorization", format!("Bearer {token}")).header("accept-language", lang);
+            let mut b = Request::builder()
+                .method(method)
+                .uri(uri)
+                .header("authorization", format!("Bearer {token}"))
+                .header("accept-language", lang);
             if let Some(ct) = ct {
                 b = b.header("content-type", ct);
             }
@@ -116,9 +194,13 @@ async fn an_unknown_field_is_named_in_the_callers_language() {
 async fn a_wrong_password_is_refused_in_each_language_and_writes_nothing() {
     let t = spawn().await;
     let before = t.snapshot().await;
-    for (lang, detail) in [("vi", "Tên đăng nhập hoặc mật khẩu không đúng."), ("zh", "用户名或密码错误。"), ("en", "Wrong user name or password.")] {
+    for (lang, detail) in
+        [("vi", "Tên đăng nhập hoặc mật khẩu không đúng."), ("zh", "用户名或密码错误。"), ("en", "Wrong user name or password.")]
+    {
         for user in ["admin", "nobody"] {
-            let r = t.call("POST", "/api/v1/auth/login", None, Some(lang), Some(json!({"username": user, "password": "wrong password!"}))).await;
+            let r = t
+                .call("POST", "/api/v1/auth/login", None, Some(lang), Some(json!({"username": user, "password": "wrong password!"})))
+                .await;
             assert_eq!(r.status, StatusCode::UNAUTHORIZED);
             assert_eq!(r.json()["detail"], detail);
         }
@@ -136,7 +218,13 @@ async fn sessions_log_in_out_and_expire() {
     assert_eq!(t.call("GET", "/api/v1/auth/me", Some(&token), None, None).await.json()["username"], "admin");
     // The cookie works as well as the header.
     let via_cookie = t
-        .send(Request::builder().uri("/api/v1/auth/me").header("cookie", format!("a=b; cuakhau_session={token}")).body(Body::empty()).unwrap())
+        .send(
+            Request::builder()
+                .uri("/api/v1/auth/me")
+                .header("cookie", format!("a=b; cuakhau_session={token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_eq!(via_cookie.status, StatusCode::OK);
     assert_eq!(t.call("POST", "/api/v1/auth/logout", Some(&token), None, None).await.status, StatusCode::NO_CONTENT);
@@ -151,10 +239,26 @@ async fn sessions_log_in_out_and_expire() {
 async fn a_board_edits_its_lane_and_the_audit_log_shows_before_and_after() {
     let t = spawn().await;
     let token = t.login("vn-board-all").await;
-    let r = t.call("PATCH", "/api/v1/lanes/kim-thanh-vn-export-1", Some(&token), None, Some(json!({"capacity_per_hour": 20, "basis": "measured 2026-11"}))).await;
+    let r = t
+        .call(
+            "PATCH",
+            "/api/v1/lanes/kim-thanh-vn-export-1",
+            Some(&token),
+            None,
+            Some(json!({"capacity_per_hour": 20, "basis": "measured 2026-11"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["capacity_per_hour"], 20);
-    let hours = t.call("PUT", "/api/v1/gates/kim-thanh/vn/hours", Some(&token), None, Some(json!({"opens": "07:00", "closes": "22:00", "source": "bilateral agreement"}))).await;
+    let hours = t
+        .call(
+            "PUT",
+            "/api/v1/gates/kim-thanh/vn/hours",
+            Some(&token),
+            None,
+            Some(json!({"opens": "07:00", "closes": "22:00", "source": "bilateral agreement"})),
+        )
+        .await;
     assert_eq!(hours.status, StatusCode::OK, "{}", hours.text());
     assert_eq!(hours.json()["vn"]["hours"]["closes"], "22:00");
     let admin = t.login("admin").await;
@@ -181,10 +285,14 @@ async fn users_are_created_by_admins_and_passwords_reset() {
     let r = t.call("POST", "/api/v1/users", Some(&admin), Some("en"), Some(bad_role)).await;
     assert_eq!((r.status, r.json()["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("roles")));
     let short = json!({"password": "short"});
-    assert_eq!(t.call("PUT", "/api/v1/users/lan.nguyen/password", Some(&admin), None, Some(short)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        t.call("PUT", "/api/v1/users/lan.nguyen/password", Some(&admin), None, Some(short)).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let ok = json!({"password": "a new long password"});
     assert_eq!(t.call("PUT", "/api/v1/users/lan.nguyen/password", Some(&admin), None, Some(ok)).await.status, StatusCode::NO_CONTENT);
-    let login = t.call("POST", "/api/v1/auth/login", None, None, Some(json!({"username": "lan.nguyen", "password": "a new long password"}))).await;
+    let login =
+        t.call("POST", "/api/v1/auth/login", None, None, Some(json!({"username": "lan.nguyen", "password": "a new long password"}))).await;
     assert_eq!(login.status, StatusCode::OK);
 }
 
@@ -198,7 +306,9 @@ async fn health_metrics_and_openapi() {
     assert!(m.text().contains(r#"cuakhau_http_requests_total{method="GET",route="/api/v1/gate-pairs",status="200"} 1"#), "{}", m.text());
     let doc = t.get("/api/v1/openapi.json").await.json();
     assert_eq!(doc["openapi"], "3.1.0");
-    for path in ["/api/v1/gate-pairs", "/api/v1/gate-pairs/{id}", "/api/v1/lanes/{id}", "/api/v1/auth/login", "/api/v1/audit/verify", "/healthz"] {
+    for path in
+        ["/api/v1/gate-pairs", "/api/v1/gate-pairs/{id}", "/api/v1/lanes/{id}", "/api/v1/auth/login", "/api/v1/audit/verify", "/healthz"]
+    {
         assert!(doc["paths"][path].is_object(), "{path} missing from the OpenAPI document");
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());

@@ -7,7 +7,7 @@ mod common;
 
 use axum::http::StatusCode;
 use common::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 struct Row {
     method: &'static str,
@@ -65,7 +65,11 @@ fn rows() -> Vec<Row> {
         Row {
             method: "POST",
             path: "/api/v1/gate-pairs/huu-nghi/lanes",
-            body: |who| Some(json!({"id": format!("hn-cn-test-{who}"), "side": "CN", "direction": "export", "class": "agv", "name": "AGV", "capacity_per_hour": 4, "basis": "test"})),
+            body: |who| {
+                Some(
+                    json!({"id": format!("hn-cn-test-{who}"), "side": "CN", "direction": "export", "class": "agv", "name": "AGV", "capacity_per_hour": 4, "basis": "test"}),
+                )
+            },
             allowed: Some(&["admin", "cn-board-hn"]),
             success: StatusCode::CREATED,
         },
@@ -74,7 +78,11 @@ fn rows() -> Vec<Row> {
         Row {
             method: "POST",
             path: "/api/v1/users",
-            body: |who| Some(json!({"username": format!("new-by-{who}"), "display_name": "N", "password": "long enough password", "roles": ["driver"]})),
+            body: |who| {
+                Some(
+                    json!({"username": format!("new-by-{who}"), "display_name": "N", "password": "long enough password", "roles": ["driver"]}),
+                )
+            },
             allowed: Some(&["admin"]),
             success: StatusCode::CREATED,
         },

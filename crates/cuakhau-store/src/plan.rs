@@ -8,6 +8,7 @@ use cuakhau_core::{GatePair, ReferenceData};
 
 /// One row to write: the new value and, when it replaces one, the stored value.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // a load plans at most a few hundred writes
 pub enum Write {
     Province { new: Province, old: Option<Province> },
     Pairing { new: LocalityPairing, old: Option<LocalityPairing> },

@@ -3,7 +3,7 @@
 //! as [`StoreError::Corrupt`] instead of leaking out.
 
 use crate::{StoreError, User};
-use cuakhau_core::refdata::{format_hhmm, Gate, GateFields, Lane, LocalityPairing, Province};
+use cuakhau_core::refdata::{Gate, GateFields, Lane, LocalityPairing, Province, format_hhmm};
 use cuakhau_core::{GateKind, GatePair, GatePairId, Mode, Role, Side, Timestamp};
 use serde_json::json;
 
@@ -24,8 +24,16 @@ pub struct ProvinceRec {
 
 impl ProvinceRec {
     pub fn into_domain(self) -> Result<Province, StoreError> {
-        Province::parse(&self.id, &self.country, &self.name_vi, &self.name_zh, &self.name_en, self.former_names.as_deref().unwrap_or(""), &self.source)
-            .map_err(|e| corrupt(&format!("province {}", self.id), e))
+        Province::parse(
+            &self.id,
+            &self.country,
+            &self.name_vi,
+            &self.name_zh,
+            &self.name_en,
+            self.former_names.as_deref().unwrap_or(""),
+            &self.source,
+        )
+        .map_err(|e| corrupt(&format!("province {}", self.id), e))
     }
 }
 
@@ -39,8 +47,7 @@ pub struct PairingRec {
 
 impl PairingRec {
     pub fn into_domain(self) -> Result<LocalityPairing, StoreError> {
-        LocalityPairing::parse(&self.vn_province, &self.cn_province, &self.mechanism, &self.source)
-            .map_err(|e| corrupt("pairing", e))
+        LocalityPairing::parse(&self.vn_province, &self.cn_province, &self.mechanism, &self.source).map_err(|e| corrupt("pairing", e))
     }
 }
 
@@ -103,8 +110,14 @@ impl GateRec {
         let lon = self.lon.map(|v| v.to_string()).unwrap_or_default();
         let opens = self.open_min.map(|m| format_hhmm(m as u16)).unwrap_or_default();
         let closes = self.close_min.map(|m| format_hhmm(m as u16)).unwrap_or_default();
-        let (zh, py, fp, cp, cs, hs) =
-            (s(&self.name_zh), s(&self.name_pinyin), s(&self.former_province), s(&self.coord_precision), s(&self.coord_source), s(&self.hours_source));
+        let (zh, py, fp, cp, cs, hs) = (
+            s(&self.name_zh),
+            s(&self.name_pinyin),
+            s(&self.former_province),
+            s(&self.coord_precision),
+            s(&self.coord_source),
+            s(&self.hours_source),
+        );
         Gate::parse(
             side,
             &GateFields {
@@ -217,11 +230,13 @@ pub mod snapshot {
 
     pub fn province(p: &Province) -> String {
         json!({"id": p.id.as_str(), "country": p.country.code(), "name_vi": p.name_vi, "name_zh": p.name_zh,
-               "name_en": p.name_en, "former_names": p.former_names, "source": p.source}).to_string()
+               "name_en": p.name_en, "former_names": p.former_names, "source": p.source})
+        .to_string()
     }
     pub fn pairing(p: &LocalityPairing) -> String {
         json!({"vn_province": p.vn_province.as_str(), "cn_province": p.cn_province.as_str(),
-               "mechanism": p.mechanism, "source": p.source}).to_string()
+               "mechanism": p.mechanism, "source": p.source})
+        .to_string()
     }
     fn gate(g: &Gate) -> serde_json::Value {
         json!({"name_vi": g.name_vi, "name_zh": g.name_zh, "name_pinyin": g.name_pinyin, "name_en": g.name_en,
@@ -233,15 +248,18 @@ pub mod snapshot {
     }
     pub fn gate_pair(g: &GatePair) -> String {
         json!({"id": g.id.as_str(), "kind": g.kind.code(), "mode": g.mode.code(), "designation": g.designation,
-               "order": g.order, "vn": gate(&g.vn), "cn": gate(&g.cn), "sources": g.sources}).to_string()
+               "order": g.order, "vn": gate(&g.vn), "cn": gate(&g.cn), "sources": g.sources})
+        .to_string()
     }
     pub fn lane(l: &Lane) -> String {
         json!({"id": l.id.as_str(), "gate_pair": l.gate_pair.as_str(), "side": l.side.code(),
                "direction": l.direction.code(), "class": l.class.code(), "name": l.name,
-               "capacity_per_hour": l.capacity_per_hour, "active": l.active, "basis": l.basis}).to_string()
+               "capacity_per_hour": l.capacity_per_hour, "active": l.active, "basis": l.basis})
+        .to_string()
     }
     pub fn user(u: &User) -> String {
         json!({"id": u.id, "username": u.username, "display_name": u.display_name,
-               "roles": u.roles.iter().map(Role::code).collect::<Vec<_>>()}).to_string()
+               "roles": u.roles.iter().map(Role::code).collect::<Vec<_>>()})
+        .to_string()
     }
 }

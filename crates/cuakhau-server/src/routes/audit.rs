@@ -1,15 +1,15 @@
 //! The audit log: read it (admins and gate boards) and verify its hash chain.
 
+use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
-use crate::AppState;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use cuakhau_api::{AuditEntryOut, AuditVerifyOut};
 use cuakhau_core::auth::Action;
-use cuakhau_core::{time, FieldError, Problem};
+use cuakhau_core::{FieldError, Problem, time};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -30,7 +30,11 @@ pub struct AuditQuery {
 
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery), security(("bearer" = [])),
     responses((status = 200, body = Vec<AuditEntryOut>), (status = 401, body = cuakhau_api::Problem), (status = 403, body = cuakhau_api::Problem)))]
-pub async fn list(State(st): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<AuditQuery>) -> Result<Json<Vec<AuditEntryOut>>, ApiError> {
+pub async fn list(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> Result<Json<Vec<AuditEntryOut>>, ApiError> {
     caller.require(Action::ReadAudit)?;
     let zone = q.zone.unwrap_or_else(|| time::VN_ZONE.to_string());
     if !time::is_known_zone(&zone) {

@@ -1,11 +1,11 @@
 //! The router: one module per resource, plus health, metrics and the OpenAPI document.
 
-use crate::error::ApiError;
-use crate::extract::{lang_of, BodyLimit};
-use crate::metrics::{RequestLabels, RouteLabels};
 use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{BodyLimit, lang_of};
+use crate::metrics::{RequestLabels, RouteLabels};
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -18,11 +18,7 @@ pub mod reference;
 pub mod session;
 
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .merge(reference::routes())
-        .merge(session::routes())
-        .merge(audit::routes())
-        .route("/openapi.json", get(openapi));
+    let api = Router::new().merge(reference::routes()).merge(session::routes()).merge(audit::routes()).route("/openapi.json", get(openapi));
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(healthz))

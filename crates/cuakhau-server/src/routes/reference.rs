@@ -1,10 +1,10 @@
 //! Reference data: gate pairs, gates, provinces, pairings and lanes. Reading is public; changing
 //! hours or lanes needs the gate board of that side (or an admin).
 
+use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, ReqLang};
-use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -12,8 +12,8 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use cuakhau_api::{GateOut, GatePairOut, HoursPatch, LaneOut, LanePatch, NewLane, PairingOut, ProvinceOut};
 use cuakhau_core::auth::Action;
-use cuakhau_core::refdata::{check_capacity, LaneClass, OpeningHours};
-use cuakhau_core::{validate, Direction, FieldError, GateKind, GatePairId, Lane, LaneId, Lang, Mode, Problem, ProvinceId, Side};
+use cuakhau_core::refdata::{LaneClass, OpeningHours, check_capacity};
+use cuakhau_core::{Direction, FieldError, GateKind, GatePairId, Lane, LaneId, Lang, Mode, Problem, ProvinceId, Side, validate};
 use cuakhau_store::{Actor, GateHoursChange};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -41,7 +41,13 @@ fn parse_opt<T>(lang: Lang, v: &Option<String>, f: impl Fn(&str) -> Result<T, Fi
     v.as_deref().map(|s| f(s).map_err(|e| ApiError::field(lang, e))).transpose()
 }
 
-fn page<T: Clone>(st: &AppState, lang: Lang, items: Vec<T>, limit: Option<usize>, offset: Option<usize>) -> Result<(HeaderMap, Vec<T>), ApiError> {
+fn page<T: Clone>(
+    st: &AppState,
+    lang: Lang,
+    items: Vec<T>,
+    limit: Option<usize>,
+    offset: Option<usize>,
+) -> Result<(HeaderMap, Vec<T>), ApiError> {
     let max = st.config.page_limit_max;
     let limit = limit.unwrap_or(max);
     if limit == 0 || limit > max {
@@ -71,7 +77,11 @@ pub struct PairQuery {
 
 #[utoipa::path(get, path = "/api/v1/gate-pairs", tag = "reference", params(PairQuery),
     responses((status = 200, body = Vec<GatePairOut>), (status = 422, body = cuakhau_api::Problem)))]
-pub async fn list_gate_pairs(State(st): State<AppState>, ReqLang(lang): ReqLang, ApiQuery(q): ApiQuery<PairQuery>) -> Result<Response, ApiError> {
+pub async fn list_gate_pairs(
+    State(st): State<AppState>,
+    ReqLang(lang): ReqLang,
+    ApiQuery(q): ApiQuery<PairQuery>,
+) -> Result<Response, ApiError> {
     let kind = parse_opt(lang, &q.kind, |s| GateKind::parse("kind", s))?;
     let mode = parse_opt(lang, &q.mode, |s| Mode::parse("mode", s))?;
     let province = parse_opt(lang, &q.province, ProvinceId::parse)?;
@@ -101,7 +111,11 @@ pub async fn list_gate_pairs(State(st): State<AppState>, ReqLang(lang): ReqLang,
 
 #[utoipa::path(get, path = "/api/v1/gate-pairs/{id}", tag = "reference", params(("id" = String, Path)),
     responses((status = 200, body = GatePairOut), (status = 404, body = cuakhau_api::Problem)))]
-pub async fn get_gate_pair(State(st): State<AppState>, ReqLang(lang): ReqLang, Path(id): Path<String>) -> Result<Json<GatePairOut>, ApiError> {
+pub async fn get_gate_pair(
+    State(st): State<AppState>,
+    ReqLang(lang): ReqLang,
+    Path(id): Path<String>,
+) -> Result<Json<GatePairOut>, ApiError> {
     let id = GatePairId::parse(&id).map_err(|_| ApiError::not_found(lang, format!("gate pair {id}")))?;
     let g = st.store.gate_pair(&id).await.map_err(|e| ApiError::store(lang, e))?;
     g.map(|g| Json(GatePairOut::new(&g, st.clock.now()))).ok_or_else(|| ApiError::not_found(lang, format!("gate pair {}", id.as_str())))
@@ -126,7 +140,11 @@ pub struct GateQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/gates", tag = "reference", params(GateQuery), responses((status = 200, body = Vec<GateWithPair>)))]
-pub async fn list_gates(State(st): State<AppState>, ReqLang(lang): ReqLang, ApiQuery(q): ApiQuery<GateQuery>) -> Result<Json<Vec<GateWithPair>>, ApiError> {
+pub async fn list_gates(
+    State(st): State<AppState>,
+    ReqLang(lang): ReqLang,
+    ApiQuery(q): ApiQuery<GateQuery>,
+) -> Result<Json<Vec<GateWithPair>>, ApiError> {
     let side = parse_opt(lang, &q.side, |s| Side::parse("side", s))?;
     let province = parse_opt(lang, &q.province, ProvinceId::parse)?;
     let data = st.store.reference().await.map_err(|e| ApiError::store(lang, e))?;
@@ -157,9 +175,18 @@ fn path_pair_side(lang: Lang, pair: &str, side: &str) -> Result<(GatePairId, Sid
 
 #[utoipa::path(get, path = "/api/v1/gates/{pair}/{side}", tag = "reference", params(("pair" = String, Path), ("side" = String, Path, description = "VN or CN")),
     responses((status = 200, body = GateWithPair), (status = 404, body = cuakhau_api::Problem)))]
-pub async fn get_gate(State(st): State<AppState>, ReqLang(lang): ReqLang, Path((pair, side)): Path<(String, String)>) -> Result<Json<GateWithPair>, ApiError> {
+pub async fn get_gate(
+    State(st): State<AppState>,
+    ReqLang(lang): ReqLang,
+    Path((pair, side)): Path<(String, String)>,
+) -> Result<Json<GateWithPair>, ApiError> {
     let (id, side) = path_pair_side(lang, &pair, &side)?;
-    let g = st.store.gate_pair(&id).await.map_err(|e| ApiError::store(lang, e))?.ok_or_else(|| ApiError::not_found(lang, format!("gate pair {pair}")))?;
+    let g = st
+        .store
+        .gate_pair(&id)
+        .await
+        .map_err(|e| ApiError::store(lang, e))?
+        .ok_or_else(|| ApiError::not_found(lang, format!("gate pair {pair}")))?;
     let out = GatePairOut::new(&g, st.clock.now());
     Ok(Json(GateWithPair { gate_pair: pair, gate: if side == Side::Vn { out.vn } else { out.cn } }))
 }
@@ -201,7 +228,11 @@ pub struct CountryQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/provinces", tag = "reference", params(CountryQuery), responses((status = 200, body = Vec<ProvinceOut>)))]
-pub async fn list_provinces(State(st): State<AppState>, ReqLang(lang): ReqLang, ApiQuery(q): ApiQuery<CountryQuery>) -> Result<Json<Vec<ProvinceOut>>, ApiError> {
+pub async fn list_provinces(
+    State(st): State<AppState>,
+    ReqLang(lang): ReqLang,
+    ApiQuery(q): ApiQuery<CountryQuery>,
+) -> Result<Json<Vec<ProvinceOut>>, ApiError> {
     let country = parse_opt(lang, &q.country, |s| Side::parse("country", s))?;
     let data = st.store.reference().await.map_err(|e| ApiError::store(lang, e))?;
     Ok(Json(data.provinces.iter().filter(|p| country.is_none_or(|c| p.country == c)).map(ProvinceOut::from).collect()))
@@ -209,9 +240,17 @@ pub async fn list_provinces(State(st): State<AppState>, ReqLang(lang): ReqLang, 
 
 #[utoipa::path(get, path = "/api/v1/provinces/{id}", tag = "reference", params(("id" = String, Path)),
     responses((status = 200, body = ProvinceOut), (status = 404, body = cuakhau_api::Problem)))]
-pub async fn get_province(State(st): State<AppState>, ReqLang(lang): ReqLang, Path(id): Path<String>) -> Result<Json<ProvinceOut>, ApiError> {
+pub async fn get_province(
+    State(st): State<AppState>,
+    ReqLang(lang): ReqLang,
+    Path(id): Path<String>,
+) -> Result<Json<ProvinceOut>, ApiError> {
     let data = st.store.reference().await.map_err(|e| ApiError::store(lang, e))?;
-    data.provinces.iter().find(|p| p.id.as_str() == id).map(|p| Json(ProvinceOut::from(p))).ok_or_else(|| ApiError::not_found(lang, format!("province {id}")))
+    data.provinces
+        .iter()
+        .find(|p| p.id.as_str() == id)
+        .map(|p| Json(ProvinceOut::from(p)))
+        .ok_or_else(|| ApiError::not_found(lang, format!("province {id}")))
 }
 
 #[utoipa::path(get, path = "/api/v1/pairings", tag = "reference", responses((status = 200, body = Vec<PairingOut>)))]
@@ -230,7 +269,11 @@ pub struct LaneQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/lanes", tag = "reference", params(LaneQuery), responses((status = 200, body = Vec<LaneOut>)))]
-pub async fn list_lanes(State(st): State<AppState>, ReqLang(lang): ReqLang, ApiQuery(q): ApiQuery<LaneQuery>) -> Result<Json<Vec<LaneOut>>, ApiError> {
+pub async fn list_lanes(
+    State(st): State<AppState>,
+    ReqLang(lang): ReqLang,
+    ApiQuery(q): ApiQuery<LaneQuery>,
+) -> Result<Json<Vec<LaneOut>>, ApiError> {
     let pair = parse_opt(lang, &q.gate_pair, GatePairId::parse)?;
     let side = parse_opt(lang, &q.side, |s| Side::parse("side", s))?;
     let dir = parse_opt(lang, &q.direction, |s| Direction::parse("direction", s))?;
@@ -238,14 +281,20 @@ pub async fn list_lanes(State(st): State<AppState>, ReqLang(lang): ReqLang, ApiQ
     Ok(Json(
         data.lanes
             .iter()
-            .filter(|l| pair.as_ref().is_none_or(|p| l.gate_pair == *p) && side.is_none_or(|s| l.side == s) && dir.is_none_or(|d| l.direction == d))
+            .filter(|l| {
+                pair.as_ref().is_none_or(|p| l.gate_pair == *p) && side.is_none_or(|s| l.side == s) && dir.is_none_or(|d| l.direction == d)
+            })
             .map(LaneOut::from)
             .collect(),
     ))
 }
 
 #[utoipa::path(get, path = "/api/v1/gate-pairs/{id}/lanes", tag = "reference", params(("id" = String, Path)), responses((status = 200, body = Vec<LaneOut>)))]
-pub async fn list_pair_lanes(State(st): State<AppState>, ReqLang(lang): ReqLang, Path(id): Path<String>) -> Result<Json<Vec<LaneOut>>, ApiError> {
+pub async fn list_pair_lanes(
+    State(st): State<AppState>,
+    ReqLang(lang): ReqLang,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<LaneOut>>, ApiError> {
     let data = st.store.reference().await.map_err(|e| ApiError::store(lang, e))?;
     if !data.gate_pairs.iter().any(|g| g.id.as_str() == id) {
         return Err(ApiError::not_found(lang, format!("gate pair {id}")));
@@ -264,11 +313,17 @@ pub async fn get_lane(State(st): State<AppState>, ReqLang(lang): ReqLang, Path(i
 #[utoipa::path(patch, path = "/api/v1/lanes/{id}", tag = "reference", request_body = LanePatch, params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = LaneOut), (status = 401, body = cuakhau_api::Problem), (status = 403, body = cuakhau_api::Problem),
               (status = 404, body = cuakhau_api::Problem), (status = 422, body = cuakhau_api::Problem)))]
-pub async fn patch_lane(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(p): ApiJson<LanePatch>) -> Result<Json<LaneOut>, ApiError> {
+pub async fn patch_lane(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(p): ApiJson<LanePatch>,
+) -> Result<Json<LaneOut>, ApiError> {
     let lang = caller.lang;
     caller.user()?;
     let lid = LaneId::parse(&id).map_err(|_| ApiError::not_found(lang, format!("lane {id}")))?;
-    let mut lane = st.store.lane(&lid).await.map_err(|e| ApiError::store(lang, e))?.ok_or_else(|| ApiError::not_found(lang, format!("lane {id}")))?;
+    let mut lane =
+        st.store.lane(&lid).await.map_err(|e| ApiError::store(lang, e))?.ok_or_else(|| ApiError::not_found(lang, format!("lane {id}")))?;
     let user = caller.require(Action::EditLane { gate_pair: &lane.gate_pair, side: lane.side })?;
     let fe = |e| ApiError::field(lang, e);
     if let Some(n) = &p.name {
@@ -294,14 +349,20 @@ pub async fn patch_lane(State(st): State<AppState>, caller: Caller, Path(id): Pa
 #[utoipa::path(post, path = "/api/v1/gate-pairs/{id}/lanes", tag = "reference", request_body = NewLane, params(("id" = String, Path)), security(("bearer" = [])),
     responses((status = 201, body = LaneOut), (status = 401, body = cuakhau_api::Problem), (status = 403, body = cuakhau_api::Problem),
               (status = 409, body = cuakhau_api::Problem), (status = 422, body = cuakhau_api::Problem)))]
-pub async fn create_lane(State(st): State<AppState>, caller: Caller, Path(id): Path<String>, ApiJson(n): ApiJson<NewLane>) -> Result<Response, ApiError> {
+pub async fn create_lane(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(n): ApiJson<NewLane>,
+) -> Result<Response, ApiError> {
     let lang = caller.lang;
     caller.user()?;
     let fe = |e| ApiError::field(lang, e);
     let side = Side::parse("side", &n.side).map_err(fe)?;
     let pair = GatePairId::parse(&id).map_err(|_| ApiError::not_found(lang, format!("gate pair {id}")))?;
     let user = caller.require(Action::EditLane { gate_pair: &pair, side })?;
-    let lane = Lane::parse(&n.id, &id, &n.side, &n.direction, &n.class, &n.name, &n.capacity_per_hour.to_string(), "true", &n.basis).map_err(fe)?;
+    let lane = Lane::parse(&n.id, &id, &n.side, &n.direction, &n.class, &n.name, &n.capacity_per_hour.to_string(), "true", &n.basis)
+        .map_err(fe)?;
     if st.store.lane(&lane.id).await.map_err(|e| ApiError::store(lang, e))?.is_some() {
         return Err(ApiError::new(lang, StatusCode::CONFLICT, cuakhau_core::Msg::Conflict { detail: format!("lane {} exists", n.id) }));
     }

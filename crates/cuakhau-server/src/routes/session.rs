@@ -1,17 +1,17 @@
 //! Signing in and out, and managing users (admins only).
 
-use crate::auth::{hash_password, new_token, token_from, token_hash, verify_password, Caller, COOKIE};
+use crate::AppState;
+use crate::auth::{COOKIE, Caller, hash_password, new_token, token_from, token_hash, verify_password};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ReqLang};
-use crate::AppState;
 use axum::extract::{Path, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use cuakhau_api::{LoginRequest, LoginResponse, NewUserRequest, PasswordRequest, UserOut};
 use cuakhau_core::auth::Action;
-use cuakhau_core::{validate, FieldError, Msg, Problem, Role};
+use cuakhau_core::{FieldError, Msg, Problem, Role, validate};
 use cuakhau_store::{Actor, NewUser, User};
 
 pub fn routes() -> Router<AppState> {
@@ -24,7 +24,12 @@ pub fn routes() -> Router<AppState> {
 }
 
 pub fn user_out(u: &User) -> UserOut {
-    UserOut { id: u.id, username: u.username.clone(), display_name: u.display_name.clone(), roles: u.roles.iter().map(Role::code).collect() }
+    UserOut {
+        id: u.id,
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        roles: u.roles.iter().map(Role::code).collect(),
+    }
 }
 
 /// Passwords shorter than this are refused.
@@ -82,7 +87,10 @@ pub async fn logout(State(st): State<AppState>, caller: Caller, req: Request) ->
     let user = caller.user()?;
     let (parts, _) = req.into_parts();
     if let Some(t) = token_from(&parts) {
-        st.store.delete_session(&token_hash(&t), Actor { name: &user.username, at: st.clock.now() }).await.map_err(|e| ApiError::store(caller.lang, e))?;
+        st.store
+            .delete_session(&token_hash(&t), Actor { name: &user.username, at: st.clock.now() })
+            .await
+            .map_err(|e| ApiError::store(caller.lang, e))?;
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("cuakhau_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
@@ -124,7 +132,8 @@ pub fn new_user(st: &AppState, req: &NewUserRequest) -> Result<NewUser, FieldErr
 pub async fn create_user(State(st): State<AppState>, caller: Caller, ApiJson(req): ApiJson<NewUserRequest>) -> Result<Response, ApiError> {
     let admin = caller.require(Action::ManageUsers)?;
     let nu = new_user(&st, &req).map_err(|e| ApiError::field(caller.lang, e))?;
-    let u = st.store.create_user(nu, Actor { name: &admin.username, at: st.clock.now() }).await.map_err(|e| ApiError::store(caller.lang, e))?;
+    let u =
+        st.store.create_user(nu, Actor { name: &admin.username, at: st.clock.now() }).await.map_err(|e| ApiError::store(caller.lang, e))?;
     Ok((StatusCode::CREATED, Json(user_out(&u))).into_response())
 }
 
@@ -144,6 +153,9 @@ pub async fn set_password(
     }
     check_password(&req.password).map_err(|e| ApiError::field(caller.lang, e))?;
     let phc = hash_password(st.entropy.as_ref(), &req.password);
-    st.store.set_password(&username, &phc, Actor { name: &me.username, at: st.clock.now() }).await.map_err(|e| ApiError::store(caller.lang, e))?;
+    st.store
+        .set_password(&username, &phc, Actor { name: &me.username, at: st.clock.now() })
+        .await
+        .map_err(|e| ApiError::store(caller.lang, e))?;
     Ok(StatusCode::NO_CONTENT)
 }

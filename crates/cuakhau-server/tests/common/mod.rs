@@ -3,9 +3,9 @@
 
 #![allow(dead_code)]
 
+use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use axum::Router;
 use cuakhau_core::Timestamp;
 use cuakhau_server::{AppState, Clock, Config, Entropy};
 use cuakhau_store::{Actor, NewUser, Store};
@@ -72,7 +72,10 @@ pub async fn spawn_with(config: Config) -> TestApp {
     for (name, role) in USERS {
         let roles = vec![cuakhau_core::Role::parse(role).unwrap()];
         store
-            .create_user(NewUser { username: (*name).into(), display_name: format!("Test {name}"), password_hash: phc.clone(), roles }, actor.clone())
+            .create_user(
+                NewUser { username: (*name).into(), display_name: format!("Test {name}"), password_hash: phc.clone(), roles },
+                actor.clone(),
+            )
             .await
             .unwrap();
     }
@@ -125,7 +128,9 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str) -> String {
-        let r = self.call("POST", "/api/v1/auth/login", None, None, Some(serde_json::json!({"username": username, "password": PASSWORD}))).await;
+        let r = self
+            .call("POST", "/api/v1/auth/login", None, None, Some(serde_json::json!({"username": username, "password": PASSWORD})))
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
         r.json()["token"].as_str().unwrap().to_string()
     }
