@@ -1,6 +1,8 @@
 //! Automation for the cuakhau workspace: `cargo xtask check` verifies the architecture's
 //! boundaries and the tidy rules. The same checks run as tests (`cargo test -p xtask`).
 
+#![allow(clippy::print_stdout)] // a command-line tool
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
