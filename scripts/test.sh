@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every test of cuakhau, on a fresh machine too: installs what is missing, makes sure
+# PostgreSQL is up, then checks formatting, lints, architecture boundaries, and runs all tests on
+# SQLite and PostgreSQL. Fails if the PostgreSQL suite did not run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# Keep build products between runs on the same machine (CI clones afresh each time).
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cuakhau-target}"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# PostgreSQL: install it if this machine has none, start it if it is down.
+if ! command -v pg_isready >/dev/null 2>&1; then
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-client
+fi
+if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
+  for v in /etc/postgresql/*; do as_root pg_ctlcluster --skip-systemctl-redirect "$(basename "$v")" main start || true; done
+  for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+fi
+pg_isready -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not reachable at 127.0.0.1:5432" >&2; exit 1; }
+
+echo "== format"; cargo fmt --all --check
+echo "== lints";  cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== architecture"; cargo run --quiet --locked -p xtask -- check
+
+echo "== tests (SQLite and PostgreSQL at ${DATABASE_URL%%@*}@…)"
+log="$(mktemp)"
+set +e
+cargo test --workspace --locked 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# How many tests ran in the PostgreSQL suite: the result line after its binary starts.
+pg=$(awk '/Running tests\/postgres.rs/ {f=1} f && /^test result:/ {print $4; exit}' "$log")
+sq=$(awk '/Running tests\/sqlite.rs/ {f=1} f && /^test result:/ {print $4; exit}' "$log")
+total=$(awk '/^test result:/ {p+=$4; fl+=$6} END {print p+0, fl+0}' "$log")
+rm -f "$log"
+echo "== store conformance: ${sq:-0} SQLite tests, ${pg:-0} PostgreSQL tests"
+if [ "$status" -ne 0 ]; then exit "$status"; fi
+if [ -z "${pg:-}" ] || [ "$pg" -eq 0 ]; then echo "the PostgreSQL suite did not run" >&2; exit 1; fi
+read -r passed failed <<<"$total"
+echo "$passed passed, $failed failed"
