@@ -48,6 +48,23 @@ pub async fn open_store(url: &str) -> Result<Arc<dyn Store>> {
     }
 }
 
+/// The user's language, from `CUAKHAU_LANG`, then `LC_ALL`, `LC_MESSAGES`, `LANG` (e.g. `vi_VN.UTF-8`).
+pub fn user_lang() -> cuakhau_core::Lang {
+    ["CUAKHAU_LANG", "LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find_map(|v| cuakhau_core::Lang::from_code(&v))
+        .unwrap_or(cuakhau_core::Lang::En)
+}
+
+fn nothing_written(lang: cuakhau_core::Lang) -> &'static str {
+    match lang {
+        cuakhau_core::Lang::Vi => "không có dòng nào được ghi",
+        cuakhau_core::Lang::Zh => "未写入任何数据",
+        cuakhau_core::Lang::En => "nothing was written",
+    }
+}
+
 pub fn init_logging(format: &str) -> Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CUAKHAU_LOG").unwrap_or_else(|_| "info".into());
     let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
@@ -127,9 +144,10 @@ pub async fn import(database: &str, path: &Path, table: Option<&str>, format: Op
         _ => cuakhau_data::parse_csv(table, reader, &mut |_| {}),
     };
     pb.finish_and_clear();
+    let lang = user_lang();
     let rows = rows.map_err(|e| match &e {
         DataError::Io(_) => anyhow!("cannot read {}: {e}", path.display()),
-        _ => anyhow!("{} was not imported, nothing was written: {e}", path.display()),
+        _ => anyhow!("{}: {}", path.display(), e.message(lang).detail(lang)),
     })?;
     let n = rows.len();
     let data: ReferenceData = rows.into_reference();
@@ -139,7 +157,7 @@ pub async fn import(database: &str, path: &Path, table: Option<&str>, format: Op
     spinner.enable_steady_tick(std::time::Duration::from_millis(100));
     let r = store.load_reference(&data, system_actor()).await;
     spinner.finish_and_clear();
-    let r = r.map_err(|e| anyhow!("{} was not imported, nothing was written: {e}", path.display()))?;
+    let r = r.map_err(|e| anyhow!("{}: {e} — {}", path.display(), nothing_written(lang)))?;
     println!("{name}: {n} rows read; {} inserted, {} updated, {} unchanged.", r.inserted, r.updated, r.unchanged);
     Ok(())
 }

@@ -53,10 +53,13 @@ fn a_malformed_import_names_its_line_and_writes_nothing() {
     lines[2] = set_capacity(&lines[2], "lots");
     let bad = dir.path().join("lanes.csv");
     std::fs::write(&bad, lines.join("\n")).unwrap();
-    let o = run(&["import", bad.to_str().unwrap(), "--database", &url]);
+    let o = bin().args(["import", bad.to_str().unwrap(), "--database", &url]).env("LANG", "en_US.UTF-8").output().unwrap();
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("line 3") && err.contains("capacity_per_hour") && err.contains("nothing was written"), "{err}");
+    assert!(err.contains("Line 3") && err.contains("capacity_per_hour") && err.contains("Nothing was written"), "{err}");
+    let o = bin().args(["import", bad.to_str().unwrap(), "--database", &url]).env("LANG", "vi_VN.UTF-8").output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("Dòng 3") && err.contains("phải là một số") && err.contains("Không có dòng nào được ghi"), "{err}");
     assert_eq!(ok(&["export", "--table", "lanes", "--database", &url]), before);
     assert_eq!(ok(&["audit", "verify", "--database", &url]), audit_before);
 

@@ -60,6 +60,18 @@ pub enum DataError {
 }
 
 impl DataError {
+    /// The error as a message in `lang`, for people (CLI) and problem documents (API).
+    pub fn message(&self, lang: cuakhau_core::Lang) -> cuakhau_core::Msg {
+        let sep = if lang == cuakhau_core::Lang::Zh { "：" } else { ": " };
+        match self {
+            DataError::Row { table, line, error } => {
+                cuakhau_core::Msg::ImportRow { line: *line, reason: format!("{table}.{}{sep}{}", error.field, error.problem.explain(lang)) }
+            }
+            DataError::Format { table, line, reason } => cuakhau_core::Msg::ImportRow { line: *line, reason: format!("{table}: {reason}") },
+            DataError::Io(e) => cuakhau_core::Msg::MalformedJson { detail: e.to_string() },
+        }
+    }
+
     pub fn line(&self) -> Option<u64> {
         match self {
             DataError::Row { line, .. } | DataError::Format { line, .. } => Some(*line),

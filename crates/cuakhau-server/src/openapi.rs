@@ -22,7 +22,7 @@ impl Modify for Bearer {
         reference::list_gate_pairs, reference::get_gate_pair, reference::list_pair_lanes, reference::create_lane,
         reference::list_gates, reference::get_gate, reference::put_hours,
         reference::list_provinces, reference::get_province, reference::list_pairings,
-        reference::list_lanes, reference::get_lane, reference::patch_lane,
+        reference::list_lanes, reference::get_lane, reference::patch_lane, reference::import_table,
         session::login, session::logout, session::me, session::list_users, session::create_user, session::set_password,
         audit::list, audit::verify,
     ),

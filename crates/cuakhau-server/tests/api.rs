@@ -315,9 +315,52 @@ async fn health_metrics_and_openapi() {
 }
 
 #[tokio::test]
-async fn a_slow_request_times_out_with_a_problem() {
-    let t = spawn_with(cuakhau_server::Config { request_timeout: std::time::Duration::from_nanos(1), ..Default::default() }).await;
-    let r = t.call("GET", "/api/v1/gate-pairs", None, Some("zh"), None).await;
+async fn a_request_stuck_on_a_locked_database_times_out_and_changes_nothing() {
+    let t = spawn_with(cuakhau_server::Config {
+        request_timeout: std::time::Duration::from_millis(300),
+        secure_cookies: false,
+        ..Default::default()
+    })
+    .await;
+    let token = t.login("admin").await;
+    let before = t.snapshot().await;
+    // Another writer holds SQLite's write lock for longer than the request may take.
+    let mut blocker = t.store.pool().acquire().await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *blocker).await.unwrap();
+    let r = t.call("PATCH", "/api/v1/lanes/kim-thanh-vn-export-1", Some(&token), Some("zh"), Some(json!({"capacity_per_hour": 30}))).await;
     assert_eq!(r.status, StatusCode::REQUEST_TIMEOUT);
     assert_eq!(r.json()["title"], "请求超时");
+    sqlx::query("ROLLBACK").execute(&mut *blocker).await.unwrap();
+    drop(blocker);
+    assert!(t.snapshot().await == before, "the timed-out write must not land");
+}
+
+#[tokio::test]
+async fn an_import_over_http_is_all_or_nothing_and_localised() {
+    let t = spawn().await;
+    let admin = t.login("admin").await;
+    let before = t.snapshot().await;
+    let csv = cuakhau_data::BUNDLED_LANES.replacen(",17,", ",many,", 2);
+    let post = |body: String, lang: &'static str, ct: &'static str| {
+        Request::builder()
+            .method("POST")
+            .uri("/api/v1/reference/lanes")
+            .header("authorization", format!("Bearer {admin}"))
+            .header("accept-language", lang)
+            .header("content-type", ct)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let r = t.send(post(csv.clone(), "zh", "text/csv")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["detail"], "第 2 行：lanes.capacity_per_hour：必须是数字。未写入任何数据。");
+    let r = t.send(post(csv, "vi", "text/csv")).await;
+    assert!(r.json()["detail"].as_str().unwrap().starts_with("Dòng 2:"));
+    assert!(t.snapshot().await == before);
+    let r = t.send(post(cuakhau_data::BUNDLED_LANES.into(), "en", "text/csv")).await;
+    assert_eq!(r.json(), json!({"rows": 17, "inserted": 0, "updated": 0, "unchanged": 17}));
+    let orphan = format!("{}x-1,nowhere,VN,export,general,X,3,true,test\n", cuakhau_data::BUNDLED_LANES);
+    assert_eq!(t.send(post(orphan, "en", "text/csv")).await.status, StatusCode::CONFLICT);
+    assert_eq!(t.send(post("{}".into(), "en", "text/plain")).await.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(t.snapshot().await == before);
 }

@@ -20,6 +20,14 @@ struct Row {
 
 const BOARDS: &[&str] = &["admin", "vn-board-hn", "cn-board-hn", "vn-board-all"];
 
+/// The bundled pairings as a JSON array of rows, as the import endpoint takes them.
+fn pairings_json() -> String {
+    let rows = cuakhau_data::parse_csv(cuakhau_data::Table::Pairings, cuakhau_data::BUNDLED_PAIRINGS.as_bytes(), &mut |_| {}).unwrap();
+    let mut buf = Vec::new();
+    cuakhau_data::write_json(cuakhau_data::Table::Pairings, &rows.into_reference(), &mut buf).unwrap();
+    String::from_utf8(buf).unwrap()
+}
+
 fn rows() -> Vec<Row> {
     let none: fn(&str) -> Option<Value> = |_| None;
     vec![
@@ -72,6 +80,13 @@ fn rows() -> Vec<Row> {
             },
             allowed: Some(&["admin", "cn-board-hn"]),
             success: StatusCode::CREATED,
+        },
+        Row {
+            method: "POST",
+            path: "/api/v1/reference/pairings",
+            body: |_| Some(serde_json::from_str(&pairings_json()).unwrap()),
+            allowed: Some(&["admin"]),
+            success: StatusCode::OK,
         },
         Row { method: "GET", path: "/api/v1/auth/me", body: none, allowed: Some(&["*"]), success: StatusCode::OK },
         Row { method: "GET", path: "/api/v1/users", body: none, allowed: Some(&["admin"]), success: StatusCode::OK },

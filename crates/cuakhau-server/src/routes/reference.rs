@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/pairings", get(list_pairings))
         .route("/lanes", get(list_lanes))
         .route("/lanes/{id}", get(get_lane).patch(patch_lane))
+        .route("/reference/{table}", axum::routing::post(import_table))
 }
 
 fn field_err(lang: Lang, field: &str, problem: Problem) -> ApiError {
@@ -368,4 +369,52 @@ pub async fn create_lane(
     }
     let saved = st.store.put_lane(&lane, Actor { name: &user.username, at: st.clock.now() }).await.map_err(|e| ApiError::store(lang, e))?;
     Ok((StatusCode::CREATED, Json(LaneOut::from(&saved))).into_response())
+}
+
+/// What an import changed.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    pub rows: usize,
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+#[utoipa::path(post, path = "/api/v1/reference/{table}", tag = "reference", security(("bearer" = [])),
+    params(("table" = String, Path, description = "provinces, pairings, gate_pairs or lanes")),
+    request_body(content = String, description = "The table as CSV (text/csv) or a JSON array of row objects (application/json); see docs/data-formats.md", content_type = "text/csv"),
+    responses((status = 200, body = ImportReport), (status = 401, body = cuakhau_api::Problem), (status = 403, body = cuakhau_api::Problem),
+              (status = 409, body = cuakhau_api::Problem), (status = 415, body = cuakhau_api::Problem), (status = 422, body = cuakhau_api::Problem)))]
+pub async fn import_table(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(table): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<ImportReport>, ApiError> {
+    let lang = caller.lang;
+    let user = caller.require(Action::ImportReference)?;
+    let t = cuakhau_data::Table::parse(&table).ok_or_else(|| ApiError::not_found(lang, format!("table {table}")))?;
+    let ct = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let rows = match ct.as_str() {
+        "text/csv" => cuakhau_data::parse_csv(t, body.as_ref(), &mut |_| {}),
+        "application/json" => cuakhau_data::parse_json(t, body.as_ref()),
+        _ => return Err(ApiError::new(lang, StatusCode::UNSUPPORTED_MEDIA_TYPE, cuakhau_core::Msg::UnsupportedMediaType)),
+    }
+    .map_err(|e| ApiError::new(lang, StatusCode::UNPROCESSABLE_ENTITY, e.message(lang)))?;
+    let n = rows.len();
+    let r = st
+        .store
+        .load_reference(&rows.into_reference(), Actor { name: &user.username, at: st.clock.now() })
+        .await
+        .map_err(|e| ApiError::store(lang, e))?;
+    Ok(Json(ImportReport { rows: n, inserted: r.inserted, updated: r.updated, unchanged: r.unchanged }))
 }
