@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod goods;
 pub mod i18n;
 pub mod refdata;
 pub mod time;

@@ -1,0 +1,240 @@
+//! Call-forward: which waiting truck goes to which free lane next.
+//!
+//! A policy turns a truck into a sort key that does not change while it waits (slot time,
+//! spoil-by time, arrival order are all fixed instants), so the yard keeps each lane class's
+//! trucks in an ordered set and a decision is a pop: O(log n), whatever the yard's size.
+
+use crate::refdata::LaneClass;
+use crate::time::Timestamp;
+use std::collections::{BTreeSet, HashMap};
+
+/// A truck's identity inside one yard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TruckId(pub u64);
+
+/// What call-forward needs to know of a waiting truck.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitingTruck {
+    pub id: TruckId,
+    /// Order of check-in at the yard (ties broken by it).
+    pub arrival_seq: u64,
+    /// Start of its booked slot, if it has one.
+    pub slot: Option<Timestamp>,
+    /// When its cargo spoils (arrival + remaining shelf life), if perishable.
+    pub spoils_at: Option<Timestamp>,
+    /// The lanes it may use: `Agv` trucks only AGV lanes; `Perishable` trucks perishable or
+    /// general lanes; `General` trucks general lanes.
+    pub class: LaneClass,
+}
+
+/// A named call-forward policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Policy {
+    /// First come, first called.
+    Fifo,
+    /// Booked trucks by slot time, then the rest by arrival.
+    BookedFirst,
+    /// Perishables by spoil-by time, then booked trucks by slot time, then arrival.
+    PerishablesFirst,
+}
+
+impl Policy {
+    pub const ALL: [Policy; 3] = [Policy::Fifo, Policy::BookedFirst, Policy::PerishablesFirst];
+    pub const CODES: &'static [&'static str] = &["fifo", "booked-first", "perishables-first"];
+    pub fn code(self) -> &'static str {
+        match self {
+            Policy::Fifo => "fifo",
+            Policy::BookedFirst => "booked-first",
+            Policy::PerishablesFirst => "perishables-first",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Policy> {
+        Policy::ALL.into_iter().find(|p| p.code() == s)
+    }
+    /// The truck's place under this policy: smaller is called first.
+    pub fn key(self, t: &WaitingTruck) -> Key {
+        let never = i64::MAX;
+        match self {
+            Policy::Fifo => (0, 0, t.arrival_seq),
+            Policy::BookedFirst => (t.slot.map_or(never, |s| s.as_micros()), 0, t.arrival_seq),
+            Policy::PerishablesFirst => {
+                (t.spoils_at.map_or(never, |s| s.as_micros()), t.slot.map_or(never, |s| s.as_micros()), t.arrival_seq)
+            }
+        }
+    }
+}
+
+/// A sort key: primary, secondary, arrival order.
+pub type Key = (i64, i64, u64);
+
+const CLASSES: [LaneClass; 3] = [LaneClass::General, LaneClass::Perishable, LaneClass::Agv];
+
+fn slot(c: LaneClass) -> usize {
+    match c {
+        LaneClass::General => 0,
+        LaneClass::Perishable => 1,
+        LaneClass::Agv => 2,
+    }
+}
+
+/// The yard's waiting trucks, ordered by a policy.
+#[derive(Debug, Clone)]
+pub struct CallForward {
+    policy: Policy,
+    queues: [BTreeSet<(Key, TruckId)>; 3],
+    index: HashMap<TruckId, (LaneClass, Key)>,
+}
+
+impl CallForward {
+    pub fn new(policy: Policy) -> Self {
+        CallForward { policy, queues: Default::default(), index: HashMap::new() }
+    }
+
+    pub fn policy(&self) -> Policy {
+        self.policy
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    pub fn contains(&self, id: TruckId) -> bool {
+        self.index.contains_key(&id)
+    }
+
+    /// Adds a waiting truck (again, for a truck whose call went unanswered). Returns false if it
+    /// is already waiting.
+    pub fn add(&mut self, t: WaitingTruck) -> bool {
+        if self.index.contains_key(&t.id) {
+            return false;
+        }
+        let k = self.policy.key(&t);
+        self.queues[slot(t.class)].insert((k, t.id));
+        self.index.insert(t.id, (t.class, k));
+        true
+    }
+
+    /// Takes a truck out of the yard (it left, or its declaration lapsed).
+    pub fn remove(&mut self, id: TruckId) -> bool {
+        match self.index.remove(&id) {
+            Some((c, k)) => self.queues[slot(c)].remove(&(k, id)),
+            None => false,
+        }
+    }
+
+    fn best_for(&self, lane: LaneClass) -> Option<(Key, TruckId)> {
+        let first = |c: LaneClass| self.queues[slot(c)].first().copied();
+        match lane {
+            LaneClass::Agv => first(LaneClass::Agv),
+            // A green lane serves perishables first and takes general cargo when none wait.
+            LaneClass::Perishable => first(LaneClass::Perishable).or_else(|| first(LaneClass::General)),
+            // A general lane takes the best of general and perishable cargo.
+            LaneClass::General => [first(LaneClass::General), first(LaneClass::Perishable)].into_iter().flatten().min(),
+        }
+    }
+
+    /// Which truck a free lane of class `lane` should call, without calling it.
+    pub fn peek(&self, lane: LaneClass) -> Option<TruckId> {
+        self.best_for(lane).map(|(_, id)| id)
+    }
+
+    /// Calls the next truck for a free lane of class `lane`, taking it out of the queue.
+    pub fn call(&mut self, lane: LaneClass) -> Option<TruckId> {
+        let (_, id) = self.best_for(lane)?;
+        self.remove(id);
+        Some(id)
+    }
+
+    /// A truck's place among those its lane class serves (1 = next), for the driver's view.
+    pub fn position(&self, id: TruckId) -> Option<usize> {
+        let (class, key) = *self.index.get(&id)?;
+        let ahead = |c: LaneClass| self.queues[slot(c)].range(..(key, id)).count();
+        let n = match class {
+            LaneClass::Agv => ahead(LaneClass::Agv),
+            _ => ahead(LaneClass::General) + ahead(LaneClass::Perishable),
+        };
+        Some(n + 1)
+    }
+
+    /// Waiting trucks per lane class.
+    pub fn counts(&self) -> [(LaneClass, usize); 3] {
+        CLASSES.map(|c| (c, self.queues[slot(c)].len()))
+    }
+}
+
+/// May another truck be called now? Never more in flight towards the far side than it can take.
+pub fn far_side_has_room(in_flight: u32, far_side_limit: u32) -> bool {
+    in_flight < far_side_limit
+}
+
+/// Estimated wait before a truck at `position` is called, given the lanes' hourly capacity.
+pub fn estimated_wait_s(position: usize, capacity_per_hour: u32) -> Option<i64> {
+    if capacity_per_hour == 0 {
+        return None;
+    }
+    Some(((position.saturating_sub(1)) as i64 * 3600) / capacity_per_hour as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn truck(id: u64, slot: Option<i64>, spoils: Option<i64>, class: LaneClass) -> WaitingTruck {
+        WaitingTruck { id: TruckId(id), arrival_seq: id, slot: slot.map(Timestamp), spoils_at: spoils.map(Timestamp), class }
+    }
+
+    fn yard(policy: Policy) -> CallForward {
+        let mut cf = CallForward::new(policy);
+        cf.add(truck(1, None, None, LaneClass::General));
+        cf.add(truck(2, Some(500), None, LaneClass::General));
+        cf.add(truck(3, None, Some(900), LaneClass::Perishable));
+        cf.add(truck(4, Some(100), Some(400), LaneClass::Perishable));
+        cf.add(truck(5, None, None, LaneClass::Agv));
+        cf
+    }
+
+    fn order(mut cf: CallForward, lane: LaneClass) -> Vec<u64> {
+        std::iter::from_fn(|| cf.call(lane)).map(|t| t.0).collect()
+    }
+
+    /// Data-driven: each policy and lane class gives its calling order.
+    #[test]
+    fn each_policy_calls_in_its_order() {
+        let cases = [
+            (Policy::Fifo, LaneClass::General, vec![1, 2, 3, 4]),
+            (Policy::BookedFirst, LaneClass::General, vec![4, 2, 1, 3]),
+            (Policy::PerishablesFirst, LaneClass::General, vec![4, 3, 2, 1]),
+            (Policy::Fifo, LaneClass::Perishable, vec![3, 4, 1, 2]),
+            (Policy::PerishablesFirst, LaneClass::Agv, vec![5]),
+        ];
+        for (policy, lane, want) in cases {
+            assert_eq!(order(yard(policy), lane), want, "{policy:?} on a {lane:?} lane");
+        }
+    }
+
+    #[test]
+    fn positions_removal_and_requeue() {
+        let mut cf = yard(Policy::PerishablesFirst);
+        assert_eq!(cf.position(TruckId(4)), Some(1));
+        assert_eq!(cf.position(TruckId(1)), Some(4));
+        assert_eq!(cf.position(TruckId(5)), Some(1), "AGVs queue apart");
+        assert!(!cf.add(truck(4, None, None, LaneClass::General)), "no truck waits twice");
+        let called = cf.call(LaneClass::General).unwrap();
+        assert_eq!(called, TruckId(4));
+        // The call goes unanswered: back in the queue with the same key, first again.
+        cf.add(truck(4, Some(100), Some(400), LaneClass::Perishable));
+        assert_eq!(cf.peek(LaneClass::General), Some(TruckId(4)));
+        assert!(cf.remove(TruckId(3)));
+        assert!(!cf.remove(TruckId(3)));
+        assert_eq!(cf.len(), 4);
+        assert_eq!(cf.counts()[1], (LaneClass::Perishable, 1));
+        assert!(far_side_has_room(99, 100) && !far_side_has_room(100, 100));
+        assert_eq!(estimated_wait_s(1, 20), Some(0));
+        assert_eq!(estimated_wait_s(21, 20), Some(3600));
+        assert_eq!(estimated_wait_s(3, 0), None);
+    }
+}

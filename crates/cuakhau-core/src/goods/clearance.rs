@@ -1,0 +1,341 @@
+//! Clearance on both sides: the exit side's agencies, the hand-over at the zero-kilometre line,
+//! then the entry side's agencies. Each step starts and ends with an outcome; a hold must be
+//! resolved; only an officer of that side and agency may act on it; no step starts while its
+//! side is closed.
+
+use super::declaration::Declaration;
+use crate::auth::Agency;
+use crate::refdata::{Direction, Side};
+use crate::time::Timestamp;
+
+/// Customs' risk channel: green (release on documents), yellow (documents checked), red
+/// (physical inspection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    Green,
+    Yellow,
+    Red,
+}
+
+impl Channel {
+    pub const CODES: &'static [&'static str] = &["green", "yellow", "red"];
+    pub fn code(self) -> &'static str {
+        match self {
+            Channel::Green => "green",
+            Channel::Yellow => "yellow",
+            Channel::Red => "red",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Channel> {
+        [Channel::Green, Channel::Yellow, Channel::Red].into_iter().find(|c| c.code() == s)
+    }
+}
+
+/// A configurable risk rule: when every condition that is set holds, the channel applies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RiskRule {
+    pub hs_prefix: Option<String>,
+    pub origin: Option<String>,
+    pub min_value: Option<f64>,
+    pub perishable: Option<bool>,
+    pub channel: Channel,
+    /// Why, in words officers see.
+    pub reason: String,
+}
+
+/// The channel of a declaration: the first rule that matches, green when none does.
+pub fn select_channel(rules: &[RiskRule], d: &Declaration) -> (Channel, String) {
+    for r in rules {
+        let hs = r.hs_prefix.as_deref().is_none_or(|p| d.consignments.iter().any(|c| c.hs.as_str().starts_with(p)));
+        let origin = r.origin.as_deref().is_none_or(|o| d.consignments.iter().any(|c| c.origin == o));
+        let value = r.min_value.is_none_or(|v| d.value() >= v);
+        let per = r.perishable.is_none_or(|p| d.is_perishable() == p);
+        if hs && origin && value && per {
+            return (r.channel, r.reason.clone());
+        }
+    }
+    (Channel::Green, "no risk rule matched".into())
+}
+
+/// Who acts on a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Step {
+    Agency {
+        side: Side,
+        agency: Agency,
+    },
+    /// The hand-over at the zero-kilometre line, confirmed by either side's border guard.
+    Handover,
+}
+
+impl Step {
+    pub fn code(&self) -> String {
+        match self {
+            Step::Agency { side, agency } => format!("{}:{}", side.code(), agency.code()),
+            Step::Handover => "handover".into(),
+        }
+    }
+    /// Which side's clock and hours govern the step.
+    pub fn side(&self, direction: Direction) -> Side {
+        match self {
+            Step::Agency { side, .. } => *side,
+            Step::Handover => direction.exit_side(),
+        }
+    }
+}
+
+/// The steps of a crossing, in order.
+pub fn plan(direction: Direction, needs_quarantine: bool) -> Vec<Step> {
+    let side_steps = |side: Side| -> Vec<Step> {
+        let a = |agency| Step::Agency { side, agency };
+        match side {
+            // Vietnam: customs, border guard, then plant/animal quarantine where the goods need it.
+            Side::Vn if needs_quarantine => vec![a(Agency::Customs), a(Agency::BorderGuard), a(Agency::Quarantine)],
+            Side::Vn => vec![a(Agency::Customs), a(Agency::BorderGuard)],
+            // China: customs (which includes inspection and quarantine), then border inspection.
+            Side::Cn => vec![a(Agency::Customs), a(Agency::BorderGuard)],
+        }
+    };
+    let exit = direction.exit_side();
+    let mut steps = side_steps(exit);
+    steps.push(Step::Handover);
+    steps.extend(side_steps(exit.other()));
+    steps
+}
+
+/// How an officer ends a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    Hold { reason: String },
+    Refuse { reason: String },
+}
+
+/// Where a step stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepState {
+    Pending,
+    InProgress { since: Timestamp },
+    Held { since: Timestamp, reason: String },
+    Passed { at: Timestamp },
+    Refused { at: Timestamp, reason: String },
+}
+
+impl StepState {
+    pub fn code(&self) -> &'static str {
+        match self {
+            StepState::Pending => "pending",
+            StepState::InProgress { .. } => "in-progress",
+            StepState::Held { .. } => "held",
+            StepState::Passed { .. } => "passed",
+            StepState::Refused { .. } => "refused",
+        }
+    }
+}
+
+/// What an officer does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Act {
+    Start,
+    Finish(Outcome),
+}
+
+/// Why an act is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClearanceError {
+    /// The officer's side or agency is not the step's.
+    NotYourStep,
+    /// The trip is not at this step (an earlier one is open, or it is done).
+    NotCurrent,
+    /// The act does not fit the step's state (finish before start, start twice…).
+    WrongState { state: &'static str },
+    /// The step's side is closed now.
+    SideClosed,
+    /// A hold or refusal needs a reason.
+    NoReason,
+    /// The trip ended (refused or crossed).
+    Finished,
+}
+
+impl std::fmt::Display for ClearanceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClearanceError::NotYourStep => write!(f, "this step belongs to another side or agency"),
+            ClearanceError::NotCurrent => write!(f, "the truck is not at this step"),
+            ClearanceError::WrongState { state } => write!(f, "the step is {state}"),
+            ClearanceError::SideClosed => write!(f, "this side of the gate is closed now"),
+            ClearanceError::NoReason => write!(f, "a hold or refusal needs a reason"),
+            ClearanceError::Finished => write!(f, "the crossing has ended"),
+        }
+    }
+}
+
+/// A truck's clearance: its direction, steps and their states.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trip {
+    pub direction: Direction,
+    pub channel: Channel,
+    pub steps: Vec<(Step, StepState)>,
+}
+
+impl Trip {
+    pub fn new(direction: Direction, channel: Channel, needs_quarantine: bool) -> Self {
+        Trip { direction, channel, steps: plan(direction, needs_quarantine).into_iter().map(|s| (s, StepState::Pending)).collect() }
+    }
+
+    /// The index of the first step not yet passed; `None` when all passed or one was refused.
+    pub fn current(&self) -> Option<usize> {
+        if self.is_refused() {
+            return None;
+        }
+        self.steps.iter().position(|(_, s)| !matches!(s, StepState::Passed { .. }))
+    }
+
+    pub fn is_refused(&self) -> bool {
+        self.steps.iter().any(|(_, s)| matches!(s, StepState::Refused { .. }))
+    }
+
+    pub fn is_cleared(&self) -> bool {
+        !self.is_refused() && self.current().is_none()
+    }
+
+    /// Applies an officer's act on step `index`. `officer` is the officer's side and agency;
+    /// `side_open` tells whether the step's side is open at `now`.
+    pub fn act(&mut self, index: usize, officer: (Side, Agency), act: Act, now: Timestamp, side_open: bool) -> Result<(), ClearanceError> {
+        if self.is_refused() || self.is_cleared() {
+            return Err(ClearanceError::Finished);
+        }
+        let (step, state) = self.steps.get(index).cloned().ok_or(ClearanceError::NotCurrent)?;
+        let mine = match step {
+            Step::Agency { side, agency } => officer == (side, agency),
+            Step::Handover => officer.1 == Agency::BorderGuard,
+        };
+        if !mine {
+            return Err(ClearanceError::NotYourStep);
+        }
+        if self.current() != Some(index) {
+            return Err(ClearanceError::NotCurrent);
+        }
+        let next = match (&state, act) {
+            (StepState::Pending, Act::Start) => {
+                if !side_open {
+                    return Err(ClearanceError::SideClosed);
+                }
+                StepState::InProgress { since: now }
+            }
+            (StepState::InProgress { .. } | StepState::Held { .. }, Act::Finish(o)) => match o {
+                Outcome::Pass => StepState::Passed { at: now },
+                Outcome::Hold { reason } | Outcome::Refuse { reason } if reason.trim().is_empty() => return Err(ClearanceError::NoReason),
+                Outcome::Hold { reason } => StepState::Held { since: now, reason },
+                Outcome::Refuse { reason } => StepState::Refused { at: now, reason },
+            },
+            (s, _) => return Err(ClearanceError::WrongState { state: s.code() }),
+        };
+        self.steps[index].1 = next;
+        Ok(())
+    }
+
+    /// When the last exit-side agency passed the truck.
+    pub fn exit_release(&self) -> Option<Timestamp> {
+        self.last_pass_before_handover()
+    }
+
+    fn last_pass_before_handover(&self) -> Option<Timestamp> {
+        let h = self.steps.iter().position(|(s, _)| *s == Step::Handover)?;
+        match self.steps[..h].last()?.1 {
+            StepState::Passed { at } => Some(at),
+            _ => None,
+        }
+    }
+
+    /// When the truck crossed the zero-kilometre line.
+    pub fn crossed(&self) -> Option<Timestamp> {
+        self.steps.iter().find_map(|(s, st)| match (s, st) {
+            (Step::Handover, StepState::Passed { at }) => Some(*at),
+            _ => None,
+        })
+    }
+
+    /// When the last entry-side agency released the truck.
+    pub fn entry_release(&self) -> Option<Timestamp> {
+        if !self.is_cleared() {
+            return None;
+        }
+        match self.steps.last()?.1 {
+            StepState::Passed { at } => Some(at),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VN_CUSTOMS: (Side, Agency) = (Side::Vn, Agency::Customs);
+    const VN_GUARD: (Side, Agency) = (Side::Vn, Agency::BorderGuard);
+    const VN_QUAR: (Side, Agency) = (Side::Vn, Agency::Quarantine);
+    const CN_CUSTOMS: (Side, Agency) = (Side::Cn, Agency::Customs);
+    const CN_GUARD: (Side, Agency) = (Side::Cn, Agency::BorderGuard);
+
+    #[test]
+    fn the_steps_follow_the_direction() {
+        let codes = |d, q| plan(d, q).iter().map(Step::code).collect::<Vec<_>>();
+        assert_eq!(
+            codes(Direction::Export, true),
+            ["VN:customs", "VN:border-guard", "VN:quarantine", "handover", "CN:customs", "CN:border-guard"]
+        );
+        assert_eq!(codes(Direction::Import, false), ["CN:customs", "CN:border-guard", "handover", "VN:customs", "VN:border-guard"]);
+    }
+
+    fn pass(t: &mut Trip, i: usize, who: (Side, Agency), at: i64) {
+        t.act(i, who, Act::Start, Timestamp(at), true).unwrap();
+        t.act(i, who, Act::Finish(Outcome::Pass), Timestamp(at + 10), true).unwrap();
+    }
+
+    #[test]
+    fn a_perishable_export_clears_step_by_step() {
+        let mut t = Trip::new(Direction::Export, Channel::Green, true);
+        assert_eq!(
+            t.act(0, CN_CUSTOMS, Act::Start, Timestamp(0), true),
+            Err(ClearanceError::NotYourStep),
+            "a Chinese officer cannot act on a Vietnamese step"
+        );
+        assert_eq!(t.act(1, VN_GUARD, Act::Start, Timestamp(0), true), Err(ClearanceError::NotCurrent));
+        assert_eq!(t.act(0, VN_CUSTOMS, Act::Start, Timestamp(0), false), Err(ClearanceError::SideClosed));
+        assert_eq!(
+            t.act(0, VN_CUSTOMS, Act::Finish(Outcome::Pass), Timestamp(0), true),
+            Err(ClearanceError::WrongState { state: "pending" })
+        );
+        pass(&mut t, 0, VN_CUSTOMS, 100);
+        pass(&mut t, 1, VN_GUARD, 200);
+        pass(&mut t, 2, VN_QUAR, 300);
+        assert_eq!(t.exit_release(), Some(Timestamp(310)));
+        pass(&mut t, 3, CN_GUARD, 400);
+        assert_eq!(t.crossed(), Some(Timestamp(410)));
+        pass(&mut t, 4, CN_CUSTOMS, 500);
+        assert_eq!(t.entry_release(), None);
+        pass(&mut t, 5, CN_GUARD, 600);
+        assert!(t.is_cleared());
+        assert_eq!(t.entry_release(), Some(Timestamp(610)));
+        assert_eq!(t.act(5, CN_GUARD, Act::Start, Timestamp(700), true), Err(ClearanceError::Finished));
+    }
+
+    #[test]
+    fn a_hold_is_resolved_and_a_refusal_ends_the_trip() {
+        let mut t = Trip::new(Direction::Import, Channel::Red, false);
+        t.act(0, CN_CUSTOMS, Act::Start, Timestamp(0), true).unwrap();
+        assert_eq!(
+            t.act(0, CN_CUSTOMS, Act::Finish(Outcome::Hold { reason: " ".into() }), Timestamp(1), true),
+            Err(ClearanceError::NoReason)
+        );
+        t.act(0, CN_CUSTOMS, Act::Finish(Outcome::Hold { reason: "seal number differs".into() }), Timestamp(1), true).unwrap();
+        assert_eq!(t.steps[0].1.code(), "held");
+        assert_eq!(t.current(), Some(0), "a hold blocks the next step");
+        t.act(0, CN_CUSTOMS, Act::Finish(Outcome::Pass), Timestamp(2), true).unwrap();
+        t.act(1, CN_GUARD, Act::Start, Timestamp(3), true).unwrap();
+        t.act(1, CN_GUARD, Act::Finish(Outcome::Refuse { reason: "driver's border pass expired".into() }), Timestamp(4), true).unwrap();
+        assert!(t.is_refused() && !t.is_cleared());
+        assert_eq!(t.act(2, VN_GUARD, Act::Start, Timestamp(5), true), Err(ClearanceError::Finished));
+    }
+}
