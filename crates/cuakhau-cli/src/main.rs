@@ -79,6 +79,24 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Run a capacity-planning scenario (TOML, see docs/scenarios.md) and write summary.json,
+    /// CSV files and SVG plots.
+    Simulate {
+        /// The scenario file.
+        file: PathBuf,
+        /// Folder for the results (created if missing).
+        #[arg(long, default_value = "sim-out")]
+        out: PathBuf,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override the scenario's number of replications.
+        #[arg(long)]
+        replications: Option<u32>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
     /// Inspect the audit log.
     Audit {
         #[command(subcommand)]
@@ -155,6 +173,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             AdminCommand::ResetPassword { username } => ops::reset_password(&database, &username).await?,
             AdminCommand::ListUsers => ops::list_users(&database).await?,
         },
+        Command::Simulate { file, out, seed, replications, threads } => {
+            ops::simulate(&file, &out, cuakhau_sim::Overrides { seed, replications, threads })?;
+        }
         Command::Audit { command: AuditCommand::Verify } => return ops::audit_verify(&database).await,
     }
     Ok(ExitCode::SUCCESS)

@@ -239,3 +239,38 @@ pub async fn audit_verify(database: &str) -> Result<ExitCode> {
         }
     }
 }
+
+pub fn simulate(file: &Path, out: &Path, o: cuakhau_sim::Overrides) -> Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let scenario = cuakhau_sim::Scenario::from_toml(&text).map_err(|e| anyhow!("{}: {e}", file.display()))?;
+    let base = file.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let progress = Arc::new(cuakhau_sim::Progress::default());
+    let p2 = progress.clone();
+    let worker = std::thread::spawn(move || cuakhau_sim::simulate(&scenario, &base, &o, &p2));
+    let pb = ProgressBar::new(1000);
+    pb.set_style(
+        ProgressStyle::with_template("simulating [{bar:40}] {percent}% ({elapsed}, {eta} left)")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    while !worker.is_finished() {
+        pb.set_position((progress.fraction() * 1000.0) as u64);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    pb.finish_and_clear();
+    let (summary, runs) = worker.join().map_err(|_| anyhow!("the simulation crashed"))?.map_err(|e| anyhow!("{}: {e}", file.display()))?;
+    cuakhau_sim::report::write_all(out, &summary, &runs)?;
+    println!("{} — {} replication(s), seed {}, {:.2} s", summary.scenario, summary.replications, summary.seed, summary.wall_s);
+    println!(
+        "{:<28} {:>10} {:>10} {:>12} {:>9} {:>9} {:>9} {:>9}",
+        "variant", "arrived", "served", "wait mean h", "±95%", "p95 h", "spoiled", "events"
+    );
+    for v in &summary.variants {
+        println!(
+            "{:<28} {:>10.0} {:>10.0} {:>12.2} {:>9.2} {:>9.2} {:>9.1} {:>9}",
+            v.name, v.arrived, v.served, v.wait_h.mean, v.wait_h_mean_ci.half_width, v.wait_h.p95, v.spoiled, v.events
+        );
+    }
+    println!("results in {}: summary.json, summary.csv, queue.csv, waits.csv, queue.svg, waits.svg, variants.svg", out.display());
+    Ok(())
+}

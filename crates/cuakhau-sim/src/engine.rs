@@ -1,0 +1,757 @@
+//! The discrete-event loop: virtual time, a seeded random stream, and the core's call-forward
+//! queue, slot booking and clearance state machine doing the deciding.
+//!
+//! Invariants are asserted after every event: trucks are conserved across the places they can
+//! be, no truck is in two places, no lane serves two trucks, no inspection starts while its side
+//! is closed.
+
+use crate::SimError;
+use crate::model::{Model, US_PER_DAY, US_PER_H, dir_index, side_index};
+use crate::scenario::Dist;
+use crate::stats::Hist;
+use cuakhau_core::Timestamp;
+use cuakhau_core::goods::callforward::{CallForward, TruckId, WaitingTruck};
+use cuakhau_core::goods::clearance::{Act, Channel, Outcome, Step, Trip};
+use cuakhau_core::goods::slots::{HourCapacity, hour_capacity, pick_bucket};
+use cuakhau_core::refdata::{Direction, LaneClass};
+use rand::{Rng, SeedableRng};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A small, fast generator for per-truck draws (SplitMix64), seeded from the run's ChaCha stream
+/// so that truck k draws the same attributes in every variant (common random numbers).
+#[derive(Debug, Clone)]
+struct Mix(u64);
+
+impl Mix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in (0, 1].
+    fn unit(&mut self) -> f64 {
+        ((self.next() >> 11) + 1) as f64 / (1u64 << 53) as f64
+    }
+    fn normal(&mut self) -> f64 {
+        let (u1, u2) = (self.unit(), self.unit());
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+    /// A draw from `d`, in the distribution's unit, as microseconds per `unit_us`.
+    fn draw_us(&mut self, d: &Dist, unit_us: f64) -> i64 {
+        let v = match d {
+            Dist::Exponential { mean } => -mean * self.unit().ln(),
+            Dist::Deterministic { value } => *value,
+            Dist::Lognormal { mean, sigma } => {
+                let mu = mean.ln() - sigma * sigma / 2.0;
+                (mu + sigma * self.normal()).exp()
+            }
+            Dist::Empirical { values } => values[(self.next() % values.len() as u64) as usize],
+        };
+        (v * unit_us) as i64
+    }
+}
+
+const MIN_US: f64 = 60_000_000.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Booked,
+    Yard,
+    ExitLane,
+    Transit,
+    EntryQueue,
+    EntryLane,
+}
+
+#[derive(Debug, Clone)]
+struct Truck {
+    station: usize,
+    agv: bool,
+    class: LaneClass,
+    arrived: i64,
+    slot: Option<i64>,
+    spoils_at: Option<i64>,
+    value: f64,
+    trip: Trip,
+    /// Step durations in the order of `trip.steps`.
+    durations: [i64; 8],
+    place: Place,
+    called: i64,
+    exit_release: i64,
+    crossed: i64,
+    entry_start: i64,
+    /// The entry lane serving it (`None` where the side has no lanes for the direction).
+    entry_lane: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+struct LaneSt {
+    class: LaneClass,
+    busy: Option<u32>,
+    busy_us: i64,
+}
+
+#[derive(Debug)]
+struct Station {
+    pair: usize,
+    dir: Direction,
+    side: usize,
+    lanes: Vec<LaneSt>,
+    wake_pending: bool,
+}
+
+/// What one replication of one variant measured.
+#[derive(Debug, Clone)]
+pub struct RunStats {
+    pub arrived: u64,
+    pub served: u64,
+    pub no_shows: u64,
+    pub turned_away: u64,
+    pub in_system_end: u64,
+    pub events: u64,
+    pub wait_exit: Hist,
+    pub wait_entry: Hist,
+    pub wait_total: Hist,
+    /// arrival→call, call→exit release, exit release→crossing, crossing→entry release.
+    pub trs: [Hist; 4],
+    pub spoiled: u64,
+    pub spoiled_value: f64,
+    /// (gate pair, direction, side, lane class, busy share of the horizon).
+    pub lanes: Vec<(String, &'static str, &'static str, &'static str, f64)>,
+    /// Time-average number of trucks waiting in the yards.
+    pub mean_queue: f64,
+    /// Trucks that entered the yard queues per hour.
+    pub arrival_rate_h: f64,
+    /// (hours since start, trucks waiting in the yards).
+    pub queue_series: Vec<(f64, u32)>,
+}
+
+const EV_ARRIVE: u8 = 0;
+const EV_EXIT_DONE: u8 = 1;
+const EV_CROSSED: u8 = 2;
+const EV_ENTRY_DONE: u8 = 3;
+const EV_WAKE_EXIT: u8 = 4;
+const EV_WAKE_ENTRY: u8 = 5;
+const EV_BOOKED_ARRIVE: u8 = 6;
+const EV_SAMPLE: u8 = 7;
+
+/// How a run is told to report progress and whether to keep a queue series.
+#[derive(Debug, Default)]
+pub struct RunOptions<'a> {
+    pub record_series: bool,
+    /// Incremented by simulated microseconds as the run advances.
+    pub progress: Option<&'a AtomicU64>,
+}
+
+struct Sim<'m> {
+    m: &'m Model,
+    now: i64,
+    end: i64,
+    seq: u64,
+    heap: BinaryHeap<Reverse<(i64, u64, u8, u32)>>,
+    rng: rand::rngs::ChaCha8Rng,
+    trucks: Vec<Option<Truck>>,
+    free: Vec<u32>,
+    exit: Vec<Station>,
+    entry: Vec<Station>,
+    queues: Vec<CallForward>,
+    entry_queues: Vec<[VecDeque<u32>; 2]>,
+    in_flight: Vec<u32>,
+    arrival_seq: u64,
+    replay_pos: Vec<usize>,
+    slot_book: HashMap<(usize, i64), (HourCapacity, [u32; 4])>,
+    // Counters for the conservation invariant.
+    n_in: u64,
+    n_yard: u64,
+    n_exit_lane: u64,
+    n_transit: u64,
+    n_entry_queue: u64,
+    n_entry_lane: u64,
+    n_booked: u64,
+    queue_area: f64,
+    last_t: i64,
+    out: RunStats,
+}
+
+fn lane_class_code(c: LaneClass) -> &'static str {
+    c.code()
+}
+
+impl<'m> Sim<'m> {
+    fn new(m: &'m Model, seed: u64, record_series: bool) -> Self {
+        let mut exit = Vec::new();
+        let mut entry = Vec::new();
+        for (pi, p) in m.pairs.iter().enumerate() {
+            for dir in [Direction::Export, Direction::Import] {
+                let (ex, en) = (side_index(dir.exit_side()), side_index(dir.exit_side().other()));
+                let lanes =
+                    |s: usize| p.sides[s].lanes[dir_index(dir)].iter().map(|c| LaneSt { class: *c, busy: None, busy_us: 0 }).collect();
+                exit.push(Station { pair: pi, dir, side: ex, lanes: lanes(ex), wake_pending: false });
+                entry.push(Station { pair: pi, dir, side: en, lanes: lanes(en), wake_pending: false });
+            }
+        }
+        let n = exit.len();
+        let end = m.start_us + m.horizon_us;
+        Sim {
+            m,
+            now: m.start_us,
+            end,
+            seq: 0,
+            heap: BinaryHeap::new(),
+            rng: rand::rngs::ChaCha8Rng::seed_from_u64(seed),
+            trucks: Vec::new(),
+            free: Vec::new(),
+            exit,
+            entry,
+            queues: (0..n).map(|_| CallForward::new(m.policy)).collect(),
+            entry_queues: (0..n).map(|_| Default::default()).collect(),
+            in_flight: vec![0; n],
+            arrival_seq: 0,
+            replay_pos: vec![0; m.flows.len()],
+            slot_book: HashMap::new(),
+            n_in: 0,
+            n_yard: 0,
+            n_exit_lane: 0,
+            n_transit: 0,
+            n_entry_queue: 0,
+            n_entry_lane: 0,
+            n_booked: 0,
+            queue_area: 0.0,
+            last_t: m.start_us,
+            out: RunStats {
+                arrived: 0,
+                served: 0,
+                no_shows: 0,
+                turned_away: 0,
+                in_system_end: 0,
+                events: 0,
+                wait_exit: Hist::default(),
+                wait_entry: Hist::default(),
+                wait_total: Hist::default(),
+                trs: Default::default(),
+                spoiled: 0,
+                spoiled_value: 0.0,
+                lanes: vec![],
+                mean_queue: 0.0,
+                arrival_rate_h: 0.0,
+                queue_series: if record_series { Vec::with_capacity(4096) } else { Vec::new() },
+            },
+        }
+    }
+
+    fn schedule(&mut self, t: i64, kind: u8, arg: u32) {
+        self.seq += 1;
+        self.heap.push(Reverse((t, self.seq, kind, arg)));
+    }
+
+    /// Trucks per hour of flow `f` at `t` (piecewise constant over whole hours).
+    fn rate_h(&self, f: usize, t: i64) -> f64 {
+        let fl = &self.m.flows[f];
+        let side = &self.m.pairs[fl.split[0].0].sides[side_index(fl.direction.exit_side())];
+        let local = t + side.offset_us;
+        let day = local.div_euclid(US_PER_DAY);
+        let hour = (local.rem_euclid(US_PER_DAY) / US_PER_H) as usize;
+        // 1970-01-01 was a Thursday; Monday is index 0.
+        let weekday = (day + 3).rem_euclid(7) as usize;
+        let mut r = fl.trucks_per_day * fl.hourly[hour] * fl.weekday[weekday];
+        if !fl.seasons.is_empty() {
+            let doy = day_of_year(day);
+            for (from, to, mult) in &fl.seasons {
+                let inside = if from <= to { doy >= *from && doy <= *to } else { doy >= *from || doy <= *to };
+                if inside {
+                    r *= mult;
+                }
+            }
+        }
+        r
+    }
+
+    /// The next arrival of flow `f` after `t` (a non-homogeneous Poisson process, exact per hour).
+    fn next_arrival(&mut self, f: usize, mut t: i64) -> Option<i64> {
+        if let Some(rep) = &self.m.flows[f].replay {
+            let pos = self.replay_pos[f];
+            return rep.get(pos).map(|r| r.t.max(t));
+        }
+        while t < self.end {
+            let hour_end = (t.div_euclid(US_PER_H) + 1) * US_PER_H;
+            let rate = self.rate_h(f, t);
+            if rate > 0.0 {
+                let u: f64 = ((self.rng.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64;
+                let gap = (-u.ln() / rate * US_PER_H as f64) as i64;
+                if t + gap < hour_end {
+                    return Some(t + gap);
+                }
+            }
+            t = hour_end;
+        }
+        None
+    }
+
+    fn alloc(&mut self, t: Truck) -> u32 {
+        match self.free.pop() {
+            Some(i) => {
+                self.trucks[i as usize] = Some(t);
+                i
+            }
+            None => {
+                self.trucks.push(Some(t));
+                (self.trucks.len() - 1) as u32
+            }
+        }
+    }
+
+    fn on_arrive(&mut self, f: usize) {
+        let fl = &self.m.flows[f];
+        let seed = self.rng.next_u64();
+        let mut mix = Mix(seed);
+        let (u_pair, u_com, u_ch, u_book, u_show) = (mix.unit(), mix.unit(), mix.unit(), mix.unit(), mix.unit());
+        let replayed = fl.replay.as_ref().map(|r| r[self.replay_pos[f]].clone());
+        let pair = replayed
+            .as_ref()
+            .and_then(|r| r.pair)
+            .unwrap_or_else(|| fl.split.iter().find(|(_, c)| u_pair <= *c).map_or(fl.split[fl.split.len() - 1].0, |(p, _)| *p));
+        let com_i = replayed
+            .as_ref()
+            .and_then(|r| r.commodity)
+            .unwrap_or_else(|| self.m.commodities.iter().position(|c| u_com <= c.share).unwrap_or(self.m.commodities.len() - 1));
+        let booked = replayed.as_ref().and_then(|r| r.booked).unwrap_or(u_book < fl.booked_share);
+        let direction = fl.direction;
+        let no_show = booked && u_show < fl.no_show_rate;
+        // Schedule this flow's next arrival first, so the stream advances the same way whatever happens to this truck.
+        if fl.replay.is_some() {
+            self.replay_pos[f] += 1;
+        }
+        if let Some(t) = self.next_arrival(f, self.now) {
+            self.schedule(t, EV_ARRIVE, f as u32);
+        }
+        if no_show {
+            self.out.no_shows += 1;
+            return;
+        }
+        let com = &self.m.commodities[com_i];
+        let channel = if u_ch <= self.m.channels[0] {
+            Channel::Green
+        } else if u_ch <= self.m.channels[1] {
+            Channel::Yellow
+        } else {
+            Channel::Red
+        };
+        let trip = Trip::new(direction, channel, com.quarantine);
+        let mut durations = [0i64; 8];
+        for (i, (step, _)) in trip.steps.iter().enumerate() {
+            durations[i] = match step {
+                Step::Agency { side, agency } => match crate::model::agency_index(*agency) {
+                    Some(a) => self.m.service[side_index(*side)][a][crate::model::channel_index(channel)]
+                        .as_ref()
+                        .map_or(0, |d| mix.draw_us(d, MIN_US)),
+                    None => 0,
+                },
+                Step::Handover => self.m.handover.as_ref().map_or(0, |d| mix.draw_us(d, MIN_US)),
+            };
+        }
+        let age = com.age.as_ref().map_or(0, |d| mix.draw_us(d, US_PER_H as f64));
+        let station = pair * 2 + dir_index(direction);
+        let class = if com.agv {
+            LaneClass::Agv
+        } else if com.perishable {
+            LaneClass::Perishable
+        } else {
+            LaneClass::General
+        };
+        let mut arrive_at = self.now;
+        let mut slot = None;
+        if booked {
+            if let Some(h) = self.book_slot(station, self.now, com.perishable, com.agv) {
+                slot = Some(h);
+                let hour_now = self.now.div_euclid(US_PER_H) * US_PER_H;
+                if h > hour_now {
+                    arrive_at = h + (self.now - hour_now);
+                }
+            }
+        }
+        let t = Truck {
+            station,
+            agv: com.agv,
+            class,
+            arrived: arrive_at,
+            slot,
+            spoils_at: com.shelf_us.map(|s| arrive_at + s - age),
+            value: com.value,
+            trip,
+            durations,
+            place: Place::Booked,
+            called: 0,
+            exit_release: 0,
+            crossed: 0,
+            entry_start: 0,
+            entry_lane: None,
+        };
+        let id = self.alloc(t);
+        self.n_booked += 1;
+        if arrive_at > self.now {
+            self.schedule(arrive_at, EV_BOOKED_ARRIVE, id);
+        } else {
+            self.enter_yard(id);
+        }
+    }
+
+    /// Books the first hour from `t` with room (within three days), using the core's capacity and buckets.
+    fn book_slot(&mut self, station: usize, t: i64, perishable: bool, agv: bool) -> Option<i64> {
+        let st = &self.exit[station];
+        let (pair, dir) = (st.pair, st.dir);
+        let first = t.div_euclid(US_PER_H) * US_PER_H;
+        for k in 0..72 {
+            let h = first + k * US_PER_H;
+            let p = &self.m.pairs[pair];
+            let e = self
+                .slot_book
+                .entry((station, h))
+                .or_insert_with(|| (hour_capacity(&p.core_pair, &p.core_lanes, dir, Timestamp(h), &[], &self.m.slot_policy), [0; 4]));
+            let used = e.1;
+            if let Some(b) = pick_bucket(&e.0, |b| used[b as usize], perishable, agv) {
+                e.1[b as usize] += 1;
+                return Some(h);
+            }
+        }
+        None
+    }
+
+    fn enter_yard(&mut self, id: u32) {
+        let t = self.trucks[id as usize].as_mut().expect("a live truck");
+        assert_eq!(t.place, Place::Booked, "a truck enters the yard once");
+        t.place = Place::Yard;
+        let (station, slot, spoils_at, class) = (t.station, t.slot, t.spoils_at, t.class);
+        self.n_booked -= 1;
+        if self.queues[station].len() >= self.m.max_queue {
+            self.out.turned_away += 1;
+            self.trucks[id as usize] = None;
+            self.free.push(id);
+            return;
+        }
+        self.n_in += 1;
+        self.out.arrived += 1;
+        self.n_yard += 1;
+        self.arrival_seq += 1;
+        let added = self.queues[station].add(WaitingTruck {
+            id: TruckId(id as u64),
+            arrival_seq: self.arrival_seq,
+            slot: slot.map(Timestamp),
+            spoils_at: spoils_at.map(Timestamp),
+            class,
+        });
+        assert!(added, "a truck waits in one yard queue at most once");
+        self.dispatch_exit(station);
+    }
+
+    fn dispatch_exit(&mut self, s: usize) {
+        if self.queues[s].is_empty() {
+            return;
+        }
+        let (pair, side) = (self.exit[s].pair, self.exit[s].side);
+        let sm = &self.m.pairs[pair].sides[side];
+        if !sm.is_open(self.now) {
+            if !self.exit[s].wake_pending {
+                if let Some(t) = sm.next_open(self.now) {
+                    self.exit[s].wake_pending = true;
+                    self.schedule(t, EV_WAKE_EXIT, s as u32);
+                }
+            }
+            return;
+        }
+        let limit = self.m.pairs[pair].far_side_limit;
+        for li in 0..self.exit[s].lanes.len() {
+            if self.exit[s].lanes[li].busy.is_some() {
+                continue;
+            }
+            if limit.is_some_and(|l| self.in_flight[s] >= l) {
+                break;
+            }
+            let class = self.exit[s].lanes[li].class;
+            let Some(TruckId(tid)) = self.queues[s].call(class) else { continue };
+            self.start_exit(s, li, tid as u32);
+        }
+    }
+
+    fn start_exit(&mut self, s: usize, li: usize, id: u32) {
+        let now = self.now;
+        let side_open = self.m.pairs[self.exit[s].pair].sides[self.exit[s].side].is_open(now);
+        assert!(side_open, "no inspection starts while its side is closed");
+        let lane = &mut self.exit[s].lanes[li];
+        assert!(lane.busy.is_none(), "a lane serves one truck at a time");
+        lane.busy = Some(id);
+        let end = self.end;
+        let t = self.trucks[id as usize].as_mut().expect("a live truck");
+        assert_eq!(t.place, Place::Yard);
+        t.place = Place::ExitLane;
+        t.called = now;
+        // Drive the core's clearance state machine through the exit side's steps.
+        let mut at = now;
+        let mut i = 0;
+        while t.trip.steps[i].0 != Step::Handover {
+            let who = officer(t.trip.steps[i].0);
+            t.trip.act(i, who, Act::Start, Timestamp(at), true).expect("the exit side's steps run in order");
+            at += t.durations[i];
+            t.trip.act(i, who, Act::Finish(Outcome::Pass), Timestamp(at), true).expect("a started step finishes");
+            i += 1;
+        }
+        let wait = (now - t.arrived) as f64 / 1e6;
+        self.exit[s].lanes[li].busy_us += at.min(end) - now;
+        self.out.wait_exit.add(wait);
+        self.out.trs[0].add(wait);
+        self.n_yard -= 1;
+        self.n_exit_lane += 1;
+        self.in_flight[s] += 1;
+        self.schedule(at, EV_EXIT_DONE, (s as u32) << 8 | li as u32);
+    }
+
+    fn on_exit_done(&mut self, s: usize, li: usize) {
+        let id = self.exit[s].lanes[li].busy.take().expect("a busy lane finishes");
+        let now = self.now;
+        let travel = self.m.pairs[self.exit[s].pair].travel_us;
+        let t = self.trucks[id as usize].as_mut().expect("a live truck");
+        assert_eq!(t.place, Place::ExitLane);
+        t.place = Place::Transit;
+        t.exit_release = now;
+        let h = t.trip.steps.iter().position(|(st, _)| *st == Step::Handover).expect("every trip has a hand-over");
+        let arrive = now + travel + t.durations[h];
+        self.out.trs[1].add((now - t.called) as f64 / 1e6);
+        self.n_exit_lane -= 1;
+        self.n_transit += 1;
+        self.schedule(arrive, EV_CROSSED, id);
+        self.dispatch_exit(s);
+    }
+
+    fn on_crossed(&mut self, id: u32) {
+        let now = self.now;
+        let t = self.trucks[id as usize].as_mut().expect("a live truck");
+        assert_eq!(t.place, Place::Transit);
+        t.place = Place::EntryQueue;
+        t.crossed = now;
+        let h = t.trip.steps.iter().position(|(st, _)| *st == Step::Handover).expect("hand-over");
+        let start = now - t.durations[h];
+        t.trip
+            .act(h, (t.trip.direction.exit_side(), cuakhau_core::Agency::BorderGuard), Act::Start, Timestamp(start), true)
+            .expect("hand-over starts");
+        t.trip
+            .act(h, (t.trip.direction.exit_side(), cuakhau_core::Agency::BorderGuard), Act::Finish(Outcome::Pass), Timestamp(now), true)
+            .expect("hand-over ends");
+        self.out.trs[2].add((now - t.exit_release) as f64 / 1e6);
+        let (s, agv) = (t.station, t.agv);
+        self.n_transit -= 1;
+        self.n_entry_queue += 1;
+        self.entry_queues[s][agv as usize].push_back(id);
+        self.dispatch_entry(s);
+    }
+
+    fn dispatch_entry(&mut self, s: usize) {
+        if self.entry_queues[s][0].is_empty() && self.entry_queues[s][1].is_empty() {
+            return;
+        }
+        let (pair, side) = (self.entry[s].pair, self.entry[s].side);
+        let sm = &self.m.pairs[pair].sides[side];
+        if !sm.is_open(self.now) {
+            if !self.entry[s].wake_pending {
+                if let Some(t) = sm.next_open(self.now) {
+                    self.entry[s].wake_pending = true;
+                    self.schedule(t, EV_WAKE_ENTRY, s as u32);
+                }
+            }
+            return;
+        }
+        if self.entry[s].lanes.is_empty() {
+            // No lanes recorded on this side for the direction: its agencies are not a bottleneck.
+            while let Some(id) = self.entry_queues[s][0].pop_front().or_else(|| self.entry_queues[s][1].pop_front()) {
+                self.start_entry(s, None, id);
+            }
+            return;
+        }
+        for li in 0..self.entry[s].lanes.len() {
+            if self.entry[s].lanes[li].busy.is_some() {
+                continue;
+            }
+            let q = if self.entry[s].lanes[li].class == LaneClass::Agv { 1 } else { 0 };
+            let Some(id) = self.entry_queues[s][q].pop_front() else { continue };
+            self.start_entry(s, Some(li), id);
+        }
+    }
+
+    fn start_entry(&mut self, s: usize, li: Option<usize>, id: u32) {
+        let now = self.now;
+        assert!(self.m.pairs[self.entry[s].pair].sides[self.entry[s].side].is_open(now), "no inspection starts while its side is closed");
+        if let Some(li) = li {
+            let lane = &mut self.entry[s].lanes[li];
+            assert!(lane.busy.is_none(), "a lane serves one truck at a time");
+            lane.busy = Some(id);
+        }
+        let end = self.end;
+        let t = self.trucks[id as usize].as_mut().expect("a live truck");
+        assert_eq!(t.place, Place::EntryQueue);
+        t.place = Place::EntryLane;
+        t.entry_start = now;
+        let h = t.trip.steps.iter().position(|(st, _)| *st == Step::Handover).expect("hand-over");
+        let mut at = now;
+        for i in h + 1..t.trip.steps.len() {
+            let who = officer(t.trip.steps[i].0);
+            t.trip.act(i, who, Act::Start, Timestamp(at), true).expect("entry steps run in order");
+            at += t.durations[i];
+            t.trip.act(i, who, Act::Finish(Outcome::Pass), Timestamp(at), true).expect("a started step finishes");
+        }
+        let wait = (now - t.crossed) as f64 / 1e6;
+        if let Some(li) = li {
+            self.entry[s].lanes[li].busy_us += at.min(end) - now;
+        }
+        self.out.wait_entry.add(wait);
+        self.n_entry_queue -= 1;
+        self.n_entry_lane += 1;
+        self.trucks[id as usize].as_mut().expect("a live truck").entry_lane = li;
+        self.schedule(at, EV_ENTRY_DONE, id);
+    }
+
+    fn on_entry_done(&mut self, id: u32) {
+        let now = self.now;
+        let t = self.trucks[id as usize].take().expect("a live truck");
+        let s = t.station;
+        if let Some(li) = t.entry_lane {
+            let freed = self.entry[s].lanes[li].busy.take();
+            assert_eq!(freed, Some(id), "the lane was serving this truck");
+        }
+        assert_eq!(t.place, Place::EntryLane);
+        assert!(t.trip.is_cleared(), "a released truck passed every step");
+        self.free.push(id);
+        self.n_entry_lane -= 1;
+        self.n_in -= 1;
+        self.out.served += 1;
+        self.in_flight[t.station] -= 1;
+        self.out.trs[3].add((now - t.crossed) as f64 / 1e6);
+        let total = (t.called - t.arrived) as f64 / 1e6 + (t.entry_start - t.crossed) as f64 / 1e6;
+        self.out.wait_total.add(total);
+        if t.spoils_at.is_some_and(|sp| sp < now) {
+            self.out.spoiled += 1;
+            self.out.spoiled_value += t.value;
+        }
+        self.dispatch_entry(s);
+        self.dispatch_exit(s);
+    }
+
+    fn check_invariants(&self) {
+        assert_eq!(
+            self.n_in,
+            self.n_yard + self.n_exit_lane + self.n_transit + self.n_entry_queue + self.n_entry_lane,
+            "trucks are conserved"
+        );
+        assert_eq!(
+            self.n_yard as usize,
+            self.queues.iter().map(CallForward::len).sum::<usize>(),
+            "every waiting truck is in exactly one queue"
+        );
+    }
+}
+
+fn officer(step: Step) -> (cuakhau_core::Side, cuakhau_core::Agency) {
+    match step {
+        Step::Agency { side, agency } => (side, agency),
+        Step::Handover => (cuakhau_core::Side::Vn, cuakhau_core::Agency::BorderGuard),
+    }
+}
+
+/// Day of the year (1–366) of a day number since 1970-01-01 (civil-from-days, proleptic Gregorian).
+pub fn day_of_year(days: i64) -> i16 {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy_mar = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy_mar + 2) / 153;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    // Day of year counted from 1 January.
+    let d = doy_mar - (153 * mp + 2) / 5; // day of month − 1
+    let cum = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+    (cum[(m - 1) as usize] + d + 1 + if leap && m > 2 { 1 } else { 0 }) as i16
+}
+
+/// Runs one replication.
+pub fn run(m: &Model, seed: u64, opts: &RunOptions<'_>) -> Result<RunStats, SimError> {
+    let mut sim = Sim::new(m, seed, opts.record_series);
+    let sample_us = (m.horizon_us / 20_000).max(US_PER_H);
+    for f in 0..m.flows.len() {
+        if let Some(t) = sim.next_arrival(f, m.start_us) {
+            sim.schedule(t, EV_ARRIVE, f as u32);
+        }
+    }
+    if opts.record_series {
+        sim.schedule(m.start_us, EV_SAMPLE, 0);
+    }
+    let mut reported = m.start_us;
+    while let Some(Reverse((t, _seq, kind, arg))) = sim.heap.pop() {
+        if t > sim.end {
+            break;
+        }
+        sim.out.events += 1;
+        if sim.out.events > m.max_events {
+            return Err(SimError::Limit(format!("more than {} events (limits.max_events)", m.max_events)));
+        }
+        sim.queue_area += sim.n_yard as f64 * (t - sim.last_t) as f64;
+        sim.last_t = t;
+        sim.now = t;
+        match kind {
+            EV_ARRIVE => sim.on_arrive(arg as usize),
+            EV_BOOKED_ARRIVE => sim.enter_yard(arg),
+            EV_EXIT_DONE => sim.on_exit_done((arg >> 8) as usize, (arg & 0xFF) as usize),
+            EV_CROSSED => sim.on_crossed(arg),
+            EV_ENTRY_DONE => sim.on_entry_done(arg),
+            EV_WAKE_EXIT => {
+                sim.exit[arg as usize].wake_pending = false;
+                sim.dispatch_exit(arg as usize);
+            }
+            EV_WAKE_ENTRY => {
+                sim.entry[arg as usize].wake_pending = false;
+                sim.dispatch_entry(arg as usize);
+            }
+            EV_SAMPLE => {
+                let n = sim.n_yard as u32;
+                sim.out.queue_series.push(((t - m.start_us) as f64 / US_PER_H as f64, n));
+                sim.schedule(t + sample_us, EV_SAMPLE, 0);
+            }
+            _ => unreachable!("unknown event kind {kind}"),
+        }
+        sim.check_invariants();
+        if let Some(p) = opts.progress {
+            if t - reported > US_PER_DAY {
+                p.fetch_add((t - reported) as u64, Ordering::Relaxed);
+                reported = t;
+            }
+        }
+        // Drop booking counters of hours long past, so memory does not grow with the horizon.
+        if sim.slot_book.len() > 50_000 {
+            let cutoff = sim.now - 2 * US_PER_H;
+            sim.slot_book.retain(|(_, h), _| *h >= cutoff);
+        }
+    }
+    if let Some(p) = opts.progress {
+        p.fetch_add((sim.end - reported).max(0) as u64, Ordering::Relaxed);
+    }
+    sim.queue_area += sim.n_yard as f64 * (sim.end - sim.last_t).max(0) as f64;
+    sim.out.in_system_end = sim.n_in;
+    sim.out.mean_queue = sim.queue_area / m.horizon_us as f64;
+    sim.out.arrival_rate_h = sim.out.arrived as f64 / (m.horizon_us as f64 / US_PER_H as f64);
+    for (stations, _which) in [(&sim.exit, "exit"), (&sim.entry, "entry")] {
+        for st in stations.iter() {
+            for l in &st.lanes {
+                sim.out.lanes.push((
+                    m.pairs[st.pair].id.clone(),
+                    st.dir.code(),
+                    if st.side == 0 { "VN" } else { "CN" },
+                    lane_class_code(l.class),
+                    l.busy_us as f64 / m.horizon_us as f64,
+                ));
+            }
+        }
+    }
+    Ok(sim.out)
+}

@@ -1,0 +1,489 @@
+//! A scenario compiled for running: validated, with times in microseconds, zones reduced to
+//! their fixed offsets, and the core's gate pair, lanes and slot policy built for booking.
+
+use crate::SimError;
+use crate::scenario::{Dist, Scenario, SideSpec};
+use cuakhau_core::auth::Agency;
+use cuakhau_core::goods::callforward::Policy;
+use cuakhau_core::goods::clearance::Channel;
+use cuakhau_core::goods::slots::SlotPolicy;
+use cuakhau_core::refdata::{Direction, Gate, GateFields, GateKind, GatePair, GatePairId, Lane, LaneClass, Mode, Side, parse_hhmm};
+use std::collections::HashSet;
+use std::path::Path;
+
+pub const US_PER_MIN: i64 = 60_000_000;
+pub const US_PER_H: i64 = 3_600_000_000;
+pub const US_PER_DAY: i64 = 86_400_000_000;
+
+/// One side of one gate pair.
+#[derive(Debug, Clone)]
+pub struct SideModel {
+    pub offset_us: i64,
+    pub opens_min: i64,
+    pub closes_min: i64,
+    pub closures: Vec<(i64, i64)>,
+    /// Local day numbers (days since the epoch in local time) that are closed.
+    pub holidays: HashSet<i64>,
+    /// Lanes per direction (index: 0 export, 1 import), by class.
+    pub lanes: [Vec<LaneClass>; 2],
+}
+
+impl SideModel {
+    fn local_minute(&self, t: i64) -> i64 {
+        (t + self.offset_us).rem_euclid(US_PER_DAY) / US_PER_MIN
+    }
+    fn local_day(&self, t: i64) -> i64 {
+        (t + self.offset_us).div_euclid(US_PER_DAY)
+    }
+    /// Is this side open at `t`? (Hours in its own zone, closures, holidays.)
+    pub fn is_open(&self, t: i64) -> bool {
+        let m = self.local_minute(t);
+        m >= self.opens_min
+            && m < self.closes_min
+            && !self.holidays.contains(&self.local_day(t))
+            && !self.closures.iter().any(|(a, b)| *a <= t && t < *b)
+    }
+    /// The first instant at or after `t` when the side is open (`None` if never within a year).
+    pub fn next_open(&self, t: i64) -> Option<i64> {
+        let mut c = t;
+        for _ in 0..800 {
+            if self.is_open(c) {
+                return Some(c);
+            }
+            if let Some((_, until)) = self.closures.iter().find(|(a, b)| *a <= c && c < *b) {
+                c = *until;
+                continue;
+            }
+            let m = self.local_minute(c);
+            let day_start = c - (c + self.offset_us).rem_euclid(US_PER_DAY);
+            c = if m < self.opens_min && !self.holidays.contains(&self.local_day(c)) {
+                day_start + self.opens_min * US_PER_MIN
+            } else {
+                day_start + US_PER_DAY + self.opens_min * US_PER_MIN
+            };
+        }
+        None
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PairModel {
+    pub id: String,
+    pub travel_us: i64,
+    pub far_side_limit: Option<u32>,
+    /// Index 0: VN, 1: CN.
+    pub sides: [SideModel; 2],
+    /// The core's view of the pair and its lanes, for slot capacity.
+    pub core_pair: GatePair,
+    pub core_lanes: Vec<Lane>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Commodity {
+    pub name: String,
+    pub share: f64,
+    pub perishable: bool,
+    pub shelf_us: Option<i64>,
+    pub age: Option<Dist>,
+    pub value: f64,
+    pub quarantine: bool,
+    pub agv: bool,
+}
+
+/// A replayed arrival.
+#[derive(Debug, Clone)]
+pub struct Replayed {
+    pub t: i64,
+    pub pair: Option<usize>,
+    pub commodity: Option<usize>,
+    pub booked: Option<bool>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FlowModel {
+    pub direction: Direction,
+    pub trucks_per_day: f64,
+    /// (pair index, cumulative share).
+    pub split: Vec<(usize, f64)>,
+    pub hourly: [f64; 24],
+    pub weekday: [f64; 7],
+    /// (from day-of-year, to day-of-year, multiplier), day-of-year 1–366 in the exit side's zone.
+    pub seasons: Vec<(i16, i16, f64)>,
+    pub booked_share: f64,
+    pub no_show_rate: f64,
+    pub replay: Option<Vec<Replayed>>,
+}
+
+/// Everything a run needs.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub name: String,
+    pub start_us: i64,
+    pub horizon_us: i64,
+    pub policy: Policy,
+    pub max_events: u64,
+    pub max_queue: usize,
+    pub pairs: Vec<PairModel>,
+    pub flows: Vec<FlowModel>,
+    pub commodities: Vec<Commodity>,
+    /// Cumulative shares of green, yellow, red.
+    pub channels: [f64; 3],
+    /// Service time per [side][agency: customs, border-guard, quarantine][channel].
+    pub service: [[[Option<Dist>; 3]; 3]; 2],
+    pub handover: Option<Dist>,
+    pub slot_policy: SlotPolicy,
+}
+
+fn err(what: impl Into<String>) -> SimError {
+    SimError::Scenario(what.into())
+}
+
+fn check_dist(what: &str, d: &Dist) -> Result<(), SimError> {
+    let ok = match d {
+        Dist::Exponential { mean } => *mean >= 0.0 && mean.is_finite(),
+        Dist::Deterministic { value } => *value >= 0.0 && value.is_finite(),
+        Dist::Lognormal { mean, sigma } => *mean > 0.0 && *sigma >= 0.0 && mean.is_finite() && sigma.is_finite(),
+        Dist::Empirical { values } => !values.is_empty() && values.iter().all(|v| *v >= 0.0 && v.is_finite()),
+    };
+    if ok { Ok(()) } else { Err(err(format!("{what}: a distribution needs non-negative, finite parameters (and values for empirical)"))) }
+}
+
+pub fn side_index(s: Side) -> usize {
+    match s {
+        Side::Vn => 0,
+        Side::Cn => 1,
+    }
+}
+
+pub fn dir_index(d: Direction) -> usize {
+    match d {
+        Direction::Export => 0,
+        Direction::Import => 1,
+    }
+}
+
+pub fn agency_index(a: Agency) -> Option<usize> {
+    match a {
+        Agency::Customs => Some(0),
+        Agency::BorderGuard => Some(1),
+        Agency::Quarantine => Some(2),
+        _ => None,
+    }
+}
+
+pub fn channel_index(c: Channel) -> usize {
+    match c {
+        Channel::Green => 0,
+        Channel::Yellow => 1,
+        Channel::Red => 2,
+    }
+}
+
+fn parse_instant(what: &str, s: &str) -> Result<i64, SimError> {
+    let t: jiff::Timestamp = s.parse().map_err(|e| err(format!("{what}: '{s}' is not an RFC 3339 instant with offset ({e})")))?;
+    Ok(t.as_microsecond())
+}
+
+fn side_model(pair: &str, side: Side, s: &SideSpec, start: i64) -> Result<SideModel, SimError> {
+    let what = format!("gate pair {pair}, {} side", side.code());
+    let tz = jiff::tz::TimeZone::get(side.zone()).map_err(|e| err(e.to_string()))?;
+    let offset_us = tz.to_offset(jiff::Timestamp::from_microsecond(start).map_err(|e| err(e.to_string()))?).seconds() as i64 * 1_000_000;
+    let opens = parse_hhmm("opens", &s.opens).map_err(|e| err(format!("{what}: {e}")))? as i64;
+    let closes = parse_hhmm("closes", &s.closes).map_err(|e| err(format!("{what}: {e}")))? as i64;
+    if closes <= opens {
+        return Err(err(format!("{what}: closes must be after opens")));
+    }
+    let closures = s
+        .closures
+        .iter()
+        .map(|c| Ok((parse_instant(&what, &c.from)?, parse_instant(&what, &c.until)?)))
+        .collect::<Result<Vec<_>, SimError>>()?;
+    let holidays = s
+        .holidays
+        .iter()
+        .map(|d| {
+            let date: jiff::civil::Date = d.parse().map_err(|e| err(format!("{what}: holiday '{d}' is not YYYY-MM-DD ({e})")))?;
+            let days = date.since(jiff::civil::date(1970, 1, 1)).map_err(|e| err(e.to_string()))?.get_days() as i64;
+            Ok(days)
+        })
+        .collect::<Result<HashSet<_>, SimError>>()?;
+    let mut lanes: [Vec<LaneClass>; 2] = [vec![], vec![]];
+    for l in &s.lanes {
+        let d = Direction::parse("direction", &l.direction).map_err(|e| err(format!("{what}: {e}")))?;
+        let c = LaneClass::parse("class", &l.class).map_err(|e| err(format!("{what}: {e}")))?;
+        if l.count > 1000 {
+            return Err(err(format!("{what}: at most 1000 lanes of a kind")));
+        }
+        lanes[dir_index(d)].extend(std::iter::repeat_n(c, l.count as usize));
+    }
+    Ok(SideModel { offset_us, opens_min: opens, closes_min: closes, closures, holidays, lanes })
+}
+
+fn day_of_year(mmdd: &str) -> Result<i16, SimError> {
+    let d: jiff::civil::Date = format!("2024-{mmdd}").parse().map_err(|_| err(format!("season date '{mmdd}' is not MM-DD")))?;
+    Ok(d.day_of_year())
+}
+
+impl Model {
+    /// Compiles and validates a scenario; `base_dir` resolves replayed-arrival files.
+    pub fn compile(s: &Scenario, base_dir: &Path) -> Result<Model, SimError> {
+        let start_us = parse_instant("start", &s.start)?;
+        if !(s.horizon_days > 0.0 && s.horizon_days <= s.limits.max_horizon_days) {
+            return Err(err(format!("horizon_days must be in (0, {}]", s.limits.max_horizon_days)));
+        }
+        if s.replications == 0 || s.replications > s.limits.max_replications {
+            return Err(err(format!("replications must be 1–{}", s.limits.max_replications)));
+        }
+        let policy =
+            Policy::parse(&s.policy).ok_or_else(|| err(format!("policy '{}': use one of {}", s.policy, Policy::CODES.join(", "))))?;
+        if s.gate_pairs.is_empty() {
+            return Err(err("a scenario needs at least one gate pair"));
+        }
+        let mut pairs = Vec::new();
+        for g in &s.gate_pairs {
+            if pairs.iter().any(|p: &PairModel| p.id == g.id) {
+                return Err(err(format!("gate pair {} appears twice", g.id)));
+            }
+            let vn = side_model(&g.id, Side::Vn, &g.vn, start_us)?;
+            let cn = side_model(&g.id, Side::Cn, &g.cn, start_us)?;
+            let gid = GatePairId::parse(&g.id).map_err(|e| err(format!("gate pair id: {e}")))?;
+            let gate = |side: Side, spec: &SideSpec| {
+                Gate::parse(
+                    side,
+                    &GateFields {
+                        name_vi: &g.id,
+                        name_en: &g.id,
+                        province: "scenario",
+                        zone: side.zone(),
+                        opens: &spec.opens,
+                        closes: &spec.closes,
+                        hours_source: "scenario",
+                        ..Default::default()
+                    },
+                )
+                .map_err(|e| err(format!("gate pair {}: {e}", g.id)))
+            };
+            let core_pair = GatePair {
+                id: gid.clone(),
+                kind: GateKind::International,
+                mode: Mode::Road,
+                designation: "scenario".into(),
+                vn: gate(Side::Vn, &g.vn)?,
+                cn: gate(Side::Cn, &g.cn)?,
+                order: 0,
+                sources: vec![],
+            };
+            let mut core_lanes = Vec::new();
+            for (side, sm) in [(Side::Vn, &vn), (Side::Cn, &cn)] {
+                for (di, d) in [Direction::Export, Direction::Import].into_iter().enumerate() {
+                    for (i, c) in sm.lanes[di].iter().enumerate() {
+                        // Scenario lanes are inspection lanes; their slot capacity is an hour's worth of
+                        // the mean service, which the booking logic only needs as a ceiling.
+                        core_lanes.push(Lane {
+                            id: cuakhau_core::LaneId::parse(&format!("l-{}-{}-{i}", side.code().to_lowercase(), d.code()))
+                                .expect("valid slug"),
+                            gate_pair: gid.clone(),
+                            side,
+                            direction: d,
+                            class: *c,
+                            name: format!("lane {i}"),
+                            capacity_per_hour: 12,
+                            active: true,
+                            basis: "scenario".into(),
+                        });
+                    }
+                }
+            }
+            if !(g.travel_time_min >= 0.0 && g.travel_time_min.is_finite()) {
+                return Err(err(format!("gate pair {}: travel_time_min must be ≥ 0", g.id)));
+            }
+            pairs.push(PairModel {
+                id: g.id.clone(),
+                travel_us: (g.travel_time_min * US_PER_MIN as f64) as i64,
+                far_side_limit: g.far_side_limit,
+                sides: [vn, cn],
+                core_pair,
+                core_lanes,
+            });
+        }
+        let pair_index = |id: &str| pairs.iter().position(|p| p.id == id);
+        let mut flows = Vec::new();
+        for (i, f) in s.flows.iter().enumerate() {
+            let what = format!("flow {}", i + 1);
+            let direction = Direction::parse("direction", &f.direction).map_err(|e| err(format!("{what}: {e}")))?;
+            let mut split = Vec::new();
+            let mut cum = 0.0;
+            if f.split.is_empty() {
+                split.push((0, 1.0));
+            } else {
+                let total: f64 = f.split.values().sum();
+                if total <= 0.0 {
+                    return Err(err(format!("{what}: split shares must add up to more than 0")));
+                }
+                for (id, share) in &f.split {
+                    let p = pair_index(id).ok_or_else(|| err(format!("{what}: split names unknown gate pair {id}")))?;
+                    cum += share / total;
+                    split.push((p, cum));
+                }
+            }
+            let profile = |v: &[f64], n: usize, name: &str| -> Result<Vec<f64>, SimError> {
+                if v.is_empty() {
+                    return Ok(vec![1.0; n]);
+                }
+                if v.len() != n || v.iter().any(|x| *x < 0.0 || !x.is_finite()) || v.iter().sum::<f64>() <= 0.0 {
+                    return Err(err(format!("{what}: {name} needs {n} non-negative weights")));
+                }
+                Ok(v.to_vec())
+            };
+            let h = profile(&f.hourly_profile, 24, "hourly_profile")?;
+            let hs: f64 = h.iter().sum();
+            let w = profile(&f.weekday_profile, 7, "weekday_profile")?;
+            let wm: f64 = w.iter().sum::<f64>() / 7.0;
+            let mut hourly = [0.0; 24];
+            for (k, v) in h.iter().enumerate() {
+                hourly[k] = v / hs;
+            }
+            let mut weekday = [0.0; 7];
+            for (k, v) in w.iter().enumerate() {
+                weekday[k] = v / wm;
+            }
+            let seasons = f
+                .seasons
+                .iter()
+                .map(|se| Ok((day_of_year(&se.from)?, day_of_year(&se.to)?, se.multiplier)))
+                .collect::<Result<Vec<_>, SimError>>()?;
+            for (name, v) in [("booked_share", f.booked_share), ("no_show_rate", f.no_show_rate)] {
+                if !(0.0..=1.0).contains(&v) {
+                    return Err(err(format!("{what}: {name} must be between 0 and 1")));
+                }
+            }
+            let replay = match &f.arrivals_csv {
+                None => {
+                    if !(f.trucks_per_day >= 0.0 && f.trucks_per_day < 1e7) {
+                        return Err(err(format!("{what}: trucks_per_day must be between 0 and 10 million")));
+                    }
+                    None
+                }
+                Some(path) => Some(read_arrivals(&base_dir.join(path), &pairs, s)?),
+            };
+            flows.push(FlowModel {
+                direction,
+                trucks_per_day: f.trucks_per_day,
+                split,
+                hourly,
+                weekday,
+                seasons,
+                booked_share: f.booked_share,
+                no_show_rate: f.no_show_rate,
+                replay,
+            });
+        }
+        if flows.is_empty() {
+            return Err(err("a scenario needs at least one flow of trucks"));
+        }
+        let total_share: f64 = s.commodities.iter().map(|c| c.share).sum();
+        if s.commodities.is_empty() || total_share <= 0.0 {
+            return Err(err("commodities: at least one, with shares adding up to more than 0"));
+        }
+        let mut commodities = Vec::new();
+        let mut cum = 0.0;
+        for c in &s.commodities {
+            cum += c.share / total_share;
+            if let Some(a) = &c.age_h {
+                check_dist(&format!("commodity {} age_h", c.name), a)?;
+            }
+            if c.perishable && c.shelf_life_h.is_none_or(|h| h <= 0.0) {
+                return Err(err(format!("commodity {}: a perishable needs shelf_life_h > 0", c.name)));
+            }
+            commodities.push(Commodity {
+                name: c.name.clone(),
+                share: cum,
+                perishable: c.perishable,
+                shelf_us: c.shelf_life_h.map(|h| (h * US_PER_H as f64) as i64),
+                age: c.age_h.clone(),
+                value: c.value_usd,
+                quarantine: c.quarantine.unwrap_or(c.perishable),
+                agv: c.agv,
+            });
+        }
+        let ch = &s.channels;
+        let ct = ch.green + ch.yellow + ch.red;
+        if ct <= 0.0 || ch.green < 0.0 || ch.yellow < 0.0 || ch.red < 0.0 {
+            return Err(err("channels: non-negative shares adding up to more than 0"));
+        }
+        let channels = [ch.green / ct, (ch.green + ch.yellow) / ct, 1.0];
+        let mut service: [[[Option<Dist>; 3]; 3]; 2] = Default::default();
+        for sv in &s.service {
+            let side = Side::parse("side", &sv.side).map_err(|e| err(format!("service: {e}")))?;
+            let agency = Agency::parse(&sv.agency)
+                .and_then(agency_index)
+                .ok_or_else(|| err(format!("service: agency '{}' must be customs, border-guard or quarantine", sv.agency)))?;
+            check_dist(&format!("service {} {}", sv.side, sv.agency), &sv.time)?;
+            let chans: Vec<usize> = match &sv.channel {
+                None => vec![0, 1, 2],
+                Some(c) => vec![channel_index(
+                    Channel::parse(c).ok_or_else(|| err(format!("service: channel '{c}' must be green, yellow or red")))?,
+                )],
+            };
+            for c in chans {
+                service[side_index(side)][agency][c] = Some(sv.time.clone());
+            }
+        }
+        if let Some(h) = &s.handover {
+            check_dist("handover", h)?;
+        }
+        Ok(Model {
+            name: s.name.clone(),
+            start_us,
+            horizon_us: (s.horizon_days * US_PER_DAY as f64) as i64,
+            policy,
+            max_events: s.limits.max_events,
+            max_queue: s.limits.max_queue,
+            pairs,
+            flows,
+            commodities,
+            channels,
+            service,
+            handover: s.handover.clone(),
+            slot_policy: SlotPolicy::default(),
+        })
+    }
+}
+
+fn read_arrivals(path: &Path, pairs: &[PairModel], s: &Scenario) -> Result<Vec<Replayed>, SimError> {
+    let file = std::fs::File::open(path).map_err(|e| err(format!("arrivals file {}: {e}", path.display())))?;
+    let mut rdr = csv::Reader::from_reader(file);
+    let headers = rdr.headers().map_err(|e| err(e.to_string()))?.clone();
+    let col = |n: &str| headers.iter().position(|h| h == n);
+    let (Some(tc), gc, cc, bc) = (col("time"), col("gate_pair"), col("commodity"), col("booked")) else {
+        return Err(err(format!("arrivals file {}: needs a 'time' column", path.display())));
+    };
+    let mut out = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| err(format!("{} line {line}: {e}", path.display())))?;
+        let t = parse_instant(&format!("{} line {line}", path.display()), &rec[tc])?;
+        let pair = match gc.map(|c| &rec[c]).filter(|v| !v.is_empty()) {
+            None => None,
+            Some(id) => Some(
+                pairs
+                    .iter()
+                    .position(|p| p.id == id)
+                    .ok_or_else(|| err(format!("{} line {line}: unknown gate pair {id}", path.display())))?,
+            ),
+        };
+        let commodity = match cc.map(|c| &rec[c]).filter(|v| !v.is_empty()) {
+            None => None,
+            Some(n) => Some(
+                s.commodities
+                    .iter()
+                    .position(|c| c.name == n)
+                    .ok_or_else(|| err(format!("{} line {line}: unknown commodity {n}", path.display())))?,
+            ),
+        };
+        let booked = bc.map(|c| &rec[c]).filter(|v| !v.is_empty()).map(|v| v == "true" || v == "1");
+        out.push(Replayed { t, pair, commodity, booked });
+    }
+    out.sort_by_key(|r| r.t);
+    Ok(out)
+}

@@ -1,0 +1,358 @@
+//! Results across replications and variants: summary.json, CSV files and SVG plots.
+
+use crate::engine::RunStats;
+use crate::stats::{Ci, Hist, Summary, ci};
+use plotters::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrsOut {
+    pub arrival_to_call: Summary,
+    pub call_to_exit_release: Summary,
+    pub exit_release_to_crossing: Summary,
+    pub crossing_to_entry_release: Summary,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Diff {
+    pub mean_wait_h: Ci,
+    pub spoiled: Ci,
+    pub served: Ci,
+}
+
+/// One variant's results. Counts are means per replication.
+#[derive(Debug, Clone, Serialize)]
+pub struct VariantOut {
+    pub name: String,
+    pub replications: usize,
+    pub arrived: f64,
+    pub served: f64,
+    pub no_shows: f64,
+    pub turned_away: f64,
+    pub in_system_end: f64,
+    /// Total wait (yard + entry queue), pooled over replications.
+    pub wait_h: Summary,
+    /// The mean total wait with its 95 % confidence interval over replications.
+    pub wait_h_mean_ci: Ci,
+    pub exit_wait_h: Summary,
+    pub entry_wait_h: Summary,
+    pub trs_h: TrsOut,
+    pub spoiled: f64,
+    pub spoiled_value_usd: f64,
+    pub mean_queue: f64,
+    pub arrival_rate_h: f64,
+    /// Busy share per lane, averaged over replications.
+    pub lane_utilisation: Vec<LaneUse>,
+    /// Model events processed, all replications.
+    pub events: u64,
+    /// Seconds spent running this variant's replications (summed over threads).
+    pub sim_s: f64,
+    /// Differences from the baseline, paired by replication (common random numbers).
+    pub vs_baseline: Option<Diff>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LaneUse {
+    pub gate_pair: String,
+    pub direction: String,
+    pub side: String,
+    pub class: String,
+    pub utilisation: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryOut {
+    pub scenario: String,
+    pub description: String,
+    pub assumptions: Vec<String>,
+    pub sources: Vec<String>,
+    pub seed: u64,
+    pub replications: u32,
+    pub horizon_days: f64,
+    pub policy: String,
+    pub wall_s: f64,
+    pub variants: Vec<VariantOut>,
+}
+
+/// Per-variant raw runs, kept for CSV and plots.
+#[derive(Debug)]
+pub struct VariantRuns {
+    pub name: String,
+    pub runs: Vec<RunStats>,
+    pub run_s: Vec<f64>,
+}
+
+fn mean<T: Into<f64> + Copy>(v: impl Iterator<Item = T>) -> f64 {
+    let (mut s, mut n) = (0.0, 0usize);
+    for x in v {
+        s += x.into();
+        n += 1;
+    }
+    if n == 0 { 0.0 } else { s / n as f64 }
+}
+
+fn pooled(runs: &[RunStats], f: impl Fn(&RunStats) -> &Hist) -> Hist {
+    let mut h = Hist::default();
+    for r in runs {
+        h.merge(f(r));
+    }
+    h
+}
+
+pub fn summarise(v: &VariantRuns, baseline: Option<&VariantRuns>) -> VariantOut {
+    let r = &v.runs;
+    let mean_wait: Vec<f64> = r.iter().map(|x| x.wait_total.mean_s() / 3600.0).collect();
+    let vs_baseline = baseline.map(|b| {
+        let d = |f: &dyn Fn(&RunStats) -> f64| ci(&r.iter().zip(&b.runs).map(|(x, y)| f(x) - f(y)).collect::<Vec<_>>());
+        Diff { mean_wait_h: d(&|x| x.wait_total.mean_s() / 3600.0), spoiled: d(&|x| x.spoiled as f64), served: d(&|x| x.served as f64) }
+    });
+    let mut lanes: BTreeMap<(String, &str, &str, &str, usize), (f64, usize)> = BTreeMap::new();
+    for run in r {
+        let mut idx: BTreeMap<(String, &str, &str, &str), usize> = BTreeMap::new();
+        for (p, d, s, c, u) in &run.lanes {
+            let k = idx.entry((p.clone(), *d, *s, *c)).or_default();
+            let e = lanes.entry((p.clone(), *d, *s, *c, *k)).or_default();
+            e.0 += u;
+            e.1 += 1;
+            *k += 1;
+        }
+    }
+    VariantOut {
+        name: v.name.clone(),
+        replications: r.len(),
+        arrived: mean(r.iter().map(|x| x.arrived as f64)),
+        served: mean(r.iter().map(|x| x.served as f64)),
+        no_shows: mean(r.iter().map(|x| x.no_shows as f64)),
+        turned_away: mean(r.iter().map(|x| x.turned_away as f64)),
+        in_system_end: mean(r.iter().map(|x| x.in_system_end as f64)),
+        wait_h: pooled(r, |x| &x.wait_total).summary_h(),
+        wait_h_mean_ci: ci(&mean_wait),
+        exit_wait_h: pooled(r, |x| &x.wait_exit).summary_h(),
+        entry_wait_h: pooled(r, |x| &x.wait_entry).summary_h(),
+        trs_h: TrsOut {
+            arrival_to_call: pooled(r, |x| &x.trs[0]).summary_h(),
+            call_to_exit_release: pooled(r, |x| &x.trs[1]).summary_h(),
+            exit_release_to_crossing: pooled(r, |x| &x.trs[2]).summary_h(),
+            crossing_to_entry_release: pooled(r, |x| &x.trs[3]).summary_h(),
+        },
+        spoiled: mean(r.iter().map(|x| x.spoiled as f64)),
+        spoiled_value_usd: mean(r.iter().map(|x| x.spoiled_value)),
+        mean_queue: mean(r.iter().map(|x| x.mean_queue)),
+        arrival_rate_h: mean(r.iter().map(|x| x.arrival_rate_h)),
+        lane_utilisation: lanes
+            .into_iter()
+            .map(|((p, d, s, c, _), (u, n))| LaneUse {
+                gate_pair: p,
+                direction: d.into(),
+                side: s.into(),
+                class: c.into(),
+                utilisation: u / n as f64,
+            })
+            .collect(),
+        events: r.iter().map(|x| x.events).sum(),
+        sim_s: v.run_s.iter().sum(),
+        vs_baseline,
+    }
+}
+
+fn io(e: impl std::fmt::Display) -> crate::SimError {
+    crate::SimError::Output(e.to_string())
+}
+
+/// Writes summary.json, summary.csv, queue.csv, waits.csv and the three SVG plots into `dir`.
+pub fn write_all(dir: &Path, summary: &SummaryOut, runs: &[VariantRuns]) -> Result<(), crate::SimError> {
+    std::fs::create_dir_all(dir).map_err(io)?;
+    std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(summary).map_err(io)?).map_err(io)?;
+    let mut w = csv::Writer::from_path(dir.join("summary.csv")).map_err(io)?;
+    w.write_record([
+        "variant",
+        "arrived",
+        "served",
+        "spoiled",
+        "spoiled_value_usd",
+        "wait_h_mean",
+        "wait_h_mean_ci95",
+        "wait_h_p50",
+        "wait_h_p95",
+        "wait_h_max",
+        "exit_wait_h_mean",
+        "entry_wait_h_mean",
+        "mean_queue",
+        "events",
+        "sim_s",
+    ])
+    .map_err(io)?;
+    for v in &summary.variants {
+        w.write_record([
+            v.name.clone(),
+            format!("{:.1}", v.arrived),
+            format!("{:.1}", v.served),
+            format!("{:.1}", v.spoiled),
+            format!("{:.0}", v.spoiled_value_usd),
+            format!("{:.3}", v.wait_h.mean),
+            format!("{:.3}", v.wait_h_mean_ci.half_width),
+            format!("{:.3}", v.wait_h.p50),
+            format!("{:.3}", v.wait_h.p95),
+            format!("{:.3}", v.wait_h.max),
+            format!("{:.3}", v.exit_wait_h.mean),
+            format!("{:.3}", v.entry_wait_h.mean),
+            format!("{:.2}", v.mean_queue),
+            v.events.to_string(),
+            format!("{:.3}", v.sim_s),
+        ])
+        .map_err(io)?;
+    }
+    w.flush().map_err(io)?;
+    let mut q = csv::Writer::from_path(dir.join("queue.csv")).map_err(io)?;
+    q.write_record(["variant", "hours", "waiting"]).map_err(io)?;
+    for v in runs {
+        for (h, n) in v.runs.first().map(|r| r.queue_series.as_slice()).unwrap_or(&[]) {
+            q.write_record([v.name.clone(), format!("{h:.2}"), n.to_string()]).map_err(io)?;
+        }
+    }
+    q.flush().map_err(io)?;
+    let mut wh = csv::Writer::from_path(dir.join("waits.csv")).map_err(io)?;
+    wh.write_record(["variant", "wait_h_from", "trucks"]).map_err(io)?;
+    let hist_hours = 72;
+    for v in runs {
+        let h = pooled(&v.runs, |x| &x.wait_total).hourly(hist_hours);
+        for (i, c) in h.iter().enumerate() {
+            wh.write_record([v.name.clone(), i.to_string(), c.to_string()]).map_err(io)?;
+        }
+    }
+    wh.flush().map_err(io)?;
+    plot_queue(&dir.join("queue.svg"), summary, runs).map_err(io)?;
+    plot_waits(&dir.join("waits.svg"), summary, runs, hist_hours).map_err(io)?;
+    plot_variants(&dir.join("variants.svg"), summary).map_err(io)?;
+    Ok(())
+}
+
+const COLOURS: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(255, 127, 14),
+    RGBColor(23, 190, 207),
+];
+
+type PlotResult = Result<(), Box<dyn std::error::Error>>;
+
+fn plot_queue(path: &Path, s: &SummaryOut, runs: &[VariantRuns]) -> PlotResult {
+    let root = SVGBackend::new(path, (960, 480)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let series: Vec<&[(f64, u32)]> = runs.iter().map(|v| v.runs.first().map(|r| r.queue_series.as_slice()).unwrap_or(&[])).collect();
+    let xmax = series.iter().flat_map(|s| s.iter().map(|p| p.0)).fold(1.0, f64::max) / 24.0;
+    let ymax = series.iter().flat_map(|s| s.iter().map(|p| p.1)).max().unwrap_or(1).max(1) as f64 * 1.1;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(format!("{} — trucks waiting in the yards (replication 1)", s.scenario), ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..xmax, 0.0..ymax)?;
+    chart.configure_mesh().x_desc("days since start").y_desc("trucks waiting").draw()?;
+    for (i, (v, pts)) in runs.iter().zip(series).enumerate() {
+        let c = COLOURS[i % COLOURS.len()];
+        chart
+            .draw_series(LineSeries::new(pts.iter().map(|(h, n)| (h / 24.0, *n as f64)), c.stroke_width(1)))?
+            .label(v.name.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3)));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+fn plot_waits(path: &Path, s: &SummaryOut, runs: &[VariantRuns], hours: usize) -> PlotResult {
+    let root = SVGBackend::new(path, (960, 480)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let hists: Vec<Vec<f64>> = runs
+        .iter()
+        .map(|v| {
+            let h = pooled(&v.runs, |x| &x.wait_total).hourly(hours);
+            let n: u64 = h.iter().sum::<u64>().max(1);
+            h.iter().map(|c| *c as f64 / n as f64 * 100.0).collect()
+        })
+        .collect();
+    let ymax = hists.iter().flatten().cloned().fold(1.0, f64::max) * 1.1;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(format!("{} — distribution of total waits", s.scenario), ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..(hours as f64 + 1.0), 0.0..ymax)?;
+    chart.configure_mesh().x_desc(format!("wait, hours (last bin: {hours} h and more)")).y_desc("% of trucks").draw()?;
+    for (i, (v, h)) in runs.iter().zip(&hists).enumerate() {
+        let c = COLOURS[i % COLOURS.len()];
+        let steps = h.iter().enumerate().flat_map(|(k, p)| [(k as f64, *p), (k as f64 + 1.0, *p)]);
+        chart
+            .draw_series(LineSeries::new(steps, c.stroke_width(2)))?
+            .label(v.name.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3)));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+fn plot_variants(path: &Path, s: &SummaryOut) -> PlotResult {
+    let root = SVGBackend::new(path, (960, 480)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let n = s.variants.len();
+    let ymax = s
+        .variants
+        .iter()
+        .map(|v| v.wait_h_mean_ci.mean + if v.wait_h_mean_ci.half_width.is_finite() { v.wait_h_mean_ci.half_width } else { 0.0 })
+        .fold(0.1, f64::max)
+        * 1.2;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(format!("{} — mean total wait by variant (95 % CI)", s.scenario), ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d((0..n).into_segmented(), 0.0..ymax)?;
+    let names: Vec<String> = s.variants.iter().map(|v| v.name.clone()).collect();
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .y_desc("hours")
+        .x_label_formatter(&|x| match x {
+            SegmentValue::CenterOf(i) => names.get(*i).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .draw()?;
+    for (i, v) in s.variants.iter().enumerate() {
+        let c = COLOURS[i % COLOURS.len()];
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), v.wait_h_mean_ci.mean)],
+            c.mix(0.7).filled(),
+        )))?;
+        let hw = v.wait_h_mean_ci.half_width;
+        if hw.is_finite() {
+            let (lo, hi) = ((v.wait_h_mean_ci.mean - hw).max(0.0), v.wait_h_mean_ci.mean + hw);
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(SegmentValue::CenterOf(i), lo), (SegmentValue::CenterOf(i), hi)],
+                BLACK.stroke_width(2),
+            )))?;
+        }
+        chart.draw_series(std::iter::once(Text::new(
+            format!("{:.2} h", v.wait_h_mean_ci.mean),
+            (SegmentValue::CenterOf(i), v.wait_h_mean_ci.mean + ymax * 0.03),
+            ("sans-serif", 14),
+        )))?;
+    }
+    root.present()?;
+    Ok(())
+}
