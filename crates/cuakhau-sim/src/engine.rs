@@ -364,13 +364,11 @@ impl<'m> Sim<'m> {
         };
         let mut arrive_at = self.now;
         let mut slot = None;
-        if booked {
-            if let Some(h) = self.book_slot(station, self.now, com.perishable, com.agv) {
-                slot = Some(h);
-                let hour_now = self.now.div_euclid(US_PER_H) * US_PER_H;
-                if h > hour_now {
-                    arrive_at = h + (self.now - hour_now);
-                }
+        if let Some(h) = booked.then(|| self.book_slot(station, self.now, com.perishable, com.agv)).flatten() {
+            slot = Some(h);
+            let hour_now = self.now.div_euclid(US_PER_H) * US_PER_H;
+            if h > hour_now {
+                arrive_at = h + (self.now - hour_now);
             }
         }
         let t = Truck {
@@ -454,11 +452,9 @@ impl<'m> Sim<'m> {
         let (pair, side) = (self.exit[s].pair, self.exit[s].side);
         let sm = &self.m.pairs[pair].sides[side];
         if !sm.is_open(self.now) {
-            if !self.exit[s].wake_pending {
-                if let Some(t) = sm.next_open(self.now) {
-                    self.exit[s].wake_pending = true;
-                    self.schedule(t, EV_WAKE_EXIT, s as u32);
-                }
+            if let Some(t) = sm.next_open(self.now).filter(|_| !self.exit[s].wake_pending) {
+                self.exit[s].wake_pending = true;
+                self.schedule(t, EV_WAKE_EXIT, s as u32);
             }
             return;
         }
@@ -554,11 +550,9 @@ impl<'m> Sim<'m> {
         let (pair, side) = (self.entry[s].pair, self.entry[s].side);
         let sm = &self.m.pairs[pair].sides[side];
         if !sm.is_open(self.now) {
-            if !self.entry[s].wake_pending {
-                if let Some(t) = sm.next_open(self.now) {
-                    self.entry[s].wake_pending = true;
-                    self.schedule(t, EV_WAKE_ENTRY, s as u32);
-                }
+            if let Some(t) = sm.next_open(self.now).filter(|_| !self.entry[s].wake_pending) {
+                self.entry[s].wake_pending = true;
+                self.schedule(t, EV_WAKE_ENTRY, s as u32);
             }
             return;
         }
@@ -721,11 +715,9 @@ pub fn run(m: &Model, seed: u64, opts: &RunOptions<'_>) -> Result<RunStats, SimE
             _ => unreachable!("unknown event kind {kind}"),
         }
         sim.check_invariants();
-        if let Some(p) = opts.progress {
-            if t - reported > US_PER_DAY {
-                p.fetch_add((t - reported) as u64, Ordering::Relaxed);
-                reported = t;
-            }
+        if let Some(p) = opts.progress.filter(|_| t - reported > US_PER_DAY) {
+            p.fetch_add((t - reported) as u64, Ordering::Relaxed);
+            reported = t;
         }
         // Drop booking counters of hours long past, so memory does not grow with the horizon.
         if sim.slot_book.len() > 50_000 {

@@ -83,7 +83,8 @@ pub fn simulate(
     progress.total.store(models.iter().map(|m| m.horizon_us as u64 * reps as u64).sum(), Ordering::Relaxed);
     let threads = o.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).clamp(1, jobs.len().max(1));
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<(RunStats, f64), SimError>>>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
+    type JobResult = Option<Result<(RunStats, f64), SimError>>;
+    let results: Mutex<Vec<JobResult>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
     let started = Instant::now();
     std::thread::scope(|scope| {
         for _ in 0..threads {

@@ -108,7 +108,9 @@ pub fn summarise(v: &VariantRuns, baseline: Option<&VariantRuns>) -> VariantOut 
         let d = |f: &dyn Fn(&RunStats) -> f64| ci(&r.iter().zip(&b.runs).map(|(x, y)| f(x) - f(y)).collect::<Vec<_>>());
         Diff { mean_wait_h: d(&|x| x.wait_total.mean_s() / 3600.0), spoiled: d(&|x| x.spoiled as f64), served: d(&|x| x.served as f64) }
     });
-    let mut lanes: BTreeMap<(String, &str, &str, &str, usize), (f64, usize)> = BTreeMap::new();
+    // (pair, direction, side, class, n-th lane of that kind) → (sum of busy shares, runs)
+    type LaneKey<'a> = (String, &'a str, &'a str, &'a str, usize);
+    let mut lanes: BTreeMap<LaneKey, (f64, usize)> = BTreeMap::new();
     for run in r {
         let mut idx: BTreeMap<(String, &str, &str, &str), usize> = BTreeMap::new();
         for (p, d, s, c, u) in &run.lanes {
