@@ -6,8 +6,8 @@
 //! is closed.
 
 use crate::SimError;
+use crate::model::Sampler;
 use crate::model::{Model, US_PER_DAY, US_PER_H, dir_index, side_index};
-use crate::scenario::Dist;
 use crate::stats::Hist;
 use cuakhau_core::Timestamp;
 use cuakhau_core::goods::callforward::{CallForward, TruckId, WaitingTruck};
@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// A small, fast generator for per-truck draws (SplitMix64), seeded from the run's ChaCha stream
 /// so that truck k draws the same attributes in every variant (common random numbers).
 #[derive(Debug, Clone)]
-struct Mix(u64);
+struct Mix(u64, Option<f64>);
 
 impl Mix {
     fn next(&mut self) -> u64 {
@@ -36,26 +36,32 @@ impl Mix {
     fn unit(&mut self) -> f64 {
         ((self.next() >> 11) + 1) as f64 / (1u64 << 53) as f64
     }
+    /// A standard normal draw (the second value of each pair is kept for the next call).
     fn normal(&mut self) -> f64 {
-        let (u1, u2) = (self.unit(), self.unit());
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
-    /// A draw from `d`, in the distribution's unit, as microseconds per `unit_us`.
-    fn draw_us(&mut self, d: &Dist, unit_us: f64) -> i64 {
-        let v = match d {
-            Dist::Exponential { mean } => -mean * self.unit().ln(),
-            Dist::Deterministic { value } => *value,
-            Dist::Lognormal { mean, sigma } => {
-                let mu = mean.ln() - sigma * sigma / 2.0;
-                (mu + sigma * self.normal()).exp()
+        if let Some(z) = self.1.take() {
+            return z;
+        }
+        // Marsaglia's polar method: no trigonometry.
+        loop {
+            let (x, y) = (2.0 * self.unit() - 1.0, 2.0 * self.unit() - 1.0);
+            let s = x * x + y * y;
+            if s > 0.0 && s < 1.0 {
+                let f = (-2.0 * s.ln() / s).sqrt();
+                self.1 = Some(y * f);
+                return x * f;
             }
-            Dist::Empirical { values } => values[(self.next() % values.len() as u64) as usize],
-        };
-        (v * unit_us) as i64
+        }
+    }
+    /// A draw from `d`, in microseconds.
+    fn draw_us(&mut self, d: &Sampler) -> i64 {
+        match d {
+            Sampler::Exponential { mean_us } => (-mean_us * self.unit().ln()) as i64,
+            Sampler::Deterministic { us } => *us,
+            Sampler::Lognormal { mu, sigma } => (mu + sigma * self.normal()).exp() as i64,
+            Sampler::Empirical { values_us } => values_us[(self.next() % values_us.len() as u64) as usize],
+        }
     }
 }
-
-const MIN_US: f64 = 60_000_000.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Place {
@@ -101,6 +107,8 @@ struct Station {
     dir: Direction,
     side: usize,
     lanes: Vec<LaneSt>,
+    /// Lanes not serving a truck.
+    free: usize,
     wake_pending: bool,
 }
 
@@ -152,9 +160,12 @@ struct Sim<'m> {
     now: i64,
     end: i64,
     seq: u64,
-    heap: BinaryHeap<Reverse<(i64, u64, u8, u32)>>,
+    /// (time, seq << 32 | kind << 28 | arg): 16 bytes an entry; ties break by scheduling order.
+    heap: BinaryHeap<Reverse<(i64, u64)>>,
     rng: rand::rngs::ChaCha8Rng,
-    trucks: Vec<Option<Truck>>,
+    /// Slots are reused: a released truck's slot (and its trip's storage) serves a later truck.
+    trucks: Vec<Truck>,
+    live: Vec<bool>,
     free: Vec<u32>,
     exit: Vec<Station>,
     entry: Vec<Station>,
@@ -190,8 +201,22 @@ impl<'m> Sim<'m> {
                 let (ex, en) = (side_index(dir.exit_side()), side_index(dir.exit_side().other()));
                 let lanes =
                     |s: usize| p.sides[s].lanes[dir_index(dir)].iter().map(|c| LaneSt { class: *c, busy: None, busy_us: 0 }).collect();
-                exit.push(Station { pair: pi, dir, side: ex, lanes: lanes(ex), wake_pending: false });
-                entry.push(Station { pair: pi, dir, side: en, lanes: lanes(en), wake_pending: false });
+                exit.push(Station {
+                    pair: pi,
+                    dir,
+                    side: ex,
+                    free: p.sides[ex].lanes[dir_index(dir)].len(),
+                    lanes: lanes(ex),
+                    wake_pending: false,
+                });
+                entry.push(Station {
+                    pair: pi,
+                    dir,
+                    side: en,
+                    free: p.sides[en].lanes[dir_index(dir)].len(),
+                    lanes: lanes(en),
+                    wake_pending: false,
+                });
             }
         }
         let n = exit.len();
@@ -204,6 +229,7 @@ impl<'m> Sim<'m> {
             heap: BinaryHeap::new(),
             rng: rand::rngs::ChaCha8Rng::seed_from_u64(seed),
             trucks: Vec::new(),
+            live: Vec::new(),
             free: Vec::new(),
             exit,
             entry,
@@ -244,8 +270,9 @@ impl<'m> Sim<'m> {
     }
 
     fn schedule(&mut self, t: i64, kind: u8, arg: u32) {
+        debug_assert!(arg < 1 << 28, "event argument fits 28 bits");
         self.seq += 1;
-        self.heap.push(Reverse((t, self.seq, kind, arg)));
+        self.heap.push(Reverse((t, self.seq << 32 | (kind as u64) << 28 | arg as u64)));
     }
 
     /// Trucks per hour of flow `f` at `t` (piecewise constant over whole hours).
@@ -291,23 +318,48 @@ impl<'m> Sim<'m> {
         None
     }
 
-    fn alloc(&mut self, t: Truck) -> u32 {
+    /// A slot for a new truck: a free one (its trip storage reused) or a new one.
+    fn alloc(&mut self, direction: Direction, channel: Channel, quarantine: bool) -> u32 {
         match self.free.pop() {
             Some(i) => {
-                self.trucks[i as usize] = Some(t);
+                self.trucks[i as usize].trip.reset(direction, channel, quarantine);
+                self.live[i as usize] = true;
                 i
             }
             None => {
-                self.trucks.push(Some(t));
+                self.trucks.push(Truck {
+                    station: 0,
+                    agv: false,
+                    class: LaneClass::General,
+                    arrived: 0,
+                    slot: None,
+                    spoils_at: None,
+                    value: 0.0,
+                    trip: Trip::new(direction, channel, quarantine),
+                    durations: [0; 8],
+                    place: Place::Booked,
+                    called: 0,
+                    exit_release: 0,
+                    crossed: 0,
+                    entry_start: 0,
+                    entry_lane: None,
+                });
+                self.live.push(true);
                 (self.trucks.len() - 1) as u32
             }
         }
     }
 
+    fn release(&mut self, id: u32) {
+        assert!(self.live[id as usize], "a truck leaves once");
+        self.live[id as usize] = false;
+        self.free.push(id);
+    }
+
     fn on_arrive(&mut self, f: usize) {
         let fl = &self.m.flows[f];
         let seed = self.rng.next_u64();
-        let mut mix = Mix(seed);
+        let mut mix = Mix(seed, None);
         let (u_pair, u_com, u_ch, u_book, u_show) = (mix.unit(), mix.unit(), mix.unit(), mix.unit(), mix.unit());
         let replayed = fl.replay.as_ref().map(|r| r[self.replay_pos[f]].clone());
         let pair = replayed
@@ -340,20 +392,20 @@ impl<'m> Sim<'m> {
         } else {
             Channel::Red
         };
-        let trip = Trip::new(direction, channel, com.quarantine);
+        let id = self.alloc(direction, channel, com.quarantine);
         let mut durations = [0i64; 8];
-        for (i, (step, _)) in trip.steps.iter().enumerate() {
+        for (i, (step, _)) in self.trucks[id as usize].trip.steps().iter().enumerate() {
             durations[i] = match step {
                 Step::Agency { side, agency } => match crate::model::agency_index(*agency) {
-                    Some(a) => self.m.service[side_index(*side)][a][crate::model::channel_index(channel)]
-                        .as_ref()
-                        .map_or(0, |d| mix.draw_us(d, MIN_US)),
+                    Some(a) => {
+                        self.m.service[side_index(*side)][a][crate::model::channel_index(channel)].as_ref().map_or(0, |d| mix.draw_us(d))
+                    }
                     None => 0,
                 },
-                Step::Handover => self.m.handover.as_ref().map_or(0, |d| mix.draw_us(d, MIN_US)),
+                Step::Handover => self.m.handover.as_ref().map_or(0, |d| mix.draw_us(d)),
             };
         }
-        let age = com.age.as_ref().map_or(0, |d| mix.draw_us(d, US_PER_H as f64));
+        let age = com.age.as_ref().map_or(0, |d| mix.draw_us(d));
         let station = pair * 2 + dir_index(direction);
         let class = if com.agv {
             LaneClass::Agv
@@ -371,24 +423,17 @@ impl<'m> Sim<'m> {
                 arrive_at = h + (self.now - hour_now);
             }
         }
-        let t = Truck {
-            station,
-            agv: com.agv,
-            class,
-            arrived: arrive_at,
-            slot,
-            spoils_at: com.shelf_us.map(|s| arrive_at + s - age),
-            value: com.value,
-            trip,
-            durations,
-            place: Place::Booked,
-            called: 0,
-            exit_release: 0,
-            crossed: 0,
-            entry_start: 0,
-            entry_lane: None,
-        };
-        let id = self.alloc(t);
+        let t = &mut self.trucks[id as usize];
+        t.station = station;
+        t.agv = com.agv;
+        t.class = class;
+        t.arrived = arrive_at;
+        t.slot = slot;
+        t.spoils_at = com.shelf_us.map(|s| arrive_at + s - age);
+        t.value = com.value;
+        t.durations = durations;
+        t.place = Place::Booked;
+        t.entry_lane = None;
         self.n_booked += 1;
         if arrive_at > self.now {
             self.schedule(arrive_at, EV_BOOKED_ARRIVE, id);
@@ -419,15 +464,14 @@ impl<'m> Sim<'m> {
     }
 
     fn enter_yard(&mut self, id: u32) {
-        let t = self.trucks[id as usize].as_mut().expect("a live truck");
+        let t = &mut self.trucks[id as usize];
         assert_eq!(t.place, Place::Booked, "a truck enters the yard once");
         t.place = Place::Yard;
         let (station, slot, spoils_at, class) = (t.station, t.slot, t.spoils_at, t.class);
         self.n_booked -= 1;
         if self.queues[station].len() >= self.m.max_queue {
             self.out.turned_away += 1;
-            self.trucks[id as usize] = None;
-            self.free.push(id);
+            self.release(id);
             return;
         }
         self.n_in += 1;
@@ -446,7 +490,7 @@ impl<'m> Sim<'m> {
     }
 
     fn dispatch_exit(&mut self, s: usize) {
-        if self.queues[s].is_empty() {
+        if self.queues[s].is_empty() || self.exit[s].free == 0 {
             return;
         }
         let (pair, side) = (self.exit[s].pair, self.exit[s].side);
@@ -479,16 +523,17 @@ impl<'m> Sim<'m> {
         let lane = &mut self.exit[s].lanes[li];
         assert!(lane.busy.is_none(), "a lane serves one truck at a time");
         lane.busy = Some(id);
+        self.exit[s].free -= 1;
         let end = self.end;
-        let t = self.trucks[id as usize].as_mut().expect("a live truck");
+        let t = &mut self.trucks[id as usize];
         assert_eq!(t.place, Place::Yard);
         t.place = Place::ExitLane;
         t.called = now;
         // Drive the core's clearance state machine through the exit side's steps.
         let mut at = now;
         let mut i = 0;
-        while t.trip.steps[i].0 != Step::Handover {
-            let who = officer(t.trip.steps[i].0);
+        while t.trip.steps()[i].0 != Step::Handover {
+            let who = officer(t.trip.steps()[i].0);
             t.trip.act(i, who, Act::Start, Timestamp(at), true).expect("the exit side's steps run in order");
             at += t.durations[i];
             t.trip.act(i, who, Act::Finish(Outcome::Pass), Timestamp(at), true).expect("a started step finishes");
@@ -506,13 +551,14 @@ impl<'m> Sim<'m> {
 
     fn on_exit_done(&mut self, s: usize, li: usize) {
         let id = self.exit[s].lanes[li].busy.take().expect("a busy lane finishes");
+        self.exit[s].free += 1;
         let now = self.now;
         let travel = self.m.pairs[self.exit[s].pair].travel_us;
-        let t = self.trucks[id as usize].as_mut().expect("a live truck");
+        let t = &mut self.trucks[id as usize];
         assert_eq!(t.place, Place::ExitLane);
         t.place = Place::Transit;
         t.exit_release = now;
-        let h = t.trip.steps.iter().position(|(st, _)| *st == Step::Handover).expect("every trip has a hand-over");
+        let h = t.trip.steps().iter().position(|(st, _)| *st == Step::Handover).expect("every trip has a hand-over");
         let arrive = now + travel + t.durations[h];
         self.out.trs[1].add((now - t.called) as f64 / 1e6);
         self.n_exit_lane -= 1;
@@ -523,11 +569,11 @@ impl<'m> Sim<'m> {
 
     fn on_crossed(&mut self, id: u32) {
         let now = self.now;
-        let t = self.trucks[id as usize].as_mut().expect("a live truck");
+        let t = &mut self.trucks[id as usize];
         assert_eq!(t.place, Place::Transit);
         t.place = Place::EntryQueue;
         t.crossed = now;
-        let h = t.trip.steps.iter().position(|(st, _)| *st == Step::Handover).expect("hand-over");
+        let h = t.trip.steps().iter().position(|(st, _)| *st == Step::Handover).expect("hand-over");
         let start = now - t.durations[h];
         t.trip
             .act(h, (t.trip.direction.exit_side(), cuakhau_core::Agency::BorderGuard), Act::Start, Timestamp(start), true)
@@ -544,7 +590,9 @@ impl<'m> Sim<'m> {
     }
 
     fn dispatch_entry(&mut self, s: usize) {
-        if self.entry_queues[s][0].is_empty() && self.entry_queues[s][1].is_empty() {
+        if (self.entry_queues[s][0].is_empty() && self.entry_queues[s][1].is_empty())
+            || (self.entry[s].free == 0 && !self.entry[s].lanes.is_empty())
+        {
             return;
         }
         let (pair, side) = (self.entry[s].pair, self.entry[s].side);
@@ -580,16 +628,17 @@ impl<'m> Sim<'m> {
             let lane = &mut self.entry[s].lanes[li];
             assert!(lane.busy.is_none(), "a lane serves one truck at a time");
             lane.busy = Some(id);
+            self.entry[s].free -= 1;
         }
         let end = self.end;
-        let t = self.trucks[id as usize].as_mut().expect("a live truck");
+        let t = &mut self.trucks[id as usize];
         assert_eq!(t.place, Place::EntryQueue);
         t.place = Place::EntryLane;
         t.entry_start = now;
-        let h = t.trip.steps.iter().position(|(st, _)| *st == Step::Handover).expect("hand-over");
+        let h = t.trip.steps().iter().position(|(st, _)| *st == Step::Handover).expect("hand-over");
         let mut at = now;
-        for i in h + 1..t.trip.steps.len() {
-            let who = officer(t.trip.steps[i].0);
+        for i in h + 1..t.trip.steps().len() {
+            let who = officer(t.trip.steps()[i].0);
             t.trip.act(i, who, Act::Start, Timestamp(at), true).expect("entry steps run in order");
             at += t.durations[i];
             t.trip.act(i, who, Act::Finish(Outcome::Pass), Timestamp(at), true).expect("a started step finishes");
@@ -601,21 +650,22 @@ impl<'m> Sim<'m> {
         self.out.wait_entry.add(wait);
         self.n_entry_queue -= 1;
         self.n_entry_lane += 1;
-        self.trucks[id as usize].as_mut().expect("a live truck").entry_lane = li;
+        self.trucks[id as usize].entry_lane = li;
         self.schedule(at, EV_ENTRY_DONE, id);
     }
 
     fn on_entry_done(&mut self, id: u32) {
         let now = self.now;
-        let t = self.trucks[id as usize].take().expect("a live truck");
+        self.release(id);
+        let t = &self.trucks[id as usize];
         let s = t.station;
         if let Some(li) = t.entry_lane {
             let freed = self.entry[s].lanes[li].busy.take();
             assert_eq!(freed, Some(id), "the lane was serving this truck");
+            self.entry[s].free += 1;
         }
         assert_eq!(t.place, Place::EntryLane);
         assert!(t.trip.is_cleared(), "a released truck passed every step");
-        self.free.push(id);
         self.n_entry_lane -= 1;
         self.n_in -= 1;
         self.out.served += 1;
@@ -631,17 +681,30 @@ impl<'m> Sim<'m> {
         self.dispatch_exit(s);
     }
 
+    /// O(1), after every event: trucks are conserved across the places they can be.
     fn check_invariants(&self) {
         assert_eq!(
             self.n_in,
             self.n_yard + self.n_exit_lane + self.n_transit + self.n_entry_queue + self.n_entry_lane,
             "trucks are conserved"
         );
+    }
+
+    /// O(stations + lanes), once a simulated day and at the end: the counters agree with the
+    /// queues and lanes themselves.
+    fn check_structures(&self) {
         assert_eq!(
             self.n_yard as usize,
             self.queues.iter().map(CallForward::len).sum::<usize>(),
             "every waiting truck is in exactly one queue"
         );
+        let busy = |st: &[Station]| st.iter().map(|s| s.lanes.iter().filter(|l| l.busy.is_some()).count()).sum::<usize>();
+        assert_eq!(self.n_exit_lane as usize, busy(&self.exit), "exit lanes serve the trucks counted at them");
+        for st in self.exit.iter().chain(&self.entry) {
+            assert_eq!(st.free, st.lanes.iter().filter(|l| l.busy.is_none()).count(), "free-lane counts are right");
+        }
+        let entry_queued: usize = self.entry_queues.iter().map(|q| q[0].len() + q[1].len()).sum();
+        assert_eq!(self.n_entry_queue as usize, entry_queued, "every crossed truck waits in one entry queue");
     }
 }
 
@@ -682,12 +745,16 @@ pub fn run(m: &Model, seed: u64, opts: &RunOptions<'_>) -> Result<RunStats, SimE
         sim.schedule(m.start_us, EV_SAMPLE, 0);
     }
     let mut reported = m.start_us;
-    while let Some(Reverse((t, _seq, kind, arg))) = sim.heap.pop() {
+    while let Some(Reverse((t, packed))) = sim.heap.pop() {
+        let kind = ((packed >> 28) & 0xF) as u8;
+        let arg = (packed & 0x0FFF_FFFF) as u32;
         if t > sim.end {
             break;
         }
-        sim.out.events += 1;
-        if sim.out.events > m.max_events {
+        if kind != EV_SAMPLE {
+            sim.out.events += 1;
+        }
+        if sim.out.events > m.max_events || sim.seq >= u32::MAX as u64 {
             return Err(SimError::Limit(format!("more than {} events (limits.max_events)", m.max_events)));
         }
         sim.queue_area += sim.n_yard as f64 * (t - sim.last_t) as f64;
@@ -715,8 +782,11 @@ pub fn run(m: &Model, seed: u64, opts: &RunOptions<'_>) -> Result<RunStats, SimE
             _ => unreachable!("unknown event kind {kind}"),
         }
         sim.check_invariants();
-        if let Some(p) = opts.progress.filter(|_| t - reported > US_PER_DAY) {
-            p.fetch_add((t - reported) as u64, Ordering::Relaxed);
+        if t - reported > US_PER_DAY {
+            sim.check_structures();
+            if let Some(p) = opts.progress {
+                p.fetch_add((t - reported) as u64, Ordering::Relaxed);
+            }
             reported = t;
         }
         // Drop booking counters of hours long past, so memory does not grow with the horizon.
@@ -725,6 +795,7 @@ pub fn run(m: &Model, seed: u64, opts: &RunOptions<'_>) -> Result<RunStats, SimE
             sim.slot_book.retain(|(_, h), _| *h >= cutoff);
         }
     }
+    sim.check_structures();
     if let Some(p) = opts.progress {
         p.fetch_add((sim.end - reported).max(0) as u64, Ordering::Relaxed);
     }

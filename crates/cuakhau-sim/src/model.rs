@@ -78,13 +78,44 @@ pub struct PairModel {
     pub core_lanes: Vec<Lane>,
 }
 
+/// A distribution ready to draw from: parameters pre-computed, values in microseconds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sampler {
+    Exponential {
+        mean_us: f64,
+    },
+    Deterministic {
+        us: i64,
+    },
+    /// exp(mu + sigma·Z), already scaled to microseconds through `mu`.
+    Lognormal {
+        mu: f64,
+        sigma: f64,
+    },
+    Empirical {
+        values_us: Vec<i64>,
+    },
+}
+
+impl Sampler {
+    /// `unit_us`: microseconds per unit of the scenario's figures (a minute, an hour).
+    pub fn new(d: &Dist, unit_us: f64) -> Sampler {
+        match d {
+            Dist::Exponential { mean } => Sampler::Exponential { mean_us: mean * unit_us },
+            Dist::Deterministic { value } => Sampler::Deterministic { us: (value * unit_us) as i64 },
+            Dist::Lognormal { mean, sigma } => Sampler::Lognormal { mu: (mean * unit_us).ln() - sigma * sigma / 2.0, sigma: *sigma },
+            Dist::Empirical { values } => Sampler::Empirical { values_us: values.iter().map(|v| (v * unit_us) as i64).collect() },
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Commodity {
     pub name: String,
     pub share: f64,
     pub perishable: bool,
     pub shelf_us: Option<i64>,
-    pub age: Option<Dist>,
+    pub age: Option<Sampler>,
     pub value: f64,
     pub quarantine: bool,
     pub agv: bool,
@@ -129,8 +160,8 @@ pub struct Model {
     /// Cumulative shares of green, yellow, red.
     pub channels: [f64; 3],
     /// Service time per [side][agency: customs, border-guard, quarantine][channel].
-    pub service: [[[Option<Dist>; 3]; 3]; 2],
-    pub handover: Option<Dist>,
+    pub service: [[[Option<Sampler>; 3]; 3]; 2],
+    pub handover: Option<Sampler>,
     pub slot_policy: SlotPolicy,
 }
 
@@ -400,7 +431,7 @@ impl Model {
                 share: cum,
                 perishable: c.perishable,
                 shelf_us: c.shelf_life_h.map(|h| (h * US_PER_H as f64) as i64),
-                age: c.age_h.clone(),
+                age: c.age_h.as_ref().map(|d| Sampler::new(d, US_PER_H as f64)),
                 value: c.value_usd,
                 quarantine: c.quarantine.unwrap_or(c.perishable),
                 agv: c.agv,
@@ -412,7 +443,7 @@ impl Model {
             return Err(err("channels: non-negative shares adding up to more than 0"));
         }
         let channels = [ch.green / ct, (ch.green + ch.yellow) / ct, 1.0];
-        let mut service: [[[Option<Dist>; 3]; 3]; 2] = Default::default();
+        let mut service: [[[Option<Sampler>; 3]; 3]; 2] = Default::default();
         for sv in &s.service {
             let side = Side::parse("side", &sv.side).map_err(|e| err(format!("service: {e}")))?;
             let agency = Agency::parse(&sv.agency)
@@ -426,7 +457,7 @@ impl Model {
                 )],
             };
             for c in chans {
-                service[side_index(side)][agency][c] = Some(sv.time.clone());
+                service[side_index(side)][agency][c] = Some(Sampler::new(&sv.time, US_PER_MIN as f64));
             }
         }
         if let Some(h) = &s.handover {
@@ -444,7 +475,7 @@ impl Model {
             commodities,
             channels,
             service,
-            handover: s.handover.clone(),
+            handover: s.handover.as_ref().map(|d| Sampler::new(d, US_PER_MIN as f64)),
             slot_policy: SlotPolicy::default(),
         })
     }

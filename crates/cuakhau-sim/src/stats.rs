@@ -3,8 +3,35 @@
 
 use serde::Serialize;
 
-/// Minutes per bin and number of bins: 1-minute resolution up to 60 days, then an overflow bin.
-const BINS: usize = 60 * 24 * 60;
+/// Bins, small enough to stay in cache: 1 minute wide up to 2 hours, 5 minutes up to 48 hours,
+/// 1 hour up to 60 days, then an overflow bin. Quantiles are exact to within a bin.
+const FINE: usize = 120;
+const MID: usize = (48 * 60 - 120) / 5;
+const COARSE: usize = (60 * 24 * 60 - 48 * 60) / 60;
+const BINS: usize = FINE + MID + COARSE;
+
+/// The bin of a duration in minutes.
+fn bin_of(minutes: f64) -> usize {
+    let m = minutes.max(0.0);
+    if m < 120.0 {
+        m as usize
+    } else if m < 2880.0 {
+        FINE + ((m - 120.0) / 5.0) as usize
+    } else {
+        (FINE + MID + ((m - 2880.0) / 60.0) as usize).min(BINS)
+    }
+}
+
+/// The upper edge of bin `i`, in minutes.
+fn upper_edge(i: usize) -> f64 {
+    if i < FINE {
+        (i + 1) as f64
+    } else if i < FINE + MID {
+        120.0 + ((i - FINE + 1) * 5) as f64
+    } else {
+        2880.0 + ((i - FINE - MID + 1) * 60) as f64
+    }
+}
 
 /// A histogram of durations in seconds.
 #[derive(Debug, Clone)]
@@ -34,9 +61,9 @@ pub struct Summary {
 
 impl Hist {
     pub fn add(&mut self, seconds: f64) {
-        let m = (seconds / 60.0) as usize;
-        if m < BINS {
-            self.bins[m] += 1
+        let b = bin_of(seconds / 60.0);
+        if b < BINS {
+            self.bins[b] += 1
         } else {
             self.overflow += 1
         }
@@ -72,7 +99,7 @@ impl Hist {
         for (i, c) in self.bins.iter().enumerate() {
             seen += c;
             if seen >= rank {
-                return ((i + 1) as f64 * 60.0).min(self.max);
+                return (upper_edge(i) * 60.0).min(self.max);
             }
         }
         self.max
@@ -90,7 +117,9 @@ impl Hist {
     pub fn hourly(&self, hours: usize) -> Vec<u64> {
         let mut out = vec![0; hours + 1];
         for (i, c) in self.bins.iter().enumerate() {
-            out[(i / 60).min(hours)] += c;
+            // A bin belongs to the hour its lower edge falls in.
+            let lower_h = (upper_edge(i) - 1e-9) as usize / 60;
+            out[lower_h.min(hours)] += c;
         }
         out[hours] += self.overflow;
         out
@@ -128,6 +157,16 @@ pub fn ci(values: &[f64]) -> Ci {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bins_cover_the_range_without_gaps() {
+        for m in [0.0, 0.5, 119.9, 120.0, 124.9, 125.0, 2879.0, 2880.0, 86_399.0] {
+            let b = bin_of(m);
+            let lower = if b == 0 { 0.0 } else { upper_edge(b - 1) };
+            assert!(lower <= m && m < upper_edge(b), "{m} min in bin {b} [{lower}, {})", upper_edge(b));
+        }
+        assert_eq!(bin_of(1e9), BINS);
+    }
 
     #[test]
     fn histogram_quantiles_are_within_a_minute() {

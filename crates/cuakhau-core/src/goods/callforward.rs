@@ -6,7 +6,8 @@
 
 use crate::refdata::LaneClass;
 use crate::time::Timestamp;
-use std::collections::{BTreeSet, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeSet;
 
 /// A truck's identity inside one yard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -82,12 +83,12 @@ fn slot(c: LaneClass) -> usize {
 pub struct CallForward {
     policy: Policy,
     queues: [BTreeSet<(Key, TruckId)>; 3],
-    index: HashMap<TruckId, (LaneClass, Key)>,
+    index: FxHashMap<TruckId, (LaneClass, Key)>,
 }
 
 impl CallForward {
     pub fn new(policy: Policy) -> Self {
-        CallForward { policy, queues: Default::default(), index: HashMap::new() }
+        CallForward { policy, queues: Default::default(), index: FxHashMap::default() }
     }
 
     pub fn policy(&self) -> Policy {

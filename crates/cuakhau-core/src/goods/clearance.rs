@@ -84,23 +84,22 @@ impl Step {
     }
 }
 
-/// The steps of a crossing, in order.
-pub fn plan(direction: Direction, needs_quarantine: bool) -> Vec<Step> {
-    let side_steps = |side: Side| -> Vec<Step> {
+/// The steps of a crossing, in order, without allocating.
+pub fn plan_iter(direction: Direction, needs_quarantine: bool) -> impl Iterator<Item = Step> {
+    let side_steps = move |side: Side| {
         let a = |agency| Step::Agency { side, agency };
-        match side {
-            // Vietnam: customs, border guard, then plant/animal quarantine where the goods need it.
-            Side::Vn if needs_quarantine => vec![a(Agency::Customs), a(Agency::BorderGuard), a(Agency::Quarantine)],
-            Side::Vn => vec![a(Agency::Customs), a(Agency::BorderGuard)],
-            // China: customs (which includes inspection and quarantine), then border inspection.
-            Side::Cn => vec![a(Agency::Customs), a(Agency::BorderGuard)],
-        }
+        // Vietnam: customs, border guard, then plant/animal quarantine where the goods need it.
+        // China: customs (which includes inspection and quarantine), then border inspection.
+        let quarantine = side == Side::Vn && needs_quarantine;
+        [Some(a(Agency::Customs)), Some(a(Agency::BorderGuard)), quarantine.then(|| a(Agency::Quarantine))].into_iter().flatten()
     };
     let exit = direction.exit_side();
-    let mut steps = side_steps(exit);
-    steps.push(Step::Handover);
-    steps.extend(side_steps(exit.other()));
-    steps
+    side_steps(exit).chain(std::iter::once(Step::Handover)).chain(side_steps(exit.other()))
+}
+
+/// The steps of a crossing, in order.
+pub fn plan(direction: Direction, needs_quarantine: bool) -> Vec<Step> {
+    plan_iter(direction, needs_quarantine).collect()
 }
 
 /// How an officer ends a step.
@@ -171,32 +170,58 @@ impl std::fmt::Display for ClearanceError {
 }
 
 /// A truck's clearance: its direction, steps and their states.
+///
+/// The steps are private so that the cursor (the first step not yet passed) always agrees with
+/// them; read them with [`Trip::steps`], change them only through [`Trip::act`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Trip {
     pub direction: Direction,
     pub channel: Channel,
-    pub steps: Vec<(Step, StepState)>,
+    steps: Vec<(Step, StepState)>,
+    cursor: usize,
+    refused: bool,
 }
 
 impl Trip {
     pub fn new(direction: Direction, channel: Channel, needs_quarantine: bool) -> Self {
-        Trip { direction, channel, steps: plan(direction, needs_quarantine).into_iter().map(|s| (s, StepState::Pending)).collect() }
+        let mut steps = Vec::with_capacity(7);
+        steps.extend(plan_iter(direction, needs_quarantine).map(|s| (s, StepState::Pending)));
+        Trip { direction, channel, steps, cursor: 0, refused: false }
+    }
+
+    /// Makes this trip a new one for another truck, reusing its storage (the simulator runs
+    /// millions of trips).
+    pub fn reset(&mut self, direction: Direction, channel: Channel, needs_quarantine: bool) {
+        self.direction = direction;
+        self.channel = channel;
+        self.steps.clear();
+        self.steps.extend(plan_iter(direction, needs_quarantine).map(|s| (s, StepState::Pending)));
+        self.cursor = 0;
+        self.refused = false;
+    }
+
+    /// Rebuilds a trip from stored step states (the cursor is recomputed).
+    pub fn from_steps(direction: Direction, channel: Channel, steps: Vec<(Step, StepState)>) -> Self {
+        let refused = steps.iter().any(|(_, s)| matches!(s, StepState::Refused { .. }));
+        let cursor = steps.iter().position(|(_, s)| !matches!(s, StepState::Passed { .. })).unwrap_or(steps.len());
+        Trip { direction, channel, steps, cursor, refused }
+    }
+
+    pub fn steps(&self) -> &[(Step, StepState)] {
+        &self.steps
     }
 
     /// The index of the first step not yet passed; `None` when all passed or one was refused.
     pub fn current(&self) -> Option<usize> {
-        if self.is_refused() {
-            return None;
-        }
-        self.steps.iter().position(|(_, s)| !matches!(s, StepState::Passed { .. }))
+        if self.refused || self.cursor >= self.steps.len() { None } else { Some(self.cursor) }
     }
 
     pub fn is_refused(&self) -> bool {
-        self.steps.iter().any(|(_, s)| matches!(s, StepState::Refused { .. }))
+        self.refused
     }
 
     pub fn is_cleared(&self) -> bool {
-        !self.is_refused() && self.current().is_none()
+        !self.refused && self.cursor >= self.steps.len()
     }
 
     /// Applies an officer's act on step `index`. `officer` is the officer's side and agency;
@@ -205,7 +230,10 @@ impl Trip {
         if self.is_refused() || self.is_cleared() {
             return Err(ClearanceError::Finished);
         }
-        let (step, state) = self.steps.get(index).cloned().ok_or(ClearanceError::NotCurrent)?;
+        let (step, state) = match self.steps.get(index) {
+            Some((step, state)) => (*step, state),
+            None => return Err(ClearanceError::NotCurrent),
+        };
         let mine = match step {
             Step::Agency { side, agency } => officer == (side, agency),
             Step::Handover => officer.1 == Agency::BorderGuard,
@@ -216,7 +244,7 @@ impl Trip {
         if self.current() != Some(index) {
             return Err(ClearanceError::NotCurrent);
         }
-        let next = match (&state, act) {
+        let next = match (state, act) {
             (StepState::Pending, Act::Start) => {
                 if !side_open {
                     return Err(ClearanceError::SideClosed);
@@ -231,6 +259,11 @@ impl Trip {
             },
             (s, _) => return Err(ClearanceError::WrongState { state: s.code() }),
         };
+        match next {
+            StepState::Passed { .. } => self.cursor += 1,
+            StepState::Refused { .. } => self.refused = true,
+            _ => {}
+        }
         self.steps[index].1 = next;
         Ok(())
     }
@@ -330,7 +363,7 @@ mod tests {
             Err(ClearanceError::NoReason)
         );
         t.act(0, CN_CUSTOMS, Act::Finish(Outcome::Hold { reason: "seal number differs".into() }), Timestamp(1), true).unwrap();
-        assert_eq!(t.steps[0].1.code(), "held");
+        assert_eq!(t.steps()[0].1.code(), "held");
         assert_eq!(t.current(), Some(0), "a hold blocks the next step");
         t.act(0, CN_CUSTOMS, Act::Finish(Outcome::Pass), Timestamp(2), true).unwrap();
         t.act(1, CN_GUARD, Act::Start, Timestamp(3), true).unwrap();
