@@ -357,6 +357,16 @@ impl Model {
                     split.push((p, cum));
                 }
             }
+            for (p, _) in &split {
+                if pairs[*p].sides[side_index(direction.exit_side())].lanes[dir_index(direction)].is_empty() {
+                    return Err(err(format!(
+                        "{what}: gate pair {} has no {} lanes on its exit side ({}), so its trucks could never leave",
+                        pairs[*p].id,
+                        direction.code(),
+                        direction.exit_side().code()
+                    )));
+                }
+            }
             let profile = |v: &[f64], n: usize, name: &str| -> Result<Vec<f64>, SimError> {
                 if v.is_empty() {
                     return Ok(vec![1.0; n]);
