@@ -97,6 +97,7 @@ struct Truck {
 #[derive(Debug, Clone)]
 struct LaneSt {
     class: LaneClass,
+    hours: Option<(i64, i64)>,
     busy: Option<u32>,
     busy_us: i64,
 }
@@ -200,7 +201,7 @@ impl<'m> Sim<'m> {
             for dir in [Direction::Export, Direction::Import] {
                 let (ex, en) = (side_index(dir.exit_side()), side_index(dir.exit_side().other()));
                 let lanes =
-                    |s: usize| p.sides[s].lanes[dir_index(dir)].iter().map(|c| LaneSt { class: *c, busy: None, busy_us: 0 }).collect();
+                    |s: usize| p.sides[s].lanes[dir_index(dir)].iter().zip(&p.sides[s].lane_hours[dir_index(dir)]).map(|(c, h)| LaneSt { class: *c, hours: *h, busy: None, busy_us: 0 }).collect();
                 exit.push(Station {
                     pair: pi,
                     dir,
@@ -494,15 +495,8 @@ impl<'m> Sim<'m> {
             return;
         }
         let (pair, side) = (self.exit[s].pair, self.exit[s].side);
-        let sm = &self.m.pairs[pair].sides[side];
-        if !sm.is_open(self.now) {
-            if let Some(t) = sm.next_open(self.now).filter(|_| !self.exit[s].wake_pending) {
-                self.exit[s].wake_pending = true;
-                self.schedule(t, EV_WAKE_EXIT, s as u32);
-            }
-            return;
-        }
         let limit = self.m.pairs[pair].far_side_limit;
+        let mut wake: Option<i64> = None;
         for li in 0..self.exit[s].lanes.len() {
             if self.exit[s].lanes[li].busy.is_some() {
                 continue;
@@ -510,16 +504,31 @@ impl<'m> Sim<'m> {
             if limit.is_some_and(|l| self.in_flight[s] >= l) {
                 break;
             }
-            let class = self.exit[s].lanes[li].class;
+            let (class, hours) = (self.exit[s].lanes[li].class, self.exit[s].lanes[li].hours);
+            let sm = &self.m.pairs[pair].sides[side];
+            if !sm.is_open_with(self.now, hours) {
+                if self.queues[s].peek(class).is_some() {
+                    if let Some(t) = sm.next_open_with(self.now, hours) {
+                        wake = Some(wake.map_or(t, |w| w.min(t)));
+                    }
+                }
+                continue;
+            }
             let Some(TruckId(tid)) = self.queues[s].call(class) else { continue };
             self.start_exit(s, li, tid as u32);
+        }
+        // Wake when the first closed lane with trucks for it opens (one pending wake-up at a time).
+        if let Some(t) = wake.filter(|_| !self.exit[s].wake_pending) {
+            self.exit[s].wake_pending = true;
+            self.schedule(t, EV_WAKE_EXIT, s as u32);
         }
     }
 
     fn start_exit(&mut self, s: usize, li: usize, id: u32) {
         let now = self.now;
-        let side_open = self.m.pairs[self.exit[s].pair].sides[self.exit[s].side].is_open(now);
-        assert!(side_open, "no inspection starts while its side is closed");
+        let hours = self.exit[s].lanes[li].hours;
+        let side_open = self.m.pairs[self.exit[s].pair].sides[self.exit[s].side].is_open_with(now, hours);
+        assert!(side_open, "no inspection starts while its side (or lane) is closed");
         let lane = &mut self.exit[s].lanes[li];
         assert!(lane.busy.is_none(), "a lane serves one truck at a time");
         lane.busy = Some(id);
@@ -590,40 +599,52 @@ impl<'m> Sim<'m> {
     }
 
     fn dispatch_entry(&mut self, s: usize) {
-        if (self.entry_queues[s][0].is_empty() && self.entry_queues[s][1].is_empty())
-            || (self.entry[s].free == 0 && !self.entry[s].lanes.is_empty())
-        {
+        if (self.entry_queues[s][0].is_empty() && self.entry_queues[s][1].is_empty()) || (self.entry[s].free == 0 && !self.entry[s].lanes.is_empty()) {
             return;
         }
         let (pair, side) = (self.entry[s].pair, self.entry[s].side);
-        let sm = &self.m.pairs[pair].sides[side];
-        if !sm.is_open(self.now) {
-            if let Some(t) = sm.next_open(self.now).filter(|_| !self.entry[s].wake_pending) {
-                self.entry[s].wake_pending = true;
-                self.schedule(t, EV_WAKE_ENTRY, s as u32);
-            }
-            return;
-        }
+        let mut wake: Option<i64> = None;
         if self.entry[s].lanes.is_empty() {
-            // No lanes recorded on this side for the direction: its agencies are not a bottleneck.
-            while let Some(id) = self.entry_queues[s][0].pop_front().or_else(|| self.entry_queues[s][1].pop_front()) {
-                self.start_entry(s, None, id);
+            // No lanes recorded on this side for the direction: its agencies are not a bottleneck,
+            // but they work only in the side's hours.
+            let sm = &self.m.pairs[pair].sides[side];
+            if sm.is_open(self.now) {
+                while let Some(id) = self.entry_queues[s][0].pop_front().or_else(|| self.entry_queues[s][1].pop_front()) {
+                    self.start_entry(s, None, id);
+                }
+            } else {
+                wake = sm.next_open(self.now);
             }
-            return;
         }
         for li in 0..self.entry[s].lanes.len() {
             if self.entry[s].lanes[li].busy.is_some() {
                 continue;
             }
             let q = if self.entry[s].lanes[li].class == LaneClass::Agv { 1 } else { 0 };
-            let Some(id) = self.entry_queues[s][q].pop_front() else { continue };
+            if self.entry_queues[s][q].is_empty() {
+                continue;
+            }
+            let hours = self.entry[s].lanes[li].hours;
+            let sm = &self.m.pairs[pair].sides[side];
+            if !sm.is_open_with(self.now, hours) {
+                if let Some(t) = sm.next_open_with(self.now, hours) {
+                    wake = Some(wake.map_or(t, |w| w.min(t)));
+                }
+                continue;
+            }
+            let id = self.entry_queues[s][q].pop_front().expect("checked non-empty");
             self.start_entry(s, Some(li), id);
+        }
+        if let Some(t) = wake.filter(|_| !self.entry[s].wake_pending) {
+            self.entry[s].wake_pending = true;
+            self.schedule(t, EV_WAKE_ENTRY, s as u32);
         }
     }
 
     fn start_entry(&mut self, s: usize, li: Option<usize>, id: u32) {
         let now = self.now;
-        assert!(self.m.pairs[self.entry[s].pair].sides[self.entry[s].side].is_open(now), "no inspection starts while its side is closed");
+        let hours = li.and_then(|l| self.entry[s].lanes[l].hours);
+        assert!(self.m.pairs[self.entry[s].pair].sides[self.entry[s].side].is_open_with(now, hours), "no inspection starts while its side (or lane) is closed");
         if let Some(li) = li {
             let lane = &mut self.entry[s].lanes[li];
             assert!(lane.busy.is_none(), "a lane serves one truck at a time");

@@ -26,6 +26,8 @@ pub struct SideModel {
     pub holidays: HashSet<i64>,
     /// Lanes per direction (index: 0 export, 1 import), by class.
     pub lanes: [Vec<LaneClass>; 2],
+    /// Each lane's own hours (opens, closes in local minutes; may wrap midnight), if it has them.
+    pub lane_hours: [Vec<Option<(i64, i64)>>; 2],
 }
 
 impl SideModel {
@@ -37,17 +39,29 @@ impl SideModel {
     }
     /// Is this side open at `t`? (Hours in its own zone, closures, holidays.)
     pub fn is_open(&self, t: i64) -> bool {
-        let m = self.local_minute(t);
-        m >= self.opens_min
-            && m < self.closes_min
-            && !self.holidays.contains(&self.local_day(t))
-            && !self.closures.iter().any(|(a, b)| *a <= t && t < *b)
+        self.is_open_with(t, None)
     }
-    /// The first instant at or after `t` when the side is open (`None` if never within a year).
+
+    /// Open at `t` with `hours` (a lane's own) in place of the side's hours; closures and
+    /// holidays of the side still apply.
+    pub fn is_open_with(&self, t: i64, hours: Option<(i64, i64)>) -> bool {
+        let (o, c) = hours.unwrap_or((self.opens_min, self.closes_min));
+        let m = self.local_minute(t);
+        let in_hours = if o < c { m >= o && m < c } else { m >= o || m < c };
+        in_hours && (self.holidays.is_empty() || !self.holidays.contains(&self.local_day(t))) && !self.closures.iter().any(|(a, b)| *a <= t && t < *b)
+    }
+
+    /// The first instant at or after `t` when the side is open (`None` if never within 800 days).
     pub fn next_open(&self, t: i64) -> Option<i64> {
+        self.next_open_with(t, None)
+    }
+
+    /// The first instant at or after `t` when a lane with `hours` (or the side's) is open.
+    pub fn next_open_with(&self, t: i64, hours: Option<(i64, i64)>) -> Option<i64> {
+        let opens = hours.map_or(self.opens_min, |h| h.0);
         let mut c = t;
         for _ in 0..800 {
-            if self.is_open(c) {
+            if self.is_open_with(c, hours) {
                 return Some(c);
             }
             if let Some((_, until)) = self.closures.iter().find(|(a, b)| *a <= c && c < *b) {
@@ -56,10 +70,10 @@ impl SideModel {
             }
             let m = self.local_minute(c);
             let day_start = c - (c + self.offset_us).rem_euclid(US_PER_DAY);
-            c = if m < self.opens_min && !self.holidays.contains(&self.local_day(c)) {
-                day_start + self.opens_min * US_PER_MIN
+            c = if m < opens && !self.holidays.contains(&self.local_day(c)) {
+                day_start + opens * US_PER_MIN
             } else {
-                day_start + US_PER_DAY + self.opens_min * US_PER_MIN
+                day_start + US_PER_DAY + opens * US_PER_MIN
             };
         }
         None
@@ -239,15 +253,29 @@ fn side_model(pair: &str, side: Side, s: &SideSpec, start: i64) -> Result<SideMo
         })
         .collect::<Result<HashSet<_>, SimError>>()?;
     let mut lanes: [Vec<LaneClass>; 2] = [vec![], vec![]];
+    let mut lane_hours: [Vec<Option<(i64, i64)>>; 2] = [vec![], vec![]];
     for l in &s.lanes {
         let d = Direction::parse("direction", &l.direction).map_err(|e| err(format!("{what}: {e}")))?;
         let c = LaneClass::parse("class", &l.class).map_err(|e| err(format!("{what}: {e}")))?;
         if l.count > 1000 {
             return Err(err(format!("{what}: at most 1000 lanes of a kind")));
         }
+        let hours = match (&l.opens, &l.closes) {
+            (None, None) => None,
+            (Some(o), Some(c)) => {
+                let o = parse_hhmm("opens", o).map_err(|e| err(format!("{what}: lane {e}")))? as i64;
+                let c = parse_hhmm("closes", c).map_err(|e| err(format!("{what}: lane {e}")))? as i64;
+                if o == c {
+                    return Err(err(format!("{what}: a lane's opens and closes must differ")));
+                }
+                Some((o, c % 1440))
+            }
+            _ => return Err(err(format!("{what}: a lane with its own hours needs both opens and closes"))),
+        };
         lanes[dir_index(d)].extend(std::iter::repeat_n(c, l.count as usize));
+        lane_hours[dir_index(d)].extend(std::iter::repeat_n(hours, l.count as usize));
     }
-    Ok(SideModel { offset_us, opens_min: opens, closes_min: closes, closures, holidays, lanes })
+    Ok(SideModel { offset_us, opens_min: opens, closes_min: closes, closures, holidays, lanes, lane_hours })
 }
 
 fn day_of_year(mmdd: &str) -> Result<i16, SimError> {
@@ -357,7 +385,15 @@ impl Model {
                     split.push((p, cum));
                 }
             }
+            let has_agv = s.commodities.iter().any(|c| c.agv && c.share > 0.0);
             for (p, _) in &split {
+                for side in [direction.exit_side(), direction.exit_side().other()] {
+                    let lanes = &pairs[*p].sides[side_index(side)].lanes[dir_index(direction)];
+                    let exit = side == direction.exit_side();
+                    if has_agv && (exit || !lanes.is_empty()) && !lanes.contains(&LaneClass::Agv) {
+                        return Err(err(format!("{what}: gate pair {} carries AGV cargo but has no {} AGV lane on the {} side", pairs[*p].id, direction.code(), side.code())));
+                    }
+                }
                 if pairs[*p].sides[side_index(direction.exit_side())].lanes[dir_index(direction)].is_empty() {
                     return Err(err(format!(
                         "{what}: gate pair {} has no {} lanes on its exit side ({}), so its trucks could never leave",

@@ -2,6 +2,7 @@
 //! commodities, channels, service times, variants. Documented in docs/scenarios.md, with a JSON
 //! schema in docs/scenario.schema.json.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -16,7 +17,7 @@ fn five() -> f64 {
 }
 
 /// A whole scenario.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     pub name: String,
@@ -55,7 +56,7 @@ pub struct Scenario {
 }
 
 /// Limits on everything, so that a bad scenario cannot run away.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {
     pub max_events: u64,
@@ -71,7 +72,7 @@ impl Default for Limits {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GatePairSpec {
     pub id: String,
@@ -85,7 +86,7 @@ pub struct GatePairSpec {
     pub cn: SideSpec,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SideSpec {
     /// Opening time, `HH:MM` in this side's own zone (VN: Asia/Ho_Chi_Minh, CN: Asia/Shanghai).
@@ -101,14 +102,14 @@ pub struct SideSpec {
     pub lanes: Vec<LaneSpec>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Closure {
     pub from: String,
     pub until: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LaneSpec {
     /// `export` (VN → CN) or `import` (CN → VN).
@@ -117,13 +118,19 @@ pub struct LaneSpec {
     #[serde(default = "general")]
     pub class: String,
     pub count: u32,
+    /// This lane's own hours (`HH:MM`, local time of its side; may run past midnight, e.g. a
+    /// driverless lane working 19:00–07:00). Absent: the side's hours.
+    #[serde(default)]
+    pub opens: Option<String>,
+    #[serde(default)]
+    pub closes: Option<String>,
 }
 
 fn general() -> String {
     "general".into()
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlowSpec {
     pub direction: String,
@@ -154,7 +161,7 @@ pub struct FlowSpec {
 }
 
 /// A seasonal multiplier on demand between two dates (`MM-DD`, inclusive; may wrap the year).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Season {
     pub name: String,
@@ -163,7 +170,7 @@ pub struct Season {
     pub multiplier: f64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommoditySpec {
     pub name: String,
@@ -187,7 +194,7 @@ pub struct CommoditySpec {
     pub agv: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelShares {
     pub green: f64,
@@ -201,7 +208,7 @@ impl Default for ChannelShares {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceSpec {
     /// `VN` or `CN`.
@@ -215,7 +222,7 @@ pub struct ServiceSpec {
 }
 
 /// A distribution of durations, in minutes (or hours where the field says so).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Dist {
     Exponential {
@@ -236,7 +243,7 @@ pub enum Dist {
 }
 
 /// A what-if: changes applied to the scenario; results are compared with the baseline.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VariantSpec {
     pub name: String,
@@ -255,9 +262,12 @@ pub struct VariantSpec {
     pub demand_multiplier: Option<f64>,
     #[serde(default)]
     pub far_side_limit: Option<u32>,
+    /// A different commodity mix (e.g. part of the cargo moved to driverless AGV trips).
+    #[serde(default)]
+    pub commodities: Option<Vec<CommoditySpec>>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddLanes {
     pub gate_pair: String,
@@ -266,9 +276,13 @@ pub struct AddLanes {
     #[serde(default = "general")]
     pub class: String,
     pub count: u32,
+    #[serde(default)]
+    pub opens: Option<String>,
+    #[serde(default)]
+    pub closes: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HoursChange {
     /// Absent: every gate pair.
@@ -282,6 +296,11 @@ pub struct HoursChange {
 }
 
 impl Scenario {
+    /// The JSON schema of the scenario format (docs/scenario.schema.json is this, written out).
+    pub fn json_schema() -> String {
+        serde_json::to_string_pretty(&schemars::schema_for!(Scenario)).expect("a schema serialises")
+    }
+
     pub fn from_toml(text: &str) -> Result<Scenario, crate::SimError> {
         toml::from_str(text).map_err(|e| crate::SimError::Scenario(e.to_string()))
     }
@@ -296,7 +315,7 @@ impl Scenario {
             for a in &v.add_lanes {
                 for gp in s.gate_pairs.iter_mut().filter(|g| g.id == a.gate_pair) {
                     let side = if a.side == "CN" { &mut gp.cn } else { &mut gp.vn };
-                    side.lanes.push(LaneSpec { direction: a.direction.clone(), class: a.class.clone(), count: a.count });
+                    side.lanes.push(LaneSpec { direction: a.direction.clone(), class: a.class.clone(), count: a.count, opens: a.opens.clone(), closes: a.closes.clone() });
                 }
             }
             for h in &v.hours {
@@ -321,6 +340,9 @@ impl Scenario {
                 for f in &mut s.flows {
                     f.trucks_per_day *= m;
                 }
+            }
+            if let Some(c) = &v.commodities {
+                s.commodities = c.clone();
             }
             if let Some(l) = v.far_side_limit {
                 for gp in &mut s.gate_pairs {

@@ -19,17 +19,17 @@ opens = "07:00"
 closes = "19:00"
 holidays = ["2027-02-06", "2027-02-07"]
 closures = [{ from = "2027-02-10T12:00:00+07:00", until = "2027-02-11T12:00:00+07:00" }]
-lanes = [{ direction = "export", count = 2 }, { direction = "export", class = "agv", count = 1 }, { direction = "import", count = 2 }]
+lanes = [{ direction = "export", count = 2 }, { direction = "export", class = "agv", count = 1, opens = "19:00", closes = "07:00" }, { direction = "import", count = 2 }, { direction = "import", class = "agv", count = 1 }]
 [gate_pairs.cn]
 opens = "08:00"
 closes = "20:00"
-lanes = [{ direction = "export", count = 2 }, { direction = "export", class = "agv", count = 1 }, { direction = "import", count = 2 }]
+lanes = [{ direction = "export", count = 2 }, { direction = "export", class = "agv", count = 1, opens = "19:00", closes = "07:00" }, { direction = "import", count = 2 }, { direction = "import", class = "agv", count = 1 }]
 [[gate_pairs]]
 id = "b"
 [gate_pairs.vn]
 opens = "00:00"
 closes = "24:00"
-lanes = [{ direction = "export", count = 1 }]
+lanes = [{ direction = "export", count = 1 }, { direction = "export", class = "agv", count = 1 }]
 [gate_pairs.cn]
 opens = "00:00"
 closes = "24:00"
@@ -140,7 +140,8 @@ fn bad_scenarios_are_refused_with_a_reason() {
         (BASE.replace("kind = \"lognormal\", mean = 12", "kind = \"lognormal\", mean = -1"), "distribution"),
         (BASE.replace("2027-02-06", "06/02/2027"), "holiday"),
         (BASE.replace("seed = 3", "seed = 3\ncolour = \"red\""), "unknown field `colour`"),
-        (BASE.replace("trucks_per_day = 20", "trucks_per_day = 20\nsplit = { b = 1 }"), "no import lanes"),
+        (BASE.replace("trucks_per_day = 20", "trucks_per_day = 20\nsplit = { b = 1 }"), "no import AGV lane on the CN side"),
+        (BASE.replace("{ direction = \"import\", class = \"agv\", count = 1 }]", "]"), "no import AGV lane"),
     ];
     for (text, want) in cases {
         let e = match Scenario::from_toml(&text) {

@@ -102,6 +102,8 @@ fn a_variant_equal_to_the_baseline_differs_by_exactly_zero() {
             direction: "export".into(),
             class: "general".into(),
             count: 1,
+            opens: None,
+            closes: None,
         }],
         ..Default::default()
     });
