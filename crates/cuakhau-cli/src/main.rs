@@ -97,6 +97,8 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Print the JSON schema of the scenario format.
+    ScenarioSchema,
     /// Inspect the audit log.
     Audit {
         #[command(subcommand)]
@@ -176,6 +178,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Simulate { file, out, seed, replications, threads } => {
             ops::simulate(&file, &out, cuakhau_sim::Overrides { seed, replications, threads })?;
         }
+        Command::ScenarioSchema => println!("{}", cuakhau_sim::Scenario::json_schema()),
         Command::Audit { command: AuditCommand::Verify } => return ops::audit_verify(&database).await,
     }
     Ok(ExitCode::SUCCESS)

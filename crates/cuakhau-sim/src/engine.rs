@@ -200,8 +200,13 @@ impl<'m> Sim<'m> {
         for (pi, p) in m.pairs.iter().enumerate() {
             for dir in [Direction::Export, Direction::Import] {
                 let (ex, en) = (side_index(dir.exit_side()), side_index(dir.exit_side().other()));
-                let lanes =
-                    |s: usize| p.sides[s].lanes[dir_index(dir)].iter().zip(&p.sides[s].lane_hours[dir_index(dir)]).map(|(c, h)| LaneSt { class: *c, hours: *h, busy: None, busy_us: 0 }).collect();
+                let lanes = |s: usize| {
+                    p.sides[s].lanes[dir_index(dir)]
+                        .iter()
+                        .zip(&p.sides[s].lane_hours[dir_index(dir)])
+                        .map(|(c, h)| LaneSt { class: *c, hours: *h, busy: None, busy_us: 0 })
+                        .collect()
+                };
                 exit.push(Station {
                     pair: pi,
                     dir,
@@ -599,7 +604,9 @@ impl<'m> Sim<'m> {
     }
 
     fn dispatch_entry(&mut self, s: usize) {
-        if (self.entry_queues[s][0].is_empty() && self.entry_queues[s][1].is_empty()) || (self.entry[s].free == 0 && !self.entry[s].lanes.is_empty()) {
+        if (self.entry_queues[s][0].is_empty() && self.entry_queues[s][1].is_empty())
+            || (self.entry[s].free == 0 && !self.entry[s].lanes.is_empty())
+        {
             return;
         }
         let (pair, side) = (self.entry[s].pair, self.entry[s].side);
@@ -644,7 +651,10 @@ impl<'m> Sim<'m> {
     fn start_entry(&mut self, s: usize, li: Option<usize>, id: u32) {
         let now = self.now;
         let hours = li.and_then(|l| self.entry[s].lanes[l].hours);
-        assert!(self.m.pairs[self.entry[s].pair].sides[self.entry[s].side].is_open_with(now, hours), "no inspection starts while its side (or lane) is closed");
+        assert!(
+            self.m.pairs[self.entry[s].pair].sides[self.entry[s].side].is_open_with(now, hours),
+            "no inspection starts while its side (or lane) is closed"
+        );
         if let Some(li) = li {
             let lane = &mut self.entry[s].lanes[li];
             assert!(lane.busy.is_none(), "a lane serves one truck at a time");

@@ -48,7 +48,9 @@ impl SideModel {
         let (o, c) = hours.unwrap_or((self.opens_min, self.closes_min));
         let m = self.local_minute(t);
         let in_hours = if o < c { m >= o && m < c } else { m >= o || m < c };
-        in_hours && (self.holidays.is_empty() || !self.holidays.contains(&self.local_day(t))) && !self.closures.iter().any(|(a, b)| *a <= t && t < *b)
+        in_hours
+            && (self.holidays.is_empty() || !self.holidays.contains(&self.local_day(t)))
+            && !self.closures.iter().any(|(a, b)| *a <= t && t < *b)
     }
 
     /// The first instant at or after `t` when the side is open (`None` if never within 800 days).
@@ -391,7 +393,12 @@ impl Model {
                     let lanes = &pairs[*p].sides[side_index(side)].lanes[dir_index(direction)];
                     let exit = side == direction.exit_side();
                     if has_agv && (exit || !lanes.is_empty()) && !lanes.contains(&LaneClass::Agv) {
-                        return Err(err(format!("{what}: gate pair {} carries AGV cargo but has no {} AGV lane on the {} side", pairs[*p].id, direction.code(), side.code())));
+                        return Err(err(format!(
+                            "{what}: gate pair {} carries AGV cargo but has no {} AGV lane on the {} side",
+                            pairs[*p].id,
+                            direction.code(),
+                            side.code()
+                        )));
                     }
                 }
                 if pairs[*p].sides[side_index(direction.exit_side())].lanes[dir_index(direction)].is_empty() {

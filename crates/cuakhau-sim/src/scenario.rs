@@ -315,7 +315,13 @@ impl Scenario {
             for a in &v.add_lanes {
                 for gp in s.gate_pairs.iter_mut().filter(|g| g.id == a.gate_pair) {
                     let side = if a.side == "CN" { &mut gp.cn } else { &mut gp.vn };
-                    side.lanes.push(LaneSpec { direction: a.direction.clone(), class: a.class.clone(), count: a.count, opens: a.opens.clone(), closes: a.closes.clone() });
+                    side.lanes.push(LaneSpec {
+                        direction: a.direction.clone(),
+                        class: a.class.clone(),
+                        count: a.count,
+                        opens: a.opens.clone(),
+                        closes: a.closes.clone(),
+                    });
                 }
             }
             for h in &v.hours {

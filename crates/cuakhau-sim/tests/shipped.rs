@@ -1,0 +1,58 @@
+//! The scenarios shipped in `scenarios/` run, carry their assumptions and sources, and write
+//! every output; the JSON schema in docs/ matches the scenario types.
+
+use cuakhau_sim::{Overrides, Progress, Scenario};
+use std::path::Path;
+
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+#[test]
+fn every_shipped_scenario_runs_and_writes_its_outputs() {
+    let dir = root().join("scenarios");
+    let mut names: Vec<_> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect();
+    names.sort();
+    assert_eq!(names.len(), 4, "{names:?}");
+    for path in names {
+        let s = Scenario::from_toml(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert!(!s.assumptions.is_empty() && !s.sources.is_empty(), "{} must state its assumptions and sources", path.display());
+        assert!(!s.variants.is_empty(), "{} compares variants", path.display());
+        let progress = Progress::default();
+        let (summary, runs) =
+            cuakhau_sim::simulate(&s, &dir, &Overrides { replications: Some(2), ..Default::default() }, &progress).unwrap();
+        assert!((progress.fraction() - 1.0).abs() < 1e-9, "progress reaches 100 %");
+        for v in &summary.variants {
+            assert!(v.served > 0.0 && v.events > 0, "{}: {}", path.display(), v.name);
+            assert!(v.arrived >= v.served);
+        }
+        let out = tempfile::tempdir().unwrap();
+        cuakhau_sim::report::write_all(out.path(), &summary, &runs).unwrap();
+        for f in ["summary.json", "summary.csv", "queue.csv", "waits.csv", "queue.svg", "waits.svg", "variants.svg"] {
+            let text = std::fs::read_to_string(out.path().join(f)).unwrap();
+            assert!(text.len() > 100, "{f} is written");
+        }
+        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.path().join("summary.json")).unwrap()).unwrap();
+        for key in ["arrived", "served", "spoiled", "events", "sim_s"] {
+            assert!(json["variants"][0][key].is_number(), "summary.json has {key}");
+        }
+        for key in ["mean", "p50", "p95", "max"] {
+            assert!(json["variants"][0]["wait_h"][key].is_number(), "summary.json has wait_h.{key}");
+        }
+        assert!(std::fs::read_to_string(out.path().join("variants.svg")).unwrap().contains(&v_name(&summary)));
+    }
+}
+
+fn v_name(s: &cuakhau_sim::SummaryOut) -> String {
+    s.variants.last().unwrap().name.replace('&', "&amp;")
+}
+
+#[test]
+fn the_published_schema_is_up_to_date() {
+    let published = std::fs::read_to_string(root().join("docs/scenario.schema.json")).unwrap_or_default();
+    assert!(
+        published.trim() == Scenario::json_schema().trim(),
+        "docs/scenario.schema.json is stale: run `cargo run -p cuakhau-cli -- scenario-schema > docs/scenario.schema.json`"
+    );
+}
