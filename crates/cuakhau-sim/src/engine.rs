@@ -512,10 +512,8 @@ impl<'m> Sim<'m> {
             let (class, hours) = (self.exit[s].lanes[li].class, self.exit[s].lanes[li].hours);
             let sm = &self.m.pairs[pair].sides[side];
             if !sm.is_open_with(self.now, hours) {
-                if self.queues[s].peek(class).is_some() {
-                    if let Some(t) = sm.next_open_with(self.now, hours) {
-                        wake = Some(wake.map_or(t, |w| w.min(t)));
-                    }
+                if let Some(t) = self.queues[s].peek(class).and_then(|_| sm.next_open_with(self.now, hours)) {
+                    wake = Some(wake.map_or(t, |w| w.min(t)));
                 }
                 continue;
             }
