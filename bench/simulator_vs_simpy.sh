@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The simulator against SimPy on the same year-long model (bench/simulator/year.toml and
+# bench/simulator/simpy_model.py), plus how run time grows with the horizon and the number of
+# gate pairs. Installs SimPy into bench/.venv. Prints figures, and as its last line one JSON object.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cuakhau-target}"
+cargo build --release --locked -q -p cuakhau-cli
+bin="$CARGO_TARGET_DIR/release/cuakhau"
+[ -x bench/.venv/bin/python ] || python3 -m venv bench/.venv
+bench/.venv/bin/pip install -q simpy==4.1.1
+py=bench/.venv/bin/python
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+peak_kb() { /usr/bin/time -f "%M" -o "$work/mem" "$@" > "$work/out" 2>"$work/err" || { cat "$work/err" >&2; exit 1; }; cat "$work/mem"; }
+
+echo "== one year, one replication, one thread each (FIFO and perishables-first)"
+simpy_fifo_kb=$(peak_kb $py bench/simulator/simpy_model.py fifo 1); cp "$work/out" "$work/simpy_fifo.json"
+peak_kb $py bench/simulator/simpy_model.py perishables-first 1 >/dev/null; cp "$work/out" "$work/simpy_pf.json"
+cuakhau_kb=$(peak_kb "$bin" simulate bench/simulator/year.toml --out "$work/one" --threads 1 --replications 1)
+echo "== agreement: SimPy 5 replications per policy, cuakhau 20"
+$py bench/simulator/simpy_model.py fifo 100 5 > "$work/simpy_fifo5.json"
+$py bench/simulator/simpy_model.py perishables-first 100 5 > "$work/simpy_pf5.json"
+"$bin" simulate bench/simulator/year.toml --out "$work/many" --replications 20 > /dev/null
+
+echo "== scaling"
+$py - "$work" "$bin" <<'PY'
+import json, subprocess, sys, re, pathlib
+work, bin = pathlib.Path(sys.argv[1]), sys.argv[2]
+base = pathlib.Path("bench/simulator/year.toml").read_text()
+base = base[: base.index("[[variants]]")]  # baseline only
+def run(text, name):
+    p = work / f"{name}.toml"
+    p.write_text(text)
+    subprocess.run([bin, "simulate", str(p), "--out", str(work / name), "--threads", "1", "--replications", "1"], check=True, capture_output=True)
+    v = json.loads((work / name / "summary.json").read_text())["variants"][0]
+    return {"sim_s": round(v["sim_s"], 4), "events": v["events"], "events_per_s": round(v["events"] / v["sim_s"])}
+horizon = {str(y): run(base.replace("horizon_days = 365", f"horizon_days = {365 * y}"), f"h{y}") for y in (1, 10, 100)}
+pair_block = base[base.index("[[gate_pairs]]"): base.index("[[flows]]")]
+pairs = {}
+for n in (1, 10, 30):
+    blocks = "".join(pair_block.replace('id = "bench"', f'id = "p{i}"').replace("[gate_pairs.", "[gate_pairs.") for i in range(n))
+    split = ", ".join(f'p{i} = 1' for i in range(n))
+    text = base[: base.index("[[gate_pairs]]")] + blocks + base[base.index("[[flows]]"):]
+    text = text.replace("trucks_per_day = 180", f"trucks_per_day = {180 * n}\nsplit = {{ {split} }}")
+    pairs[str(n)] = run(text, f"p{n}")
+json.dump({"horizon_years": horizon, "gate_pairs": pairs}, open(work / "scaling.json", "w"))
+for k, v in horizon.items(): print(f"  horizon {k:>3} y: {v['sim_s']:8.3f} s  {v['events']:>11} events  {v['events_per_s']:>10} events/s")
+for k, v in pairs.items(): print(f"  {k:>3} gate pairs: {v['sim_s']:8.3f} s  {v['events']:>11} events  {v['events_per_s']:>10} events/s")
+PY
+
+$py - "$work" "$simpy_fifo_kb" "$cuakhau_kb" <<'PY'
+import json, sys, math, pathlib
+work, simpy_kb, cuakhau_kb = pathlib.Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+sf, sp = json.loads((work / "simpy_fifo.json").read_text()), json.loads((work / "simpy_pf.json").read_text())
+one = json.loads((work / "one" / "summary.json").read_text())["variants"]
+many = json.loads((work / "many" / "summary.json").read_text())["variants"]
+s5 = [json.loads((work / f).read_text()) for f in ("simpy_fifo5.json", "simpy_pf5.json")]
+T4 = 2.776  # Student t, 4 degrees of freedom
+simpy_s = sf["sim_s"] + sp["sim_s"]
+cuakhau_s = one[0]["sim_s"] + one[1]["sim_s"]
+simpy_ev = sf["events"] + sp["events"]
+cuakhau_ev = one[0]["events"] + one[1]["events"]
+res = {
+    "simpy_s": round(simpy_s, 3),
+    "cuakhau_s": round(cuakhau_s, 4),
+    "speedup": round(simpy_s / cuakhau_s, 1),
+    "simpy_events_per_s": round(simpy_ev / simpy_s),
+    "cuakhau_events_per_s": round(cuakhau_ev / cuakhau_s),
+    "simpy_peak_mb": round(simpy_kb / 1024, 1),
+    "cuakhau_peak_mb": round(cuakhau_kb / 1024, 1),
+}
+agree = True
+for i, (pol, s) in enumerate(zip(("fifo", "perishables_first"), s5)):
+    c = many[i]["wait_h_mean_ci"]
+    s_half = T4 * s["mean_wait_h_sd"] / math.sqrt(s["replications"])
+    res[f"simpy_mean_wait_h_{pol}"] = round(s["mean_wait_h"], 3)
+    res[f"simpy_mean_wait_ci95_{pol}"] = round(s_half, 3)
+    res[f"cuakhau_mean_wait_h_{pol}"] = round(c["mean"], 3)
+    res[f"cuakhau_mean_wait_ci95_{pol}"] = round(c["half_width"], 3)
+    agree &= abs(s["mean_wait_h"] - c["mean"]) <= s_half + c["half_width"]
+res["simpy_mean_wait_h"], res["cuakhau_mean_wait_h"] = res["simpy_mean_wait_h_fifo"], res["cuakhau_mean_wait_h_fifo"]
+res["mean_waits_agree"] = agree
+res["scaling"] = json.loads((work / "scaling.json").read_text())
+print(f"SimPy  : {simpy_s:.3f} s for two one-year runs, {res['simpy_events_per_s']} events/s, peak {res['simpy_peak_mb']} MB")
+print(f"cuakhau: {cuakhau_s:.4f} s for the same two runs, {res['cuakhau_events_per_s']} events/s, peak {res['cuakhau_peak_mb']} MB")
+print(f"speed-up {res['speedup']}x; mean waits agree within the 95 % intervals: {agree}")
+print(json.dumps(res))
+PY
