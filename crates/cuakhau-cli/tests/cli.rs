@@ -213,3 +213,38 @@ fn help_explains_the_commands() {
     }
     assert!(ok(&["serve", "--help"]).contains("--listen"));
 }
+
+#[test]
+fn simulate_writes_the_summary_csv_and_plots() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/mong-cai-bac-luan.toml");
+    let out = dir.path().join("out");
+    let stdout = ok(&["simulate", scenario.to_str().unwrap(), "--out", out.to_str().unwrap(), "--replications", "2", "--seed", "7"]);
+    assert!(stdout.contains("2030 demand, with Bắc Luân III"), "{stdout}");
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["seed"], 7);
+    assert_eq!(summary["replications"], 2);
+    for f in ["summary.csv", "queue.csv", "waits.csv", "queue.svg", "waits.svg", "variants.svg"] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+    // The same seed gives the same figures.
+    let again = dir.path().join("again");
+    ok(&["simulate", scenario.to_str().unwrap(), "--out", again.to_str().unwrap(), "--replications", "2", "--seed", "7"]);
+    assert_eq!(
+        std::fs::read_to_string(out.join("summary.csv"))
+            .unwrap()
+            .lines()
+            .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+            .collect::<Vec<_>>(),
+        std::fs::read_to_string(again.join("summary.csv"))
+            .unwrap()
+            .lines()
+            .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+            .collect::<Vec<_>>()
+    );
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "name = \"x\"\n").unwrap();
+    let o = run(&["simulate", bad.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("missing field"), "{}", String::from_utf8_lossy(&o.stderr));
+}

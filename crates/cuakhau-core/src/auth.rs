@@ -120,6 +120,8 @@ pub enum Action<'a> {
     ImportReference,
     ManageUsers,
     ReadAudit,
+    /// Run capacity-planning simulations (planners: any officer, and admins).
+    RunSimulation,
 }
 
 /// Does any of `roles` allow `action`?
@@ -130,6 +132,7 @@ pub fn allows(roles: &[Role], action: Action<'_>) -> bool {
             roles.iter().any(|r| *r == Role::Admin || r.covers_gate(Agency::GateBoard, gate_pair, side))
         }
         Action::ImportReference | Action::ManageUsers => roles.contains(&Role::Admin),
+        Action::RunSimulation => roles.iter().any(|r| matches!(r, Role::Admin | Role::Officer { .. })),
         Action::ReadAudit => roles.iter().any(|r| matches!(r, Role::Admin | Role::Officer { agency: Agency::GateBoard, .. })),
     }
 }

@@ -47,6 +47,8 @@ pub struct Config {
     pub page_limit_max: usize,
     /// Mark the session cookie `Secure` (off only for plain-HTTP development).
     pub secure_cookies: bool,
+    /// Simulations that may run at once (each uses half the cores).
+    pub simulation_slots: usize,
 }
 
 impl Default for Config {
@@ -57,6 +59,7 @@ impl Default for Config {
             session_ttl_s: 12 * 3600,
             page_limit_max: 500,
             secure_cookies: true,
+            simulation_slots: 2,
         }
     }
 }
@@ -69,11 +72,12 @@ pub struct AppState {
     pub entropy: Arc<dyn Entropy>,
     pub config: Arc<Config>,
     metrics: Arc<metrics::Metrics>,
+    sims: Arc<routes::simulations::Simulations>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, entropy: Arc<dyn Entropy>, config: Config) -> Self {
-        AppState { store, clock, entropy, config: Arc::new(config), metrics: Arc::new(metrics::Metrics::new()) }
+        AppState { store, clock, entropy, config: Arc::new(config), metrics: Arc::new(metrics::Metrics::new()), sims: Default::default() }
     }
 }
 

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
-use crate::routes::{audit, reference, session};
+use crate::routes::{audit, reference, session, simulations};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -25,6 +25,7 @@ impl Modify for Bearer {
         reference::list_lanes, reference::get_lane, reference::patch_lane, reference::import_table,
         session::login, session::logout, session::me, session::list_users, session::create_user, session::set_password,
         audit::list, audit::verify,
+        simulations::start, simulations::status, simulations::plot,
     ),
     modifiers(&Bearer)
 )]

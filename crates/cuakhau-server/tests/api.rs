@@ -364,3 +364,54 @@ async fn an_import_over_http_is_all_or_nothing_and_localised() {
     assert_eq!(t.send(post("{}".into(), "en", "text/plain")).await.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert!(t.snapshot().await == before);
 }
+
+#[tokio::test]
+async fn a_planner_runs_a_simulation_in_the_background() {
+    let t = spawn().await;
+    let token = t.login("vn-board-hn").await;
+    let r = t.send_body("POST", "/api/v1/simulations", Some(&token), "application/toml", TINY_SCENARIO).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+    let url = r.headers["location"].to_str().unwrap().to_string();
+    let mut done = serde_json::Value::Null;
+    for _ in 0..200 {
+        let s = t.call("GET", &url, Some(&token), None, None).await.json();
+        if s["status"] != "running" {
+            done = s;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(done["progress"], 1.0);
+    let variants = done["summary"]["variants"].as_array().unwrap();
+    assert_eq!(variants.len(), 2);
+    assert!(variants[0]["served"].as_f64().unwrap() > 100.0);
+    assert!(
+        variants[1]["wait_h"]["mean"].as_f64().unwrap() < variants[0]["wait_h"]["mean"].as_f64().unwrap(),
+        "a third lane shortens the wait"
+    );
+    let plot = t.call("GET", done["plots"][0].as_str().unwrap(), Some(&token), None, None).await;
+    assert_eq!(plot.headers["content-type"], "image/svg+xml");
+    assert!(plot.text().starts_with("<svg"));
+    assert_eq!(t.call("GET", "/api/v1/simulations/999", Some(&token), None, None).await.status, StatusCode::NOT_FOUND);
+    let bad = t
+        .send_body(
+            "POST",
+            "/api/v1/simulations",
+            Some(&token),
+            "application/toml",
+            &TINY_SCENARIO.replace("horizon_days = 3", "horizon_days = 3000"),
+        )
+        .await;
+    assert_eq!((bad.status, bad.json()["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("scenario")));
+    let bad = t
+        .send_body(
+            "POST",
+            "/api/v1/simulations",
+            Some(&token),
+            "application/toml",
+            &TINY_SCENARIO.replace("count = 2", "count = 2, colour = 1"),
+        )
+        .await;
+    assert!(bad.json()["detail"].as_str().unwrap().contains("colour"), "{}", bad.text());
+}

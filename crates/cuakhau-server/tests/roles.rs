@@ -88,6 +88,13 @@ fn rows() -> Vec<Row> {
             allowed: Some(&["admin"]),
             success: StatusCode::OK,
         },
+        Row {
+            method: "POST",
+            path: "/api/v1/simulations",
+            body: |_| Some(Value::String(TINY_SCENARIO.into())),
+            allowed: Some(&["admin", "vn-board-hn", "cn-board-hn", "vn-board-all", "vn-customs", "cn-customs", "vn-guard", "vn-labour"]),
+            success: StatusCode::ACCEPTED,
+        },
         Row { method: "GET", path: "/api/v1/auth/me", body: none, allowed: Some(&["*"]), success: StatusCode::OK },
         Row { method: "GET", path: "/api/v1/users", body: none, allowed: Some(&["admin"]), success: StatusCode::OK },
         Row {
@@ -129,7 +136,10 @@ async fn every_role_gets_exactly_what_it_should() {
                 Some(_) => StatusCode::FORBIDDEN,
             };
             let before = t.snapshot().await;
-            let r = t.call(row.method, row.path, token.as_deref(), None, (row.body)(who)).await;
+            let r = match (row.body)(who) {
+                Some(Value::String(text)) => t.send_body(row.method, row.path, token.as_deref(), "application/toml", &text).await,
+                body => t.call(row.method, row.path, token.as_deref(), None, body).await,
+            };
             checked += 1;
             if r.status != expected {
                 failures.push(format!("{} {} as {who}: got {}, want {expected}: {}", row.method, row.path, r.status, r.text()));

@@ -225,10 +225,19 @@ pub fn write_all(dir: &Path, summary: &SummaryOut, runs: &[VariantRuns]) -> Resu
         }
     }
     wh.flush().map_err(io)?;
-    plot_queue(&dir.join("queue.svg"), summary, runs).map_err(io)?;
-    plot_waits(&dir.join("waits.svg"), summary, runs, hist_hours).map_err(io)?;
-    plot_variants(&dir.join("variants.svg"), summary).map_err(io)?;
+    for (name, svg) in render_svgs(summary, runs)? {
+        std::fs::write(dir.join(format!("{name}.svg")), svg).map_err(io)?;
+    }
     Ok(())
+}
+
+/// The three plots as SVG text: `queue`, `waits`, `variants`.
+pub fn render_svgs(summary: &SummaryOut, runs: &[VariantRuns]) -> Result<Vec<(&'static str, String)>, crate::SimError> {
+    let (mut q, mut w, mut v) = (String::new(), String::new(), String::new());
+    plot_queue(&mut q, summary, runs).map_err(io)?;
+    plot_waits(&mut w, summary, runs, 72).map_err(io)?;
+    plot_variants(&mut v, summary).map_err(io)?;
+    Ok(vec![("queue", q), ("waits", w), ("variants", v)])
 }
 
 const COLOURS: [RGBColor; 6] = [
@@ -242,20 +251,39 @@ const COLOURS: [RGBColor; 6] = [
 
 type PlotResult = Result<(), Box<dyn std::error::Error>>;
 
-fn plot_queue(path: &Path, s: &SummaryOut, runs: &[VariantRuns]) -> PlotResult {
-    let root = SVGBackend::new(path, (960, 480)).into_drawing_area();
+fn plot_queue(out: &mut String, s: &SummaryOut, runs: &[VariantRuns]) -> PlotResult {
+    let root = SVGBackend::with_string(out, (960, 480)).into_drawing_area();
     root.fill(&WHITE)?;
-    let series: Vec<&[(f64, u32)]> = runs.iter().map(|v| v.runs.first().map(|r| r.queue_series.as_slice()).unwrap_or(&[])).collect();
+    // Over more than two weeks hourly samples blur into a band: plot each day's peak instead.
+    let raw: Vec<&[(f64, u32)]> = runs.iter().map(|v| v.runs.first().map(|r| r.queue_series.as_slice()).unwrap_or(&[])).collect();
+    let long = raw.iter().flat_map(|s| s.last()).any(|p| p.0 > 14.0 * 24.0);
+    let series: Vec<Vec<(f64, u32)>> = raw
+        .iter()
+        .map(|s| {
+            if !long {
+                return s.to_vec();
+            }
+            let mut days: BTreeMap<i64, u32> = BTreeMap::new();
+            for (h, n) in s.iter() {
+                let d = days.entry((h / 24.0) as i64).or_default();
+                *d = (*d).max(*n);
+            }
+            days.into_iter().map(|(d, n)| (d as f64 * 24.0, n)).collect()
+        })
+        .collect();
     let xmax = series.iter().flat_map(|s| s.iter().map(|p| p.0)).fold(1.0, f64::max) / 24.0;
     let ymax = series.iter().flat_map(|s| s.iter().map(|p| p.1)).max().unwrap_or(1).max(1) as f64 * 1.1;
     let mut chart = ChartBuilder::on(&root)
-        .caption(format!("{} — trucks waiting in the yards (replication 1)", s.scenario), ("sans-serif", 20))
+        .caption(
+            format!("{} — trucks waiting in the yards{} (replication 1)", s.scenario, if long { ", daily peak" } else { "" }),
+            ("sans-serif", 20),
+        )
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
         .build_cartesian_2d(0.0..xmax, 0.0..ymax)?;
     chart.configure_mesh().x_desc("days since start").y_desc("trucks waiting").draw()?;
-    for (i, (v, pts)) in runs.iter().zip(series).enumerate() {
+    for (i, (v, pts)) in runs.iter().zip(&series).enumerate() {
         let c = COLOURS[i % COLOURS.len()];
         chart
             .draw_series(LineSeries::new(pts.iter().map(|(h, n)| (h / 24.0, *n as f64)), c.stroke_width(1)))?
@@ -272,8 +300,8 @@ fn plot_queue(path: &Path, s: &SummaryOut, runs: &[VariantRuns]) -> PlotResult {
     Ok(())
 }
 
-fn plot_waits(path: &Path, s: &SummaryOut, runs: &[VariantRuns], hours: usize) -> PlotResult {
-    let root = SVGBackend::new(path, (960, 480)).into_drawing_area();
+fn plot_waits(out: &mut String, s: &SummaryOut, runs: &[VariantRuns], hours: usize) -> PlotResult {
+    let root = SVGBackend::with_string(out, (960, 480)).into_drawing_area();
     root.fill(&WHITE)?;
     let hists: Vec<Vec<f64>> = runs
         .iter()
@@ -309,8 +337,8 @@ fn plot_waits(path: &Path, s: &SummaryOut, runs: &[VariantRuns], hours: usize) -
     Ok(())
 }
 
-fn plot_variants(path: &Path, s: &SummaryOut) -> PlotResult {
-    let root = SVGBackend::new(path, (960, 480)).into_drawing_area();
+fn plot_variants(out: &mut String, s: &SummaryOut) -> PlotResult {
+    let root = SVGBackend::with_string(out, (960, 480)).into_drawing_area();
     root.fill(&WHITE)?;
     let n = s.variants.len();
     let ymax = s

@@ -16,9 +16,15 @@ use std::time::Instant;
 pub mod audit;
 pub mod reference;
 pub mod session;
+pub mod simulations;
 
 pub fn router(state: AppState) -> Router {
-    let api = Router::new().merge(reference::routes()).merge(session::routes()).merge(audit::routes()).route("/openapi.json", get(openapi));
+    let api = Router::new()
+        .merge(reference::routes())
+        .merge(session::routes())
+        .merge(audit::routes())
+        .merge(simulations::routes())
+        .route("/openapi.json", get(openapi));
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(healthz))

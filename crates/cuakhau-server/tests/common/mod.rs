@@ -58,7 +58,7 @@ pub struct TestApp {
 }
 
 pub async fn spawn() -> TestApp {
-    spawn_with(Config { secure_cookies: false, ..Config::default() }).await
+    spawn_with(Config { secure_cookies: false, simulation_slots: 1000, ..Config::default() }).await
 }
 
 pub async fn spawn_with(config: Config) -> TestApp {
@@ -123,6 +123,15 @@ impl TestApp {
         self.send(req).await
     }
 
+    /// Sends a raw body with a content type.
+    pub async fn send_body(&self, method: &str, uri: &str, token: Option<&str>, content_type: &str, body: &str) -> Resp {
+        let mut b = Request::builder().method(method).uri(uri).header("content-type", content_type);
+        if let Some(t) = token {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        self.send(b.body(Body::from(body.to_string())).unwrap()).await
+    }
+
     pub async fn get(&self, uri: &str) -> Resp {
         self.call("GET", uri, None, None, None).await
     }
@@ -140,3 +149,33 @@ impl TestApp {
         (self.store.reference().await.unwrap(), self.store.list_users().await.unwrap().len(), self.store.audit_head().await.unwrap())
     }
 }
+
+/// A scenario small enough to finish in milliseconds.
+pub const TINY_SCENARIO: &str = r#"
+name = "tiny"
+start = "2027-01-01T00:00:00+07:00"
+horizon_days = 3
+replications = 2
+[[gate_pairs]]
+id = "t"
+[gate_pairs.vn]
+opens = "07:00"
+closes = "19:00"
+lanes = [{ direction = "export", count = 2 }]
+[gate_pairs.cn]
+opens = "07:00"
+closes = "19:00"
+[[flows]]
+direction = "export"
+trucks_per_day = 100
+[[commodities]]
+name = "general"
+share = 1
+[[service]]
+side = "VN"
+agency = "customs"
+time = { kind = "exponential", mean = 10 }
+[[variants]]
+name = "three lanes"
+add_lanes = [{ gate_pair = "t", side = "VN", direction = "export", count = 1 }]
+"#;
