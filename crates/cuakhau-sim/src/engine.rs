@@ -110,6 +110,8 @@ struct Station {
     lanes: Vec<LaneSt>,
     /// Lanes not serving a truck.
     free: usize,
+    /// No lane has hours of its own: the side's hours decide for all of them at once.
+    uniform_hours: bool,
     wake_pending: bool,
 }
 
@@ -212,6 +214,7 @@ impl<'m> Sim<'m> {
                     dir,
                     side: ex,
                     free: p.sides[ex].lanes[dir_index(dir)].len(),
+                    uniform_hours: p.sides[ex].lane_hours[dir_index(dir)].iter().all(Option::is_none),
                     lanes: lanes(ex),
                     wake_pending: false,
                 });
@@ -220,6 +223,7 @@ impl<'m> Sim<'m> {
                     dir,
                     side: en,
                     free: p.sides[en].lanes[dir_index(dir)].len(),
+                    uniform_hours: p.sides[en].lane_hours[dir_index(dir)].iter().all(Option::is_none),
                     lanes: lanes(en),
                     wake_pending: false,
                 });
@@ -499,6 +503,11 @@ impl<'m> Sim<'m> {
         if self.queues[s].is_empty() || self.exit[s].free == 0 {
             return;
         }
+        // All lanes open together: while a wake-up is pending the side is closed, and the wake-up
+        // will dispatch.
+        if self.exit[s].uniform_hours && self.exit[s].wake_pending {
+            return;
+        }
         let (pair, side) = (self.exit[s].pair, self.exit[s].side);
         let limit = self.m.pairs[pair].far_side_limit;
         let mut wake: Option<i64> = None;
@@ -605,6 +614,9 @@ impl<'m> Sim<'m> {
         if (self.entry_queues[s][0].is_empty() && self.entry_queues[s][1].is_empty())
             || (self.entry[s].free == 0 && !self.entry[s].lanes.is_empty())
         {
+            return;
+        }
+        if self.entry[s].uniform_hours && self.entry[s].wake_pending {
             return;
         }
         let (pair, side) = (self.entry[s].pair, self.entry[s].side);
