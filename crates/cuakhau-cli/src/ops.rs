@@ -30,6 +30,7 @@ impl Clock for SystemClock {
 pub struct OsEntropy;
 
 impl Entropy for OsEntropy {
+    #[allow(clippy::disallowed_types)] // the composition root owns the OS randomness
     fn fill(&self, buf: &mut [u8]) {
         rand::rngs::SysRng.try_fill_bytes(buf).expect("the operating system's random number generator failed");
     }
