@@ -200,7 +200,8 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@each $make;
             a_fresh_store_is_empty, loading_twice_changes_nothing, a_load_that_breaks_integrity_writes_nothing,
             a_changed_row_is_updated_with_before_and_after, lanes_are_created_updated_and_audited,
-            gate_hours_change_on_one_side_only, users_and_sessions);
+            gate_hours_change_on_one_side_only, users_and_sessions, declarations_follow_the_core_rules,
+            slots_are_booked_within_capacity_and_limits);
         #[tokio::test]
         async fn the_audit_chain_detects_tampering() {
             let (store, cleanup) = $make().await;
@@ -219,4 +220,168 @@ macro_rules! conformance_tests {
             }
         )+
     };
+}
+
+// ---- Goods flow: declarations and booked slots ----
+
+use crate::goods::{BookingOutcome, BookingRequest, NewDeclaration};
+use cuakhau_core::Direction;
+use cuakhau_core::goods::Consignment;
+use cuakhau_core::goods::declaration::{ConsignmentFields, DeclEvent};
+use cuakhau_core::goods::parties::{Driver, EnterpriseCode, Plate, VehicleKind};
+use cuakhau_core::goods::slots::{Bucket, HourCapacity};
+
+pub const HOUR: Timestamp = Timestamp(1_795_402_800_000_000);
+
+pub fn durian() -> Consignment {
+    Consignment::parse(
+        0,
+        &ConsignmentFields {
+            hs_code: "08106000",
+            description_vi: "Sầu riêng tươi",
+            description_zh: "新鲜榴莲",
+            packages: 1200,
+            gross_kg: 21_000.0,
+            value: 63_000.0,
+            currency: "USD",
+            origin: "VN",
+            shelf_life_h: Some(96),
+            certificate: "VN-PC-2026-001234",
+        },
+    )
+    .unwrap()
+}
+
+pub fn new_declaration(enterprise: &str, plate: &str) -> NewDeclaration {
+    NewDeclaration {
+        enterprise: EnterpriseCode::parse(enterprise).unwrap(),
+        gate_pair: GatePairId::parse("huu-nghi").unwrap(),
+        direction: Direction::Export,
+        plate: Plate::parse(plate, Side::Vn).unwrap(),
+        vehicle_kind: VehicleKind::Refrigerated,
+        driver: Some(Driver::parse("Nguyễn Văn Tài", "VN", "B1234567").unwrap()),
+        consignments: vec![durian()],
+    }
+}
+
+/// A declaration filed, submitted and accepted (valid for 72 h from T0).
+pub async fn accepted_declaration(s: &dyn Store, enterprise: &str, plate: &str) -> i64 {
+    let d = s.create_declaration(new_declaration(enterprise, plate), actor("firm")).await.unwrap();
+    s.declaration_event(d.id, DeclEvent::Submit, actor("firm")).await.unwrap();
+    s.declaration_event(d.id, DeclEvent::Accept { at: T0, validity_h: 72 }, actor("customs")).await.unwrap();
+    d.id
+}
+
+fn request(id: i64, capacity: HourCapacity, limit: u32) -> BookingRequest<'static> {
+    BookingRequest {
+        declaration_id: id,
+        hour: HOUR,
+        capacity,
+        candidates: Bucket::candidates(true, false),
+        day: "2026-11-23".into(),
+        per_day_limit: limit,
+    }
+}
+
+pub async fn declarations_follow_the_core_rules(s: &dyn Store) {
+    s.load_reference(&fixture(), actor("loader")).await.unwrap();
+    let d = s.create_declaration(new_declaration("0101234567", "12C-123.45"), actor("firm")).await.unwrap();
+    assert_eq!((d.declaration.state.code(), d.declaration.version), ("draft", 1));
+    assert_eq!(d.declaration.consignments, vec![durian()]);
+    assert_eq!(d.plate.key, "12C12345");
+    assert_eq!(s.declaration(d.id).await.unwrap().unwrap(), d);
+    s.declaration_event(d.id, DeclEvent::Submit, actor("firm")).await.unwrap();
+    let err = s.declaration_event(d.id, DeclEvent::Submit, actor("firm")).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(ref m) if m.contains("cannot be submitted")), "{err:?}");
+    let acc = s.declaration_event(d.id, DeclEvent::Accept { at: T0, validity_h: 72 }, actor("customs")).await.unwrap();
+    assert!(acc.declaration.is_valid_at(T0.plus_seconds(3600)));
+    let amended = s.declaration_event(d.id, DeclEvent::Amend { consignments: vec![durian(), durian()] }, actor("firm")).await.unwrap();
+    assert_eq!(
+        (amended.declaration.state.code(), amended.declaration.version, amended.declaration.consignments.len()),
+        ("submitted", 2, 2)
+    );
+    let rejected =
+        s.declaration_event(d.id, DeclEvent::Reject { reasons: vec!["certificate expired".into()] }, actor("customs")).await.unwrap();
+    assert_eq!(rejected.declaration.state, cuakhau_core::goods::DeclState::Rejected { reasons: vec!["certificate expired".into()] });
+    let other = s.create_declaration(new_declaration("91350100M000100Y43", "桂A12345"), actor("firm2")).await.unwrap();
+    assert_eq!(s.declarations(Some("0101234567"), 10).await.unwrap().len(), 1, "an enterprise sees only its own");
+    assert_eq!(s.declarations(None, 10).await.unwrap()[0].id, other.id, "newest first");
+    let mut bad = new_declaration("0101234567", "12C-123.45");
+    bad.gate_pair = GatePairId::parse("nowhere").unwrap();
+    assert!(matches!(s.create_declaration(bad, actor("firm")).await, Err(StoreError::NotFound(_))));
+    // 7 reference rows + create, submit, accept, amend, reject, create.
+    assert_eq!(audit_len(s).await, 13);
+}
+
+pub async fn slots_are_booked_within_capacity_and_limits(s: &dyn Store) {
+    s.load_reference(&fixture(), actor("loader")).await.unwrap();
+    let cap = HourCapacity { general: 1, reserved: 1, perishable: 0, agv: 0 };
+    let a = accepted_declaration(s, "0101234567", "12C-111.11").await;
+    let b = accepted_declaration(s, "0101234567", "12C-222.22").await;
+    let c = accepted_declaration(s, "0101234567", "12C-333.33").await;
+    let booked = match s.book_slot(request(a, cap, 10), actor("firm")).await.unwrap() {
+        BookingOutcome::Booked(x) => x,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(booked.bucket, Bucket::Reserved, "a perishable takes the perishables' share first");
+    assert!(matches!(s.book_slot(request(a, cap, 10), actor("firm")).await.unwrap(), BookingOutcome::AlreadyBooked(_)));
+    assert!(
+        matches!(s.book_slot(request(b, cap, 10), actor("firm")).await.unwrap(), BookingOutcome::Booked(ref x) if x.bucket == Bucket::General)
+    );
+    assert_eq!(s.book_slot(request(c, cap, 10), actor("firm")).await.unwrap(), BookingOutcome::Full);
+    let usage = s.slot_usage(&GatePairId::parse("huu-nghi").unwrap(), Direction::Export, HOUR, HOUR.plus_seconds(3600)).await.unwrap();
+    assert_eq!(usage.iter().map(|u| (u.capacity, u.used)).collect::<Vec<_>>(), vec![(1, 1), (1, 1)]);
+    // Cancelling gives the slot back; a full refusal left the daily count alone.
+    s.cancel_booking(booked.id, actor("firm")).await.unwrap();
+    assert!(matches!(s.cancel_booking(booked.id, actor("firm")).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(s.book_slot(request(c, cap, 10), actor("firm")).await.unwrap(), BookingOutcome::Booked(_)));
+    // The daily limit: this enterprise now holds 2 live bookings and has made 3 today.
+    let d = accepted_declaration(s, "0101234567", "12C-444.44").await;
+    assert_eq!(
+        s.book_slot(request(d, HourCapacity { general: 9, ..cap }, 2), actor("firm")).await.unwrap(),
+        BookingOutcome::DailyLimitReached
+    );
+    // A declaration that is not accepted cannot book; cancelling a declaration frees its slot.
+    let draft = s.create_declaration(new_declaration("0101234567", "12C-555.55"), actor("firm")).await.unwrap();
+    assert!(matches!(s.book_slot(request(draft.id, cap, 10), actor("firm")).await.unwrap(), BookingOutcome::NotBookable(_)));
+    s.declaration_event(c, DeclEvent::Cancel, actor("firm")).await.unwrap();
+    assert_eq!(s.live_booking(c).await.unwrap(), None);
+    let usage = s.slot_usage(&GatePairId::parse("huu-nghi").unwrap(), Direction::Export, HOUR, HOUR.plus_seconds(3600)).await.unwrap();
+    assert_eq!(usage.iter().map(|u| u.used).sum::<u32>(), 1, "only b's booking is live");
+    // Expired declarations cannot book (validity 72 h from T0).
+    let late = Actor { name: "firm", at: T0.plus_seconds(73 * 3600) };
+    assert!(matches!(s.book_slot(request(d, HourCapacity { general: 9, ..cap }, 10), late).await.unwrap(), BookingOutcome::NotBookable(_)));
+    assert!(s.verify_audit().await.unwrap().is_ok());
+}
+
+/// Concurrency, part 1: `n` accepted declarations of different enterprises, and an hour with
+/// room for `cap` of them. The backend's test books them all at once, then calls part 2.
+pub async fn concurrent_booking_setup(s: &dyn Store, n: usize) -> Vec<i64> {
+    s.load_reference(&fixture(), actor("loader")).await.unwrap();
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let code = format!("01{:08}", i);
+        ids.push(accepted_declaration(s, &code, &format!("12C-{:03}.{:02}", i, i % 100)).await);
+    }
+    ids
+}
+
+pub fn concurrent_request(id: i64, cap: u32) -> BookingRequest<'static> {
+    request(id, HourCapacity { general: cap, reserved: 0, perishable: 0, agv: 0 }, 10)
+}
+
+/// Concurrency, part 2: exactly `cap` bookings, each slot once, counters agree.
+pub async fn concurrent_booking_check(s: &dyn Store, outcomes: Vec<BookingOutcome>, cap: u32) {
+    let booked: Vec<_> =
+        outcomes.iter().filter_map(|o| if let BookingOutcome::Booked(b) = o { Some(b.declaration_id) } else { None }).collect();
+    let full = outcomes.iter().filter(|o| **o == BookingOutcome::Full).count();
+    assert_eq!(booked.len(), cap as usize, "exactly the capacity is booked");
+    assert_eq!(full, outcomes.len() - cap as usize, "everyone else is refused cleanly");
+    let mut unique = booked.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), booked.len(), "no declaration booked twice");
+    let usage = s.slot_usage(&GatePairId::parse("huu-nghi").unwrap(), Direction::Export, HOUR, HOUR.plus_seconds(3600)).await.unwrap();
+    assert_eq!(usage.iter().map(|u| u.used).sum::<u32>(), cap);
+    assert!(s.verify_audit().await.unwrap().is_ok(), "the audit chain stays one chain under concurrency");
 }

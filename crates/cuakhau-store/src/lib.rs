@@ -10,6 +10,9 @@ use cuakhau_core::refdata::LaneId;
 use cuakhau_core::{AuditEntry, GatePair, GatePairId, Lane, ReferenceData, Role, Side, Timestamp};
 
 pub mod conformance;
+pub mod goods;
+#[doc(hidden)]
+pub use serde_json;
 pub mod plan;
 pub mod records;
 #[doc(hidden)]
@@ -110,6 +113,35 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>>;
     /// Ends a session; true when there was one.
     async fn delete_session(&self, token_hash: &str, actor: Actor<'_>) -> Result<bool>;
+
+    /// Files a new declaration (state `draft`).
+    async fn create_declaration(&self, d: goods::NewDeclaration, actor: Actor<'_>) -> Result<goods::DeclarationRecord>;
+    async fn declaration(&self, id: i64) -> Result<Option<goods::DeclarationRecord>>;
+    /// Declarations, newest first; only one enterprise's when `enterprise` is given.
+    async fn declarations(&self, enterprise: Option<&str>, limit: u32) -> Result<Vec<goods::DeclarationRecord>>;
+    /// Applies a state change through the core's rules (`Declaration::apply`), in one
+    /// transaction with its audit entry. A change the rules refuse is a `Conflict`.
+    async fn declaration_event(
+        &self,
+        id: i64,
+        event: cuakhau_core::goods::declaration::DeclEvent,
+        actor: Actor<'_>,
+    ) -> Result<goods::DeclarationRecord>;
+    /// Books a slot for an accepted, valid declaration: all or nothing, never past capacity,
+    /// even with many bookers at once.
+    async fn book_slot(&self, req: goods::BookingRequest<'_>, actor: Actor<'_>) -> Result<goods::BookingOutcome>;
+    /// Cancels a live booking and gives its capacity back.
+    async fn cancel_booking(&self, booking_id: i64, actor: Actor<'_>) -> Result<goods::Booking>;
+    /// The declaration's live booking, if any.
+    async fn live_booking(&self, declaration_id: i64) -> Result<Option<goods::Booking>>;
+    /// Slot counters of a gate pair and direction for hours in `[from, until)`.
+    async fn slot_usage(
+        &self,
+        gate_pair: &GatePairId,
+        direction: cuakhau_core::Direction,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<goods::SlotUse>>;
 
     /// Up to `limit` audit entries with `seq > after`, oldest first.
     async fn audit_page(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>>;

@@ -188,6 +188,86 @@ macro_rules! impl_sql_store {
                 Ok(Some((user_rec(&r).map_err(db_err)?.into_domain()?, hash)))
             }
 
+
+            const DECL_COLS: &str = "id, enterprise_code, gate_pair_id, direction, plate, plate_country, vehicle_kind, driver_name, driver_nationality, driver_document_no, consignments_json, state, version, reasons_json, accepted_at_us, valid_until_us, created_at_us, updated_at_us";
+
+            fn decl_rec(r: &<$db as sqlx::Database>::Row) -> Result<$crate::goods::DeclarationRecord> {
+                use cuakhau_core::goods::parties::{Driver, Plate, VehicleKind};
+                let g = |e: sqlx::Error| db_err(e);
+                let bad = |e: cuakhau_core::FieldError| StoreError::Corrupt(format!("declaration: {e}"));
+                let side: String = r.try_get("plate_country").map_err(g)?;
+                let plate: String = r.try_get("plate").map_err(g)?;
+                let driver_name: Option<String> = r.try_get("driver_name").map_err(g)?;
+                let driver = match driver_name {
+                    Some(n) => {
+                        let nat: Option<String> = r.try_get("driver_nationality").map_err(g)?;
+                        let doc: Option<String> = r.try_get("driver_document_no").map_err(g)?;
+                        Some(Driver::parse(&n, nat.as_deref().unwrap_or(""), doc.as_deref().unwrap_or("")).map_err(bad)?)
+                    }
+                    None => None,
+                };
+                let state: String = r.try_get("state").map_err(g)?;
+                let reasons: Option<String> = r.try_get("reasons_json").map_err(g)?;
+                let version: i64 = r.try_get("version").map_err(g)?;
+                let consignments: String = r.try_get("consignments_json").map_err(g)?;
+                let direction: String = r.try_get("direction").map_err(g)?;
+                let kind: String = r.try_get("vehicle_kind").map_err(g)?;
+                let pair: String = r.try_get("gate_pair_id").map_err(g)?;
+                Ok($crate::goods::DeclarationRecord {
+                    id: r.try_get("id").map_err(g)?,
+                    enterprise: r.try_get("enterprise_code").map_err(g)?,
+                    gate_pair: GatePairId::parse(&pair).map_err(bad)?,
+                    direction: cuakhau_core::Direction::parse("direction", &direction).map_err(bad)?,
+                    plate: Plate::parse(&plate, Side::parse("plate_country", &side).map_err(bad)?).map_err(bad)?,
+                    vehicle_kind: VehicleKind::parse(&kind).map_err(bad)?,
+                    driver,
+                    declaration: cuakhau_core::goods::Declaration {
+                        state: $crate::goods::state_from_columns(&state, reasons.as_deref(), r.try_get("accepted_at_us").map_err(g)?, r.try_get("valid_until_us").map_err(g)?)?,
+                        version: version as u32,
+                        consignments: $crate::goods::consignments_from_json(&consignments)?,
+                    },
+                    created_at: Timestamp(r.try_get("created_at_us").map_err(g)?),
+                    updated_at: Timestamp(r.try_get("updated_at_us").map_err(g)?),
+                })
+            }
+
+            async fn read_decl(ex: &mut Conn, id: i64) -> Result<Option<$crate::goods::DeclarationRecord>> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {DECL_COLS} FROM declarations WHERE id = $1"))).bind(id).fetch_optional(&mut *ex).await.map_err(db_err)?;
+                row.map(|r| decl_rec(&r)).transpose()
+            }
+
+            fn booking_rec(r: &<$db as sqlx::Database>::Row) -> Result<$crate::goods::Booking> {
+                let bucket: String = r.try_get("bucket").map_err(db_err)?;
+                Ok($crate::goods::Booking {
+                    id: r.try_get("id").map_err(db_err)?,
+                    declaration_id: r.try_get("declaration_id").map_err(db_err)?,
+                    gate_pair: r.try_get("gate_pair_id").map_err(db_err)?,
+                    direction: r.try_get("direction").map_err(db_err)?,
+                    hour: Timestamp(r.try_get("hour_us").map_err(db_err)?),
+                    bucket: cuakhau_core::goods::slots::Bucket::parse(&bucket).ok_or_else(|| StoreError::Corrupt(format!("bucket {bucket}")))?,
+                    status: r.try_get("status").map_err(db_err)?,
+                })
+            }
+
+            const BOOKING_COLS: &str = "id, declaration_id, gate_pair_id, direction, hour_us, bucket, status";
+
+            async fn read_live_booking(ex: &mut Conn, declaration_id: i64) -> Result<Option<$crate::goods::Booking>> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {BOOKING_COLS} FROM bookings WHERE declaration_id = $1 AND status = 'booked'")))
+                    .bind(declaration_id).fetch_optional(&mut *ex).await.map_err(db_err)?;
+                row.map(|r| booking_rec(&r)).transpose()
+            }
+
+
+            /// Marks a booking cancelled and gives back its slot and its place in the daily count.
+            async fn release_booking(tx: &mut Tx, b: &$crate::goods::Booking) -> Result<()> {
+                sqlx::query("UPDATE bookings SET status = 'cancelled' WHERE id = $1").bind(b.id).execute(&mut **tx).await.map_err(db_err)?;
+                sqlx::query("UPDATE slot_usage SET used = used - 1 WHERE gate_pair_id = $1 AND direction = $2 AND hour_us = $3 AND bucket = $4 AND used > 0")
+                    .bind(&b.gate_pair).bind(&b.direction).bind(b.hour.as_micros()).bind(b.bucket.code()).execute(&mut **tx).await.map_err(db_err)?;
+                sqlx::query("UPDATE enterprise_day SET used = used - 1 WHERE (enterprise_code, day) IN (SELECT enterprise_code, day FROM bookings WHERE id = $1) AND used > 0")
+                    .bind(b.id).execute(&mut **tx).await.map_err(db_err)?;
+                Ok(())
+            }
+
             #[async_trait::async_trait]
             impl $crate::Store for $store {
                 fn engine(&self) -> &'static str { $engine }
@@ -326,6 +406,146 @@ macro_rules! impl_sql_store {
                     }
                     tx.commit().await.map_err(db_err)?;
                     Ok(n > 0)
+                }
+
+
+                async fn create_declaration(&self, d: $crate::goods::NewDeclaration, actor: Actor<'_>) -> Result<$crate::goods::DeclarationRecord> {
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    if read_pair(&mut *tx, d.gate_pair.as_str()).await?.is_none() {
+                        return Err(StoreError::NotFound(format!("gate pair {}", d.gate_pair.as_str())));
+                    }
+                    let now = actor.at.as_micros();
+                    let id: i64 = sqlx::query_scalar("INSERT INTO declarations (enterprise_code, gate_pair_id, direction, plate, plate_key, plate_country, vehicle_kind,
+                        driver_name, driver_nationality, driver_document_no, consignments_json, state, version, created_at_us, updated_at_us)
+                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', 1, $12, $12) RETURNING id")
+                        .bind(d.enterprise.as_str()).bind(d.gate_pair.as_str()).bind(d.direction.code()).bind(&d.plate.display).bind(&d.plate.key)
+                        .bind(d.plate.country.code()).bind(d.vehicle_kind.code()).bind(d.driver.as_ref().map(|x| x.name.clone()))
+                        .bind(d.driver.as_ref().map(|x| x.nationality.code())).bind(d.driver.as_ref().map(|x| x.document_no.clone()))
+                        .bind($crate::goods::consignments_json(&d.consignments)).bind(now)
+                        .fetch_one(&mut *tx).await.map_err(db_err)?;
+                    let rec = read_decl(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the new declaration vanished".into()))?;
+                    audit(&mut tx, &actor, "declaration.create", format!("declaration/{id}"), None, Some($crate::goods::snapshot(&rec))).await?;
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(rec)
+                }
+
+                async fn declaration(&self, id: i64) -> Result<Option<$crate::goods::DeclarationRecord>> {
+                    read_decl(&mut *self.pool.acquire().await.map_err(db_err)?, id).await
+                }
+
+                async fn declarations(&self, enterprise: Option<&str>, limit: u32) -> Result<Vec<$crate::goods::DeclarationRecord>> {
+                    let rows = match enterprise {
+                        Some(e) => sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {DECL_COLS} FROM declarations WHERE enterprise_code = $1 ORDER BY id DESC LIMIT $2")))
+                            .bind(e).bind(limit as i64).fetch_all(&self.pool).await,
+                        None => sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {DECL_COLS} FROM declarations ORDER BY id DESC LIMIT $1")))
+                            .bind(limit as i64).fetch_all(&self.pool).await,
+                    }.map_err(db_err)?;
+                    rows.iter().map(decl_rec).collect()
+                }
+
+                async fn declaration_event(&self, id: i64, event: cuakhau_core::goods::declaration::DeclEvent, actor: Actor<'_>) -> Result<$crate::goods::DeclarationRecord> {
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let before = read_decl(&mut *tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("declaration {id}")))?;
+                    let action = format!("declaration.{}", match &event {
+                        cuakhau_core::goods::declaration::DeclEvent::Submit => "submit",
+                        cuakhau_core::goods::declaration::DeclEvent::Accept { .. } => "accept",
+                        cuakhau_core::goods::declaration::DeclEvent::Reject { .. } => "reject",
+                        cuakhau_core::goods::declaration::DeclEvent::Amend { .. } => "amend",
+                        cuakhau_core::goods::declaration::DeclEvent::Cancel => "cancel",
+                    });
+                    let next = before.declaration.apply(event).map_err(|e| StoreError::Conflict(e.to_string()))?;
+                    let (state, reasons, accepted, valid) = $crate::goods::state_columns(&next.state);
+                    sqlx::query("UPDATE declarations SET state = $1, version = $2, reasons_json = $3, accepted_at_us = $4, valid_until_us = $5, consignments_json = $6, updated_at_us = $7 WHERE id = $8")
+                        .bind(state).bind(next.version as i64).bind(reasons).bind(accepted).bind(valid)
+                        .bind($crate::goods::consignments_json(&next.consignments)).bind(actor.at.as_micros()).bind(id)
+                        .execute(&mut *tx).await.map_err(db_err)?;
+                    // Leaving `accepted` gives up the slot the declaration held.
+                    if !matches!(next.state, cuakhau_core::goods::DeclState::Accepted { .. }) {
+                        if let Some(b) = read_live_booking(&mut *tx, id).await? {
+                            release_booking(&mut tx, &b).await?;
+                        }
+                    }
+                    let after = read_decl(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the declaration vanished".into()))?;
+                    audit(&mut tx, &actor, &action, format!("declaration/{id}"), Some($crate::goods::snapshot(&before)), Some($crate::goods::snapshot(&after))).await?;
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(after)
+                }
+
+                async fn book_slot(&self, req: $crate::goods::BookingRequest<'_>, actor: Actor<'_>) -> Result<$crate::goods::BookingOutcome> {
+                    use $crate::goods::BookingOutcome;
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let d = read_decl(&mut *tx, req.declaration_id).await?.ok_or_else(|| StoreError::NotFound(format!("declaration {}", req.declaration_id)))?;
+                    if !d.declaration.is_valid_at(actor.at) {
+                        return Ok(BookingOutcome::NotBookable(format!("the declaration is {} or its validity has run out", d.declaration.state.code())));
+                    }
+                    if let Some(b) = read_live_booking(&mut *tx, d.id).await? {
+                        return Ok(BookingOutcome::AlreadyBooked(b));
+                    }
+                    sqlx::query("INSERT INTO enterprise_day (enterprise_code, day, used) VALUES ($1, $2, 0) ON CONFLICT (enterprise_code, day) DO NOTHING")
+                        .bind(&d.enterprise).bind(&req.day).execute(&mut *tx).await.map_err(db_err)?;
+                    let n = sqlx::query("UPDATE enterprise_day SET used = used + 1 WHERE enterprise_code = $1 AND day = $2 AND used < $3")
+                        .bind(&d.enterprise).bind(&req.day).bind(req.per_day_limit as i64).execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+                    if n == 0 {
+                        return Ok(BookingOutcome::DailyLimitReached);
+                    }
+                    for b in req.candidates {
+                        let cap = req.capacity.of(*b) as i64;
+                        if cap == 0 {
+                            continue;
+                        }
+                        sqlx::query("INSERT INTO slot_usage (gate_pair_id, direction, hour_us, bucket, capacity, used) VALUES ($1, $2, $3, $4, $5, 0)
+                                     ON CONFLICT (gate_pair_id, direction, hour_us, bucket) DO NOTHING")
+                            .bind(d.gate_pair.as_str()).bind(d.direction.code()).bind(req.hour.as_micros()).bind(b.code()).bind(cap)
+                            .execute(&mut *tx).await.map_err(db_err)?;
+                        let got = sqlx::query("UPDATE slot_usage SET used = used + 1 WHERE gate_pair_id = $1 AND direction = $2 AND hour_us = $3 AND bucket = $4 AND used < capacity")
+                            .bind(d.gate_pair.as_str()).bind(d.direction.code()).bind(req.hour.as_micros()).bind(b.code())
+                            .execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+                        if got == 1 {
+                            let row = sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO bookings (declaration_id, gate_pair_id, direction, hour_us, bucket, enterprise_code, day, status, created_at_us)
+                                                   VALUES ($1, $2, $3, $4, $5, $6, $7, 'booked', $8) RETURNING {BOOKING_COLS}")))
+                                .bind(d.id).bind(d.gate_pair.as_str()).bind(d.direction.code()).bind(req.hour.as_micros()).bind(b.code())
+                                .bind(&d.enterprise).bind(&req.day).bind(actor.at.as_micros())
+                                .fetch_one(&mut *tx).await.map_err(db_err)?;
+                            let booking = booking_rec(&row)?;
+                            audit(&mut tx, &actor, "slot.book", format!("booking/{}", booking.id), None,
+                                  Some($crate::serde_json::json!({"declaration": d.id, "gate_pair": d.gate_pair.as_str(), "direction": d.direction.code(),
+                                                          "hour": req.hour.to_rfc3339(), "bucket": b.code()}).to_string())).await?;
+                            tx.commit().await.map_err(db_err)?;
+                            return Ok(BookingOutcome::Booked(booking));
+                        }
+                    }
+                    // Dropping the transaction rolls back the daily counter too.
+                    Ok(BookingOutcome::Full)
+                }
+
+                async fn cancel_booking(&self, booking_id: i64, actor: Actor<'_>) -> Result<$crate::goods::Booking> {
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {BOOKING_COLS} FROM bookings WHERE id = $1 AND status = 'booked'")))
+                        .bind(booking_id).fetch_optional(&mut *tx).await.map_err(db_err)?;
+                    let b = booking_rec(&row.ok_or_else(|| StoreError::NotFound(format!("live booking {booking_id}")))?)?;
+                    release_booking(&mut tx, &b).await?;
+                    audit(&mut tx, &actor, "slot.cancel", format!("booking/{booking_id}"), None, None).await?;
+                    tx.commit().await.map_err(db_err)?;
+                    Ok($crate::goods::Booking { status: "cancelled".into(), ..b })
+                }
+
+                async fn live_booking(&self, declaration_id: i64) -> Result<Option<$crate::goods::Booking>> {
+                    read_live_booking(&mut *self.pool.acquire().await.map_err(db_err)?, declaration_id).await
+                }
+
+                async fn slot_usage(&self, gate_pair: &GatePairId, direction: cuakhau_core::Direction, from: Timestamp, until: Timestamp) -> Result<Vec<$crate::goods::SlotUse>> {
+                    let rows = sqlx::query("SELECT hour_us, bucket, capacity, used FROM slot_usage WHERE gate_pair_id = $1 AND direction = $2 AND hour_us >= $3 AND hour_us < $4 ORDER BY hour_us, bucket")
+                        .bind(gate_pair.as_str()).bind(direction.code()).bind(from.as_micros()).bind(until.as_micros())
+                        .fetch_all(&self.pool).await.map_err(db_err)?;
+                    rows.iter().map(|r| {
+                        let bucket: String = r.try_get("bucket").map_err(db_err)?;
+                        Ok($crate::goods::SlotUse {
+                            hour: Timestamp(r.try_get("hour_us").map_err(db_err)?),
+                            bucket: cuakhau_core::goods::slots::Bucket::parse(&bucket).ok_or_else(|| StoreError::Corrupt(format!("bucket {bucket}")))?,
+                            capacity: r.try_get::<i64, _>("capacity").map_err(db_err)? as u32,
+                            used: r.try_get::<i64, _>("used").map_err(db_err)? as u32,
+                        })
+                    }).collect()
                 }
 
                 async fn audit_page(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>> {
