@@ -309,3 +309,122 @@ pub struct Problem {
     /// The language of `title` and `detail`.
     pub lang: String,
 }
+
+/// One line of goods.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsignmentIn {
+    /// 6 to 10 digits.
+    pub hs_code: String,
+    #[serde(default)]
+    pub description_vi: String,
+    #[serde(default)]
+    pub description_zh: String,
+    pub packages: u32,
+    pub gross_kg: f64,
+    pub value: f64,
+    /// ISO 4217, e.g. USD, CNY, VND.
+    pub currency: String,
+    /// ISO 3166 alpha-2.
+    pub origin: String,
+    /// Perishables: shelf life in hours.
+    #[serde(default)]
+    pub shelf_life_h: Option<u32>,
+    /// Phytosanitary or health certificate number (required for HS chapters 01–24).
+    #[serde(default)]
+    pub certificate: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DriverIn {
+    pub name: String,
+    /// `VN` or `CN`.
+    pub nationality: String,
+    /// Identity card, passport or border-pass number.
+    pub document_no: String,
+}
+
+/// A pre-arrival declaration as an enterprise files it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclarationIn {
+    pub gate_pair: String,
+    /// `export` (VN → CN) or `import` (CN → VN).
+    pub direction: String,
+    pub plate: String,
+    /// Country of registration, `VN` or `CN`.
+    pub plate_country: String,
+    /// `truck`, `tractor-trailer`, `refrigerated` or `agv`.
+    pub vehicle_kind: String,
+    /// Absent only for a driverless AGV.
+    #[serde(default)]
+    pub driver: Option<DriverIn>,
+    pub consignments: Vec<ConsignmentIn>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AmendIn {
+    pub consignments: Vec<ConsignmentIn>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectIn {
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeclarationOut {
+    pub id: i64,
+    pub enterprise: String,
+    pub gate_pair: String,
+    pub direction: String,
+    pub plate: String,
+    pub vehicle_kind: String,
+    pub driver: Option<DriverIn>,
+    /// `draft`, `submitted`, `accepted`, `rejected`, `cancelled`.
+    pub state: String,
+    pub version: u32,
+    pub reasons: Vec<String>,
+    pub valid_until: Option<String>,
+    pub consignments: Vec<ConsignmentIn>,
+    pub perishable: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BookingIn {
+    /// The hour to book, RFC 3339 (any minute inside the hour).
+    pub hour: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BookingOut {
+    pub id: i64,
+    pub declaration_id: i64,
+    pub gate_pair: String,
+    pub direction: String,
+    /// Start of the booked hour, UTC.
+    pub hour: String,
+    pub hour_vn: String,
+    pub hour_cn: String,
+    /// `general`, `reserved` (perishables' share), `perishable` or `agv`.
+    pub bucket: String,
+    pub status: String,
+}
+
+/// One hour's slots: capacity and bookings per bucket.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SlotHourOut {
+    pub hour: String,
+    pub hour_vn: String,
+    pub hour_cn: String,
+    pub capacity: BTreeMapU32,
+    pub booked: BTreeMapU32,
+    pub free: u32,
+}
+
+/// Bucket name → count.
+pub type BTreeMapU32 = std::collections::BTreeMap<String, u32>;

@@ -122,6 +122,20 @@ pub enum Action<'a> {
     ReadAudit,
     /// Run capacity-planning simulations (planners: any officer, and admins).
     RunSimulation,
+    /// File, amend, cancel a declaration or book its slot, as the declarant `enterprise`.
+    Declare {
+        enterprise: &'a str,
+    },
+    /// Read a declaration filed by `enterprise` for `gate_pair`.
+    ReadDeclaration {
+        enterprise: &'a str,
+        gate_pair: &'a GatePairId,
+    },
+    /// Accept or reject a declaration: customs of the exit side, for that gate pair.
+    DecideDeclaration {
+        gate_pair: &'a GatePairId,
+        side: Side,
+    },
 }
 
 /// Does any of `roles` allow `action`?
@@ -132,6 +146,14 @@ pub fn allows(roles: &[Role], action: Action<'_>) -> bool {
             roles.iter().any(|r| *r == Role::Admin || r.covers_gate(Agency::GateBoard, gate_pair, side))
         }
         Action::ImportReference | Action::ManageUsers => roles.contains(&Role::Admin),
+        Action::Declare { enterprise } => roles.iter().any(|r| matches!(r, Role::Enterprise { code } if code == enterprise)),
+        Action::ReadDeclaration { enterprise, gate_pair } => roles.iter().any(|r| match r {
+            Role::Admin => true,
+            Role::Enterprise { code } => code == enterprise,
+            Role::Officer { gate_pair: scope, .. } => scope.as_ref().is_none_or(|g| g == gate_pair),
+            _ => false,
+        }),
+        Action::DecideDeclaration { gate_pair, side } => roles.iter().any(|r| r.covers_gate(Agency::Customs, gate_pair, side)),
         Action::RunSimulation => roles.iter().any(|r| matches!(r, Role::Admin | Role::Officer { .. })),
         Action::ReadAudit => roles.iter().any(|r| matches!(r, Role::Admin | Role::Officer { agency: Agency::GateBoard, .. })),
     }
@@ -165,5 +187,17 @@ mod tests {
         assert!(!allows(&board, Action::ManageUsers));
         assert!(allows(&board, Action::ReadAudit));
         assert!(allows(&[], Action::ReadReference));
+        let firm = [Role::parse("enterprise:0101234567").unwrap()];
+        assert!(allows(&firm, Action::Declare { enterprise: "0101234567" }));
+        assert!(!allows(&firm, Action::Declare { enterprise: "0109999999" }), "an enterprise acts only for itself");
+        assert!(!allows(&[Role::Admin], Action::Declare { enterprise: "0101234567" }), "declaring is the declarant's own act");
+        assert!(allows(&firm, Action::ReadDeclaration { enterprise: "0101234567", gate_pair: &hn }));
+        assert!(!allows(&firm, Action::ReadDeclaration { enterprise: "0109999999", gate_pair: &hn }));
+        let cn_customs = [Role::parse("officer:CN:customs:*").unwrap()];
+        assert!(allows(&cn_customs, Action::DecideDeclaration { gate_pair: &hn, side: Side::Cn }));
+        assert!(
+            !allows(&cn_customs, Action::DecideDeclaration { gate_pair: &hn, side: Side::Vn }),
+            "a Chinese customs officer cannot decide a Vietnamese step"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
-use crate::routes::{audit, reference, session, simulations};
+use crate::routes::{audit, goods, reference, session, simulations};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -26,6 +26,8 @@ impl Modify for Bearer {
         session::login, session::logout, session::me, session::list_users, session::create_user, session::set_password,
         audit::list, audit::verify,
         simulations::start, simulations::status, simulations::plot,
+        goods::create, goods::list, goods::show, goods::submit, goods::amend, goods::cancel, goods::accept, goods::reject,
+        goods::slots, goods::book, goods::show_booking, goods::cancel_booking,
     ),
     modifiers(&Bearer)
 )]

@@ -415,3 +415,117 @@ async fn a_planner_runs_a_simulation_in_the_background() {
         .await;
     assert!(bad.json()["detail"].as_str().unwrap().contains("colour"), "{}", bad.text());
 }
+
+fn declaration(hs: &str, shelf: Option<u32>, cert: &str, pair: &str, plate: &str) -> serde_json::Value {
+    json!({
+        "gate_pair": pair, "direction": "export", "plate": plate, "plate_country": "VN", "vehicle_kind": "refrigerated",
+        "driver": {"name": "Nguyễn Văn Tài", "nationality": "VN", "document_no": "B1234567"},
+        "consignments": [{"hs_code": hs, "description_vi": "Hàng", "packages": 100, "gross_kg": 20000.0, "value": 50000.0,
+                          "currency": "USD", "origin": "VN", "shelf_life_h": shelf, "certificate": cert}]
+    })
+}
+
+#[tokio::test]
+async fn an_enterprise_declares_customs_accepts_and_the_enterprise_books_a_slot() {
+    let t = spawn().await;
+    let firm = t.login("enterprise").await;
+    let r = t
+        .call("POST", "/api/v1/declarations", Some(&firm), Some("vi"), Some(declaration("08", Some(96), "C-1", "huu-nghi", "12C-123.45")))
+        .await;
+    assert_eq!((r.status, r.json()["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("consignments[0].hs_code")), "{}", r.text());
+    let r = t
+        .call("POST", "/api/v1/declarations", Some(&firm), None, Some(declaration("08106000", Some(96), "", "huu-nghi", "12C-123.45")))
+        .await;
+    assert_eq!(r.json()["field"], "consignments[0].certificate", "fruit needs a phytosanitary certificate");
+    let r = t
+        .call(
+            "POST",
+            "/api/v1/declarations",
+            Some(&firm),
+            None,
+            Some(declaration("08106000", Some(96), "VN-PC-1", "huu-nghi", "12C-123.45")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_i64().unwrap();
+    assert_eq!(r.json()["state"], "draft");
+    let path = |p: &str| format!("/api/v1/declarations/{id}{p}");
+    let vn_customs = t.login("vn-customs").await;
+    assert_eq!(
+        t.call("POST", &path("/accept"), Some(&vn_customs), None, None).await.status,
+        StatusCode::CONFLICT,
+        "a draft cannot be accepted"
+    );
+    assert_eq!(t.call("POST", &path("/submit"), Some(&firm), None, None).await.json()["state"], "submitted");
+    let cn_customs = t.login("cn-customs").await;
+    assert_eq!(
+        t.call("POST", &path("/accept"), Some(&cn_customs), None, None).await.status,
+        StatusCode::FORBIDDEN,
+        "an export's exit side is Vietnam"
+    );
+    let acc = t.call("POST", &path("/accept"), Some(&vn_customs), None, None).await.json();
+    assert_eq!((acc["state"].as_str(), acc["valid_until"].as_str()), (Some("accepted"), Some("2026-11-26T03:00:00Z")), "valid 72 h");
+    // The calendar: Hữu Nghị's export capacity is its 6 Chinese entry lanes at 13 trucks/h, 30 % held for perishables.
+    let cal = t.get("/api/v1/gate-pairs/huu-nghi/slots?direction=export&from=2026-11-23T10:00:00%2B07:00&hours=3").await.json();
+    assert_eq!(cal[0]["hour_vn"], "2026-11-23T10:00:00+07:00");
+    assert_eq!(cal[0]["hour_cn"], "2026-11-23T11:00:00+08:00");
+    assert_eq!((cal[0]["capacity"]["general"].as_u64(), cal[0]["capacity"]["reserved"].as_u64()), (Some(54), Some(24)));
+    let b = t.call("POST", &path("/booking"), Some(&firm), None, Some(json!({"hour": "2026-11-23T10:30:00+07:00"}))).await;
+    assert_eq!(b.status, StatusCode::CREATED, "{}", b.text());
+    assert_eq!((b.json()["bucket"].as_str(), b.json()["hour"].as_str()), (Some("reserved"), Some("2026-11-23T03:00:00Z")));
+    assert_eq!(
+        t.call("POST", &path("/booking"), Some(&firm), None, Some(json!({"hour": "2026-11-23T10:30:00+07:00"}))).await.status,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        t.get("/api/v1/gate-pairs/huu-nghi/slots?direction=export&from=2026-11-23T10:00:00%2B07:00&hours=1").await.json()[0]["booked"]["reserved"],
+        1
+    );
+    // Nobody else's declaration is visible to another enterprise; officers see it.
+    assert_eq!(t.call("GET", &path(""), Some(&t.login("driver").await), None, None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(t.call("GET", &path("/booking"), Some(&vn_customs), None, None).await.json()["declaration_id"], id);
+    assert_eq!(t.call("GET", "/api/v1/declarations", Some(&firm), None, None).await.json().as_array().unwrap().len(), 1);
+    // Cancelling the booking frees the slot; cancelling the declaration is the declarant's.
+    assert_eq!(t.call("DELETE", &path("/booking"), Some(&firm), None, None).await.json()["status"], "cancelled");
+    assert_eq!(t.call("POST", &path("/cancel"), Some(&vn_customs), None, None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(t.call("POST", &path("/cancel"), Some(&firm), None, None).await.json()["state"], "cancelled");
+    let log = t.call("GET", "/api/v1/audit?after=80&limit=500", Some(&t.login("admin").await), None, None).await.json();
+    let actions: Vec<&str> =
+        log.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).filter(|a| !a.starts_with("session")).collect();
+    assert_eq!(
+        actions,
+        ["declaration.create", "declaration.submit", "declaration.accept", "slot.book", "slot.cancel", "declaration.cancel"]
+    );
+}
+
+#[tokio::test]
+async fn a_full_slot_is_refused_with_the_next_free_hours() {
+    let t = spawn().await;
+    let board = t.login("vn-board-all").await;
+    // Kim Thành's outbound lanes shrink to one lane of 2 trucks/h: 1 general + 1 held for perishables.
+    t.call("PATCH", "/api/v1/lanes/kim-thanh-vn-export-1", Some(&board), None, Some(json!({"capacity_per_hour": 2}))).await;
+    t.call("PATCH", "/api/v1/lanes/kim-thanh-vn-export-2", Some(&board), None, Some(json!({"active": false}))).await;
+    let firm = t.login("enterprise").await;
+    let customs = t.login("vn-customs").await;
+    let mut ids = vec![];
+    for plate in ["24C-111.11", "24C-222.22"] {
+        let id = t
+            .call("POST", "/api/v1/declarations", Some(&firm), None, Some(declaration("85171300", None, "", "kim-thanh", plate)))
+            .await
+            .json()["id"]
+            .as_i64()
+            .unwrap();
+        t.call("POST", &format!("/api/v1/declarations/{id}/submit"), Some(&firm), None, None).await;
+        t.call("POST", &format!("/api/v1/declarations/{id}/accept"), Some(&customs), None, None).await;
+        ids.push(id);
+    }
+    let hour = json!({"hour": "2026-11-23T11:00:00+07:00"});
+    assert_eq!(
+        t.call("POST", &format!("/api/v1/declarations/{}/booking", ids[0]), Some(&firm), None, Some(hour.clone())).await.status,
+        StatusCode::CREATED
+    );
+    let full = t.call("POST", &format!("/api/v1/declarations/{}/booking", ids[1]), Some(&firm), Some("zh"), Some(hour)).await;
+    assert_eq!(full.status, StatusCode::CONFLICT);
+    assert_eq!(full.headers["x-alternatives"].to_str().unwrap().split(',').next(), Some("2026-11-23T05:00:00Z"), "the next hour has room");
+    assert!(full.json()["detail"].as_str().unwrap().starts_with("冲突："), "{}", full.text());
+}

@@ -95,6 +95,27 @@ fn rows() -> Vec<Row> {
             allowed: Some(&["admin", "vn-board-hn", "cn-board-hn", "vn-board-all", "vn-customs", "cn-customs", "vn-guard", "vn-labour"]),
             success: StatusCode::ACCEPTED,
         },
+        Row {
+            method: "POST",
+            path: "/api/v1/declarations",
+            body: |who| {
+                Some(
+                    json!({"gate_pair": "huu-nghi", "direction": "export", "plate": format!("12C-{:03}.11", who.len()), "plate_country": "VN",
+                    "vehicle_kind": "truck", "driver": {"name": "Tài", "nationality": "VN", "document_no": "B1234567"},
+                    "consignments": [{"hs_code": "85171300", "description_vi": "Điện thoại", "packages": 1, "gross_kg": 10.0, "value": 1.0, "currency": "USD", "origin": "VN"}]}),
+                )
+            },
+            allowed: Some(&["enterprise"]),
+            success: StatusCode::CREATED,
+        },
+        Row { method: "GET", path: "/api/v1/declarations", body: none, allowed: Some(&["*"]), success: StatusCode::OK },
+        Row {
+            method: "GET",
+            path: "/api/v1/gate-pairs/huu-nghi/slots?direction=export",
+            body: none,
+            allowed: None,
+            success: StatusCode::OK,
+        },
         Row { method: "GET", path: "/api/v1/auth/me", body: none, allowed: Some(&["*"]), success: StatusCode::OK },
         Row { method: "GET", path: "/api/v1/users", body: none, allowed: Some(&["admin"]), success: StatusCode::OK },
         Row {

@@ -14,6 +14,7 @@ use cuakhau_core::Msg;
 use std::time::Instant;
 
 pub mod audit;
+pub mod goods;
 pub mod reference;
 pub mod session;
 pub mod simulations;
@@ -24,6 +25,7 @@ pub fn router(state: AppState) -> Router {
         .merge(session::routes())
         .merge(audit::routes())
         .merge(simulations::routes())
+        .merge(goods::routes())
         .route("/openapi.json", get(openapi));
     Router::new()
         .nest("/api/v1", api)

@@ -1,0 +1,452 @@
+//! The goods flow over HTTP: declarations (file, submit, amend, cancel; accept or reject by the
+//! exit side's customs), slot booking with alternatives when full, and the slot calendar.
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiQuery, ReqLang};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use cuakhau_api::{AmendIn, BookingIn, BookingOut, ConsignmentIn, DeclarationIn, DeclarationOut, DriverIn, RejectIn, SlotHourOut};
+use cuakhau_core::auth::{Action, Role};
+use cuakhau_core::goods::declaration::{ConsignmentFields, DeclEvent};
+use cuakhau_core::goods::parties::{Driver, EnterpriseCode, Plate, VehicleKind};
+use cuakhau_core::goods::slots::{Bucket, SlotPolicy, hour_capacity, hour_of};
+use cuakhau_core::goods::{Consignment, DeclState};
+use cuakhau_core::{Direction, FieldError, GatePairId, Lang, Msg, Problem, Side, Timestamp, time};
+use cuakhau_store::Actor;
+use cuakhau_store::goods::{Booking, BookingOutcome, BookingRequest, DeclarationRecord, NewDeclaration};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+/// Declarations stay valid this long after acceptance (China's rule since March 2025).
+pub const VALIDITY_H: u32 = 72;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/declarations", post(create).get(list))
+        .route("/declarations/{id}", get(show))
+        .route("/declarations/{id}/submit", post(submit))
+        .route("/declarations/{id}/amend", post(amend))
+        .route("/declarations/{id}/cancel", post(cancel))
+        .route("/declarations/{id}/accept", post(accept))
+        .route("/declarations/{id}/reject", post(reject))
+        .route("/declarations/{id}/booking", post(book).get(show_booking).delete(cancel_booking))
+        .route("/gate-pairs/{id}/slots", get(slots))
+}
+
+fn fe(lang: Lang) -> impl Fn(FieldError) -> ApiError {
+    move |e| ApiError::field(lang, e)
+}
+
+fn consignments(lang: Lang, cs: &[ConsignmentIn]) -> Result<Vec<Consignment>, ApiError> {
+    if cs.is_empty() {
+        return Err(ApiError::field(lang, FieldError::new("consignments", Problem::Empty)));
+    }
+    cs.iter()
+        .enumerate()
+        .map(|(i, c)| {
+            Consignment::parse(
+                i,
+                &ConsignmentFields {
+                    hs_code: &c.hs_code,
+                    description_vi: &c.description_vi,
+                    description_zh: &c.description_zh,
+                    packages: c.packages,
+                    gross_kg: c.gross_kg,
+                    value: c.value,
+                    currency: &c.currency,
+                    origin: &c.origin,
+                    shelf_life_h: c.shelf_life_h,
+                    certificate: &c.certificate,
+                },
+            )
+            .map_err(fe(lang))
+        })
+        .collect()
+}
+
+fn consignment_out(c: &Consignment) -> ConsignmentIn {
+    ConsignmentIn {
+        hs_code: c.hs.as_str().into(),
+        description_vi: c.description_vi.clone().unwrap_or_default(),
+        description_zh: c.description_zh.clone().unwrap_or_default(),
+        packages: c.packages,
+        gross_kg: c.gross_kg,
+        value: c.value,
+        currency: c.currency.clone(),
+        origin: c.origin.clone(),
+        shelf_life_h: c.perishable.map(|p| p.shelf_life_h),
+        certificate: c.certificate.clone().unwrap_or_default(),
+    }
+}
+
+fn out(d: &DeclarationRecord) -> DeclarationOut {
+    let (reasons, valid_until) = match &d.declaration.state {
+        DeclState::Rejected { reasons } => (reasons.clone(), None),
+        DeclState::Accepted { valid_until, .. } => (vec![], Some(valid_until.to_rfc3339())),
+        _ => (vec![], None),
+    };
+    DeclarationOut {
+        id: d.id,
+        enterprise: d.enterprise.clone(),
+        gate_pair: d.gate_pair.as_str().into(),
+        direction: d.direction.code().into(),
+        plate: d.plate.display.clone(),
+        vehicle_kind: d.vehicle_kind.code().into(),
+        driver: d.driver.as_ref().map(|x| DriverIn {
+            name: x.name.clone(),
+            nationality: x.nationality.code().into(),
+            document_no: x.document_no.clone(),
+        }),
+        state: d.declaration.state.code().into(),
+        version: d.declaration.version,
+        reasons,
+        valid_until,
+        consignments: d.declaration.consignments.iter().map(consignment_out).collect(),
+        perishable: d.declaration.is_perishable(),
+    }
+}
+
+fn booking_out(b: &Booking) -> BookingOut {
+    BookingOut {
+        id: b.id,
+        declaration_id: b.declaration_id,
+        gate_pair: b.gate_pair.clone(),
+        direction: b.direction.clone(),
+        hour: b.hour.to_rfc3339(),
+        hour_vn: b.hour.to_rfc3339_in(time::VN_ZONE),
+        hour_cn: b.hour.to_rfc3339_in(time::CN_ZONE),
+        bucket: b.bucket.code().into(),
+        status: b.status.clone(),
+    }
+}
+
+/// The enterprise a caller declares for: the code of their enterprise role.
+fn enterprise_of(caller: &Caller) -> Result<String, ApiError> {
+    let u = caller.user()?;
+    u.roles
+        .iter()
+        .find_map(|r| if let Role::Enterprise { code } = r { Some(code.clone()) } else { None })
+        .ok_or_else(|| ApiError::forbidden(caller.lang))
+}
+
+async fn load(st: &AppState, caller: &Caller, id: i64) -> Result<DeclarationRecord, ApiError> {
+    let lang = caller.lang;
+    let d = st
+        .store
+        .declaration(id)
+        .await
+        .map_err(|e| ApiError::store(lang, e))?
+        .ok_or_else(|| ApiError::not_found(lang, format!("declaration {id}")))?;
+    caller.user()?;
+    match caller.require(Action::ReadDeclaration { enterprise: &d.enterprise, gate_pair: &d.gate_pair }) {
+        Ok(_) => Ok(d),
+        // Someone else's declaration does not exist, as far as this caller can tell.
+        Err(_) => Err(ApiError::not_found(lang, format!("declaration {id}"))),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/declarations", tag = "goods", request_body = DeclarationIn, security(("bearer" = [])),
+    responses((status = 201, body = DeclarationOut), (status = 401, body = cuakhau_api::Problem), (status = 403, body = cuakhau_api::Problem), (status = 422, body = cuakhau_api::Problem)))]
+pub async fn create(State(st): State<AppState>, caller: Caller, ApiJson(d): ApiJson<DeclarationIn>) -> Result<Response, ApiError> {
+    let lang = caller.lang;
+    let enterprise = enterprise_of(&caller)?;
+    let user = caller.require(Action::Declare { enterprise: &enterprise })?;
+    let f = fe(lang);
+    let kind = VehicleKind::parse(&d.vehicle_kind).map_err(&f)?;
+    let driver = match (&d.driver, kind) {
+        (Some(x), _) => Some(Driver::parse(&x.name, &x.nationality, &x.document_no).map_err(&f)?),
+        (None, VehicleKind::Agv) => None,
+        (None, _) => {
+            return Err(ApiError::field(
+                lang,
+                FieldError::new("driver", Problem::Other("a driver is required unless the vehicle is an AGV")),
+            ));
+        }
+    };
+    let new = NewDeclaration {
+        enterprise: EnterpriseCode::parse(&enterprise).map_err(&f)?,
+        gate_pair: GatePairId::parse(&d.gate_pair).map_err(&f)?,
+        direction: Direction::parse("direction", &d.direction).map_err(&f)?,
+        plate: Plate::parse(&d.plate, Side::parse("plate_country", &d.plate_country).map_err(&f)?).map_err(&f)?,
+        vehicle_kind: kind,
+        driver,
+        consignments: consignments(lang, &d.consignments)?,
+    };
+    let rec =
+        st.store.create_declaration(new, Actor { name: &user.username, at: st.clock.now() }).await.map_err(|e| ApiError::store(lang, e))?;
+    Ok((StatusCode::CREATED, Json(out(&rec))).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/declarations", tag = "goods", security(("bearer" = [])),
+    responses((status = 200, body = Vec<DeclarationOut>), (status = 401, body = cuakhau_api::Problem)))]
+pub async fn list(State(st): State<AppState>, caller: Caller) -> Result<Json<Vec<DeclarationOut>>, ApiError> {
+    let lang = caller.lang;
+    let u = caller.user()?;
+    // Enterprises list their own; officers and admins list all and see what their scope allows.
+    let own = u.roles.iter().find_map(|r| if let Role::Enterprise { code } = r { Some(code.clone()) } else { None });
+    let staff = u.roles.iter().any(|r| matches!(r, Role::Admin | Role::Officer { .. }));
+    let rows = st
+        .store
+        .declarations(if staff { None } else { Some(own.as_deref().unwrap_or("-")) }, 500)
+        .await
+        .map_err(|e| ApiError::store(lang, e))?;
+    Ok(Json(
+        rows.iter()
+            .filter(|d| {
+                cuakhau_core::auth::allows(&u.roles, Action::ReadDeclaration { enterprise: &d.enterprise, gate_pair: &d.gate_pair })
+            })
+            .map(out)
+            .collect(),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/declarations/{id}", tag = "goods", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = DeclarationOut), (status = 404, body = cuakhau_api::Problem)))]
+pub async fn show(State(st): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<DeclarationOut>, ApiError> {
+    Ok(Json(out(&load(&st, &caller, id).await?)))
+}
+
+async fn owner_event(st: &AppState, caller: &Caller, id: i64, event: DeclEvent) -> Result<Json<DeclarationOut>, ApiError> {
+    let d = load(st, caller, id).await?;
+    let user = caller.require(Action::Declare { enterprise: &d.enterprise })?;
+    let rec = st
+        .store
+        .declaration_event(id, event, Actor { name: &user.username, at: st.clock.now() })
+        .await
+        .map_err(|e| ApiError::store(caller.lang, e))?;
+    Ok(Json(out(&rec)))
+}
+
+#[utoipa::path(post, path = "/api/v1/declarations/{id}/submit", tag = "goods", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = DeclarationOut), (status = 403, body = cuakhau_api::Problem), (status = 409, body = cuakhau_api::Problem)))]
+pub async fn submit(State(st): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<DeclarationOut>, ApiError> {
+    owner_event(&st, &caller, id, DeclEvent::Submit).await
+}
+
+#[utoipa::path(post, path = "/api/v1/declarations/{id}/amend", tag = "goods", request_body = AmendIn, params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = DeclarationOut), (status = 403, body = cuakhau_api::Problem), (status = 409, body = cuakhau_api::Problem), (status = 422, body = cuakhau_api::Problem)))]
+pub async fn amend(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(a): ApiJson<AmendIn>,
+) -> Result<Json<DeclarationOut>, ApiError> {
+    let cs = consignments(caller.lang, &a.consignments)?;
+    owner_event(&st, &caller, id, DeclEvent::Amend { consignments: cs }).await
+}
+
+#[utoipa::path(post, path = "/api/v1/declarations/{id}/cancel", tag = "goods", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = DeclarationOut), (status = 403, body = cuakhau_api::Problem), (status = 409, body = cuakhau_api::Problem)))]
+pub async fn cancel(State(st): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<DeclarationOut>, ApiError> {
+    owner_event(&st, &caller, id, DeclEvent::Cancel).await
+}
+
+async fn decide(st: &AppState, caller: &Caller, id: i64, event: DeclEvent) -> Result<Json<DeclarationOut>, ApiError> {
+    let d = load(st, caller, id).await?;
+    let user = caller.require(Action::DecideDeclaration { gate_pair: &d.gate_pair, side: d.direction.exit_side() })?;
+    let rec = st
+        .store
+        .declaration_event(id, event, Actor { name: &user.username, at: st.clock.now() })
+        .await
+        .map_err(|e| ApiError::store(caller.lang, e))?;
+    Ok(Json(out(&rec)))
+}
+
+#[utoipa::path(post, path = "/api/v1/declarations/{id}/accept", tag = "goods", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = DeclarationOut), (status = 403, body = cuakhau_api::Problem), (status = 409, body = cuakhau_api::Problem)))]
+pub async fn accept(State(st): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<DeclarationOut>, ApiError> {
+    let at = st.clock.now();
+    decide(&st, &caller, id, DeclEvent::Accept { at, validity_h: VALIDITY_H }).await
+}
+
+#[utoipa::path(post, path = "/api/v1/declarations/{id}/reject", tag = "goods", request_body = RejectIn, params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = DeclarationOut), (status = 403, body = cuakhau_api::Problem), (status = 409, body = cuakhau_api::Problem), (status = 422, body = cuakhau_api::Problem)))]
+pub async fn reject(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(r): ApiJson<RejectIn>,
+) -> Result<Json<DeclarationOut>, ApiError> {
+    let reasons: Vec<String> = r.reasons.iter().map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect();
+    if reasons.is_empty() {
+        return Err(ApiError::field(caller.lang, FieldError::new("reasons", Problem::Empty)));
+    }
+    decide(&st, &caller, id, DeclEvent::Reject { reasons }).await
+}
+
+/// The capacity of each hour from `from`, and what is booked.
+async fn calendar(
+    st: &AppState,
+    lang: Lang,
+    pair: &GatePairId,
+    direction: Direction,
+    from: Timestamp,
+    hours: u32,
+) -> Result<Vec<SlotHourOut>, ApiError> {
+    let data = st.store.reference().await.map_err(|e| ApiError::store(lang, e))?;
+    let gp =
+        data.gate_pairs.iter().find(|g| g.id == *pair).ok_or_else(|| ApiError::not_found(lang, format!("gate pair {}", pair.as_str())))?;
+    let start = hour_of(from);
+    let until = start.plus_seconds(hours as i64 * 3600);
+    let used = st.store.slot_usage(pair, direction, start, until).await.map_err(|e| ApiError::store(lang, e))?;
+    let policy = SlotPolicy::default();
+    Ok((0..hours as i64)
+        .map(|k| {
+            let h = start.plus_seconds(k * 3600);
+            let cap = hour_capacity(gp, &data.lanes, direction, h, &[], &policy);
+            let mut capacity = cuakhau_api::BTreeMapU32::new();
+            let mut booked = cuakhau_api::BTreeMapU32::new();
+            let mut free = 0;
+            for b in Bucket::ALL {
+                let u = used.iter().find(|u| u.hour == h && u.bucket == b);
+                // The first booking of an hour fixes its capacity; until then it is the lanes'.
+                let c = u.map_or(cap.of(b), |u| u.capacity);
+                let n = u.map_or(0, |u| u.used);
+                capacity.insert(b.code().into(), c);
+                booked.insert(b.code().into(), n);
+                free += c.saturating_sub(n);
+            }
+            SlotHourOut {
+                hour: h.to_rfc3339(),
+                hour_vn: h.to_rfc3339_in(time::VN_ZONE),
+                hour_cn: h.to_rfc3339_in(time::CN_ZONE),
+                capacity,
+                booked,
+                free,
+            }
+        })
+        .collect())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SlotQuery {
+    /// `export` or `import`.
+    pub direction: String,
+    /// First hour, RFC 3339; default: now.
+    pub from: Option<String>,
+    /// How many hours (1–168, default 24).
+    pub hours: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/gate-pairs/{id}/slots", tag = "goods", params(("id" = String, Path), SlotQuery),
+    responses((status = 200, body = Vec<SlotHourOut>), (status = 404, body = cuakhau_api::Problem), (status = 422, body = cuakhau_api::Problem)))]
+pub async fn slots(
+    State(st): State<AppState>,
+    ReqLang(lang): ReqLang,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<SlotQuery>,
+) -> Result<Json<Vec<SlotHourOut>>, ApiError> {
+    let pair = GatePairId::parse(&id).map_err(|_| ApiError::not_found(lang, format!("gate pair {id}")))?;
+    let direction = Direction::parse("direction", &q.direction).map_err(fe(lang))?;
+    let from = match &q.from {
+        Some(s) => time::parse_rfc3339(s)
+            .ok_or_else(|| ApiError::field(lang, FieldError::new("from", Problem::Other("an RFC 3339 time with offset"))))?,
+        None => st.clock.now(),
+    };
+    let hours = q.hours.unwrap_or(24);
+    if !(1..=168).contains(&hours) {
+        return Err(ApiError::field(lang, FieldError::new("hours", Problem::OutOfRange { min: 1.0, max: 168.0 })));
+    }
+    Ok(Json(calendar(&st, lang, &pair, direction, from, hours).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/declarations/{id}/booking", tag = "goods", request_body = BookingIn, params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 201, body = BookingOut), (status = 403, body = cuakhau_api::Problem),
+              (status = 409, description = "Full (with the next free hours in `alternatives`), daily limit, already booked, or not bookable", body = cuakhau_api::Problem)))]
+pub async fn book(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<BookingIn>,
+) -> Result<Response, ApiError> {
+    let lang = caller.lang;
+    let d = load(&st, &caller, id).await?;
+    let user = caller.require(Action::Declare { enterprise: &d.enterprise })?;
+    let hour = hour_of(
+        time::parse_rfc3339(&b.hour)
+            .ok_or_else(|| ApiError::field(lang, FieldError::new("hour", Problem::Other("an RFC 3339 time with offset"))))?,
+    );
+    let now = st.clock.now();
+    if hour < hour_of(now) {
+        return Err(ApiError::field(lang, FieldError::new("hour", Problem::Other("the hour has passed"))));
+    }
+    let cal = calendar(&st, lang, &d.gate_pair, d.direction, hour, 1).await?;
+    let cap = cal[0].capacity.clone();
+    let capacity = cuakhau_core::goods::slots::HourCapacity {
+        general: cap["general"],
+        reserved: cap["reserved"],
+        perishable: cap["perishable"],
+        agv: cap["agv"],
+    };
+    let perishable = d.declaration.is_perishable();
+    let agv = d.vehicle_kind == VehicleKind::Agv;
+    // The enterprise's day, in Vietnam's calendar for exports and China's for imports.
+    let zone = d.direction.exit_side().zone();
+    let day = hour.to_rfc3339_in(zone)[..10].to_string();
+    let req = BookingRequest {
+        declaration_id: id,
+        hour,
+        capacity,
+        candidates: Bucket::candidates(perishable, agv),
+        day,
+        per_day_limit: SlotPolicy::default().per_enterprise_per_day,
+    };
+    let outcome = st.store.book_slot(req, Actor { name: &user.username, at: now }).await.map_err(|e| ApiError::store(lang, e))?;
+    let conflict = |detail: String| ApiError::new(lang, StatusCode::CONFLICT, Msg::Conflict { detail });
+    match outcome {
+        BookingOutcome::Booked(b) => Ok((StatusCode::CREATED, Json(booking_out(&b))).into_response()),
+        BookingOutcome::Full => {
+            // Offer the next hours with room for this truck.
+            let next = calendar(&st, lang, &d.gate_pair, d.direction, hour.plus_seconds(3600), 72).await?;
+            let alternatives: Vec<String> = next
+                .iter()
+                .filter(|h| Bucket::candidates(perishable, agv).iter().any(|b| h.capacity[b.code()] > h.booked[b.code()]))
+                .take(5)
+                .map(|h| h.hour.clone())
+                .collect();
+            let mut res = conflict(format!(
+                "the hour is full; next free hours: {}",
+                if alternatives.is_empty() { "none in the next 72 h".into() } else { alternatives.join(", ") }
+            ))
+            .into_response();
+            res.headers_mut().insert("x-alternatives", alternatives.join(",").parse().expect("ascii times"));
+            Ok(res)
+        }
+        BookingOutcome::DailyLimitReached => Err(conflict("the enterprise holds its daily number of bookings".into())),
+        BookingOutcome::AlreadyBooked(b) => Err(conflict(format!("the declaration already holds booking {}", b.id))),
+        BookingOutcome::NotBookable(why) => Err(conflict(why)),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/declarations/{id}/booking", tag = "goods", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = BookingOut), (status = 404, body = cuakhau_api::Problem)))]
+pub async fn show_booking(State(st): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<BookingOut>, ApiError> {
+    load(&st, &caller, id).await?;
+    let b = st.store.live_booking(id).await.map_err(|e| ApiError::store(caller.lang, e))?;
+    b.map(|b| Json(booking_out(&b))).ok_or_else(|| ApiError::not_found(caller.lang, format!("booking of declaration {id}")))
+}
+
+#[utoipa::path(delete, path = "/api/v1/declarations/{id}/booking", tag = "goods", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = BookingOut), (status = 403, body = cuakhau_api::Problem), (status = 404, body = cuakhau_api::Problem)))]
+pub async fn cancel_booking(State(st): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<BookingOut>, ApiError> {
+    let d = load(&st, &caller, id).await?;
+    let user = caller.require(Action::Declare { enterprise: &d.enterprise })?;
+    let b = st
+        .store
+        .live_booking(id)
+        .await
+        .map_err(|e| ApiError::store(caller.lang, e))?
+        .ok_or_else(|| ApiError::not_found(caller.lang, format!("booking of declaration {id}")))?;
+    let c = st
+        .store
+        .cancel_booking(b.id, Actor { name: &user.username, at: st.clock.now() })
+        .await
+        .map_err(|e| ApiError::store(caller.lang, e))?;
+    Ok(Json(booking_out(&c)))
+}
