@@ -12,7 +12,7 @@ use cuakhau_core::refdata::LaneClass;
 use std::time::Instant;
 
 fn truck(rng: &mut Mix, seq: u64) -> WaitingTruck {
-    let r = rng.next();
+    let r = rng.next_u64();
     let perishable = r % 10 < 3;
     WaitingTruck {
         id: TruckId(seq),
