@@ -17,8 +17,8 @@ fn truck(rng: &mut Mix, seq: u64) -> WaitingTruck {
     WaitingTruck {
         id: TruckId(seq),
         arrival_seq: seq,
-        slot: (r % 2 == 0).then(|| Timestamp((r >> 8) as i64 % 1_000_000_000_000)),
-        spoils_at: perishable.then(|| Timestamp((r >> 16) as i64 % 1_000_000_000_000)),
+        slot: r.is_multiple_of(2).then_some(Timestamp((r >> 8) as i64 % 1_000_000_000_000)),
+        spoils_at: perishable.then_some(Timestamp((r >> 16) as i64 % 1_000_000_000_000)),
         class: if perishable { LaneClass::Perishable } else { LaneClass::General },
     }
 }
