@@ -252,6 +252,26 @@ pub fn durian() -> Consignment {
     .unwrap()
 }
 
+/// Goods without quarantine (phones), for benchmarks that book general capacity.
+pub fn durian_free() -> Consignment {
+    Consignment::parse(
+        0,
+        &ConsignmentFields {
+            hs_code: "85171300",
+            description_vi: "Điện thoại",
+            description_zh: "",
+            packages: 10,
+            gross_kg: 500.0,
+            value: 10_000.0,
+            currency: "USD",
+            origin: "VN",
+            shelf_life_h: None,
+            certificate: "",
+        },
+    )
+    .unwrap()
+}
+
 pub fn new_declaration(enterprise: &str, plate: &str) -> NewDeclaration {
     NewDeclaration {
         enterprise: EnterpriseCode::parse(enterprise).unwrap(),

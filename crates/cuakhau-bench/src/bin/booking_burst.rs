@@ -1,0 +1,302 @@
+//! Booking burst against the real server on embedded SQLite, logged-in clients, audit log on.
+//!
+//! (a) 256 clients book until 20,000 slots are gone: each slot exactly once, the rest refused;
+//! (b) 32 clients on a fresh database: p50/p99 latency; (c) the same counter update and insert
+//! straight on SQLite, for the ratio. Prints one JSON object last.
+
+#![allow(clippy::print_stdout)] // a benchmark prints its figures
+
+use cuakhau_core::goods::declaration::DeclEvent;
+use cuakhau_core::goods::parties::{EnterpriseCode, Plate, VehicleKind};
+use cuakhau_core::refdata::{Gate, GateFields, GateKind, GatePair, Lane, Province};
+use cuakhau_core::{Direction, GatePairId, Mode, ReferenceData, Role, Side, Timestamp};
+use cuakhau_server::{AppState, Clock, Config, Entropy};
+use cuakhau_store::goods::NewDeclaration;
+use cuakhau_store::{Actor, NewUser, Store};
+use cuakhau_store_sqlite::SqliteStore;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// 2026-11-24 00:00 UTC: the first bookable hour.
+const H0: i64 = 1_795_478_400_000_000;
+const SLOTS: usize = 20_000;
+const HOURS: i64 = 4;
+
+#[derive(Debug)]
+struct Fixed;
+impl Clock for Fixed {
+    fn now(&self) -> Timestamp {
+        Timestamp(H0 - 3_600_000_000)
+    }
+}
+
+#[derive(Debug)]
+struct Counter(AtomicU64);
+impl Entropy for Counter {
+    fn fill(&self, buf: &mut [u8]) {
+        let mut m = cuakhau_bench::Mix(self.0.fetch_add(1, Ordering::Relaxed));
+        for chunk in buf.chunks_mut(8) {
+            let v = m.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
+    }
+}
+
+/// One gate pair open round the clock whose export lanes give 5,000 general slots an hour.
+fn reference() -> ReferenceData {
+    let gate = |side: Side| {
+        Gate::parse(
+            side,
+            &GateFields {
+                name_vi: "B",
+                name_en: "B",
+                province: if side == Side::Vn { "vn" } else { "cn" },
+                zone: side.zone(),
+                opens: "00:00",
+                closes: "24:00",
+                hours_source: "bench",
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    let lanes = (0..12)
+        .map(|i| {
+            Lane::parse(&format!("b-{i}"), "bench", "VN", "export", "general", "l", if i < 11 { "600" } else { "543" }, "true", "bench")
+                .unwrap()
+        })
+        .collect();
+    ReferenceData {
+        provinces: vec![
+            Province::parse("vn", "VN", "v", "v", "v", "", "bench").unwrap(),
+            Province::parse("cn", "CN", "c", "c", "c", "", "bench").unwrap(),
+        ],
+        pairings: vec![],
+        gate_pairs: vec![GatePair {
+            id: GatePairId::parse("bench").unwrap(),
+            kind: GateKind::International,
+            mode: Mode::Road,
+            designation: "bench".into(),
+            vn: gate(Side::Vn),
+            cn: gate(Side::Cn),
+            order: 1,
+            sources: vec!["bench".into()],
+        }],
+        lanes,
+    }
+}
+
+struct Setup {
+    addr: std::net::SocketAddr,
+    /// Per client: its token and its declarations.
+    clients: Vec<(String, Vec<i64>)>,
+    _dir: tempfile::TempDir,
+    store: Arc<SqliteStore>,
+}
+
+async fn setup(clients: usize, declarations: usize) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&format!("sqlite:{}", dir.path().join("b.db").display())).await.unwrap());
+    let at = Actor { name: "bench", at: Fixed.now() };
+    store.load_reference(&reference(), at.clone()).await.unwrap();
+    let entropy = Arc::new(Counter(AtomicU64::new(1)));
+    let phc = cuakhau_server::hash_password(entropy.as_ref(), "bench password");
+    let state = AppState::new(store.clone(), Arc::new(Fixed), entropy, Config { secure_cookies: false, ..Config::default() });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(cuakhau_server::serve(listener, cuakhau_server::app(state), std::future::pending()));
+    let mut out = Vec::new();
+    let per_client = declarations.div_ceil(clients);
+    for c in 0..clients {
+        // Three enterprises a client, so the daily limit (40 each) is not what stops the burst.
+        let codes: Vec<String> = (0..3).map(|k| format!("{:010}", 1_000_000 + c * 3 + k)).collect();
+        let roles = codes.iter().map(|code| Role::Enterprise { code: code.clone() }).collect();
+        store
+            .create_user(NewUser { username: format!("u{c}"), display_name: "bench".into(), password_hash: phc.clone(), roles }, at.clone())
+            .await
+            .unwrap();
+        let mut ids = Vec::new();
+        for i in 0..per_client {
+            let new = NewDeclaration {
+                enterprise: EnterpriseCode::parse(&codes[i % 3]).unwrap(),
+                gate_pair: GatePairId::parse("bench").unwrap(),
+                direction: Direction::Export,
+                plate: Plate::parse(&format!("29C-{c:03}.{i:03}"), Side::Vn).unwrap(),
+                vehicle_kind: VehicleKind::Truck,
+                driver: Some(cuakhau_core::goods::parties::Driver::parse("D", "VN", "B1234567").unwrap()),
+                consignments: vec![cuakhau_store::conformance::durian_free()],
+            };
+            let d = store.create_declaration(new, at.clone()).await.unwrap();
+            store.declaration_event(d.id, DeclEvent::Submit, at.clone()).await.unwrap();
+            store.declaration_event(d.id, DeclEvent::Accept { at: at.at, validity_h: 72 }, at.clone()).await.unwrap();
+            ids.push(d.id);
+        }
+        let (status, body) = request(
+            &mut TcpStream::connect(addr).await.unwrap(),
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            &format!(r#"{{"username":"u{c}","password":"bench password"}}"#),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let token = body.split("\"token\":\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        out.push((token, ids));
+    }
+    Setup { addr, clients: out, _dir: dir, store }
+}
+
+/// One HTTP/1.1 request on a kept-alive connection; returns status and body.
+async fn request(s: &mut TcpStream, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
+    let auth = token.map(|t| format!("authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n{auth}content-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::with_capacity(1024);
+    let mut tmp = [0u8; 4096];
+    loop {
+        let n = s.read(&mut tmp).await.unwrap();
+        assert!(n > 0, "the server closed the connection");
+        buf.extend_from_slice(&tmp[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let len: usize = head.lines().find_map(|l| l.strip_prefix("content-length:")).map_or(0, |v| v.trim().parse().unwrap());
+            while buf.len() < end + 4 + len {
+                let n = s.read(&mut tmp).await.unwrap();
+                buf.extend_from_slice(&tmp[..n]);
+            }
+            let status: u16 = head[9..12].parse().unwrap();
+            return (status, String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).into_owned());
+        }
+    }
+}
+
+fn hour(k: i64) -> String {
+    Timestamp(H0 + k * 3_600_000_000).to_rfc3339()
+}
+
+/// Each client books its declarations, trying the hours in order; returns (booked, refused, latencies µs).
+async fn burst(setup: &Setup, stop_when_full: bool) -> (usize, usize, Vec<u64>) {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (token, ids) in setup.clients.clone() {
+        let addr = setup.addr;
+        tasks.spawn(async move {
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            s.set_nodelay(true).unwrap();
+            let (mut booked, mut refused, mut lat) = (0, 0, Vec::new());
+            let mut first_open = 0;
+            // Hours found full stay full: each client moves on to the next hour for good.
+            for id in ids {
+                let mut done = false;
+                while first_open < HOURS {
+                    let t0 = Instant::now();
+                    let (status, body) = request(
+                        &mut s,
+                        "POST",
+                        &format!("/api/v1/declarations/{id}/booking"),
+                        Some(&token),
+                        &format!(r#"{{"hour":"{}"}}"#, hour(first_open)),
+                    )
+                    .await;
+                    lat.push(t0.elapsed().as_micros() as u64);
+                    match status {
+                        201 => {
+                            booked += 1;
+                            done = true;
+                            break;
+                        }
+                        409 if body.contains("full") => first_open += 1,
+                        other => panic!("unexpected {other}: {body}"),
+                    }
+                }
+                if !done {
+                    refused += 1;
+                    if stop_when_full {
+                        break;
+                    }
+                }
+            }
+            (booked, refused, lat)
+        });
+    }
+    let (mut b, mut r, mut l) = (0, 0, Vec::new());
+    for (x, y, z) in tasks.join_all().await {
+        b += x;
+        r += y;
+        l.extend(z);
+    }
+    (b, r, l)
+}
+
+fn pct(v: &mut [u64], p: f64) -> f64 {
+    v.sort_unstable();
+    v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1] as f64 / 1000.0
+}
+
+/// The booking's own SQL straight on SQLite: counter update and insert, one transaction each.
+async fn raw_inserts(n: usize) -> f64 {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&format!("sqlite:{}", dir.path().join("raw.db").display())).await.unwrap();
+    store.load_reference(&reference(), Actor { name: "bench", at: Fixed.now() }).await.unwrap();
+    let pool = store.pool();
+    sqlx::query("INSERT INTO slot_usage VALUES ('bench', 'export', 0, 'general', 1000000000, 0)").execute(pool).await.unwrap();
+    sqlx::query("INSERT INTO declarations (enterprise_code, gate_pair_id, direction, plate, plate_key, plate_country, vehicle_kind, consignments_json, state, version, created_at_us, updated_at_us) VALUES ('x', 'bench', 'export', 'p', 'p', 'VN', 'truck', '[]', 'accepted', 1, 0, 0)").execute(pool).await.unwrap();
+    let t0 = Instant::now();
+    for i in 0..n {
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
+        sqlx::query("UPDATE slot_usage SET used = used + 1 WHERE gate_pair_id = 'bench' AND direction = 'export' AND hour_us = 0 AND bucket = 'general' AND used < capacity").execute(&mut *tx).await.unwrap();
+        sqlx::query("INSERT INTO bookings (declaration_id, gate_pair_id, direction, hour_us, bucket, enterprise_code, day, status, created_at_us) VALUES (1, 'bench', 'export', 0, 'general', 'x', 'd', 'done', $1)").bind(i as i64).execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    n as f64 / t0.elapsed().as_secs_f64()
+}
+
+#[tokio::main]
+async fn main() {
+    // (a) 256 clients, 21,000 declarations for 20,000 slots.
+    let t = Instant::now();
+    let a = setup(256, SLOTS + 1_000).await;
+    println!("setup (a): {:.1} s", t.elapsed().as_secs_f64());
+    let t0 = Instant::now();
+    let (booked, refused, _) = burst(&a, true).await;
+    let secs = t0.elapsed().as_secs_f64();
+    let usage = a
+        .store
+        .slot_usage(&GatePairId::parse("bench").unwrap(), Direction::Export, Timestamp(H0), Timestamp(H0 + HOURS * 3_600_000_000))
+        .await
+        .unwrap();
+    let capacity: u32 = usage.iter().filter(|u| u.bucket == cuakhau_core::goods::slots::Bucket::General).map(|u| u.capacity).sum();
+    let used: u32 = usage.iter().map(|u| u.used).sum();
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bookings WHERE status = 'booked'").fetch_one(a.store.pool()).await.unwrap();
+    let dupes: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT declaration_id FROM bookings WHERE status = 'booked' GROUP BY declaration_id HAVING COUNT(*) > 1)",
+    )
+    .fetch_one(a.store.pool())
+    .await
+    .unwrap();
+    assert!(a.store.verify_audit().await.unwrap().is_ok());
+    println!(
+        "(a) 256 clients: {booked} booked in {secs:.2} s = {:.0} bookings/s; {refused} refused; capacity {capacity}, counters {used}, rows {rows}",
+        booked as f64 / secs
+    );
+    // (b) 32 clients, 3,200 bookings (100 each: within three enterprises' daily limits), latency.
+    let b = setup(32, 3_200).await;
+    let (_, _, mut lat) = burst(&b, false).await;
+    let (p50, p99) = (pct(&mut lat, 0.5), pct(&mut lat, 0.99));
+    println!("(b) 32 clients: {} requests, p50 {p50:.2} ms, p99 {p99:.2} ms", lat.len());
+    // (c) raw SQLite.
+    let raw = raw_inserts(20_000).await;
+    let rate = booked as f64 / secs;
+    println!("(c) raw SQLite: {raw:.0} inserts/s; the API reaches {:.0} % of it", rate / raw * 100.0);
+    let json = serde_json::json!({
+        "bookings_per_s": rate.round(), "p50_ms": p50, "p99_ms": p99, "slots": capacity, "booked": booked,
+        "refused": refused, "double_booked": dupes + (booked as i64 - rows).abs(), "raw_inserts_per_s": raw.round(),
+        "ratio_to_raw": (rate / raw * 1000.0).round() / 1000.0, "clients_a": 256, "clients_b": 32,
+    });
+    println!("{json}");
+}
