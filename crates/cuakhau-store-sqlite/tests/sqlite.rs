@@ -39,24 +39,3 @@ async fn reopening_applies_no_migration_twice_and_keeps_data() {
     let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(s.pool()).await.unwrap();
     assert_eq!(fk, 1);
 }
-
-#[tokio::test]
-async fn many_concurrent_bookers_never_overbook() {
-    use cuakhau_store::Store;
-    use cuakhau_store::conformance::{concurrent_booking_check, concurrent_booking_setup, concurrent_request};
-    let (store, cleanup) = make().await;
-    let ids = concurrent_booking_setup(&store, 40).await;
-    let store = std::sync::Arc::new(store);
-    let mut tasks = tokio::task::JoinSet::new();
-    for id in ids {
-        let s = store.clone();
-        tasks.spawn(async move {
-            s.book_slot(concurrent_request(id, 10), cuakhau_store::Actor { name: "firm", at: cuakhau_store::conformance::T0 })
-                .await
-                .unwrap()
-        });
-    }
-    let outcomes = tasks.join_all().await;
-    concurrent_booking_check(store.as_ref(), outcomes, 10).await;
-    cleanup.await;
-}

@@ -202,6 +202,24 @@ macro_rules! conformance_tests {
             a_changed_row_is_updated_with_before_and_after, lanes_are_created_updated_and_audited,
             gate_hours_change_on_one_side_only, users_and_sessions, declarations_follow_the_core_rules,
             slots_are_booked_within_capacity_and_limits);
+        // Expanded in the backend's test crate, which has tokio: 40 bookers at once.
+        #[tokio::test]
+        async fn many_concurrent_bookers_never_overbook() {
+            use $crate::Store;
+            let (store, cleanup) = $make().await;
+            let ids = $crate::conformance::concurrent_booking_setup(&store, 40).await;
+            let store = std::sync::Arc::new(store);
+            let mut tasks = tokio::task::JoinSet::new();
+            for id in ids {
+                let s = store.clone();
+                tasks.spawn(async move {
+                    s.book_slot($crate::conformance::concurrent_request(id, 10), $crate::Actor { name: "firm", at: $crate::conformance::T0 }).await.unwrap()
+                });
+            }
+            let outcomes = tasks.join_all().await;
+            $crate::conformance::concurrent_booking_check(store.as_ref(), outcomes, 10).await;
+            cleanup.await;
+        }
         #[tokio::test]
         async fn the_audit_chain_detects_tampering() {
             let (store, cleanup) = $make().await;
