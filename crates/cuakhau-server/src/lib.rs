@@ -73,11 +73,50 @@ pub struct AppState {
     pub config: Arc<Config>,
     metrics: Arc<metrics::Metrics>,
     sims: Arc<routes::simulations::Simulations>,
+    reference: Arc<ReferenceCache>,
+}
+
+/// The reference data, read once and kept: every list and every slot calendar needs it, and it
+/// changes rarely. This node's own writes clear it; other nodes' writes show within `TTL`.
+#[derive(Debug, Default)]
+struct ReferenceCache {
+    slot: std::sync::RwLock<Option<(std::time::Instant, Arc<cuakhau_core::ReferenceData>)>>,
+}
+
+impl ReferenceCache {
+    const TTL: Duration = Duration::from_secs(5);
+}
+
+impl AppState {
+    /// The reference data, from the cache when fresh.
+    pub async fn reference(&self) -> Result<Arc<cuakhau_core::ReferenceData>, cuakhau_store::StoreError> {
+        if let Some((_, data)) =
+            self.reference.slot.read().expect("not poisoned").as_ref().filter(|(at, _)| at.elapsed() < ReferenceCache::TTL)
+        {
+            return Ok(data.clone());
+        }
+        let data = Arc::new(self.store.reference().await?);
+        *self.reference.slot.write().expect("not poisoned") = Some((std::time::Instant::now(), data.clone()));
+        Ok(data)
+    }
+
+    /// Forgets the cached reference data (after a write to it).
+    pub fn reference_changed(&self) {
+        *self.reference.slot.write().expect("not poisoned") = None;
+    }
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, entropy: Arc<dyn Entropy>, config: Config) -> Self {
-        AppState { store, clock, entropy, config: Arc::new(config), metrics: Arc::new(metrics::Metrics::new()), sims: Default::default() }
+        AppState {
+            store,
+            clock,
+            entropy,
+            config: Arc::new(config),
+            metrics: Arc::new(metrics::Metrics::new()),
+            sims: Default::default(),
+            reference: Default::default(),
+        }
     }
 }
 

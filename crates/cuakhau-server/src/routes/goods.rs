@@ -288,7 +288,7 @@ async fn calendar(
     from: Timestamp,
     hours: u32,
 ) -> Result<Vec<SlotHourOut>, ApiError> {
-    let data = st.store.reference().await.map_err(|e| ApiError::store(lang, e))?;
+    let data = st.reference().await.map_err(|e| ApiError::store(lang, e))?;
     let gp =
         data.gate_pairs.iter().find(|g| g.id == *pair).ok_or_else(|| ApiError::not_found(lang, format!("gate pair {}", pair.as_str())))?;
     let start = hour_of(from);

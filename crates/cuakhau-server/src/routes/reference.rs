@@ -87,7 +87,7 @@ pub async fn list_gate_pairs(
     let mode = parse_opt(lang, &q.mode, |s| Mode::parse("mode", s))?;
     let province = parse_opt(lang, &q.province, ProvinceId::parse)?;
     let needle = q.q.as_deref().map(str::to_lowercase);
-    let data = st.store.reference().await.map_err(|e| ApiError::store(lang, e))?;
+    let data = st.reference().await.map_err(|e| ApiError::store(lang, e))?;
     let now = st.clock.now();
     let items: Vec<GatePairOut> = data
         .gate_pairs
@@ -148,7 +148,7 @@ pub async fn list_gates(
 ) -> Result<Json<Vec<GateWithPair>>, ApiError> {
     let side = parse_opt(lang, &q.side, |s| Side::parse("side", s))?;
     let province = parse_opt(lang, &q.province, ProvinceId::parse)?;
-    let data = st.store.reference().await.map_err(|e| ApiError::store(lang, e))?;
+    let data = st.reference().await.map_err(|e| ApiError::store(lang, e))?;
     let now = st.clock.now();
     let out = data
         .gate_pairs
@@ -218,6 +218,7 @@ pub async fn put_hours(
         .update_gate_hours(&id, side, GateHoursChange { hours }, Actor { name: &user.username, at })
         .await
         .map_err(|e| ApiError::store(lang, e))?;
+    st.reference_changed();
     Ok(Json(GatePairOut::new(&g, at)))
 }
 
@@ -235,7 +236,7 @@ pub async fn list_provinces(
     ApiQuery(q): ApiQuery<CountryQuery>,
 ) -> Result<Json<Vec<ProvinceOut>>, ApiError> {
     let country = parse_opt(lang, &q.country, |s| Side::parse("country", s))?;
-    let data = st.store.reference().await.map_err(|e| ApiError::store(lang, e))?;
+    let data = st.reference().await.map_err(|e| ApiError::store(lang, e))?;
     Ok(Json(data.provinces.iter().filter(|p| country.is_none_or(|c| p.country == c)).map(ProvinceOut::from).collect()))
 }
 
@@ -246,7 +247,7 @@ pub async fn get_province(
     ReqLang(lang): ReqLang,
     Path(id): Path<String>,
 ) -> Result<Json<ProvinceOut>, ApiError> {
-    let data = st.store.reference().await.map_err(|e| ApiError::store(lang, e))?;
+    let data = st.reference().await.map_err(|e| ApiError::store(lang, e))?;
     data.provinces
         .iter()
         .find(|p| p.id.as_str() == id)
@@ -256,7 +257,7 @@ pub async fn get_province(
 
 #[utoipa::path(get, path = "/api/v1/pairings", tag = "reference", responses((status = 200, body = Vec<PairingOut>)))]
 pub async fn list_pairings(State(st): State<AppState>, ReqLang(lang): ReqLang) -> Result<Json<Vec<PairingOut>>, ApiError> {
-    let data = st.store.reference().await.map_err(|e| ApiError::store(lang, e))?;
+    let data = st.reference().await.map_err(|e| ApiError::store(lang, e))?;
     Ok(Json(data.pairings.iter().map(PairingOut::from).collect()))
 }
 
@@ -278,7 +279,7 @@ pub async fn list_lanes(
     let pair = parse_opt(lang, &q.gate_pair, GatePairId::parse)?;
     let side = parse_opt(lang, &q.side, |s| Side::parse("side", s))?;
     let dir = parse_opt(lang, &q.direction, |s| Direction::parse("direction", s))?;
-    let data = st.store.reference().await.map_err(|e| ApiError::store(lang, e))?;
+    let data = st.reference().await.map_err(|e| ApiError::store(lang, e))?;
     Ok(Json(
         data.lanes
             .iter()
@@ -296,7 +297,7 @@ pub async fn list_pair_lanes(
     ReqLang(lang): ReqLang,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<LaneOut>>, ApiError> {
-    let data = st.store.reference().await.map_err(|e| ApiError::store(lang, e))?;
+    let data = st.reference().await.map_err(|e| ApiError::store(lang, e))?;
     if !data.gate_pairs.iter().any(|g| g.id.as_str() == id) {
         return Err(ApiError::not_found(lang, format!("gate pair {id}")));
     }
@@ -344,6 +345,7 @@ pub async fn patch_lane(
         None => format!("set by {} (gate management board)", user.username),
     };
     let saved = st.store.put_lane(&lane, Actor { name: &user.username, at: st.clock.now() }).await.map_err(|e| ApiError::store(lang, e))?;
+    st.reference_changed();
     Ok(Json(LaneOut::from(&saved)))
 }
 
@@ -368,6 +370,7 @@ pub async fn create_lane(
         return Err(ApiError::new(lang, StatusCode::CONFLICT, cuakhau_core::Msg::Conflict { detail: format!("lane {} exists", n.id) }));
     }
     let saved = st.store.put_lane(&lane, Actor { name: &user.username, at: st.clock.now() }).await.map_err(|e| ApiError::store(lang, e))?;
+    st.reference_changed();
     Ok((StatusCode::CREATED, Json(LaneOut::from(&saved))).into_response())
 }
 
@@ -416,5 +419,6 @@ pub async fn import_table(
         .load_reference(&rows.into_reference(), Actor { name: &user.username, at: st.clock.now() })
         .await
         .map_err(|e| ApiError::store(lang, e))?;
+    st.reference_changed();
     Ok(Json(ImportReport { rows: n, inserted: r.inserted, updated: r.updated, unchanged: r.unchanged }))
 }
