@@ -481,11 +481,11 @@ macro_rules! impl_sql_store {
                     if let Some(b) = read_live_booking(&mut *tx, d.id).await? {
                         return Ok(BookingOutcome::AlreadyBooked(b));
                     }
-                    sqlx::query("INSERT INTO enterprise_day (enterprise_code, day, used) VALUES ($1, $2, 0) ON CONFLICT (enterprise_code, day) DO NOTHING")
-                        .bind(&d.enterprise).bind(&req.day).execute(&mut *tx).await.map_err(db_err)?;
-                    let n = sqlx::query("UPDATE enterprise_day SET used = used + 1 WHERE enterprise_code = $1 AND day = $2 AND used < $3")
-                        .bind(&d.enterprise).bind(&req.day).bind(req.per_day_limit as i64).execute(&mut *tx).await.map_err(db_err)?.rows_affected();
-                    if n == 0 {
+                    // One statement each: create the counter at 1, or add 1 while below the limit.
+                    let day_ok = req.per_day_limit > 0 && sqlx::query("INSERT INTO enterprise_day (enterprise_code, day, used) VALUES ($1, $2, 1)
+                                     ON CONFLICT (enterprise_code, day) DO UPDATE SET used = enterprise_day.used + 1 WHERE enterprise_day.used < $3 RETURNING used")
+                        .bind(&d.enterprise).bind(&req.day).bind(req.per_day_limit as i64).fetch_optional(&mut *tx).await.map_err(db_err)?.is_some();
+                    if !day_ok {
                         return Ok(BookingOutcome::DailyLimitReached);
                     }
                     for b in req.candidates {
@@ -493,13 +493,11 @@ macro_rules! impl_sql_store {
                         if cap == 0 {
                             continue;
                         }
-                        sqlx::query("INSERT INTO slot_usage (gate_pair_id, direction, hour_us, bucket, capacity, used) VALUES ($1, $2, $3, $4, $5, 0)
-                                     ON CONFLICT (gate_pair_id, direction, hour_us, bucket) DO NOTHING")
+                        let got = sqlx::query("INSERT INTO slot_usage (gate_pair_id, direction, hour_us, bucket, capacity, used) VALUES ($1, $2, $3, $4, $5, 1)
+                                     ON CONFLICT (gate_pair_id, direction, hour_us, bucket) DO UPDATE SET used = slot_usage.used + 1
+                                     WHERE slot_usage.used < slot_usage.capacity RETURNING used")
                             .bind(d.gate_pair.as_str()).bind(d.direction.code()).bind(req.hour.as_micros()).bind(b.code()).bind(cap)
-                            .execute(&mut *tx).await.map_err(db_err)?;
-                        let got = sqlx::query("UPDATE slot_usage SET used = used + 1 WHERE gate_pair_id = $1 AND direction = $2 AND hour_us = $3 AND bucket = $4 AND used < capacity")
-                            .bind(d.gate_pair.as_str()).bind(d.direction.code()).bind(req.hour.as_micros()).bind(b.code())
-                            .execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+                            .fetch_optional(&mut *tx).await.map_err(db_err)?.map_or(0, |_| 1);
                         if got == 1 {
                             let row = sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO bookings (declaration_id, gate_pair_id, direction, hour_us, bucket, enterprise_code, day, status, created_at_us)
                                                    VALUES ($1, $2, $3, $4, $5, $6, $7, 'booked', $8) RETURNING {BOOKING_COLS}")))

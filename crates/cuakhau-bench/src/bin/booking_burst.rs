@@ -238,7 +238,7 @@ fn pct(v: &mut [u64], p: f64) -> f64 {
     v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1] as f64 / 1000.0
 }
 
-/// The booking's own SQL straight on SQLite: counter update and insert, one transaction each.
+/// The booking's own counter upsert and insert straight on SQLite, one transaction each.
 async fn raw_inserts(n: usize) -> f64 {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&format!("sqlite:{}", dir.path().join("raw.db").display())).await.unwrap();
@@ -249,7 +249,10 @@ async fn raw_inserts(n: usize) -> f64 {
     let t0 = Instant::now();
     for i in 0..n {
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
-        sqlx::query("UPDATE slot_usage SET used = used + 1 WHERE gate_pair_id = 'bench' AND direction = 'export' AND hour_us = 0 AND bucket = 'general' AND used < capacity").execute(&mut *tx).await.unwrap();
+        sqlx::query("INSERT INTO slot_usage VALUES ('bench', 'export', 0, 'general', 1000000000, 1) ON CONFLICT (gate_pair_id, direction, hour_us, bucket) DO UPDATE SET used = slot_usage.used + 1 WHERE slot_usage.used < slot_usage.capacity RETURNING used")
+            .fetch_optional(&mut *tx)
+            .await
+            .unwrap();
         sqlx::query("INSERT INTO bookings (declaration_id, gate_pair_id, direction, hour_us, bucket, enterprise_code, day, status, created_at_us) VALUES (1, 'bench', 'export', 0, 'general', 'x', 'd', 'done', $1)").bind(i as i64).execute(&mut *tx).await.unwrap();
         tx.commit().await.unwrap();
     }
