@@ -428,3 +428,31 @@ pub struct SlotHourOut {
 
 /// Bucket name → count.
 pub type BTreeMapU32 = std::collections::BTreeMap<String, u32>;
+
+/// A suspension of one side of a gate pair (Tết, ceremonies, faults).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuspensionIn {
+    /// `VN` or `CN`.
+    pub side: String,
+    /// RFC 3339 with offset (e.g. `2027-02-05T00:00:00+07:00`).
+    pub from: String,
+    pub until: String,
+    /// True: only trucks with a booked slot may cross (the brief's "pre-registered trucks only").
+    #[serde(default)]
+    pub preregistered_only: bool,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SuspensionOut {
+    pub id: i64,
+    pub side: String,
+    pub from: String,
+    pub until: String,
+    /// The same instants in the suspended side's own zone.
+    pub from_local: String,
+    pub until_local: String,
+    pub preregistered_only: bool,
+    pub reason: String,
+}

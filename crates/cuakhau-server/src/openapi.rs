@@ -27,7 +27,7 @@ impl Modify for Bearer {
         audit::list, audit::verify,
         simulations::start, simulations::status, simulations::plot,
         goods::create, goods::list, goods::show, goods::submit, goods::amend, goods::cancel, goods::accept, goods::reject,
-        goods::slots, goods::book, goods::show_booking, goods::cancel_booking,
+        goods::slots, goods::book, goods::show_booking, goods::cancel_booking, goods::suspend, goods::list_suspensions,
     ),
     modifiers(&Bearer)
 )]

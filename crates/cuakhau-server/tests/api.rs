@@ -529,3 +529,53 @@ async fn a_full_slot_is_refused_with_the_next_free_hours() {
     assert_eq!(full.headers["x-alternatives"].to_str().unwrap().split(',').next(), Some("2026-11-23T05:00:00Z"), "the next hour has room");
     assert!(full.json()["detail"].as_str().unwrap().starts_with("冲突："), "{}", full.text());
 }
+
+#[tokio::test]
+async fn a_suspension_closes_its_hours_and_bookings_move_past_it() {
+    let t = spawn().await;
+    let cn_board = t.login("cn-board-hn").await;
+    let body = json!({"side": "CN", "from": "2026-11-23T11:00:00+08:00", "until": "2026-11-23T13:00:00+08:00", "reason": "nghi lễ / 仪式"});
+    assert_eq!(
+        t.call("POST", "/api/v1/gate-pairs/huu-nghi/suspensions", Some(&t.login("vn-board-hn").await), None, Some(body.clone()))
+            .await
+            .status,
+        StatusCode::FORBIDDEN,
+        "the Vietnamese board cannot close the Chinese side"
+    );
+    let r = t.call("POST", "/api/v1/gate-pairs/huu-nghi/suspensions", Some(&cn_board), None, Some(body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["from_local"], "2026-11-23T11:00:00+08:00");
+    let bad = t
+        .call(
+            "POST",
+            "/api/v1/gate-pairs/huu-nghi/suspensions",
+            Some(&cn_board),
+            Some("vi"),
+            Some(json!({"side": "CN", "from": "2026-11-23T13:00:00+08:00", "until": "2026-11-23T11:00:00+08:00", "reason": "x"})),
+        )
+        .await;
+    assert_eq!((bad.status, bad.json()["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("until")));
+    assert_eq!(t.get("/api/v1/gate-pairs/huu-nghi/suspensions").await.json().as_array().unwrap().len(), 1);
+    // 11:00–13:00 Beijing is 10:00–12:00 Hà Nội: those two hours have no capacity; 12:00 Hà Nội has.
+    let cal = t.get("/api/v1/gate-pairs/huu-nghi/slots?direction=export&from=2026-11-23T10:00:00%2B07:00&hours=3").await.json();
+    let free: Vec<u64> = cal.as_array().unwrap().iter().map(|h| h["free"].as_u64().unwrap()).collect();
+    assert_eq!(free, [0, 0, 78]);
+    let firm = t.login("enterprise").await;
+    let id = t
+        .call("POST", "/api/v1/declarations", Some(&firm), None, Some(declaration("85171300", None, "", "huu-nghi", "12C-999.99")))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    t.call("POST", &format!("/api/v1/declarations/{id}/submit"), Some(&firm), None, None).await;
+    t.call("POST", &format!("/api/v1/declarations/{id}/accept"), Some(&t.login("vn-customs").await), None, None).await;
+    let full = t
+        .call("POST", &format!("/api/v1/declarations/{id}/booking"), Some(&firm), None, Some(json!({"hour": "2026-11-23T10:00:00+07:00"})))
+        .await;
+    assert_eq!(full.status, StatusCode::CONFLICT);
+    assert_eq!(
+        full.headers["x-alternatives"].to_str().unwrap().split(',').next(),
+        Some("2026-11-23T05:00:00Z"),
+        "12:00 Hà Nội, after the suspension"
+    );
+}

@@ -116,6 +116,16 @@ fn rows() -> Vec<Row> {
             allowed: None,
             success: StatusCode::OK,
         },
+        Row {
+            method: "POST",
+            path: "/api/v1/gate-pairs/huu-nghi/suspensions",
+            body: |_| {
+                Some(json!({"side": "VN", "from": "2026-12-01T00:00:00+07:00", "until": "2026-12-01T02:00:00+07:00", "reason": "test"}))
+            },
+            allowed: Some(&["admin", "vn-board-hn", "vn-board-all"]),
+            success: StatusCode::CREATED,
+        },
+        Row { method: "GET", path: "/api/v1/gate-pairs/huu-nghi/suspensions", body: none, allowed: None, success: StatusCode::OK },
         Row { method: "GET", path: "/api/v1/auth/me", body: none, allowed: Some(&["*"]), success: StatusCode::OK },
         Row { method: "GET", path: "/api/v1/users", body: none, allowed: Some(&["admin"]), success: StatusCode::OK },
         Row {

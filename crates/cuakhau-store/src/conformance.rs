@@ -201,7 +201,7 @@ macro_rules! conformance_tests {
             a_fresh_store_is_empty, loading_twice_changes_nothing, a_load_that_breaks_integrity_writes_nothing,
             a_changed_row_is_updated_with_before_and_after, lanes_are_created_updated_and_audited,
             gate_hours_change_on_one_side_only, users_and_sessions, declarations_follow_the_core_rules,
-            slots_are_booked_within_capacity_and_limits);
+            slots_are_booked_within_capacity_and_limits, suspensions_are_kept_per_side);
         // Expanded in the backend's test crate, which has tokio: 40 bookers at once.
         #[tokio::test]
         async fn many_concurrent_bookers_never_overbook() {
@@ -422,4 +422,18 @@ pub async fn concurrent_booking_check(s: &dyn Store, outcomes: Vec<BookingOutcom
     let usage = s.slot_usage(&GatePairId::parse("huu-nghi").unwrap(), Direction::Export, HOUR, HOUR.plus_seconds(3600)).await.unwrap();
     assert_eq!(usage.iter().map(|u| u.used).sum::<u32>(), cap);
     assert!(s.verify_audit().await.unwrap().is_ok(), "the audit chain stays one chain under concurrency");
+}
+
+pub async fn suspensions_are_kept_per_side(s: &dyn Store) {
+    use cuakhau_core::goods::slots::Suspension;
+    s.load_reference(&fixture(), actor("loader")).await.unwrap();
+    let hn = GatePairId::parse("huu-nghi").unwrap();
+    let tet =
+        Suspension { side: Side::Cn, from: HOUR, until: HOUR.plus_seconds(48 * 3600), preregistered_only: true, reason: "Tết".into() };
+    let id = s.add_suspension(&hn, &tet, actor("cn-board")).await.unwrap();
+    let found = s.suspensions(&hn, HOUR.plus_seconds(3600), HOUR.plus_seconds(7200)).await.unwrap();
+    assert_eq!(found, vec![(id, tet.clone())]);
+    assert!(s.suspensions(&hn, HOUR.plus_seconds(48 * 3600), HOUR.plus_seconds(50 * 3600)).await.unwrap().is_empty(), "until is exclusive");
+    assert!(matches!(s.add_suspension(&GatePairId::parse("nowhere").unwrap(), &tet, actor("x")).await, Err(StoreError::NotFound(_))));
+    assert_eq!(audit_len(s).await, 8);
 }

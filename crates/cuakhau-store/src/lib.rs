@@ -143,6 +143,16 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         until: Timestamp,
     ) -> Result<Vec<goods::SlotUse>>;
 
+    /// Records a suspension of one side of a gate pair; returns its id.
+    async fn add_suspension(&self, gate_pair: &GatePairId, s: &cuakhau_core::goods::slots::Suspension, actor: Actor<'_>) -> Result<i64>;
+    /// Suspensions of a gate pair that overlap `[from, until)`.
+    async fn suspensions(
+        &self,
+        gate_pair: &GatePairId,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<(i64, cuakhau_core::goods::slots::Suspension)>>;
+
     /// Up to `limit` audit entries with `seq > after`, oldest first.
     async fn audit_page(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>>;
 

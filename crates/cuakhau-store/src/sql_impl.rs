@@ -546,6 +546,39 @@ macro_rules! impl_sql_store {
                     }).collect()
                 }
 
+                async fn add_suspension(&self, gate_pair: &GatePairId, su: &cuakhau_core::goods::slots::Suspension, actor: Actor<'_>) -> Result<i64> {
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    if read_pair(&mut *tx, gate_pair.as_str()).await?.is_none() {
+                        return Err(StoreError::NotFound(format!("gate pair {}", gate_pair.as_str())));
+                    }
+                    let id: i64 = sqlx::query_scalar("INSERT INTO suspensions (gate_pair_id, side, from_us, until_us, preregistered_only, reason, created_at_us)
+                                                      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+                        .bind(gate_pair.as_str()).bind(su.side.code()).bind(su.from.as_micros()).bind(su.until.as_micros())
+                        .bind(su.preregistered_only).bind(&su.reason).bind(actor.at.as_micros())
+                        .fetch_one(&mut *tx).await.map_err(db_err)?;
+                    audit(&mut tx, &actor, "gate.suspend", format!("gate-pair/{}/{}", gate_pair.as_str(), su.side.code()), None,
+                          Some($crate::serde_json::json!({"id": id, "from": su.from.to_rfc3339(), "until": su.until.to_rfc3339(),
+                                                          "preregistered_only": su.preregistered_only, "reason": su.reason}).to_string())).await?;
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(id)
+                }
+
+                async fn suspensions(&self, gate_pair: &GatePairId, from: Timestamp, until: Timestamp) -> Result<Vec<(i64, cuakhau_core::goods::slots::Suspension)>> {
+                    let rows = sqlx::query("SELECT id, side, from_us, until_us, preregistered_only, reason FROM suspensions
+                                            WHERE gate_pair_id = $1 AND until_us > $2 AND from_us < $3 ORDER BY from_us, id")
+                        .bind(gate_pair.as_str()).bind(from.as_micros()).bind(until.as_micros()).fetch_all(&self.pool).await.map_err(db_err)?;
+                    rows.iter().map(|r| {
+                        let side: String = r.try_get("side").map_err(db_err)?;
+                        Ok((r.try_get("id").map_err(db_err)?, cuakhau_core::goods::slots::Suspension {
+                            side: Side::parse("side", &side).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                            from: Timestamp(r.try_get("from_us").map_err(db_err)?),
+                            until: Timestamp(r.try_get("until_us").map_err(db_err)?),
+                            preregistered_only: r.try_get("preregistered_only").map_err(db_err)?,
+                            reason: r.try_get("reason").map_err(db_err)?,
+                        }))
+                    }).collect()
+                }
+
                 async fn audit_page(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>> {
                     let rows = sqlx::query("SELECT seq, actor, at_us, action, entity, before_json, after_json, prev_hash, hash FROM audit_log
                                             WHERE seq > $1 ORDER BY seq LIMIT $2")

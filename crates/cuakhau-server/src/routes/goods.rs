@@ -10,11 +10,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use cuakhau_api::{AmendIn, BookingIn, BookingOut, ConsignmentIn, DeclarationIn, DeclarationOut, DriverIn, RejectIn, SlotHourOut};
+use cuakhau_api::{
+    AmendIn, BookingIn, BookingOut, ConsignmentIn, DeclarationIn, DeclarationOut, DriverIn, RejectIn, SlotHourOut, SuspensionIn,
+    SuspensionOut,
+};
 use cuakhau_core::auth::{Action, Role};
 use cuakhau_core::goods::declaration::{ConsignmentFields, DeclEvent};
 use cuakhau_core::goods::parties::{Driver, EnterpriseCode, Plate, VehicleKind};
-use cuakhau_core::goods::slots::{Bucket, SlotPolicy, hour_capacity, hour_of};
+use cuakhau_core::goods::slots::{Bucket, SlotPolicy, Suspension, hour_capacity, hour_of};
 use cuakhau_core::goods::{Consignment, DeclState};
 use cuakhau_core::{Direction, FieldError, GatePairId, Lang, Msg, Problem, Side, Timestamp, time};
 use cuakhau_store::Actor;
@@ -36,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/declarations/{id}/reject", post(reject))
         .route("/declarations/{id}/booking", post(book).get(show_booking).delete(cancel_booking))
         .route("/gate-pairs/{id}/slots", get(slots))
+        .route("/gate-pairs/{id}/suspensions", get(list_suspensions).post(suspend))
 }
 
 fn fe(lang: Lang) -> impl Fn(FieldError) -> ApiError {
@@ -294,18 +298,21 @@ async fn calendar(
     let start = hour_of(from);
     let until = start.plus_seconds(hours as i64 * 3600);
     let used = st.store.slot_usage(pair, direction, start, until).await.map_err(|e| ApiError::store(lang, e))?;
+    let suspensions: Vec<Suspension> =
+        st.store.suspensions(pair, start, until).await.map_err(|e| ApiError::store(lang, e))?.into_iter().map(|(_, s)| s).collect();
     let policy = SlotPolicy::default();
     Ok((0..hours as i64)
         .map(|k| {
             let h = start.plus_seconds(k * 3600);
-            let cap = hour_capacity(gp, &data.lanes, direction, h, &[], &policy);
+            let cap = hour_capacity(gp, &data.lanes, direction, h, &suspensions, &policy);
             let mut capacity = cuakhau_api::BTreeMapU32::new();
             let mut booked = cuakhau_api::BTreeMapU32::new();
             let mut free = 0;
             for b in Bucket::ALL {
                 let u = used.iter().find(|u| u.hour == h && u.bucket == b);
-                // The first booking of an hour fixes its capacity; until then it is the lanes'.
-                let c = u.map_or(cap.of(b), |u| u.capacity);
+                // The first booking of an hour fixes its capacity (a later suspension still closes it);
+                // until then it is the lanes'.
+                let c = if cap.of(b) == 0 { 0 } else { u.map_or(cap.of(b), |u| u.capacity) };
                 let n = u.map_or(0, |u| u.used);
                 capacity.insert(b.code().into(), c);
                 booked.insert(b.code().into(), n);
@@ -449,4 +456,60 @@ pub async fn cancel_booking(State(st): State<AppState>, caller: Caller, Path(id)
         .await
         .map_err(|e| ApiError::store(caller.lang, e))?;
     Ok(Json(booking_out(&c)))
+}
+
+fn suspension_out(id: i64, s: &Suspension) -> SuspensionOut {
+    SuspensionOut {
+        id,
+        side: s.side.code().into(),
+        from: s.from.to_rfc3339(),
+        until: s.until.to_rfc3339(),
+        from_local: s.from.to_rfc3339_in(s.side.zone()),
+        until_local: s.until.to_rfc3339_in(s.side.zone()),
+        preregistered_only: s.preregistered_only,
+        reason: s.reason.clone(),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/gate-pairs/{id}/suspensions", tag = "goods", request_body = SuspensionIn, params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 201, body = SuspensionOut), (status = 401, body = cuakhau_api::Problem), (status = 403, body = cuakhau_api::Problem), (status = 422, body = cuakhau_api::Problem)))]
+pub async fn suspend(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<SuspensionIn>,
+) -> Result<Response, ApiError> {
+    let lang = caller.lang;
+    let pair = GatePairId::parse(&id).map_err(|_| ApiError::not_found(lang, format!("gate pair {id}")))?;
+    let side = Side::parse("side", &b.side).map_err(fe(lang))?;
+    let user = caller.require(Action::EditGate { gate_pair: &pair, side })?;
+    let when = |field: &str, v: &str| {
+        time::parse_rfc3339(v).ok_or_else(|| ApiError::field(lang, FieldError::new(field, Problem::Other("an RFC 3339 time with offset"))))
+    };
+    let (from, until) = (when("from", &b.from)?, when("until", &b.until)?);
+    if until <= from {
+        return Err(ApiError::field(lang, FieldError::new("until", Problem::Other("until must be after from"))));
+    }
+    let reason = cuakhau_core::validate::text("reason", &b.reason, 500).map_err(fe(lang))?;
+    let s = Suspension { side, from, until, preregistered_only: b.preregistered_only, reason };
+    let sid = st
+        .store
+        .add_suspension(&pair, &s, Actor { name: &user.username, at: st.clock.now() })
+        .await
+        .map_err(|e| ApiError::store(lang, e))?;
+    Ok((StatusCode::CREATED, Json(suspension_out(sid, &s))).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/gate-pairs/{id}/suspensions", tag = "goods", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<SuspensionOut>), (status = 404, body = cuakhau_api::Problem)))]
+pub async fn list_suspensions(
+    State(st): State<AppState>,
+    ReqLang(lang): ReqLang,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<SuspensionOut>>, ApiError> {
+    let pair = GatePairId::parse(&id).map_err(|_| ApiError::not_found(lang, format!("gate pair {id}")))?;
+    // Current and coming suspensions.
+    let now = st.clock.now();
+    let list = st.store.suspensions(&pair, now, Timestamp(i64::MAX)).await.map_err(|e| ApiError::store(lang, e))?;
+    Ok(Json(list.iter().map(|(i, s)| suspension_out(*i, s)).collect()))
 }
