@@ -1,6 +1,6 @@
 //! The SQL implementation of [`crate::Store`], written once and stamped out per engine.
 //!
-//! Both engines accept the same statements (`$n` placeholders, `ON CONFLICT … DO UPDATE`,
+//! Both engines accept the same statements (`$n` parameters, `ON CONFLICT … DO UPDATE`,
 //! `RETURNING`); what differs — the pool type, how a write transaction starts and how the audit
 //! head is locked — is passed in by each backend crate. This crate does not depend on sqlx: the
 //! macro expands inside the backend crates, which do.
