@@ -2,12 +2,15 @@
 //!
 //! A policy turns a truck into a sort key that does not change while it waits (slot time,
 //! spoil-by time, arrival order are all fixed instants), so the yard keeps each lane class's
-//! trucks in an ordered set and a decision is a pop: O(log n), whatever the yard's size.
+//! trucks in a binary heap and a decision is a pop: O(log n), whatever the yard's size.
+//! Removals are lazy: the index says who still waits, and stale heap entries are dropped when
+//! they reach the top.
 
 use crate::refdata::LaneClass;
 use crate::time::Timestamp;
 use rustc_hash::FxHashMap;
-use std::collections::BTreeSet;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 /// A truck's identity inside one yard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -82,13 +85,16 @@ fn slot(c: LaneClass) -> usize {
 #[derive(Debug, Clone)]
 pub struct CallForward {
     policy: Policy,
-    queues: [BTreeSet<(Key, TruckId)>; 3],
+    queues: [BinaryHeap<Reverse<(Key, TruckId)>>; 3],
+    /// Who waits, in which class, with which key: the truth the heaps are checked against.
     index: FxHashMap<TruckId, (LaneClass, Key)>,
+    /// Waiting trucks per class.
+    lens: [usize; 3],
 }
 
 impl CallForward {
     pub fn new(policy: Policy) -> Self {
-        CallForward { policy, queues: Default::default(), index: FxHashMap::default() }
+        CallForward { policy, queues: Default::default(), index: FxHashMap::default(), lens: [0; 3] }
     }
 
     pub fn policy(&self) -> Policy {
@@ -114,21 +120,37 @@ impl CallForward {
             return false;
         }
         let k = self.policy.key(&t);
-        self.queues[slot(t.class)].insert((k, t.id));
+        self.queues[slot(t.class)].push(Reverse((k, t.id)));
         self.index.insert(t.id, (t.class, k));
+        self.lens[slot(t.class)] += 1;
         true
     }
 
     /// Takes a truck out of the yard (it left, or its declaration lapsed).
     pub fn remove(&mut self, id: TruckId) -> bool {
         match self.index.remove(&id) {
-            Some((c, k)) => self.queues[slot(c)].remove(&(k, id)),
+            Some((c, _)) => {
+                self.lens[slot(c)] -= 1;
+                true
+            }
             None => false,
         }
     }
 
-    fn best_for(&self, lane: LaneClass) -> Option<(Key, TruckId)> {
-        let first = |c: LaneClass| self.queues[slot(c)].first().copied();
+    /// The best waiting truck of class `c`, dropping stale heap entries on the way.
+    fn first(&mut self, c: LaneClass) -> Option<(Key, TruckId)> {
+        let q = &mut self.queues[slot(c)];
+        while let Some(Reverse((k, id))) = q.peek().copied() {
+            if self.index.get(&id) == Some(&(c, k)) {
+                return Some((k, id));
+            }
+            q.pop();
+        }
+        None
+    }
+
+    fn best_for(&mut self, lane: LaneClass) -> Option<(Key, TruckId)> {
+        let mut first = |c: LaneClass| self.first(c);
         match lane {
             LaneClass::Agv => first(LaneClass::Agv),
             // A green lane serves perishables first and takes general cargo when none wait.
@@ -139,7 +161,7 @@ impl CallForward {
     }
 
     /// Which truck a free lane of class `lane` should call, without calling it.
-    pub fn peek(&self, lane: LaneClass) -> Option<TruckId> {
+    pub fn peek(&mut self, lane: LaneClass) -> Option<TruckId> {
         self.best_for(lane).map(|(_, id)| id)
     }
 
@@ -153,7 +175,15 @@ impl CallForward {
     /// A truck's place among those its lane class serves (1 = next), for the driver's view.
     pub fn position(&self, id: TruckId) -> Option<usize> {
         let (class, key) = *self.index.get(&id)?;
-        let ahead = |c: LaneClass| self.queues[slot(c)].range(..(key, id)).count();
+        // Count distinct waiting trucks: a truck removed and added again may stand twice in a heap.
+        let ahead = |c: LaneClass| {
+            self.queues[slot(c)]
+                .iter()
+                .filter(|Reverse((k, t))| (*k, *t) < (key, id) && self.index.get(t) == Some(&(c, *k)))
+                .map(|Reverse((_, t))| *t)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+        };
         let n = match class {
             LaneClass::Agv => ahead(LaneClass::Agv),
             _ => ahead(LaneClass::General) + ahead(LaneClass::Perishable),
@@ -163,7 +193,7 @@ impl CallForward {
 
     /// Waiting trucks per lane class.
     pub fn counts(&self) -> [(LaneClass, usize); 3] {
-        CLASSES.map(|c| (c, self.queues[slot(c)].len()))
+        CLASSES.map(|c| (c, self.lens[slot(c)]))
     }
 }
 
