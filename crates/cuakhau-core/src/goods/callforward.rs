@@ -261,6 +261,10 @@ mod tests {
         assert_eq!(cf.peek(LaneClass::General), Some(TruckId(4)));
         assert!(cf.remove(TruckId(3)));
         assert!(!cf.remove(TruckId(3)));
+        // Removed and added again with the same key, a truck counts once in the others' places.
+        assert!(cf.remove(TruckId(2)));
+        cf.add(truck(2, Some(500), None, LaneClass::General));
+        assert_eq!((cf.position(TruckId(4)), cf.position(TruckId(2)), cf.position(TruckId(1))), (Some(1), Some(2), Some(3)));
         assert_eq!(cf.len(), 4);
         assert_eq!(cf.counts()[1], (LaneClass::Perishable, 1));
         assert!(far_side_has_room(99, 100) && !far_side_has_room(100, 100));
