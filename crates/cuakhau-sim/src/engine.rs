@@ -185,7 +185,6 @@ struct Sim<'m> {
     n_transit: u64,
     n_entry_queue: u64,
     n_entry_lane: u64,
-    n_booked: u64,
     queue_area: f64,
     last_t: i64,
     out: RunStats,
@@ -255,7 +254,6 @@ impl<'m> Sim<'m> {
             n_transit: 0,
             n_entry_queue: 0,
             n_entry_lane: 0,
-            n_booked: 0,
             queue_area: 0.0,
             last_t: m.start_us,
             out: RunStats {
@@ -444,7 +442,6 @@ impl<'m> Sim<'m> {
         t.durations = durations;
         t.place = Place::Booked;
         t.entry_lane = None;
-        self.n_booked += 1;
         if arrive_at > self.now {
             self.schedule(arrive_at, EV_BOOKED_ARRIVE, id);
         } else {
@@ -478,7 +475,6 @@ impl<'m> Sim<'m> {
         assert_eq!(t.place, Place::Booked, "a truck enters the yard once");
         t.place = Place::Yard;
         let (station, slot, spoils_at, class) = (t.station, t.slot, t.spoils_at, t.class);
-        self.n_booked -= 1;
         if self.queues[station].len() >= self.m.max_queue {
             self.out.turned_away += 1;
             self.release(id);

@@ -215,15 +215,27 @@ pub async fn show(State(st): State<AppState>, caller: Caller, Path(id): Path<i64
     Ok(Json(out(&load(&st, &caller, id).await?)))
 }
 
-async fn owner_event(st: &AppState, caller: &Caller, id: i64, event: DeclEvent) -> Result<Json<DeclarationOut>, ApiError> {
+/// Applies a state change for whoever `who` says may make it on this declaration.
+async fn apply_event(
+    st: &AppState,
+    caller: &Caller,
+    id: i64,
+    event: DeclEvent,
+    who: for<'a> fn(&'a DeclarationRecord) -> Action<'a>,
+) -> Result<Json<DeclarationOut>, ApiError> {
     let d = load(st, caller, id).await?;
-    let user = caller.require(Action::Declare { enterprise: &d.enterprise })?;
+    let user = caller.require(who(&d))?;
     let rec = st
         .store
         .declaration_event(id, event, Actor { name: &user.username, at: st.clock.now() })
         .await
         .map_err(|e| ApiError::store(caller.lang, e))?;
     Ok(Json(out(&rec)))
+}
+
+/// The declarant's own changes.
+async fn owner_event(st: &AppState, caller: &Caller, id: i64, event: DeclEvent) -> Result<Json<DeclarationOut>, ApiError> {
+    apply_event(st, caller, id, event, |d| Action::Declare { enterprise: &d.enterprise }).await
 }
 
 #[utoipa::path(post, path = "/api/v1/declarations/{id}/submit", tag = "goods", params(("id" = i64, Path)), security(("bearer" = [])),
@@ -250,15 +262,9 @@ pub async fn cancel(State(st): State<AppState>, caller: Caller, Path(id): Path<i
     owner_event(&st, &caller, id, DeclEvent::Cancel).await
 }
 
+/// Customs of the exit side decides.
 async fn decide(st: &AppState, caller: &Caller, id: i64, event: DeclEvent) -> Result<Json<DeclarationOut>, ApiError> {
-    let d = load(st, caller, id).await?;
-    let user = caller.require(Action::DecideDeclaration { gate_pair: &d.gate_pair, side: d.direction.exit_side() })?;
-    let rec = st
-        .store
-        .declaration_event(id, event, Actor { name: &user.username, at: st.clock.now() })
-        .await
-        .map_err(|e| ApiError::store(caller.lang, e))?;
-    Ok(Json(out(&rec)))
+    apply_event(st, caller, id, event, |d| Action::DecideDeclaration { gate_pair: &d.gate_pair, side: d.direction.exit_side() }).await
 }
 
 #[utoipa::path(post, path = "/api/v1/declarations/{id}/accept", tag = "goods", params(("id" = i64, Path)), security(("bearer" = [])),
