@@ -136,6 +136,24 @@ pub enum Action<'a> {
         gate_pair: &'a GatePairId,
         side: Side,
     },
+    /// Run one side's yard: check trucks in, dispatch calls to lanes, record infrastructure
+    /// fees (that side's gate board or border guard at the pair).
+    OperateGate {
+        gate_pair: &'a GatePairId,
+        side: Side,
+    },
+    /// Start or finish a clearance step of `agency` on `side` at the pair.
+    ActOnStep {
+        gate_pair: &'a GatePairId,
+        side: Side,
+        agency: Agency,
+    },
+    /// See a gate pair's queue with full plates and declarations (any officer in scope).
+    ReadGateDetail {
+        gate_pair: &'a GatePairId,
+    },
+    /// Read dwell-time reports (officers and admins).
+    ReadReports,
 }
 
 /// Does any of `roles` allow `action`?
@@ -154,6 +172,16 @@ pub fn allows(roles: &[Role], action: Action<'_>) -> bool {
             _ => false,
         }),
         Action::DecideDeclaration { gate_pair, side } => roles.iter().any(|r| r.covers_gate(Agency::Customs, gate_pair, side)),
+        Action::OperateGate { gate_pair, side } => roles.iter().any(|r| {
+            *r == Role::Admin || r.covers_gate(Agency::GateBoard, gate_pair, side) || r.covers_gate(Agency::BorderGuard, gate_pair, side)
+        }),
+        Action::ActOnStep { gate_pair, side, agency } => roles.iter().any(|r| r.covers_gate(agency, gate_pair, side)),
+        Action::ReadGateDetail { gate_pair } => roles.iter().any(|r| match r {
+            Role::Admin => true,
+            Role::Officer { gate_pair: scope, .. } => scope.as_ref().is_none_or(|g| g == gate_pair),
+            _ => false,
+        }),
+        Action::ReadReports => roles.iter().any(|r| matches!(r, Role::Admin | Role::Officer { .. })),
         Action::RunSimulation => roles.iter().any(|r| matches!(r, Role::Admin | Role::Officer { .. })),
         Action::ReadAudit => roles.iter().any(|r| matches!(r, Role::Admin | Role::Officer { agency: Agency::GateBoard, .. })),
     }
@@ -199,5 +227,17 @@ mod tests {
             !allows(&cn_customs, Action::DecideDeclaration { gate_pair: &hn, side: Side::Vn }),
             "a Chinese customs officer cannot decide a Vietnamese step"
         );
+        let guard = [Role::parse("officer:VN:border-guard:huu-nghi").unwrap()];
+        assert!(allows(&guard, Action::OperateGate { gate_pair: &hn, side: Side::Vn }));
+        assert!(!allows(&guard, Action::OperateGate { gate_pair: &hn, side: Side::Cn }));
+        assert!(!allows(&customs, Action::OperateGate { gate_pair: &hn, side: Side::Vn }));
+        assert!(allows(&customs, Action::ActOnStep { gate_pair: &hn, side: Side::Vn, agency: Agency::Customs }));
+        assert!(!allows(&cn_customs, Action::ActOnStep { gate_pair: &hn, side: Side::Vn, agency: Agency::Customs }));
+        assert!(
+            !allows(&[Role::Admin], Action::ActOnStep { gate_pair: &hn, side: Side::Vn, agency: Agency::Customs }),
+            "clearing is an officer's act"
+        );
+        assert!(allows(&guard, Action::ReadGateDetail { gate_pair: &hn }) && !allows(&guard, Action::ReadGateDetail { gate_pair: &mc }));
+        assert!(!allows(&firm, Action::ReadReports) && allows(&guard, Action::ReadReports));
     }
 }

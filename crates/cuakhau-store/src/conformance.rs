@@ -201,7 +201,7 @@ macro_rules! conformance_tests {
             a_fresh_store_is_empty, loading_twice_changes_nothing, a_load_that_breaks_integrity_writes_nothing,
             a_changed_row_is_updated_with_before_and_after, lanes_are_created_updated_and_audited,
             gate_hours_change_on_one_side_only, users_and_sessions, declarations_follow_the_core_rules,
-            slots_are_booked_within_capacity_and_limits, suspensions_are_kept_per_side);
+            slots_are_booked_within_capacity_and_limits, suspensions_are_kept_per_side, trips_go_from_queue_to_crossing);
         // Expanded in the backend's test crate, which has tokio: 40 bookers at once.
         #[tokio::test]
         async fn many_concurrent_bookers_never_overbook() {
@@ -436,4 +436,158 @@ pub async fn suspensions_are_kept_per_side(s: &dyn Store) {
     assert!(s.suspensions(&hn, HOUR.plus_seconds(48 * 3600), HOUR.plus_seconds(50 * 3600)).await.unwrap().is_empty(), "until is exclusive");
     assert!(matches!(s.add_suspension(&GatePairId::parse("nowhere").unwrap(), &tet, actor("x")).await, Err(StoreError::NotFound(_))));
     assert_eq!(audit_len(s).await, 8);
+}
+
+// ---- The live gate: trips, calls, clearance steps, fees, no-shows, notifications ----
+
+use crate::trips::{Fee, NewTrip, Position, TripQuery};
+use cuakhau_core::Agency;
+use cuakhau_core::goods::clearance::{Act, Channel, ClearanceError, Trip};
+use cuakhau_core::goods::gate::{Call, TripStatus};
+use cuakhau_core::goods::{Outcome, TruckId};
+use cuakhau_core::refdata::{LaneClass, LaneId};
+
+fn new_trip(declaration_id: i64, status: TripStatus, yard_capacity: u32) -> NewTrip {
+    NewTrip {
+        declaration_id,
+        status,
+        class: LaneClass::Perishable,
+        commodity: "08".into(),
+        slot: None,
+        spoils_at: Some(T0.plus_seconds(48 * 3600)),
+        trip: Trip::new(Direction::Export, Channel::Yellow, true),
+        channel_reason: "fresh fruit".into(),
+        yard_capacity,
+    }
+}
+
+pub async fn trips_go_from_queue_to_crossing(s: &dyn Store) {
+    s.load_reference(&fixture(), actor("loader")).await.unwrap();
+    let at = |secs: i64, name: &'static str| Actor { name, at: T0.plus_seconds(secs) };
+    let a = accepted_declaration(s, "0101234567", "12C-111.11").await;
+    let b = accepted_declaration(s, "0101234567", "12C-222.22").await;
+    let c = accepted_declaration(s, "0101234567", "12C-333.33").await;
+    // a joins the virtual queue from the road, then reaches the yard and keeps its trip.
+    let ta = s.join_queue(new_trip(a, TripStatus::Virtual, 1), at(0, "firm")).await.unwrap();
+    assert_eq!((ta.status, ta.yard_at), (TripStatus::Virtual, None));
+    let ta2 = s.join_queue(new_trip(a, TripStatus::Yard, 1), at(60, "guard")).await.unwrap();
+    assert_eq!((ta2.id, ta2.status, ta2.yard_at), (ta.id, TripStatus::Yard, Some(T0.plus_seconds(60))));
+    assert!(
+        matches!(s.join_queue(new_trip(a, TripStatus::Yard, 9), at(61, "guard")).await, Err(StoreError::Conflict(_))),
+        "one trip per declaration"
+    );
+    // The yard holds one truck.
+    let full = s.join_queue(new_trip(b, TripStatus::Yard, 1), at(62, "guard")).await.unwrap_err();
+    assert!(matches!(full, StoreError::Conflict(ref m) if m.contains("yard is full")), "{full:?}");
+    let tb = s.join_queue(new_trip(b, TripStatus::Virtual, 1), at(63, "firm")).await.unwrap();
+    let tb =
+        s.report_position(tb.id, Position { lat: 21.8, lon: 106.7, at: T0.plus_seconds(70) }, Some(T0.plus_seconds(600))).await.unwrap();
+    assert_eq!((tb.eta, tb.position.map(|p| p.lat)), (Some(T0.plus_seconds(600)), Some(21.8)));
+    let waiting = s.trips(TripQuery { statuses: &[TripStatus::Yard, TripStatus::Virtual], ..Default::default() }).await.unwrap();
+    assert_eq!(waiting.iter().map(|t| t.id).collect::<Vec<_>>(), vec![ta.id, tb.id]);
+
+    // Two calls for one lane: only the first gets it.
+    let lane = LaneId::parse("hn-vn-exp-1").unwrap();
+    let call = |id: i64, lane: &LaneId| Call { truck: TruckId(id as u64), lane: lane.clone(), deadline: T0.plus_seconds(1000) };
+    let called = s.call_trips(&[call(ta.id, &lane), call(tb.id, &lane)], at(100, "dispatch")).await.unwrap();
+    assert_eq!(called.iter().map(|t| (t.id, t.status)).collect::<Vec<_>>(), vec![(ta.id, TripStatus::Called)]);
+    assert_eq!(called[0].lane.as_deref(), Some("hn-vn-exp-1"));
+    let due = s.due_notifications(T0.plus_seconds(100), 10).await.unwrap();
+    assert_eq!((due.len(), due[0].kind.as_str(), due[0].trip_id), (1, "your-turn", ta.id));
+    assert!(due[0].payload.contains("hn-vn-exp-1"));
+    s.notification_attempt(due[0].id, false, Some("gateway down"), T0.plus_seconds(160), T0.plus_seconds(100)).await.unwrap();
+    assert!(s.due_notifications(T0.plus_seconds(150), 10).await.unwrap().is_empty(), "retried later");
+    s.notification_attempt(due[0].id, true, None, T0.plus_seconds(160), T0.plus_seconds(160)).await.unwrap();
+    assert!(s.due_notifications(T0.plus_seconds(10_000), 10).await.unwrap().is_empty());
+
+    // b is called to a second lane, does not answer, and goes back to the virtual queue.
+    let lane2 = LaneId::parse("hn-vn-exp-2").unwrap();
+    assert_eq!(s.call_trips(&[call(tb.id, &lane2)], at(110, "dispatch")).await.unwrap().len(), 1);
+    let hn = GatePairId::parse("huu-nghi").unwrap();
+    assert_eq!(s.requeue_unanswered(&hn, T0.plus_seconds(999), at(999, "dispatch")).await.unwrap(), Vec::<i64>::new());
+    let back = s.requeue_unanswered(&hn, T0.plus_seconds(1000), at(1000, "dispatch")).await.unwrap();
+    assert_eq!(back, vec![ta.id, tb.id], "both calls ran out");
+    let tb = s.trip(tb.id).await.unwrap().unwrap();
+    assert_eq!((tb.status, tb.lane.as_deref(), tb.calls), (TripStatus::Virtual, None, 1));
+    assert_eq!(s.trip(ta.id).await.unwrap().unwrap().status, TripStatus::Yard);
+
+    // a is called again and cleared step by step; the wrong officer and a closed side are refused.
+    s.call_trips(&[call(ta.id, &lane)], at(1100, "dispatch")).await.unwrap();
+    let vn = |a: Agency| (Side::Vn, a);
+    let cn = |a: Agency| (Side::Cn, a);
+    assert_eq!(
+        s.trip_step(ta.id, 0, cn(Agency::Customs), Act::Start, true, at(1200, "x")).await.unwrap(),
+        Err(ClearanceError::NotYourStep)
+    );
+    assert_eq!(
+        s.trip_step(ta.id, 0, vn(Agency::Customs), Act::Start, false, at(1200, "x")).await.unwrap(),
+        Err(ClearanceError::SideClosed)
+    );
+    let steps: Vec<((Side, Agency), usize)> = vec![
+        (vn(Agency::Customs), 0),
+        (vn(Agency::BorderGuard), 1),
+        (vn(Agency::Quarantine), 2),
+        (vn(Agency::BorderGuard), 3),
+        (cn(Agency::Customs), 4),
+        (cn(Agency::BorderGuard), 5),
+    ];
+    let mut t = 1200;
+    for (officer, i) in steps {
+        let r = s.trip_step(ta.id, i, officer, Act::Start, true, at(t, "officer")).await.unwrap().unwrap();
+        assert_eq!(r.status, TripStatus::Clearing);
+        if i == 1 {
+            let held =
+                s.trip_step(ta.id, i, officer, Act::Finish(Outcome::Hold { reason: "seal check".into() }), true, at(t + 30, "officer"));
+            assert_eq!(held.await.unwrap().unwrap().trip.steps()[1].1.code(), "held");
+        }
+        let r = s.trip_step(ta.id, i, officer, Act::Finish(Outcome::Pass), true, at(t + 60, "officer")).await.unwrap().unwrap();
+        if i == 2 {
+            assert_eq!(r.trip.exit_release(), Some(T0.plus_seconds(t + 60)));
+            // The lane is free for the next truck once the exit side released this one.
+            assert_eq!(s.call_trips(&[call(tb.id, &lane)], at(t + 61, "dispatch")).await.unwrap().len(), 1);
+        }
+        t += 100;
+    }
+    let done = s.trip(ta.id).await.unwrap().unwrap();
+    assert_eq!(done.status, TripStatus::Done);
+    let m = done.milestones();
+    assert_eq!(
+        (m.arrival, m.called, m.entry_release),
+        (Some(T0.plus_seconds(60)), Some(T0.plus_seconds(1100)), Some(T0.plus_seconds(1760)))
+    );
+
+    // b: refused by Vietnamese customs; the lane is free again and the driver is told.
+    s.trip_step(tb.id, 0, vn(Agency::Customs), Act::Start, true, at(2000, "officer")).await.unwrap().unwrap();
+    let r = s.trip_step(
+        tb.id,
+        0,
+        vn(Agency::Customs),
+        Act::Finish(Outcome::Refuse { reason: "HS code mismatch".into() }),
+        true,
+        at(2100, "officer"),
+    );
+    assert_eq!(r.await.unwrap().unwrap().status, TripStatus::Refused);
+    assert!(s.due_notifications(T0.plus_seconds(2100), 10).await.unwrap().iter().any(|n| n.kind == "refused" && n.trip_id == tb.id));
+
+    // Fees: one receipt, once.
+    let fee = Fee { amount: 1_200_000.0, currency: "VND".into(), receipt: "LS-2026-000123".into() };
+    assert_eq!(s.record_fee(ta.id, &fee, at(2200, "board")).await.unwrap().fee, Some(fee.clone()));
+    assert!(matches!(s.record_fee(tb.id, &fee, at(2201, "board")).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(s.record_fee(ta.id, &Fee { receipt: "other".into(), ..fee }, at(2202, "board")).await, Err(StoreError::Conflict(_))));
+
+    // A booked truck that never reaches the yard loses its slot after the grace period.
+    let cap = HourCapacity { general: 5, reserved: 5, perishable: 0, agv: 0 };
+    let booked = match s.book_slot(request(c, cap, 10), actor("firm")).await.unwrap() {
+        BookingOutcome::Booked(x) => x,
+        other => panic!("{other:?}"),
+    };
+    assert!(s.release_no_shows(HOUR, at(0, "dispatch")).await.unwrap().is_empty(), "its hour has not started");
+    let released = s.release_no_shows(HOUR.plus_seconds(1), at(0, "dispatch")).await.unwrap();
+    assert_eq!(released.iter().map(|b| (b.id, b.status.as_str())).collect::<Vec<_>>(), vec![(booked.id, "no-show")]);
+    assert_eq!(s.live_booking(c).await.unwrap(), None);
+
+    assert_eq!(s.setting("demo").await.unwrap(), None);
+    s.put_setting("demo", "true", actor("demo")).await.unwrap();
+    assert_eq!(s.setting("demo").await.unwrap().as_deref(), Some("true"));
+    assert!(s.verify_audit().await.unwrap().is_ok());
 }

@@ -17,6 +17,7 @@ pub mod plan;
 pub mod records;
 #[doc(hidden)]
 pub mod sql_impl;
+pub mod trips;
 
 /// What can go wrong in a store.
 #[derive(Debug, thiserror::Error)]
@@ -152,6 +153,52 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         from: Timestamp,
         until: Timestamp,
     ) -> Result<Vec<(i64, cuakhau_core::goods::slots::Suspension)>>;
+
+    /// Puts a truck in the virtual queue or checks it in at the yard. A truck already in the
+    /// virtual queue keeps its place when it reaches the yard; any other existing trip, or a full
+    /// yard, is a `Conflict`.
+    async fn join_queue(&self, t: trips::NewTrip, actor: Actor<'_>) -> Result<trips::TripRecord>;
+    async fn trip(&self, id: i64) -> Result<Option<trips::TripRecord>>;
+    async fn trip_of_declaration(&self, declaration_id: i64) -> Result<Option<trips::TripRecord>>;
+    /// Trips matching `q`, oldest first.
+    async fn trips(&self, q: trips::TripQuery<'_>) -> Result<Vec<trips::TripRecord>>;
+    /// Records a dispatch round's calls: each truck still waiting goes to its lane if the lane is
+    /// free; a "your turn" notification is queued in the same transaction. Returns the trips called.
+    async fn call_trips(&self, calls: &[cuakhau_core::goods::gate::Call], actor: Actor<'_>) -> Result<Vec<trips::TripRecord>>;
+    /// Puts back in the queue every truck of `gate_pair` whose call went unanswered by `now`.
+    async fn requeue_unanswered(&self, gate_pair: &GatePairId, now: Timestamp, actor: Actor<'_>) -> Result<Vec<i64>>;
+    /// An officer's act on step `index`, checked by the core's `Trip::act` inside the
+    /// transaction; the inner error says why the act was refused (nothing written then).
+    async fn trip_step(
+        &self,
+        id: i64,
+        index: usize,
+        officer: (Side, cuakhau_core::Agency),
+        act: cuakhau_core::goods::clearance::Act,
+        side_open: bool,
+        actor: Actor<'_>,
+    ) -> Result<std::result::Result<trips::TripRecord, cuakhau_core::goods::clearance::ClearanceError>>;
+    /// Records the infrastructure fee of a trip; a receipt number is used once.
+    async fn record_fee(&self, id: i64, fee: &trips::Fee, actor: Actor<'_>) -> Result<trips::TripRecord>;
+    /// The driver's phone reports where the truck is and when it expects to arrive. Not audited:
+    /// a position is an observation, not a decision.
+    async fn report_position(&self, id: i64, pos: trips::Position, eta: Option<Timestamp>) -> Result<trips::TripRecord>;
+    /// Marks `no-show` every live booking whose hour started before `cutoff` and whose truck never
+    /// reached the yard, giving its capacity back.
+    async fn release_no_shows(&self, cutoff: Timestamp, actor: Actor<'_>) -> Result<Vec<goods::Booking>>;
+    /// Notifications not yet delivered whose next attempt is due at `now`.
+    async fn due_notifications(&self, now: Timestamp, limit: u32) -> Result<Vec<trips::Notification>>;
+    /// Records a delivery attempt: delivered, or failed with the time of the next attempt.
+    async fn notification_attempt(
+        &self,
+        id: i64,
+        delivered: bool,
+        error: Option<&str>,
+        next_attempt: Timestamp,
+        at: Timestamp,
+    ) -> Result<()>;
+    async fn setting(&self, key: &str) -> Result<Option<String>>;
+    async fn put_setting(&self, key: &str, value: &str, actor: Actor<'_>) -> Result<()>;
 
     /// Up to `limit` audit entries with `seq > after`, oldest first.
     async fn audit_page(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>>;

@@ -268,6 +268,75 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            const TRIP_COLS: &str = "id, declaration_id, gate_pair_id, direction, enterprise_code, plate, plate_country, lane_class, commodity, slot_us, spoils_at_us, status, joined_at_us, yard_at_us, called_at_us, call_deadline_us, calls, lane_id, channel, channel_reason, steps_json, eta_us, lat, lon, position_at_us, fee_amount, fee_currency, fee_receipt, updated_at_us";
+
+            fn trip_rec(r: &<$db as sqlx::Database>::Row) -> Result<$crate::trips::TripRecord> {
+                use cuakhau_core::goods::parties::Plate;
+                let g = |e: sqlx::Error| db_err(e);
+                let bad = |e: cuakhau_core::FieldError| StoreError::Corrupt(format!("trip: {e}"));
+                let ts = |k: &str| -> Result<Option<Timestamp>> { Ok(r.try_get::<Option<i64>, _>(k).map_err(g)?.map(Timestamp)) };
+                let s = |k: &str| -> Result<String> { r.try_get::<String, _>(k).map_err(g) };
+                let direction = cuakhau_core::Direction::parse("direction", &s("direction")?).map_err(bad)?;
+                let channel_code = s("channel")?;
+                let channel = cuakhau_core::goods::Channel::parse(&channel_code).ok_or_else(|| StoreError::Corrupt(format!("channel {channel_code}")))?;
+                let status_code = s("status")?;
+                let lat: Option<f64> = r.try_get("lat").map_err(g)?;
+                let lon: Option<f64> = r.try_get("lon").map_err(g)?;
+                let fee_amount: Option<f64> = r.try_get("fee_amount").map_err(g)?;
+                Ok($crate::trips::TripRecord {
+                    id: r.try_get("id").map_err(g)?,
+                    declaration_id: r.try_get("declaration_id").map_err(g)?,
+                    gate_pair: GatePairId::parse(&s("gate_pair_id")?).map_err(bad)?,
+                    direction,
+                    enterprise: s("enterprise_code")?,
+                    plate: Plate::parse(&s("plate")?, Side::parse("plate_country", &s("plate_country")?).map_err(bad)?).map_err(bad)?,
+                    class: cuakhau_core::refdata::LaneClass::parse("lane_class", &s("lane_class")?).map_err(bad)?,
+                    commodity: s("commodity")?,
+                    slot: ts("slot_us")?,
+                    spoils_at: ts("spoils_at_us")?,
+                    status: cuakhau_core::goods::gate::TripStatus::parse(&status_code).ok_or_else(|| StoreError::Corrupt(format!("trip status {status_code}")))?,
+                    joined_at: Timestamp(r.try_get("joined_at_us").map_err(g)?),
+                    yard_at: ts("yard_at_us")?,
+                    called_at: ts("called_at_us")?,
+                    call_deadline: ts("call_deadline_us")?,
+                    calls: r.try_get::<i64, _>("calls").map_err(g)? as u32,
+                    lane: r.try_get("lane_id").map_err(g)?,
+                    trip: $crate::trips::steps_from_json(direction, channel, &s("steps_json")?)?,
+                    channel_reason: s("channel_reason")?,
+                    eta: ts("eta_us")?,
+                    position: match (lat, lon, ts("position_at_us")?) {
+                        (Some(lat), Some(lon), Some(at)) => Some($crate::trips::Position { lat, lon, at }),
+                        _ => None,
+                    },
+                    fee: match fee_amount {
+                        Some(amount) => Some($crate::trips::Fee {
+                            amount,
+                            currency: r.try_get::<Option<String>, _>("fee_currency").map_err(g)?.unwrap_or_default(),
+                            receipt: r.try_get::<Option<String>, _>("fee_receipt").map_err(g)?.unwrap_or_default(),
+                        }),
+                        None => None,
+                    },
+                    updated_at: Timestamp(r.try_get("updated_at_us").map_err(g)?),
+                })
+            }
+
+            async fn read_trip(ex: &mut Conn, id: i64) -> Result<Option<$crate::trips::TripRecord>> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TRIP_COLS} FROM trips WHERE id = $1"))).bind(id).fetch_optional(&mut *ex).await.map_err(db_err)?;
+                row.map(|r| trip_rec(&r)).transpose()
+            }
+
+            async fn queue_notification(tx: &mut Tx, trip: &$crate::trips::TripRecord, kind: &str, at: Timestamp) -> Result<()> {
+                let payload = $crate::serde_json::json!({
+                    "event": kind, "trip": trip.id, "declaration": trip.declaration_id, "gate_pair": trip.gate_pair.as_str(),
+                    "direction": trip.direction.code(), "plate": trip.plate.display, "lane": trip.lane,
+                    "deadline": trip.call_deadline.map(|d| d.to_rfc3339()),
+                    "deadline_local": trip.call_deadline.map(|d| d.to_rfc3339_in(trip.direction.exit_side().zone())),
+                }).to_string();
+                sqlx::query("INSERT INTO notifications (trip_id, kind, payload_json, created_at_us, next_attempt_us) VALUES ($1, $2, $3, $4, $4)")
+                    .bind(trip.id).bind(kind).bind(payload).bind(at.as_micros()).execute(&mut **tx).await.map_err(db_err)?;
+                Ok(())
+            }
+
             #[async_trait::async_trait]
             impl $crate::Store for $store {
                 fn engine(&self) -> &'static str { $engine }
@@ -577,6 +646,230 @@ macro_rules! impl_sql_store {
                             reason: r.try_get("reason").map_err(db_err)?,
                         }))
                     }).collect()
+                }
+
+                async fn join_queue(&self, t: $crate::trips::NewTrip, actor: Actor<'_>) -> Result<$crate::trips::TripRecord> {
+                    use cuakhau_core::goods::gate::TripStatus;
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let d = read_decl(&mut *tx, t.declaration_id).await?.ok_or_else(|| StoreError::NotFound(format!("declaration {}", t.declaration_id)))?;
+                    if !d.declaration.is_valid_at(actor.at) {
+                        return Err(StoreError::Conflict(format!("declaration {} is {} or its validity has run out", d.id, d.declaration.state.code())));
+                    }
+                    if t.status == TripStatus::Yard {
+                        let in_yard: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM trips WHERE gate_pair_id = $1 AND direction = $2 AND status = 'yard'")
+                            .bind(d.gate_pair.as_str()).bind(d.direction.code()).fetch_one(&mut *tx).await.map_err(db_err)?;
+                        if in_yard >= t.yard_capacity as i64 {
+                            return Err(StoreError::Conflict(format!("the yard is full ({} trucks)", t.yard_capacity)));
+                        }
+                    }
+                    let existing: Option<(i64, String)> = sqlx::query_as("SELECT id, status FROM trips WHERE declaration_id = $1")
+                        .bind(d.id).fetch_optional(&mut *tx).await.map_err(db_err)?;
+                    let now = actor.at.as_micros();
+                    let id = match existing {
+                        Some((id, status)) if status == "virtual" && t.status == TripStatus::Yard => {
+                            sqlx::query("UPDATE trips SET status = 'yard', yard_at_us = $1, updated_at_us = $1 WHERE id = $2")
+                                .bind(now).bind(id).execute(&mut *tx).await.map_err(db_err)?;
+                            id
+                        }
+                        Some((id, status)) => return Err(StoreError::Conflict(format!("declaration {} already has trip {id} ({status})", d.id))),
+                        None => {
+                            let yard_at = (t.status == TripStatus::Yard).then_some(now);
+                            sqlx::query_scalar("INSERT INTO trips (declaration_id, gate_pair_id, direction, enterprise_code, plate, plate_key, plate_country,
+                                    lane_class, commodity, slot_us, spoils_at_us, status, joined_at_us, yard_at_us, channel, channel_reason, steps_json, updated_at_us)
+                                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $13) RETURNING id")
+                                .bind(d.id).bind(d.gate_pair.as_str()).bind(d.direction.code()).bind(&d.enterprise).bind(&d.plate.display)
+                                .bind(&d.plate.key).bind(d.plate.country.code()).bind(t.class.code()).bind(&t.commodity)
+                                .bind(t.slot.map(|x| x.as_micros())).bind(t.spoils_at.map(|x| x.as_micros())).bind(t.status.code())
+                                .bind(now).bind(yard_at).bind(t.trip.channel.code()).bind(&t.channel_reason).bind($crate::trips::steps_json(&t.trip))
+                                .fetch_one(&mut *tx).await.map_err(db_err)?
+                        }
+                    };
+                    let rec = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the trip vanished".into()))?;
+                    audit(&mut tx, &actor, if t.status == TripStatus::Yard { "trip.yard-check-in" } else { "trip.join-virtual-queue" },
+                          format!("trip/{id}"), None, Some($crate::trips::snapshot(&rec))).await?;
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(rec)
+                }
+
+                async fn trip(&self, id: i64) -> Result<Option<$crate::trips::TripRecord>> {
+                    read_trip(&mut *self.pool.acquire().await.map_err(db_err)?, id).await
+                }
+
+                async fn trip_of_declaration(&self, declaration_id: i64) -> Result<Option<$crate::trips::TripRecord>> {
+                    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {TRIP_COLS} FROM trips WHERE declaration_id = $1")))
+                        .bind(declaration_id).fetch_optional(&self.pool).await.map_err(db_err)?;
+                    row.map(|r| trip_rec(&r)).transpose()
+                }
+
+                async fn trips(&self, q: $crate::trips::TripQuery<'_>) -> Result<Vec<$crate::trips::TripRecord>> {
+                    // Statuses are our own codes, never user text: safe to inline.
+                    let statuses = q.statuses.iter().map(|s| format!("'{}'", s.code())).collect::<Vec<_>>().join(", ");
+                    let sql = format!("SELECT {TRIP_COLS} FROM trips WHERE ($1 IS NULL OR gate_pair_id = $1) AND ($2 IS NULL OR direction = $2)
+                                       AND joined_at_us >= $3 AND joined_at_us < $4 {} ORDER BY id LIMIT $5",
+                                      if statuses.is_empty() { String::new() } else { format!("AND status IN ({statuses})") });
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(q.gate_pair.map(|g| g.as_str().to_string())).bind(q.direction.map(|d| d.code()))
+                        .bind(q.from.map_or(i64::MIN, |t| t.as_micros())).bind(q.until.map_or(i64::MAX, |t| t.as_micros()))
+                        .bind(if q.limit == 0 { i64::MAX } else { q.limit as i64 })
+                        .fetch_all(&self.pool).await.map_err(db_err)?;
+                    rows.iter().map(trip_rec).collect()
+                }
+
+                async fn call_trips(&self, calls: &[cuakhau_core::goods::gate::Call], actor: Actor<'_>) -> Result<Vec<$crate::trips::TripRecord>> {
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let mut out = Vec::new();
+                    for c in calls {
+                        let id = c.truck.0 as i64;
+                        let n = sqlx::query("UPDATE trips SET status = 'called', lane_id = $1, lane_hold = $1, called_at_us = $2, call_deadline_us = $3,
+                                             calls = calls + 1, updated_at_us = $2
+                                             WHERE id = $4 AND status IN ('yard', 'virtual') AND NOT EXISTS (SELECT 1 FROM trips t2 WHERE t2.lane_hold = $1)")
+                            .bind(c.lane.as_str()).bind(actor.at.as_micros()).bind(c.deadline.as_micros()).bind(id)
+                            .execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+                        if n == 0 {
+                            continue;
+                        }
+                        let rec = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the trip vanished".into()))?;
+                        queue_notification(&mut tx, &rec, "your-turn", actor.at).await?;
+                        audit(&mut tx, &actor, "trip.call", format!("trip/{id}"), None,
+                              Some($crate::serde_json::json!({"lane": c.lane.as_str(), "deadline": c.deadline.to_rfc3339()}).to_string())).await?;
+                        out.push(rec);
+                    }
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(out)
+                }
+
+                async fn requeue_unanswered(&self, gate_pair: &GatePairId, now: Timestamp, actor: Actor<'_>) -> Result<Vec<i64>> {
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM trips WHERE gate_pair_id = $1 AND status = 'called' AND call_deadline_us <= $2 ORDER BY id")
+                        .bind(gate_pair.as_str()).bind(now.as_micros()).fetch_all(&mut *tx).await.map_err(db_err)?;
+                    for id in &ids {
+                        sqlx::query("UPDATE trips SET status = CASE WHEN yard_at_us IS NULL THEN 'virtual' ELSE 'yard' END, lane_id = NULL, lane_hold = NULL,
+                                     call_deadline_us = NULL, updated_at_us = $1 WHERE id = $2")
+                            .bind(actor.at.as_micros()).bind(id).execute(&mut *tx).await.map_err(db_err)?;
+                        audit(&mut tx, &actor, "trip.requeue", format!("trip/{id}"), None, Some("{\"reason\":\"call not answered in time\"}".into())).await?;
+                    }
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(ids)
+                }
+
+                async fn trip_step(&self, id: i64, index: usize, officer: (Side, cuakhau_core::Agency), act: cuakhau_core::goods::clearance::Act,
+                                   side_open: bool, actor: Actor<'_>)
+                    -> Result<std::result::Result<$crate::trips::TripRecord, cuakhau_core::goods::clearance::ClearanceError>> {
+                    use cuakhau_core::goods::gate::TripStatus;
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let before = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("trip {id}")))?;
+                    if before.status.is_waiting() {
+                        return Ok(Err(cuakhau_core::goods::clearance::ClearanceError::NotCurrent));
+                    }
+                    let mut trip = before.trip.clone();
+                    if let Err(e) = trip.act(index, officer, act.clone(), actor.at, side_open) {
+                        return Ok(Err(e));
+                    }
+                    let status = if trip.is_refused() { TripStatus::Refused } else if trip.is_cleared() { TripStatus::Done } else { TripStatus::Clearing };
+                    // The lane is free again once the exit side has released the truck, or refused it.
+                    let free_lane = trip.is_refused() || trip.exit_release().is_some();
+                    sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE trips SET status = $1, steps_json = $2, updated_at_us = $3, call_deadline_us = NULL {} WHERE id = $4",
+                                        if free_lane { ", lane_hold = NULL" } else { "" })))
+                        .bind(status.code()).bind($crate::trips::steps_json(&trip)).bind(actor.at.as_micros()).bind(id)
+                        .execute(&mut *tx).await.map_err(db_err)?;
+                    let after = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the trip vanished".into()))?;
+                    let (step, _) = &after.trip.steps()[index];
+                    let what = match &act {
+                        cuakhau_core::goods::clearance::Act::Start => "start".to_string(),
+                        cuakhau_core::goods::clearance::Act::Finish(o) => match o {
+                            cuakhau_core::goods::Outcome::Pass => "pass".into(),
+                            cuakhau_core::goods::Outcome::Hold { .. } => "hold".into(),
+                            cuakhau_core::goods::Outcome::Refuse { .. } => "refuse".into(),
+                        },
+                    };
+                    if status == TripStatus::Refused {
+                        queue_notification(&mut tx, &after, "refused", actor.at).await?;
+                    }
+                    audit(&mut tx, &actor, &format!("trip.step.{what}"), format!("trip/{id}/step/{}", step.code()),
+                          Some($crate::trips::snapshot(&before)), Some($crate::trips::snapshot(&after))).await?;
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(Ok(after))
+                }
+
+                async fn record_fee(&self, id: i64, fee: &$crate::trips::Fee, actor: Actor<'_>) -> Result<$crate::trips::TripRecord> {
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let before = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("trip {id}")))?;
+                    if let Some(f) = &before.fee {
+                        return Err(StoreError::Conflict(format!("trip {id} already has fee receipt {}", f.receipt)));
+                    }
+                    let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM trips WHERE fee_receipt = $1").bind(&fee.receipt)
+                        .fetch_optional(&mut *tx).await.map_err(db_err)?;
+                    if let Some(other) = taken {
+                        return Err(StoreError::Conflict(format!("receipt {} is already recorded for trip {other}", fee.receipt)));
+                    }
+                    sqlx::query("UPDATE trips SET fee_amount = $1, fee_currency = $2, fee_receipt = $3, updated_at_us = $4 WHERE id = $5")
+                        .bind(fee.amount).bind(&fee.currency).bind(&fee.receipt).bind(actor.at.as_micros()).bind(id)
+                        .execute(&mut *tx).await.map_err(db_err)?;
+                    audit(&mut tx, &actor, "trip.fee", format!("trip/{id}"), None,
+                          Some($crate::serde_json::json!({"amount": fee.amount, "currency": fee.currency, "receipt": fee.receipt}).to_string())).await?;
+                    let after = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the trip vanished".into()))?;
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(after)
+                }
+
+                async fn report_position(&self, id: i64, pos: $crate::trips::Position, eta: Option<Timestamp>) -> Result<$crate::trips::TripRecord> {
+                    let mut conn = self.pool.acquire().await.map_err(db_err)?;
+                    let n = sqlx::query("UPDATE trips SET lat = $1, lon = $2, position_at_us = $3, eta_us = COALESCE($4, eta_us) WHERE id = $5")
+                        .bind(pos.lat).bind(pos.lon).bind(pos.at.as_micros()).bind(eta.map(|e| e.as_micros())).bind(id)
+                        .execute(&mut *conn).await.map_err(db_err)?.rows_affected();
+                    if n == 0 {
+                        return Err(StoreError::NotFound(format!("trip {id}")));
+                    }
+                    read_trip(&mut conn, id).await?.ok_or_else(|| StoreError::NotFound(format!("trip {id}")))
+                }
+
+                async fn release_no_shows(&self, cutoff: Timestamp, actor: Actor<'_>) -> Result<Vec<$crate::goods::Booking>> {
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {BOOKING_COLS} FROM bookings b WHERE status = 'booked' AND hour_us < $1
+                                            AND NOT EXISTS (SELECT 1 FROM trips t WHERE t.declaration_id = b.declaration_id AND t.status <> 'virtual')
+                                            ORDER BY id")))
+                        .bind(cutoff.as_micros()).fetch_all(&mut *tx).await.map_err(db_err)?;
+                    let mut out = Vec::new();
+                    for r in &rows {
+                        let b = booking_rec(r)?;
+                        release_booking(&mut tx, &b).await?;
+                        sqlx::query("UPDATE bookings SET status = 'no-show' WHERE id = $1").bind(b.id).execute(&mut *tx).await.map_err(db_err)?;
+                        audit(&mut tx, &actor, "slot.no-show", format!("booking/{}", b.id), None,
+                              Some($crate::serde_json::json!({"declaration": b.declaration_id, "hour": b.hour.to_rfc3339()}).to_string())).await?;
+                        out.push($crate::goods::Booking { status: "no-show".into(), ..b });
+                    }
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(out)
+                }
+
+                async fn due_notifications(&self, now: Timestamp, limit: u32) -> Result<Vec<$crate::trips::Notification>> {
+                    let rows = sqlx::query("SELECT id, trip_id, kind, payload_json, attempts FROM notifications
+                                            WHERE delivered_at_us IS NULL AND next_attempt_us <= $1 ORDER BY id LIMIT $2")
+                        .bind(now.as_micros()).bind(limit as i64).fetch_all(&self.pool).await.map_err(db_err)?;
+                    rows.iter().map(|r| -> std::result::Result<_, sqlx::Error> {
+                        Ok($crate::trips::Notification { id: r.try_get("id")?, trip_id: r.try_get("trip_id")?, kind: r.try_get("kind")?,
+                            payload: r.try_get("payload_json")?, attempts: r.try_get::<i64, _>("attempts")? as u32 })
+                    }).collect::<std::result::Result<Vec<_>, _>>().map_err(db_err)
+                }
+
+                async fn notification_attempt(&self, id: i64, delivered: bool, error: Option<&str>, next_attempt: Timestamp, at: Timestamp) -> Result<()> {
+                    sqlx::query("UPDATE notifications SET attempts = attempts + 1, delivered_at_us = $1, last_error = $2, next_attempt_us = $3 WHERE id = $4")
+                        .bind(delivered.then_some(at.as_micros())).bind(error).bind(next_attempt.as_micros()).bind(id)
+                        .execute(&self.pool).await.map_err(db_err)?;
+                    Ok(())
+                }
+
+                async fn setting(&self, key: &str) -> Result<Option<String>> {
+                    sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(&self.pool).await.map_err(db_err)
+                }
+
+                async fn put_setting(&self, key: &str, value: &str, actor: Actor<'_>) -> Result<()> {
+                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                        .bind(key).bind(value).execute(&mut *tx).await.map_err(db_err)?;
+                    audit(&mut tx, &actor, "setting.put", format!("setting/{key}"), None, Some(value.to_string())).await?;
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(())
                 }
 
                 async fn audit_page(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>> {

@@ -8,6 +8,7 @@ pub mod callforward;
 pub mod clearance;
 pub mod declaration;
 pub mod dwell;
+pub mod gate;
 pub mod parties;
 pub mod slots;
 
