@@ -456,3 +456,223 @@ pub struct SuspensionOut {
     pub preregistered_only: bool,
     pub reason: String,
 }
+
+// ---- The live gate ----
+
+/// A plate read at the yard gate (by a camera or an officer).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct YardCheckIn {
+    pub plate: String,
+}
+
+/// A time in UTC and in each side's local time.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct When {
+    pub utc: String,
+    /// Asia/Ho_Chi_Minh (UTC+7).
+    pub vn: String,
+    /// Asia/Shanghai (UTC+8).
+    pub cn: String,
+}
+
+impl From<Timestamp> for When {
+    fn from(t: Timestamp) -> Self {
+        When { utc: t.to_rfc3339(), vn: t.to_rfc3339_in("Asia/Ho_Chi_Minh"), cn: t.to_rfc3339_in("Asia/Shanghai") }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StepOut {
+    pub index: usize,
+    /// `VN:customs`, `CN:border-guard`, `handover`…
+    pub step: String,
+    /// The side whose officers act (for the hand-over: either side's border guard).
+    pub side: Option<String>,
+    pub agency: String,
+    /// `pending`, `in-progress`, `held`, `passed`, `refused`.
+    pub state: String,
+    pub since: Option<When>,
+    pub at: Option<When>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FeeOut {
+    pub amount: f64,
+    pub currency: String,
+    pub receipt: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PositionOut {
+    pub lat: f64,
+    pub lon: f64,
+    pub at: When,
+}
+
+/// A truck's trip through the gate.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TripOut {
+    pub id: i64,
+    pub declaration_id: i64,
+    pub gate_pair: String,
+    pub direction: String,
+    pub enterprise: String,
+    pub plate: String,
+    /// Lane class the truck needs: `general`, `perishable`, `agv`.
+    pub class: String,
+    /// HS chapter of the first consignment.
+    pub commodity: String,
+    /// `virtual`, `yard`, `called`, `clearing`, `done`, `refused`.
+    pub status: String,
+    pub lane: Option<String>,
+    /// `green`, `yellow`, `red`, chosen by the risk rules at check-in.
+    pub channel: String,
+    pub channel_reason: String,
+    pub slot: Option<When>,
+    pub spoils_at: Option<When>,
+    pub joined_at: When,
+    pub yard_at: Option<When>,
+    pub called_at: Option<When>,
+    pub call_deadline: Option<When>,
+    pub calls: u32,
+    pub current_step: Option<usize>,
+    pub steps: Vec<StepOut>,
+    pub eta: Option<When>,
+    pub position: Option<PositionOut>,
+    pub fee: Option<FeeOut>,
+}
+
+/// How an officer ends a step.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FinishIn {
+    /// `pass`, `hold` or `refuse`.
+    pub outcome: String,
+    /// Required for `hold` and `refuse`.
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeeIn {
+    pub amount: f64,
+    /// ISO 4217: `VND` or `CNY`.
+    pub currency: String,
+    pub receipt: String,
+}
+
+/// The driver's phone reports where the truck is.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PositionIn {
+    pub lat: f64,
+    pub lon: f64,
+    /// Expected arrival at the yard, RFC 3339.
+    #[serde(default)]
+    pub eta: Option<String>,
+}
+
+/// What a dispatch round did.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DispatchOut {
+    /// Trips whose call went unanswered and who went back to the queue.
+    pub requeued: Vec<i64>,
+    /// Bookings released because their truck never came.
+    pub no_shows: Vec<i64>,
+    pub called: Vec<TripOut>,
+}
+
+/// A lane and what it is doing.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LaneStateOut {
+    pub id: String,
+    pub name: String,
+    pub side: String,
+    pub class: String,
+    pub capacity_per_hour: u32,
+    pub active: bool,
+    /// The truck on the lane (plate masked for the public) and its status.
+    pub plate: Option<String>,
+    pub trip_status: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct QueueEntryOut {
+    pub position: usize,
+    /// Masked for the public (`29C-•••45`).
+    pub plate: String,
+    pub class: String,
+    /// `yard` or `virtual`.
+    pub status: String,
+    pub booked: bool,
+    pub estimated_call: Option<When>,
+    /// Present for officers only.
+    pub trip_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HourAheadOut {
+    pub hour: When,
+    pub capacity: u32,
+    pub booked: u32,
+}
+
+/// A gate pair's live queue in one direction.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct QueueOut {
+    pub gate_pair: String,
+    pub direction: String,
+    pub at: When,
+    /// Open now on each side (null: hours not known).
+    pub vn_open: Option<bool>,
+    pub cn_open: Option<bool>,
+    /// The national single window's level for all waiting trucks of the pair: `green`, `yellow`, `orange`, `red`.
+    pub congestion: String,
+    pub waiting_both_directions: u64,
+    pub yard: u32,
+    pub virtual_queue: u32,
+    pub called: u32,
+    pub clearing: u32,
+    pub far_side_limit: u32,
+    pub expected_wait_s: Option<i64>,
+    pub lanes: Vec<LaneStateOut>,
+    pub booked_ahead: Vec<HourAheadOut>,
+    pub queue: Vec<QueueEntryOut>,
+    /// True when this database holds the generated demo day.
+    pub demo: bool,
+}
+
+/// A driver's own view, found by declaration number and plate.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TrackOut {
+    pub declaration_id: i64,
+    pub gate_pair: String,
+    pub direction: String,
+    pub plate: String,
+    /// `none` before joining a queue, then the trip's status.
+    pub status: String,
+    pub position: Option<usize>,
+    pub waiting_total: usize,
+    pub estimated_call: Option<When>,
+    /// Set when called: go to this lane before the deadline.
+    pub your_turn: bool,
+    pub lane: Option<String>,
+    pub call_deadline: Option<When>,
+    pub booking: Option<BookingOut>,
+    pub current_step: Option<String>,
+}
+
+/// One row of the Time Release Study report (durations in seconds).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DwellRowOut {
+    pub group: String,
+    pub interval: String,
+    pub n: usize,
+    pub mean_s: f64,
+    pub p50_s: f64,
+    pub p95_s: f64,
+    pub max_s: f64,
+}

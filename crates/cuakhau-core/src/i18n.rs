@@ -65,19 +65,39 @@ impl Lang {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Msg {
     BadRequest,
-    InvalidField { field: String, reason: String },
-    MalformedJson { detail: String },
-    UnknownField { field: String },
-    BodyTooLarge { limit_bytes: usize },
-    NotFound { what: String },
+    InvalidField {
+        field: String,
+        reason: String,
+    },
+    MalformedJson {
+        detail: String,
+    },
+    UnknownField {
+        field: String,
+    },
+    BodyTooLarge {
+        limit_bytes: usize,
+    },
+    NotFound {
+        what: String,
+    },
     Unauthenticated,
     WrongCredentials,
     Forbidden,
-    Conflict { detail: String },
+    Conflict {
+        detail: String,
+    },
     Internal,
     Timeout,
-    ImportRow { line: u64, reason: String },
+    ImportRow {
+        line: u64,
+        reason: String,
+    },
     UnsupportedMediaType,
+    /// A clearance act the step's rules refuse (see `goods::clearance::ClearanceError`).
+    Step {
+        error: crate::goods::clearance::ClearanceError,
+    },
 }
 
 impl Msg {
@@ -115,6 +135,9 @@ impl Msg {
             (UnsupportedMediaType, Vi) => "Định dạng không được hỗ trợ",
             (UnsupportedMediaType, Zh) => "不支持的内容类型",
             (UnsupportedMediaType, En) => "Unsupported media type",
+            (Step { .. }, Vi) => "Không thực hiện được bước thông quan",
+            (Step { .. }, Zh) => "无法执行该通关步骤",
+            (Step { .. }, En) => "Clearance step refused",
         }
     }
 
@@ -165,6 +188,30 @@ impl Msg {
             (UnsupportedMediaType, Vi) => "Hãy gửi JSON (Content-Type: application/json).".into(),
             (UnsupportedMediaType, Zh) => "请发送 JSON（Content-Type: application/json）。".into(),
             (UnsupportedMediaType, En) => "Send JSON (Content-Type: application/json).".into(),
+            (Step { error }, lang) => step_detail(error, lang),
+        }
+    }
+}
+
+fn step_detail(e: &crate::goods::clearance::ClearanceError, lang: Lang) -> String {
+    use crate::goods::clearance::ClearanceError as E;
+    match (e, lang) {
+        (E::NotYourStep, Lang::Vi) => "Bước này thuộc bên hoặc cơ quan khác.".into(),
+        (E::NotYourStep, Lang::Zh) => "此步骤属于另一方或其他机构。".into(),
+        (E::NotCurrent, Lang::Vi) => "Xe không ở bước này.".into(),
+        (E::NotCurrent, Lang::Zh) => "车辆不在此步骤。".into(),
+        (E::WrongState { state }, Lang::Vi) => format!("Bước đang ở trạng thái «{state}»."),
+        (E::WrongState { state }, Lang::Zh) => format!("该步骤当前状态为“{state}”。"),
+        (E::SideClosed, Lang::Vi) => "Cửa khẩu phía này đang đóng.".into(),
+        (E::SideClosed, Lang::Zh) => "该侧口岸现在关闭。".into(),
+        (E::NoReason, Lang::Vi) => "Tạm giữ hoặc từ chối phải nêu lý do.".into(),
+        (E::NoReason, Lang::Zh) => "扣留或拒绝必须说明理由。".into(),
+        (E::Finished, Lang::Vi) => "Chuyến qua cửa khẩu đã kết thúc.".into(),
+        (E::Finished, Lang::Zh) => "本次通关已结束。".into(),
+        (e, Lang::En) => {
+            let s = e.to_string();
+            let mut c = s.chars();
+            c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str() + ".").unwrap_or_default()
         }
     }
 }

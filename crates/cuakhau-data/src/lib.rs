@@ -280,3 +280,50 @@ mod tests {
         assert!(e.to_string().contains("source"));
     }
 }
+
+/// The bundled example risk rules (`data/risk_rules.csv`): placeholders for each customs
+/// administration's own, confidential risk profile, clearly labelled as examples in their reasons.
+pub const BUNDLED_RISK_RULES: &str = include_str!("../../../data/risk_rules.csv");
+
+/// Parses risk rules: `hs_prefix,origin,min_value,perishable,channel,reason`, first match wins.
+pub fn parse_risk_rules(text: &str) -> Result<Vec<cuakhau_core::goods::clearance::RiskRule>, DataError> {
+    use cuakhau_core::goods::clearance::{Channel, RiskRule};
+    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+    let table = "risk_rules";
+    let mut out = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i as u64 + 2;
+        let rec = rec.map_err(|e| DataError::Format { table, line, reason: e.to_string() })?;
+        if rec.len() != 6 {
+            return Err(DataError::Format { table, line, reason: format!("expected 6 columns, found {}", rec.len()) });
+        }
+        let opt = |k: usize| Some(rec[k].to_string()).filter(|s| !s.is_empty());
+        let bad = |field: &str, p: cuakhau_core::Problem| DataError::Row { table, line, error: FieldError::new(field, p) };
+        let min_value = match opt(2) {
+            Some(v) => Some(v.parse::<f64>().map_err(|_| bad("min_value", cuakhau_core::Problem::NotANumber))?),
+            None => None,
+        };
+        let perishable = match opt(3) {
+            Some(v) => Some(cuakhau_core::refdata::parse_bool("perishable", &v).map_err(|e| DataError::Row { table, line, error: e })?),
+            None => None,
+        };
+        let channel = Channel::parse(&rec[4]).ok_or_else(|| bad("channel", cuakhau_core::Problem::NotOneOf { allowed: Channel::CODES }))?;
+        if rec[5].is_empty() {
+            return Err(bad("reason", cuakhau_core::Problem::Empty));
+        }
+        out.push(RiskRule { hs_prefix: opt(0), origin: opt(1), min_value, perishable, channel, reason: rec[5].to_string() });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod risk_tests {
+    #[test]
+    fn bundled_risk_rules_parse_and_bad_rows_name_their_line() {
+        let rules = super::parse_risk_rules(super::BUNDLED_RISK_RULES).unwrap();
+        assert_eq!(rules.len(), 3);
+        assert_eq!(rules[2].perishable, Some(true));
+        let err = super::parse_risk_rules("hs_prefix,origin,min_value,perishable,channel,reason\n08,,,,purple,x\n").unwrap_err();
+        assert!(err.to_string().contains("line 2") && err.to_string().contains("channel"), "{err}");
+    }
+}

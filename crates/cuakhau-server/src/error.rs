@@ -57,6 +57,7 @@ impl ApiError {
             Msg::Timeout => "timeout",
             Msg::ImportRow { .. } => "import-row",
             Msg::UnsupportedMediaType => "unsupported-media-type",
+            Msg::Step { .. } => "clearance-step",
         };
         format!("/problems/{slug}")
     }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod auth;
+pub mod background;
 mod error;
 mod extract;
 mod metrics;
@@ -49,6 +50,12 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Simulations that may run at once (each uses half the cores).
     pub simulation_slots: usize,
+    /// Call-forward policy, answer window and yard size.
+    pub gate_rules: cuakhau_core::goods::gate::GateRules,
+    /// Customs risk rules that pick a truck's channel (first match wins).
+    pub risk_rules: Vec<cuakhau_core::goods::clearance::RiskRule>,
+    /// Where "your turn" and "refused" messages for drivers are POSTed (an SMS or chat gateway).
+    pub webhook_url: Option<String>,
 }
 
 impl Default for Config {
@@ -60,6 +67,9 @@ impl Default for Config {
             page_limit_max: 500,
             secure_cookies: true,
             simulation_slots: 2,
+            gate_rules: Default::default(),
+            risk_rules: cuakhau_data::parse_risk_rules(cuakhau_data::BUNDLED_RISK_RULES).expect("the bundled risk rules parse"),
+            webhook_url: None,
         }
     }
 }
@@ -74,6 +84,8 @@ pub struct AppState {
     metrics: Arc<metrics::Metrics>,
     sims: Arc<routes::simulations::Simulations>,
     reference: Arc<ReferenceCache>,
+    /// Changes at gate pairs, for queue streams.
+    events: tokio::sync::broadcast::Sender<routes::gate::GateEvent>,
 }
 
 /// The reference data, read once and kept: every list and every slot calendar needs it, and it
@@ -116,6 +128,7 @@ impl AppState {
             metrics: Arc::new(metrics::Metrics::new()),
             sims: Default::default(),
             reference: Default::default(),
+            events: tokio::sync::broadcast::channel(256).0,
         }
     }
 }

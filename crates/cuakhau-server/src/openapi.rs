@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
-use crate::routes::{audit, goods, reference, session, simulations};
+use crate::routes::{audit, gate, goods, reference, reports, session, simulations};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -28,6 +28,9 @@ impl Modify for Bearer {
         simulations::start, simulations::status, simulations::plot,
         goods::create, goods::list, goods::show, goods::submit, goods::amend, goods::cancel, goods::accept, goods::reject,
         goods::slots, goods::book, goods::show_booking, goods::cancel_booking, goods::suspend, goods::list_suspensions,
+        gate::yard_check_in, gate::dispatch, gate::queue, gate::queue_stream, gate::join_virtual_queue, gate::trip_of_declaration,
+        gate::worklist, gate::show_trip, gate::start_step, gate::finish_step, gate::record_fee, gate::track, gate::report_position,
+        reports::dwell,
     ),
     modifiers(&Bearer)
 )]

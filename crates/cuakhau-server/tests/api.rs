@@ -325,7 +325,7 @@ async fn a_request_stuck_on_a_locked_database_times_out_and_changes_nothing() {
     let token = t.login("admin").await;
     let before = t.snapshot().await;
     // Another writer holds SQLite's write lock for longer than the request may take.
-    let mut blocker = t.store.pool().acquire().await.unwrap();
+    let mut blocker = t.sqlite.as_ref().unwrap().pool().acquire().await.unwrap();
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *blocker).await.unwrap();
     let r = t.call("PATCH", "/api/v1/lanes/kim-thanh-vn-export-1", Some(&token), Some("zh"), Some(json!({"capacity_per_hour": 30}))).await;
     assert_eq!(r.status, StatusCode::REQUEST_TIMEOUT);

@@ -467,6 +467,10 @@ pub async fn trips_go_from_queue_to_crossing(s: &dyn Store) {
     let a = accepted_declaration(s, "0101234567", "12C-111.11").await;
     let b = accepted_declaration(s, "0101234567", "12C-222.22").await;
     let c = accepted_declaration(s, "0101234567", "12C-333.33").await;
+    let hn = GatePairId::parse("huu-nghi").unwrap();
+    let found = s.declaration_for_plate(&hn, "12C11111", T0).await.unwrap().map(|d| d.id);
+    assert_eq!(found, Some(a), "the camera's read finds the declaration");
+    assert_eq!(s.declaration_for_plate(&hn, "12C11111", T0.plus_seconds(73 * 3600)).await.unwrap(), None, "not once it lapsed");
     // a joins the virtual queue from the road, then reaches the yard and keeps its trip.
     let ta = s.join_queue(new_trip(a, TripStatus::Virtual, 1), at(0, "firm")).await.unwrap();
     assert_eq!((ta.status, ta.yard_at), (TripStatus::Virtual, None));
@@ -483,6 +487,7 @@ pub async fn trips_go_from_queue_to_crossing(s: &dyn Store) {
     let tb =
         s.report_position(tb.id, Position { lat: 21.8, lon: 106.7, at: T0.plus_seconds(70) }, Some(T0.plus_seconds(600))).await.unwrap();
     assert_eq!((tb.eta, tb.position.map(|p| p.lat)), (Some(T0.plus_seconds(600)), Some(21.8)));
+    assert_eq!(s.declaration_for_plate(&hn, "12C11111", T0).await.unwrap(), None, "in the yard already");
     let waiting = s.trips(TripQuery { statuses: &[TripStatus::Yard, TripStatus::Virtual], ..Default::default() }).await.unwrap();
     assert_eq!(waiting.iter().map(|t| t.id).collect::<Vec<_>>(), vec![ta.id, tb.id]);
 
@@ -503,7 +508,6 @@ pub async fn trips_go_from_queue_to_crossing(s: &dyn Store) {
     // b is called to a second lane, does not answer, and goes back to the virtual queue.
     let lane2 = LaneId::parse("hn-vn-exp-2").unwrap();
     assert_eq!(s.call_trips(&[call(tb.id, &lane2)], at(110, "dispatch")).await.unwrap().len(), 1);
-    let hn = GatePairId::parse("huu-nghi").unwrap();
     assert_eq!(s.requeue_unanswered(&hn, T0.plus_seconds(999), at(999, "dispatch")).await.unwrap(), Vec::<i64>::new());
     let back = s.requeue_unanswered(&hn, T0.plus_seconds(1000), at(1000, "dispatch")).await.unwrap();
     assert_eq!(back, vec![ta.id, tb.id], "both calls ran out");

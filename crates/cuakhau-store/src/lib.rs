@@ -158,6 +158,14 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// virtual queue keeps its place when it reaches the yard; any other existing trip, or a full
     /// yard, is a `Conflict`.
     async fn join_queue(&self, t: trips::NewTrip, actor: Actor<'_>) -> Result<trips::TripRecord>;
+    /// The newest accepted declaration, valid at `now`, for the vehicle whose plate key is
+    /// `plate_key` at `gate_pair`, that has not yet reached the yard (what a camera's read finds).
+    async fn declaration_for_plate(
+        &self,
+        gate_pair: &GatePairId,
+        plate_key: &str,
+        now: Timestamp,
+    ) -> Result<Option<goods::DeclarationRecord>>;
     async fn trip(&self, id: i64) -> Result<Option<trips::TripRecord>>;
     async fn trip_of_declaration(&self, declaration_id: i64) -> Result<Option<trips::TripRecord>>;
     /// Trips matching `q`, oldest first.

@@ -691,6 +691,14 @@ macro_rules! impl_sql_store {
                     Ok(rec)
                 }
 
+                async fn declaration_for_plate(&self, gate_pair: &GatePairId, plate_key: &str, now: Timestamp) -> Result<Option<$crate::goods::DeclarationRecord>> {
+                    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {DECL_COLS} FROM declarations d WHERE gate_pair_id = $1 AND plate_key = $2
+                            AND state = 'accepted' AND valid_until_us > $3
+                            AND NOT EXISTS (SELECT 1 FROM trips t WHERE t.declaration_id = d.id AND t.status <> 'virtual') ORDER BY id DESC LIMIT 1")))
+                        .bind(gate_pair.as_str()).bind(plate_key).bind(now.as_micros()).fetch_optional(&self.pool).await.map_err(db_err)?;
+                    row.map(|r| decl_rec(&r)).transpose()
+                }
+
                 async fn trip(&self, id: i64) -> Result<Option<$crate::trips::TripRecord>> {
                     read_trip(&mut *self.pool.acquire().await.map_err(db_err)?, id).await
                 }

@@ -119,7 +119,15 @@ pub fn dispatch(
         cf.add(c.truck);
     }
     let mut calls = Vec::new();
-    for (lane, class) in free_lanes {
+    // Specialised lanes choose first (AGV, then green lanes for perishables), so that a general
+    // lane does not take the perishable truck a free green lane was waiting for.
+    let mut lanes: Vec<&(LaneId, LaneClass)> = free_lanes.iter().collect();
+    lanes.sort_by_key(|(_, c)| match c {
+        LaneClass::Agv => 0,
+        LaneClass::Perishable => 1,
+        LaneClass::General => 2,
+    });
+    for (lane, class) in lanes {
         if !far_side_has_room(in_flight, far_limit) {
             break;
         }
@@ -151,7 +159,11 @@ pub fn mask_plate(display: &str) -> String {
     }
     let keep_head = 3;
     let keep_tail = 2;
-    chars.iter().enumerate().map(|(i, c)| if i < keep_head || i >= chars.len() - keep_tail || *c == '-' { *c } else { '•' }).collect()
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| if i < keep_head || i >= chars.len() - keep_tail || matches!(c, '-' | '.' | ' ') { *c } else { '•' })
+        .collect()
 }
 
 #[cfg(test)]
@@ -199,6 +211,10 @@ mod tests {
             cand(4, TripStatus::Virtual, None, Some(600)),
         ];
         let lanes = [(LaneId::parse("a").unwrap(), LaneClass::General), (LaneId::parse("b").unwrap(), LaneClass::General)];
+        // A green lane listed after a general one still gets the perishable truck.
+        let mixed = [(LaneId::parse("a").unwrap(), LaneClass::General), (LaneId::parse("g").unwrap(), LaneClass::Perishable)];
+        let calls = dispatch(&mixed, &waiting, &GateRules::default(), now, 0, 10);
+        assert_eq!(calls.iter().map(|c| (c.truck.0, c.lane.as_str())).collect::<Vec<_>>(), vec![(2, "g"), (1, "a")]);
         let calls = dispatch(&lanes, &waiting, &GateRules::default(), now, 0, 10);
         assert_eq!(calls.iter().map(|c| c.truck.0).collect::<Vec<_>>(), vec![2, 1]);
         assert_eq!(calls[0].deadline, Timestamp(900 * 1_000_000));
@@ -227,6 +243,7 @@ mod tests {
     #[test]
     fn plates_are_masked_for_the_public() {
         assert_eq!(mask_plate("29C-12345"), "29C-•••45");
+        assert_eq!(mask_plate("12C-123.45"), "12C-•••.45");
         assert_eq!(mask_plate("桂A12345"), "桂A1••45");
         assert_eq!(mask_plate("AB1"), "•••");
     }

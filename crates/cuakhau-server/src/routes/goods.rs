@@ -115,7 +115,7 @@ fn out(d: &DeclarationRecord) -> DeclarationOut {
     }
 }
 
-fn booking_out(b: &Booking) -> BookingOut {
+pub(crate) fn booking_out(b: &Booking) -> BookingOut {
     BookingOut {
         id: b.id,
         declaration_id: b.declaration_id,
@@ -138,15 +138,16 @@ fn enterprise_of(caller: &Caller) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::forbidden(caller.lang))
 }
 
-async fn load(st: &AppState, caller: &Caller, id: i64) -> Result<DeclarationRecord, ApiError> {
+pub(crate) async fn load(st: &AppState, caller: &Caller, id: i64) -> Result<DeclarationRecord, ApiError> {
     let lang = caller.lang;
+    // Signed-in first: the public learns nothing about which declarations exist.
+    caller.user()?;
     let d = st
         .store
         .declaration(id)
         .await
         .map_err(|e| ApiError::store(lang, e))?
         .ok_or_else(|| ApiError::not_found(lang, format!("declaration {id}")))?;
-    caller.user()?;
     match caller.require(Action::ReadDeclaration { enterprise: &d.enterprise, gate_pair: &d.gate_pair }) {
         Ok(_) => Ok(d),
         // Someone else's declaration does not exist, as far as this caller can tell.

@@ -14,8 +14,10 @@ use cuakhau_core::Msg;
 use std::time::Instant;
 
 pub mod audit;
+pub mod gate;
 pub mod goods;
 pub mod reference;
+pub mod reports;
 pub mod session;
 pub mod simulations;
 
@@ -26,6 +28,8 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::routes())
         .merge(simulations::routes())
         .merge(goods::routes())
+        .merge(gate::routes())
+        .merge(reports::routes())
         .route("/openapi.json", get(openapi));
     Router::new()
         .nest("/api/v1", api)

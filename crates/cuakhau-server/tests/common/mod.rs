@@ -45,6 +45,8 @@ pub const USERS: &[(&str, &str)] = &[
     ("vn-customs", "officer:VN:customs:*"),
     ("cn-customs", "officer:CN:customs:*"),
     ("vn-guard", "officer:VN:border-guard:huu-nghi"),
+    ("vn-quarantine", "officer:VN:quarantine:huu-nghi"),
+    ("cn-guard", "officer:CN:border-guard:huu-nghi"),
     ("vn-labour", "officer:VN:labour:*"),
     ("enterprise", "enterprise:0101234567"),
     ("driver", "driver"),
@@ -52,9 +54,40 @@ pub const USERS: &[(&str, &str)] = &[
 
 pub struct TestApp {
     pub app: Router,
-    pub store: Arc<SqliteStore>,
+    pub state: AppState,
+    pub store: Arc<dyn Store>,
+    /// The SQLite store, for tests that need raw SQL (None on PostgreSQL).
+    pub sqlite: Option<Arc<SqliteStore>>,
     pub clock: Arc<FixedClock>,
+    /// The PostgreSQL schema to drop at the end (see [`TestApp::cleanup`]).
+    pg_schema: Option<(sqlx::PgPool, String)>,
     _dir: tempfile::TempDir,
+}
+
+/// Which engine a test server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A test server on `engine` (PostgreSQL needs `DATABASE_URL`; its absence fails the test).
+pub async fn spawn_on(engine: Engine) -> TestApp {
+    let config = Config { secure_cookies: false, simulation_slots: 1000, ..Config::default() };
+    match engine {
+        Engine::Sqlite => spawn_with(config).await,
+        Engine::Postgres => {
+            use std::sync::atomic::{AtomicU32, Ordering};
+            static N: AtomicU32 = AtomicU32::new(0);
+            let url = std::env::var("DATABASE_URL").expect("DATABASE_URL must point at PostgreSQL for the server's PostgreSQL tests");
+            let schema = format!("srv_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+            let store = Arc::new(cuakhau_store_postgres::PgStore::open_in_schema(&url, Some(&schema)).await.unwrap());
+            let pool = store.pool().clone();
+            let mut t = build(store, None, config).await;
+            t.pg_schema = Some((pool, schema));
+            t
+        }
+    }
 }
 
 pub async fn spawn() -> TestApp {
@@ -63,7 +96,14 @@ pub async fn spawn() -> TestApp {
 
 pub async fn spawn_with(config: Config) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&format!("sqlite:{}", dir.path().join("t.db").display())).await.unwrap());
+    let sqlite = Arc::new(SqliteStore::open(&format!("sqlite:{}", dir.path().join("t.db").display())).await.unwrap());
+    let mut t = build(sqlite.clone(), Some(sqlite), config).await;
+    t._dir = dir;
+    t
+}
+
+async fn build(store: Arc<dyn Store>, sqlite: Option<Arc<SqliteStore>>, config: Config) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
     let actor = Actor { name: "test", at: NOW };
     store.load_reference(&cuakhau_data::bundled().unwrap(), actor.clone()).await.unwrap();
     let entropy = Arc::new(SeededEntropy(Mutex::new(rand::rngs::ChaCha8Rng::seed_from_u64(7))));
@@ -81,7 +121,7 @@ pub async fn spawn_with(config: Config) -> TestApp {
     }
     let clock = Arc::new(FixedClock(Mutex::new(NOW)));
     let state = AppState::new(store.clone(), clock.clone(), entropy, config);
-    TestApp { app: cuakhau_server::app(state), store, clock, _dir: dir }
+    TestApp { app: cuakhau_server::app(state.clone()), state, store, sqlite, clock, pg_schema: None, _dir: dir }
 }
 
 pub struct Resp {
@@ -100,6 +140,18 @@ impl Resp {
 }
 
 impl TestApp {
+    /// Drops the PostgreSQL schema (no-op on SQLite).
+    pub async fn cleanup(self) {
+        if let Some((pool, schema)) = &self.pg_schema {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA \"{schema}\" CASCADE"))).execute(pool).await.unwrap();
+        }
+    }
+
+    /// Moves the fixed clock.
+    pub fn set_now(&self, t: Timestamp) {
+        *self.clock.0.lock().unwrap() = t;
+    }
+
     pub async fn send(&self, req: Request<Body>) -> Resp {
         let res = self.app.clone().oneshot(req).await.unwrap();
         let status = res.status();

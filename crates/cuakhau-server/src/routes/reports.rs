@@ -1,0 +1,154 @@
+//! Dwell times the WCO Time Release Study way, from the trips' milestones: per gate pair,
+//! direction, day, commodity group and channel as asked, with each agency's time, as JSON or CSV.
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::ApiQuery;
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use cuakhau_api::DwellRowOut;
+use cuakhau_core::auth::Action;
+use cuakhau_core::goods::clearance::StepState;
+use cuakhau_core::goods::dwell::Report;
+use cuakhau_core::goods::gate::TripStatus;
+use cuakhau_core::{Direction, FieldError, GatePairId, Problem, Timestamp, time};
+use cuakhau_store::trips::{TripQuery, TripRecord};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/reports/dwell", get(dwell))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DwellQuery {
+    pub gate_pair: Option<String>,
+    /// `export` or `import`.
+    pub direction: Option<String>,
+    /// Trucks that arrived at or after (RFC 3339); default: 30 days ago.
+    pub from: Option<String>,
+    /// Trucks that arrived before (RFC 3339); default: now.
+    pub until: Option<String>,
+    /// Comma-separated grouping: any of `gate-pair`, `direction`, `day`, `commodity`, `channel`
+    /// (default `gate-pair,direction`). Days are the exit side's local dates.
+    pub by: Option<String>,
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+const GROUPS: &[&str] = &["gate-pair", "direction", "day", "commodity", "channel"];
+
+fn group_of(t: &TripRecord, by: &[&str]) -> String {
+    let arrival = t.yard_at.unwrap_or(t.joined_at);
+    by.iter()
+        .map(|g| match *g {
+            "gate-pair" => t.gate_pair.as_str().to_string(),
+            "direction" => t.direction.code().to_string(),
+            "day" => arrival.to_rfc3339_in(t.direction.exit_side().zone())[..10].to_string(),
+            "commodity" => format!("HS{}", t.commodity),
+            _ => t.trip.channel.code().to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+/// Adds a trip's intervals and, per agency step passed, the time from the previous release (or
+/// the call) to that step's release.
+pub fn add_trip(r: &mut Report, group: &str, t: &TripRecord) {
+    r.add(group, &t.milestones());
+    let mut prev = t.called_at;
+    for (step, state) in t.trip.steps() {
+        if let StepState::Passed { at } = state {
+            if let Some(p) = prev.filter(|p| at >= p) {
+                r.add_value(&format!("{group} / {}", step.code()), "agency-time", (at.as_micros() - p.as_micros()) as f64 / 1e6);
+            }
+            prev = Some(*at);
+        }
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/dwell", tag = "reports", params(DwellQuery), security(("bearer" = [])),
+    responses((status = 200, body = Vec<DwellRowOut>, description = "JSON rows, or CSV with the same columns when format=csv"),
+              (status = 403, body = cuakhau_api::Problem), (status = 422, body = cuakhau_api::Problem)))]
+pub async fn dwell(State(st): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<DwellQuery>) -> Result<Response, ApiError> {
+    let lang = caller.lang;
+    caller.require(Action::ReadReports)?;
+    let bad = |field: &str, p: Problem| ApiError::field(lang, FieldError::new(field, p));
+    let pair = q.gate_pair.as_deref().map(GatePairId::parse).transpose().map_err(|e| ApiError::field(lang, e))?;
+    let direction = q.direction.as_deref().map(|d| Direction::parse("direction", d)).transpose().map_err(|e| ApiError::field(lang, e))?;
+    let when = |field: &str, v: &Option<String>, default: Timestamp| -> Result<Timestamp, ApiError> {
+        match v {
+            Some(s) => time::parse_rfc3339(s).ok_or_else(|| bad(field, Problem::Other("an RFC 3339 time with offset"))),
+            None => Ok(default),
+        }
+    };
+    let now = st.clock.now();
+    let (from, until) = (when("from", &q.from, now.plus_seconds(-30 * 86_400))?, when("until", &q.until, now.plus_seconds(1))?);
+    let by: Vec<&str> = q.by.as_deref().unwrap_or("gate-pair,direction").split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    if by.is_empty() || by.iter().any(|g| !GROUPS.contains(g)) {
+        return Err(bad("by", Problem::NotOneOf { allowed: GROUPS }));
+    }
+    let csv = match q.format.as_deref().unwrap_or("json") {
+        "json" => false,
+        "csv" => true,
+        _ => return Err(bad("format", Problem::NotOneOf { allowed: &["json", "csv"] })),
+    };
+    let trips = st
+        .store
+        .trips(TripQuery {
+            gate_pair: pair.as_ref(),
+            direction,
+            statuses: &[TripStatus::Called, TripStatus::Clearing, TripStatus::Done, TripStatus::Refused],
+            from: Some(from),
+            until: Some(until),
+            limit: 0,
+        })
+        .await
+        .map_err(|e| ApiError::store(lang, e))?;
+    let u = caller.user()?;
+    let mut report = Report::default();
+    for t in trips.iter().filter(|t| cuakhau_core::auth::allows(&u.roles, Action::ReadGateDetail { gate_pair: &t.gate_pair })) {
+        add_trip(&mut report, &group_of(t, &by), t);
+    }
+    let rows: Vec<DwellRowOut> = report
+        .rows()
+        .into_iter()
+        .map(|(group, interval, s)| DwellRowOut {
+            group,
+            interval: interval.into(),
+            n: s.n,
+            mean_s: s.mean,
+            p50_s: s.p50,
+            p95_s: s.p95,
+            max_s: s.max,
+        })
+        .collect();
+    if !csv {
+        return Ok(Json(rows).into_response());
+    }
+    let mut out = String::from("group,interval,n,mean_s,p50_s,p95_s,max_s\n");
+    for r in &rows {
+        out.push_str(&format!(
+            "{},{},{},{:.1},{:.1},{:.1},{:.1}\n",
+            csv_field(&r.group),
+            r.interval,
+            r.n,
+            r.mean_s,
+            r.p50_s,
+            r.p95_s,
+            r.max_s
+        ));
+    }
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"dwell.csv\"")], out)
+        .into_response())
+}

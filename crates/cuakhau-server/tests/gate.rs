@@ -1,0 +1,399 @@
+//! The live gate end to end over HTTP, on both engines: declarations, yard and virtual queue,
+//! dispatch, both sides' desks, the driver's view, fees, the dwell-time report, the queue
+//! stream and the drivers' webhook.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::*;
+use cuakhau_core::Timestamp;
+use serde_json::{Value, json};
+
+fn at(s: &str) -> Timestamp {
+    cuakhau_core::time::parse_rfc3339(s).unwrap()
+}
+
+/// Files, submits and has the exit side's customs accept a declaration; returns its id.
+async fn accepted(t: &TestApp, body: Value, customs: &str) -> i64 {
+    let firm = t.login("enterprise").await;
+    let r = t.call("POST", "/api/v1/declarations", Some(&firm), None, Some(body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_i64().unwrap();
+    t.call("POST", &format!("/api/v1/declarations/{id}/submit"), Some(&firm), None, None).await;
+    let r = t.call("POST", &format!("/api/v1/declarations/{id}/accept"), Some(&t.login(customs).await), None, None).await;
+    assert_eq!(r.json()["state"], "accepted", "{}", r.text());
+    id
+}
+
+fn durian_export(plate: &str) -> Value {
+    json!({
+        "gate_pair": "huu-nghi", "direction": "export", "plate": plate, "plate_country": "VN", "vehicle_kind": "refrigerated",
+        "driver": {"name": "Nguyễn Văn Tài", "nationality": "VN", "document_no": "B1234567"},
+        "consignments": [{"hs_code": "08106000", "description_vi": "Sầu riêng tươi", "description_zh": "鲜榴莲", "packages": 1200,
+                          "gross_kg": 18000.0, "value": 60000.0, "currency": "USD", "origin": "VN", "shelf_life_h": 96, "certificate": "PC-2026-0001"}]
+    })
+}
+
+fn machinery_import(plate: &str) -> Value {
+    json!({
+        "gate_pair": "huu-nghi", "direction": "import", "plate": plate, "plate_country": "CN", "vehicle_kind": "tractor-trailer",
+        "driver": {"name": "李伟", "nationality": "CN", "document_no": "E12345678"},
+        "consignments": [{"hs_code": "84295200", "description_zh": "挖掘机", "packages": 1, "gross_kg": 21000.0, "value": 90000.0,
+                          "currency": "USD", "origin": "CN"}]
+    })
+}
+
+/// Vietnam's outbound lanes at Hữu Nghị are not in the sourced data: the gate board adds them.
+async fn add_vn_export_lanes(t: &TestApp) {
+    let board = t.login("vn-board-hn").await;
+    for (id, class) in [("huu-nghi-vn-export-green", "perishable"), ("huu-nghi-vn-export-1", "general")] {
+        let r = t
+            .call(
+                "POST",
+                "/api/v1/gate-pairs/huu-nghi/lanes",
+                Some(&board),
+                None,
+                Some(json!({"id": id, "side": "VN", "direction": "export", "class": class, "name": id, "capacity_per_hour": 12, "basis": "test"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    }
+}
+
+/// Walks every remaining step of a trip with the officer each step needs, `gap` seconds apart.
+async fn clear(t: &TestApp, trip: i64, officers: &[&str], gap: i64) -> Value {
+    let mut last = Value::Null;
+    for (i, who) in officers.iter().enumerate() {
+        let tok = t.login(who).await;
+        let now = t.clock.0.lock().unwrap().plus_seconds(gap);
+        t.set_now(now);
+        let r = t.call("POST", &format!("/api/v1/trips/{trip}/steps/{i}/start"), Some(&tok), None, None).await;
+        assert_eq!(r.status, StatusCode::OK, "step {i} start by {who}: {}", r.text());
+        t.set_now(now.plus_seconds(gap));
+        let r = t.call("POST", &format!("/api/v1/trips/{trip}/steps/{i}/finish"), Some(&tok), None, Some(json!({"outcome": "pass"}))).await;
+        assert_eq!(r.status, StatusCode::OK, "step {i} finish by {who}: {}", r.text());
+        last = r.json();
+    }
+    last
+}
+
+async fn perishable_export_and_general_import_cross(engine: Engine) {
+    let t = spawn_on(engine).await;
+    add_vn_export_lanes(&t).await;
+    // 10:00 in Hà Nội, 11:00 in Beijing: both sides of Hữu Nghị are open.
+    let exp = accepted(&t, durian_export("12C-123.45"), "vn-customs").await;
+    let imp = accepted(&t, machinery_import("桂A-12345"), "cn-customs").await;
+    let firm = t.login("enterprise").await;
+    let r = t
+        .call("POST", &format!("/api/v1/declarations/{exp}/booking"), Some(&firm), None, Some(json!({"hour": "2026-11-23T10:00:00+07:00"})))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+
+    // The importer's truck joins the virtual queue from the road and reports its position.
+    let r = t.call("POST", &format!("/api/v1/declarations/{imp}/queue"), Some(&firm), None, None).await;
+    assert_eq!((r.status, r.json()["status"].as_str()), (StatusCode::CREATED, Some("virtual")), "{}", r.text());
+    let track = t.get(&format!("/api/v1/track/{imp}?plate=%E6%A1%82A12345")).await;
+    assert_eq!((track.status, track.json()["position"].as_u64()), (StatusCode::OK, Some(1)), "{}", track.text());
+    assert_eq!(
+        t.get(&format!("/api/v1/track/{imp}?plate=%E6%A1%82A99999")).await.status,
+        StatusCode::NOT_FOUND,
+        "the plate proves it is the driver"
+    );
+
+    // The camera reads the durian truck's plate at the yard.
+    let guard = t.login("vn-guard").await;
+    let r = t.call("POST", "/api/v1/gate-pairs/huu-nghi/yard", Some(&guard), None, Some(json!({"plate": "12C12345"}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let ex_trip = r.json();
+    assert_eq!(
+        (ex_trip["status"].as_str(), ex_trip["class"].as_str(), ex_trip["channel"].as_str()),
+        (Some("yard"), Some("perishable"), Some("yellow"))
+    );
+    assert!(ex_trip["slot"]["vn"].as_str().unwrap().starts_with("2026-11-23T10:00:00+07:00"));
+    let ex_id = ex_trip["id"].as_i64().unwrap();
+    let again = t.call("POST", "/api/v1/gate-pairs/huu-nghi/yard", Some(&guard), Some("vi"), Some(json!({"plate": "12C-123.45"}))).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND, "already in the yard: no declaration waits for this plate");
+    assert!(again.json()["detail"].as_str().unwrap().starts_with("Không có"), "{}", again.text());
+
+    // The public board masks plates; an officer sees them.
+    let board = t.get("/api/v1/gate-pairs/huu-nghi/queue?direction=export").await.json();
+    assert_eq!((board["yard"].as_u64(), board["congestion"].as_str()), (Some(1), Some("green")));
+    assert_eq!(board["queue"][0]["plate"], "12C-•••.45");
+    assert!(board["queue"][0]["trip_id"].is_null());
+    let officer_view = t.call("GET", "/api/v1/gate-pairs/huu-nghi/queue?direction=export", Some(&guard), None, None).await.json();
+    assert_eq!(officer_view["queue"][0]["plate"], "12C-123.45");
+
+    // Dispatch: the durian truck goes to the green lane; the truck on the road is 5 minutes out.
+    t.set_now(at("2026-11-23T10:05:00+07:00"));
+    let vn_board = t.login("vn-board-hn").await;
+    let d = t.call("POST", "/api/v1/gate-pairs/huu-nghi/dispatch?direction=export", Some(&vn_board), None, None).await;
+    assert_eq!(d.status, StatusCode::OK, "{}", d.text());
+    assert_eq!(d.json()["called"][0]["lane"], "huu-nghi-vn-export-green");
+    let cn_board = t.login("cn-board-hn").await;
+    let none = t.call("POST", "/api/v1/gate-pairs/huu-nghi/dispatch?direction=import", Some(&cn_board), None, None).await.json();
+    assert_eq!(none["called"].as_array().unwrap().len(), 0, "no ETA yet: a truck on the road cannot answer a call");
+    let eta = json!({"lat": 21.9, "lon": 106.7, "eta": "2026-11-23T10:10:00+07:00"});
+    let r = t.call("POST", &format!("/api/v1/track/{imp}/position?plate=%E6%A1%82A-12345"), None, None, Some(eta)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let called = t.call("POST", "/api/v1/gate-pairs/huu-nghi/dispatch?direction=import", Some(&cn_board), None, None).await.json();
+    assert_eq!(called["called"][0]["declaration_id"], imp);
+    let im_id = called["called"][0]["id"].as_i64().unwrap();
+    let mine = t.get(&format!("/api/v1/track/{exp}?plate=12C-123.45")).await.json();
+    assert_eq!((mine["your_turn"].as_bool(), mine["lane"].as_str()), (Some(true), Some("huu-nghi-vn-export-green")));
+
+    // The Vietnamese customs desk sees the export truck; the Chinese one the import truck.
+    let vn_customs = t.login("vn-customs").await;
+    let wl = t.call("GET", "/api/v1/worklist", Some(&vn_customs), None, None).await.json();
+    assert_eq!(wl.as_array().unwrap().iter().map(|x| x["id"].as_i64().unwrap()).collect::<Vec<_>>(), vec![ex_id]);
+    let cn_customs = t.login("cn-customs").await;
+    let r = t.call("POST", &format!("/api/v1/trips/{ex_id}/steps/0/start"), Some(&cn_customs), Some("zh"), None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "a Chinese customs officer cannot act on a Vietnamese step");
+    assert_eq!(r.json()["detail"], "此步骤属于另一方或其他机构。");
+
+    // Export: VN customs, border guard, quarantine; hand-over; CN customs, border inspection.
+    let done = clear(&t, ex_id, &["vn-customs", "vn-guard", "vn-quarantine", "vn-guard", "cn-customs", "cn-guard"], 300).await;
+    assert_eq!((done["status"].as_str(), done["current_step"].as_u64()), (Some("done"), None));
+    // Import: CN customs, border inspection; hand-over; VN customs, border guard (no quarantine for machinery).
+    let done = clear(&t, im_id, &["cn-customs", "cn-guard", "vn-guard", "vn-customs", "vn-guard"], 600).await;
+    assert_eq!(done["status"], "done");
+    assert_eq!(done["steps"].as_array().unwrap().len(), 5);
+
+    // The infrastructure fee, with its receipt.
+    let fee = json!({"amount": 1_200_000.0, "currency": "VND", "receipt": "LS-HN-000123"});
+    let r = t.call("POST", &format!("/api/v1/trips/{ex_id}/fee"), Some(&vn_board), None, Some(fee.clone())).await;
+    assert_eq!((r.status, r.json()["fee"]["receipt"].as_str()), (StatusCode::OK, Some("LS-HN-000123")), "{}", r.text());
+    assert_eq!(t.call("POST", &format!("/api/v1/trips/{im_id}/fee"), Some(&cn_board), None, Some(fee)).await.status, StatusCode::CONFLICT);
+
+    // The Time Release Study report. Export: arrival 10:00, called 10:05, six steps 300 s + 300 s each.
+    t.set_now(at("2026-11-23T18:00:00+07:00"));
+    let admin = t.login("admin").await;
+    let rows = t.call("GET", "/api/v1/reports/dwell?gate_pair=huu-nghi", Some(&admin), None, None).await.json();
+    let find = |group: &str, interval: &str| -> f64 {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["group"] == group && r["interval"] == interval)
+            .unwrap_or_else(|| panic!("{group} {interval} in {rows}"))["p50_s"]
+            .as_f64()
+            .unwrap()
+    };
+    assert_eq!(find("huu-nghi / export", "arrival-to-call"), 300.0);
+    // Called 10:05; each step starts `gap` after the previous end and takes `gap`: exit release after 3 steps.
+    assert_eq!(find("huu-nghi / export", "call-to-exit-release"), 1800.0);
+    assert_eq!(find("huu-nghi / export", "arrival-to-entry-release"), 300.0 + 3600.0);
+    assert_eq!(find("huu-nghi / export / VN:customs", "agency-time"), 600.0);
+    assert_eq!(find("huu-nghi / import", "crossing-to-entry-release"), 2400.0);
+    let csv = t.call("GET", "/api/v1/reports/dwell?gate_pair=huu-nghi&by=commodity,channel&format=csv", Some(&admin), None, None).await;
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    let text = csv.text();
+    assert!(text.starts_with("group,interval,n,mean_s,p50_s,p95_s,max_s\n"), "{text}");
+    assert!(text.contains("HS08 / yellow,arrival-to-call,1,300.0,300.0,300.0,300.0"), "{text}");
+    assert!(text.contains("HS84 / green,"), "{text}");
+    let bad = t.call("GET", "/api/v1/reports/dwell?by=weather", Some(&admin), Some("zh"), None).await;
+    assert_eq!((bad.status, bad.json()["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("by")));
+    assert_eq!(t.call("GET", "/api/v1/reports/dwell", Some(&firm), None, None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(t.call("GET", "/api/v1/audit/verify", Some(&admin), None, None).await.json()["ok"], true);
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn perishable_export_and_general_import_cross_on_sqlite() {
+    perishable_export_and_general_import_cross(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn perishable_export_and_general_import_cross_on_postgres() {
+    perishable_export_and_general_import_cross(Engine::Postgres).await;
+}
+
+async fn refusals_holds_and_no_shows(engine: Engine) {
+    let t = spawn_on(engine).await;
+    add_vn_export_lanes(&t).await;
+    let a = accepted(&t, durian_export("12C-111.11"), "vn-customs").await;
+    let b = accepted(&t, durian_export("12C-222.22"), "vn-customs").await;
+    let c = accepted(&t, durian_export("12C-333.33"), "vn-customs").await;
+    let firm = t.login("enterprise").await;
+    let r = t
+        .call("POST", &format!("/api/v1/declarations/{c}/booking"), Some(&firm), None, Some(json!({"hour": "2026-11-23T11:00:00+07:00"})))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let guard = t.login("vn-guard").await;
+    for plate in ["12C11111", "12C22222"] {
+        let r = t.call("POST", "/api/v1/gate-pairs/huu-nghi/yard", Some(&guard), None, Some(json!({"plate": plate}))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    }
+    let vn_board = t.login("vn-board-hn").await;
+    let d = t.call("POST", "/api/v1/gate-pairs/huu-nghi/dispatch?direction=export", Some(&vn_board), None, None).await.json();
+    let ids: Vec<i64> = d["called"].as_array().unwrap().iter().map(|x| x["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids.len(), 2, "two free lanes, two trucks: {d}");
+    let (ta, tb) = (ids[0], ids[1]);
+
+    // a: held by customs with a reason, then passed.
+    let customs = t.login("vn-customs").await;
+    t.call("POST", &format!("/api/v1/trips/{ta}/steps/0/start"), Some(&customs), None, None).await;
+    let no_reason =
+        t.call("POST", &format!("/api/v1/trips/{ta}/steps/0/finish"), Some(&customs), Some("vi"), Some(json!({"outcome": "hold"}))).await;
+    assert_eq!((no_reason.status, no_reason.json()["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")));
+    assert_eq!(no_reason.json()["detail"], "Tạm giữ hoặc từ chối phải nêu lý do.");
+    let bad = t.call("POST", &format!("/api/v1/trips/{ta}/steps/0/finish"), Some(&customs), None, Some(json!({"outcome": "maybe"}))).await;
+    assert_eq!((bad.status, bad.json()["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("outcome")));
+    let held = t
+        .call(
+            "POST",
+            &format!("/api/v1/trips/{ta}/steps/0/finish"),
+            Some(&customs),
+            None,
+            Some(json!({"outcome": "hold", "reason": "seal number differs"})),
+        )
+        .await
+        .json();
+    assert_eq!((held["steps"][0]["state"].as_str(), held["steps"][0]["reason"].as_str()), (Some("held"), Some("seal number differs")));
+    let skip = t.call("POST", &format!("/api/v1/trips/{ta}/steps/1/start"), Some(&guard), Some("en"), None).await;
+    assert_eq!(skip.status, StatusCode::CONFLICT, "a hold must be resolved before the next step");
+    let passed =
+        t.call("POST", &format!("/api/v1/trips/{ta}/steps/0/finish"), Some(&customs), None, Some(json!({"outcome": "pass"}))).await.json();
+    assert_eq!((passed["steps"][0]["state"].as_str(), passed["current_step"].as_u64()), (Some("passed"), Some(1)));
+
+    // b: refused; its lane is free again and the refusal ends the trip.
+    t.call("POST", &format!("/api/v1/trips/{tb}/steps/0/start"), Some(&customs), None, None).await;
+    let refused = t
+        .call(
+            "POST",
+            &format!("/api/v1/trips/{tb}/steps/0/finish"),
+            Some(&customs),
+            None,
+            Some(json!({"outcome": "refuse", "reason": "no phytosanitary certificate"})),
+        )
+        .await
+        .json();
+    assert_eq!(refused["status"], "refused");
+    let after = t.call("POST", &format!("/api/v1/trips/{tb}/steps/1/start"), Some(&guard), Some("zh"), None).await;
+    assert_eq!((after.status, after.json()["detail"].as_str()), (StatusCode::CONFLICT, Some("本次通关已结束。")));
+    let lanes = t.get("/api/v1/gate-pairs/huu-nghi/queue?direction=export").await.json()["lanes"].clone();
+    let busy: Vec<&str> = lanes.as_array().unwrap().iter().filter(|l| !l["plate"].is_null()).map(|l| l["id"].as_str().unwrap()).collect();
+    assert_eq!(busy.len(), 1, "only a's lane is busy: {lanes}");
+
+    // c booked 11:00 Hà Nội and never came: after the two-hour grace its slot is released.
+    t.set_now(at("2026-11-23T13:00:01+07:00"));
+    let d = t.call("POST", "/api/v1/gate-pairs/huu-nghi/dispatch?direction=export", Some(&vn_board), None, None).await.json();
+    assert_eq!(d["no_shows"].as_array().unwrap().len(), 1, "{d}");
+    assert_eq!(t.call("GET", &format!("/api/v1/declarations/{c}/booking"), Some(&firm), None, None).await.status, StatusCode::NOT_FOUND);
+    let log = t.call("GET", "/api/v1/audit?limit=500", Some(&t.login("admin").await), None, None).await.json();
+    let actions: Vec<&str> = log.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for a in ["trip.yard-check-in", "trip.call", "trip.step.hold", "trip.step.refuse", "slot.no-show"] {
+        assert!(actions.contains(&a), "{a} is audited");
+    }
+    // A call nobody answers goes back to the queue after the answer window.
+    let d1 = accepted(&t, durian_export("12C-444.44"), "vn-customs").await;
+    t.call("POST", "/api/v1/gate-pairs/huu-nghi/yard", Some(&guard), None, Some(json!({"plate": "12C44444"}))).await;
+    let first = t.call("POST", "/api/v1/gate-pairs/huu-nghi/dispatch?direction=export", Some(&vn_board), None, None).await.json();
+    assert_eq!(first["called"][0]["declaration_id"], d1);
+    t.set_now(at("2026-11-23T13:16:00+07:00"));
+    let second = t.call("POST", "/api/v1/gate-pairs/huu-nghi/dispatch?direction=export", Some(&vn_board), None, None).await.json();
+    assert_eq!(second["requeued"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (second["called"][0]["declaration_id"].as_i64(), second["called"][0]["calls"].as_u64()),
+        (Some(d1), Some(2)),
+        "called again"
+    );
+    let _ = a;
+    let _ = b;
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn refusals_holds_and_no_shows_on_sqlite() {
+    refusals_holds_and_no_shows(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn refusals_holds_and_no_shows_on_postgres() {
+    refusals_holds_and_no_shows(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn the_queue_stream_pushes_each_change() {
+    use axum::body::Body;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let t = spawn().await;
+    add_vn_export_lanes(&t).await;
+    accepted(&t, durian_export("12C-123.45"), "vn-customs").await;
+    let req = axum::http::Request::get("/api/v1/gate-pairs/huu-nghi/queue/stream?direction=export").body(Body::empty()).unwrap();
+    let res = t.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    let mut body = res.into_body();
+    let mut next_event = async || -> Value {
+        loop {
+            let frame =
+                tokio::time::timeout(std::time::Duration::from_secs(5), body.frame()).await.expect("an event in time").unwrap().unwrap();
+            if let Ok(data) = frame.into_data() {
+                let text = String::from_utf8(data.to_vec()).unwrap();
+                if let Some(json) = text.lines().find_map(|l| l.strip_prefix("data: ")) {
+                    assert!(text.starts_with("event: queue"), "{text}");
+                    return serde_json::from_str(json).unwrap();
+                }
+            }
+        }
+    };
+    assert_eq!(next_event().await["yard"], 0);
+    let guard = t.login("vn-guard").await;
+    t.call("POST", "/api/v1/gate-pairs/huu-nghi/yard", Some(&guard), None, Some(json!({"plate": "12C12345"}))).await;
+    let ev = next_event().await;
+    assert_eq!((ev["yard"].as_u64(), ev["queue"][0]["plate"].as_str()), (Some(1), Some("12C-•••.45")));
+    t.call("POST", "/api/v1/gate-pairs/huu-nghi/dispatch?direction=export", Some(&t.login("vn-board-hn").await), None, None).await;
+    let ev = next_event().await;
+    assert_eq!((ev["yard"].as_u64(), ev["called"].as_u64()), (Some(0), Some(1)));
+    let busy = ev["lanes"].as_array().unwrap().iter().find(|l| l["id"] == "huu-nghi-vn-export-green").unwrap().clone();
+    assert_eq!(busy["trip_status"], "called");
+    let bad = t.get("/api/v1/gate-pairs/nowhere/queue/stream?direction=export").await;
+    assert_eq!(bad.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_drivers_gateway_is_told_your_turn_and_retried_when_down() {
+    use std::sync::{Arc, Mutex};
+    // A stand-in SMS gateway that fails once, then records what it gets.
+    let got: Arc<Mutex<Vec<(String, Value)>>> = Default::default();
+    let fails = Arc::new(Mutex::new(1));
+    let (g, f) = (got.clone(), fails.clone());
+    let gateway = axum::Router::new().route(
+        "/sms",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let (g, f) = (g.clone(), f.clone());
+            async move {
+                let mut left = f.lock().unwrap();
+                if *left > 0 {
+                    *left -= 1;
+                    return StatusCode::SERVICE_UNAVAILABLE;
+                }
+                let kind = headers["x-cuakhau-event"].to_str().unwrap().to_string();
+                g.lock().unwrap().push((kind, serde_json::from_str(&body).unwrap()));
+                StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, gateway).await.unwrap() });
+
+    let t =
+        spawn_with(cuakhau_server::Config { secure_cookies: false, webhook_url: Some(format!("http://{addr}/sms")), ..Default::default() })
+            .await;
+    add_vn_export_lanes(&t).await;
+    accepted(&t, durian_export("12C-123.45"), "vn-customs").await;
+    t.call("POST", "/api/v1/gate-pairs/huu-nghi/yard", Some(&t.login("vn-guard").await), None, Some(json!({"plate": "12C12345"}))).await;
+    // The background dispatcher calls the truck, as it does every few seconds in `serve`.
+    assert_eq!(cuakhau_server::background::dispatch_all(&t.state).await, 1);
+    assert_eq!(cuakhau_server::background::deliver_due(&t.state).await, (0, 1), "the gateway is down");
+    assert_eq!(cuakhau_server::background::deliver_due(&t.state).await, (0, 0), "not retried before its time");
+    t.set_now(NOW.plus_seconds(31));
+    assert_eq!(cuakhau_server::background::deliver_due(&t.state).await, (1, 0));
+    let got = got.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        (got[0].0.as_str(), got[0].1["plate"].as_str(), got[0].1["lane"].as_str()),
+        ("your-turn", Some("12C-123.45"), Some("huu-nghi-vn-export-green"))
+    );
+    assert_eq!(got[0].1["deadline_local"], "2026-11-23T10:15:00+07:00");
+}
