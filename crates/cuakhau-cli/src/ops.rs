@@ -80,14 +80,52 @@ fn system_actor() -> Actor<'static> {
     Actor { name: "cuakhau-cli", at: SystemClock.now() }
 }
 
-pub async fn serve(database: &str, listen: &str, insecure_cookies: bool, session_ttl_s: Option<i64>, load_reference: bool) -> Result<()> {
+/// How `serve` runs.
+#[derive(Debug)]
+pub struct ServeOpts {
+    pub listen: String,
+    pub insecure_cookies: bool,
+    pub session_ttl_s: Option<i64>,
+    pub load_reference: bool,
+    pub dispatch_every_s: u64,
+    pub webhook_url: Option<String>,
+}
+
+/// Fills an empty database with the demo day, with a progress bar.
+pub async fn demo(database: &str, seed: u64) -> Result<()> {
+    let store = open_store(database).await?;
+    let pb = ProgressBar::new(1);
+    pb.set_style(
+        ProgressStyle::with_template("demo day [{bar:40}] {pos}/{len} ticks ({eta})").expect("valid template").progress_chars("=> "),
+    );
+    let now = SystemClock.now();
+    let r = cuakhau_server::demo::fill(store, now, seed, |done, total| {
+        pb.set_length(total);
+        pb.set_position(done);
+    })
+    .await
+    .map_err(|e| anyhow!("{e}"))?;
+    pb.finish_and_clear();
+    println!(
+        "Demo day written (DEMO DATA, invented firms, plates and drivers): {} declarations, {} bookings, {} trucks at the gate, {} crossed, {} waiting.",
+        r.declarations, r.bookings, r.trips, r.crossed, r.waiting
+    );
+    Ok(())
+}
+
+pub async fn serve(database: &str, opts: ServeOpts) -> Result<()> {
+    let ServeOpts { listen, insecure_cookies, session_ttl_s, load_reference, dispatch_every_s, webhook_url } = opts;
+    let listen = listen.as_str();
     let store = open_store(database).await?;
     if load_reference && store.is_empty().await? {
         let data = cuakhau_data::bundled().map_err(|e| anyhow!("the bundled reference data is invalid: {e}"))?;
         let r = store.load_reference(&data, system_actor()).await?;
         println!("Loaded the reference data: {} rows ({} gate pairs).", r.inserted, data.gate_pairs.len());
     }
-    let mut config = Config { secure_cookies: !insecure_cookies, ..Config::default() };
+    if let Some(u) = webhook_url.as_ref().filter(|u| !u.starts_with("http://")) {
+        anyhow::bail!("the webhook URL must start with http:// (put a TLS-terminating relay in front of an https gateway): {u}");
+    }
+    let mut config = Config { secure_cookies: !insecure_cookies, webhook_url, ..Config::default() };
     if let Some(ttl) = session_ttl_s {
         config.session_ttl_s = ttl;
     }
@@ -96,7 +134,17 @@ pub async fn serve(database: &str, listen: &str, insecure_cookies: bool, session
     let addr = listener.local_addr()?;
     println!("cuakhau is serving http://{addr}/ (API: http://{addr}/api/v1/gate-pairs) on {} {}", store.engine(), redact(database));
     std::io::stdout().flush()?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let background = (dispatch_every_s > 0).then(|| {
+        tokio::spawn(cuakhau_server::background::run(state.clone(), std::time::Duration::from_secs(dispatch_every_s), async move {
+            let _ = stop_rx.await;
+        }))
+    });
     cuakhau_server::serve(listener, cuakhau_server::app(state), shutdown_signal()).await?;
+    let _ = stop_tx.send(());
+    if let Some(b) = background {
+        let _ = b.await;
+    }
     println!("cuakhau stopped.");
     Ok(())
 }

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 mod auth;
 pub mod background;
+pub mod demo;
 mod error;
 mod extract;
 mod metrics;

@@ -397,3 +397,38 @@ async fn the_drivers_gateway_is_told_your_turn_and_retried_when_down() {
     );
     assert_eq!(got[0].1["deadline_local"], "2026-11-23T10:15:00+07:00");
 }
+
+#[tokio::test]
+async fn the_demo_day_fills_an_empty_database_once_and_reproducibly() {
+    use cuakhau_server::demo::{DemoError, fill};
+    let make = || async {
+        let dir = tempfile::tempdir().unwrap();
+        let store: std::sync::Arc<dyn cuakhau_store::Store> = std::sync::Arc::new(
+            cuakhau_store_sqlite::SqliteStore::open(&format!("sqlite:{}", dir.path().join("d.db").display())).await.unwrap(),
+        );
+        (dir, store)
+    };
+    // 15:00 in Hà Nội: the day is in full swing.
+    let now = at("2026-11-23T15:00:00+07:00");
+    let (_d1, s1) = make().await;
+    let ticks = std::sync::Mutex::new(0);
+    let r1 = fill(s1.clone(), now, 7, |done, total| {
+        assert!(done <= total);
+        *ticks.lock().unwrap() = done;
+    })
+    .await
+    .unwrap();
+    assert!(*ticks.lock().unwrap() > 100, "progress is reported");
+    assert!(r1.declarations > 100 && r1.crossed > 50 && r1.bookings > 20, "{r1:?}");
+    assert!(r1.crossed + r1.waiting <= r1.trips);
+    assert!(matches!(fill(s1.clone(), now, 7, |_, _| {}).await, Err(DemoError::NotEmpty)), "only an empty database");
+    let (_d2, s2) = make().await;
+    assert_eq!(fill(s2, now, 7, |_, _| {}).await.unwrap(), r1, "the same seed and time give the same day");
+    assert!(s1.setting("demo").await.unwrap().unwrap().contains("demo data"));
+    assert!(s1.verify_audit().await.unwrap().is_ok());
+    // The demo is played through the real flow: dwell times exist for both directions.
+    let trips = s1.trips(cuakhau_store::trips::TripQuery::default()).await.unwrap();
+    for dir in [cuakhau_core::Direction::Export, cuakhau_core::Direction::Import] {
+        assert!(trips.iter().any(|t| t.direction == dir && t.milestones().entry_release.is_some()), "{dir:?} trucks crossed");
+    }
+}

@@ -11,7 +11,7 @@ use crate::model::{Model, US_PER_DAY, US_PER_H, dir_index, side_index};
 use crate::stats::Hist;
 use cuakhau_core::Timestamp;
 use cuakhau_core::goods::callforward::{CallForward, TruckId, WaitingTruck};
-use cuakhau_core::goods::clearance::{Act, Channel, Outcome, Step, Trip};
+use cuakhau_core::goods::clearance::{Act, Channel, Outcome, Step, Trip, plan_iter};
 use cuakhau_core::goods::slots::{HourCapacity, hour_capacity, pick_bucket};
 use cuakhau_core::refdata::{Direction, LaneClass};
 use rand::{Rng, SeedableRng};
@@ -364,23 +364,49 @@ impl<'m> Sim<'m> {
         self.free.push(id);
     }
 
-    fn on_arrive(&mut self, f: usize) {
+    /// Draws a new truck of flow `f`: its gate pair, commodity, booking, no-show, channel and
+    /// the service time of each step. `mix` is the truck's own random stream.
+    fn draw_truck(&self, f: usize, mix: &mut Mix) -> Drawn {
         let fl = &self.m.flows[f];
-        let seed = self.rng.next_u64();
-        let mut mix = Mix(seed, None);
         let (u_pair, u_com, u_ch, u_book, u_show) = (mix.unit(), mix.unit(), mix.unit(), mix.unit(), mix.unit());
         let replayed = fl.replay.as_ref().map(|r| r[self.replay_pos[f]].clone());
         let pair = replayed
             .as_ref()
             .and_then(|r| r.pair)
             .unwrap_or_else(|| fl.split.iter().find(|(_, c)| u_pair <= *c).map_or(fl.split[fl.split.len() - 1].0, |(p, _)| *p));
-        let com_i = replayed
+        let commodity = replayed
             .as_ref()
             .and_then(|r| r.commodity)
             .unwrap_or_else(|| self.m.commodities.iter().position(|c| u_com <= c.share).unwrap_or(self.m.commodities.len() - 1));
         let booked = replayed.as_ref().and_then(|r| r.booked).unwrap_or(u_book < fl.booked_share);
+        let channel = if u_ch <= self.m.channels[0] {
+            Channel::Green
+        } else if u_ch <= self.m.channels[1] {
+            Channel::Yellow
+        } else {
+            Channel::Red
+        };
+        let mut durations = [0i64; 8];
+        for (i, step) in plan_iter(fl.direction, self.m.commodities[commodity].quarantine).enumerate() {
+            durations[i] = match step {
+                Step::Agency { side, agency } => match crate::model::agency_index(agency) {
+                    Some(a) => {
+                        self.m.service[side_index(side)][a][crate::model::channel_index(channel)].as_ref().map_or(0, |d| mix.draw_us(d))
+                    }
+                    None => 0,
+                },
+                Step::Handover => self.m.handover.as_ref().map_or(0, |d| mix.draw_us(d)),
+            };
+        }
+        Drawn { pair, commodity, booked, no_show: booked && u_show < fl.no_show_rate, channel, durations }
+    }
+
+    fn on_arrive(&mut self, f: usize) {
+        let seed = self.rng.next_u64();
+        let mut mix = Mix(seed, None);
+        let Drawn { pair, commodity: com_i, booked, no_show, channel, durations } = self.draw_truck(f, &mut mix);
+        let fl = &self.m.flows[f];
         let direction = fl.direction;
-        let no_show = booked && u_show < fl.no_show_rate;
         // Schedule this flow's next arrival first, so the stream advances the same way whatever happens to this truck.
         if fl.replay.is_some() {
             self.replay_pos[f] += 1;
@@ -393,26 +419,7 @@ impl<'m> Sim<'m> {
             return;
         }
         let com = &self.m.commodities[com_i];
-        let channel = if u_ch <= self.m.channels[0] {
-            Channel::Green
-        } else if u_ch <= self.m.channels[1] {
-            Channel::Yellow
-        } else {
-            Channel::Red
-        };
         let id = self.alloc(direction, channel, com.quarantine);
-        let mut durations = [0i64; 8];
-        for (i, (step, _)) in self.trucks[id as usize].trip.steps().iter().enumerate() {
-            durations[i] = match step {
-                Step::Agency { side, agency } => match crate::model::agency_index(*agency) {
-                    Some(a) => {
-                        self.m.service[side_index(*side)][a][crate::model::channel_index(channel)].as_ref().map_or(0, |d| mix.draw_us(d))
-                    }
-                    None => 0,
-                },
-                Step::Handover => self.m.handover.as_ref().map_or(0, |d| mix.draw_us(d)),
-            };
-        }
         let age = com.age.as_ref().map_or(0, |d| mix.draw_us(d));
         let station = pair * 2 + dir_index(direction);
         let class = if com.agv {
@@ -770,6 +777,63 @@ pub fn day_of_year(days: i64) -> i16 {
 }
 
 /// Runs one replication.
+/// A truck as the simulator draws it, before any queueing.
+#[derive(Debug, Clone, Copy)]
+struct Drawn {
+    pair: usize,
+    commodity: usize,
+    booked: bool,
+    no_show: bool,
+    channel: Channel,
+    durations: [i64; 8],
+}
+
+/// A generated arrival: the simulator's own draws (arrival process, gate pair split, commodity
+/// mix, booking, channel, service times), without queueing. The demo day replays these through
+/// the real server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arrival {
+    pub at_us: i64,
+    pub pair: usize,
+    pub direction: Direction,
+    pub commodity: usize,
+    pub booked: bool,
+    pub no_show: bool,
+    pub channel: Channel,
+    /// Service time of each step of the crossing, in plan order (µs).
+    pub step_us: Vec<i64>,
+}
+
+/// Every arrival of the model's horizon, in time order, drawn exactly as `run` draws them for
+/// the same seed.
+pub fn generate(m: &Model, seed: u64) -> Vec<Arrival> {
+    let mut sim = Sim::new(m, seed, false);
+    let mut next: Vec<Option<i64>> = (0..m.flows.len()).map(|f| sim.next_arrival(f, m.start_us)).collect();
+    let mut out = Vec::new();
+    while let Some((f, t)) = next.iter().enumerate().filter_map(|(f, t)| t.map(|t| (f, t))).min_by_key(|(f, t)| (*t, *f)) {
+        sim.now = t;
+        let mut mix = Mix(sim.rng.next_u64(), None);
+        let d = sim.draw_truck(f, &mut mix);
+        let fl = &m.flows[f];
+        if fl.replay.is_some() {
+            sim.replay_pos[f] += 1;
+        }
+        let steps = plan_iter(fl.direction, m.commodities[d.commodity].quarantine).count();
+        out.push(Arrival {
+            at_us: t,
+            pair: d.pair,
+            direction: fl.direction,
+            commodity: d.commodity,
+            booked: d.booked,
+            no_show: d.no_show,
+            channel: d.channel,
+            step_us: d.durations[..steps].to_vec(),
+        });
+        next[f] = sim.next_arrival(f, t);
+    }
+    out
+}
+
 pub fn run(m: &Model, seed: u64, opts: &RunOptions<'_>) -> Result<RunStats, SimError> {
     let mut sim = Sim::new(m, seed, opts.record_series);
     let sample_us = (m.horizon_us / 20_000).max(US_PER_H);

@@ -12,7 +12,7 @@ pub mod report;
 pub mod scenario;
 pub mod stats;
 
-pub use engine::{RunOptions, RunStats, run};
+pub use engine::{Arrival, RunOptions, RunStats, generate, run};
 pub use model::Model;
 pub use report::{SummaryOut, VariantOut};
 pub use scenario::Scenario;

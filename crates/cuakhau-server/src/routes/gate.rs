@@ -151,7 +151,13 @@ fn direction_param(lang: Lang, d: &str) -> Result<Direction, ApiError> {
 
 /// Builds the trip a declaration starts when it joins a queue: its lane class, commodity, slot,
 /// spoil-by time, channel (by the risk rules) and clearance steps.
-async fn new_trip(st: &AppState, lang: Lang, d: &DeclarationRecord, status: TripStatus, now: Timestamp) -> Result<NewTrip, ApiError> {
+pub(crate) async fn new_trip(
+    st: &AppState,
+    lang: Lang,
+    d: &DeclarationRecord,
+    status: TripStatus,
+    now: Timestamp,
+) -> Result<NewTrip, ApiError> {
     let booking = st.store.live_booking(d.id).await.map_err(|e| ApiError::store(lang, e))?;
     let class = if d.vehicle_kind == VehicleKind::Agv {
         LaneClass::Agv
