@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of cuakhau, on a fresh machine too: installs what is missing, makes sure
 # PostgreSQL is up, then checks formatting, lints, architecture boundaries, and runs all tests on
-# SQLite and PostgreSQL. Fails if the PostgreSQL suite did not run.
+# SQLite and PostgreSQL, then the browser suite in Chromium. Fails if the PostgreSQL suite did not run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,3 +43,6 @@ if [ "$status" -ne 0 ]; then exit "$status"; fi
 if [ -z "${pg:-}" ] || [ "$pg" -eq 0 ]; then echo "the PostgreSQL suite did not run" >&2; exit 1; fi
 read -r passed failed <<<"$total"
 echo "$passed passed, $failed failed"
+
+echo "== browser suite (bash scripts/e2e.sh; screenshots in e2e/screenshots/)"
+bash scripts/e2e.sh

@@ -293,6 +293,9 @@ pub struct AuditVerifyOut {
 pub struct Health {
     pub status: String,
     pub engine: String,
+    /// True when the database holds the generated demo day.
+    #[serde(default)]
+    pub demo: bool,
 }
 
 /// An RFC 9457 problem document, localised by `Accept-Language`.

@@ -25,6 +25,25 @@ impl Clock for SystemClock {
     }
 }
 
+/// The system clock shifted to start at a chosen instant: for browser tests, training and
+/// rehearsals at a given hour of the border day. Time still passes at the normal rate.
+#[derive(Debug)]
+pub struct ShiftedClock {
+    offset_us: i64,
+}
+
+impl ShiftedClock {
+    pub fn starting_at(start: Timestamp) -> Self {
+        ShiftedClock { offset_us: start.as_micros() - SystemClock.now().as_micros() }
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(SystemClock.now().as_micros() + self.offset_us)
+    }
+}
+
 /// The operating system's random number generator.
 #[derive(Debug)]
 pub struct OsEntropy;
@@ -89,6 +108,8 @@ pub struct ServeOpts {
     pub load_reference: bool,
     pub dispatch_every_s: u64,
     pub webhook_url: Option<String>,
+    /// Start the server's clock at this instant instead of now.
+    pub clock_start: Option<Timestamp>,
 }
 
 /// Fills an empty database with the demo day, with a progress bar.
@@ -114,7 +135,7 @@ pub async fn demo(database: &str, seed: u64) -> Result<()> {
 }
 
 pub async fn serve(database: &str, opts: ServeOpts) -> Result<()> {
-    let ServeOpts { listen, insecure_cookies, session_ttl_s, load_reference, dispatch_every_s, webhook_url } = opts;
+    let ServeOpts { listen, insecure_cookies, session_ttl_s, load_reference, dispatch_every_s, webhook_url, clock_start } = opts;
     let listen = listen.as_str();
     let store = open_store(database).await?;
     if load_reference && store.is_empty().await? {
@@ -129,7 +150,14 @@ pub async fn serve(database: &str, opts: ServeOpts) -> Result<()> {
     if let Some(ttl) = session_ttl_s {
         config.session_ttl_s = ttl;
     }
-    let state = AppState::new(store.clone(), Arc::new(SystemClock), Arc::new(OsEntropy), config);
+    let clock: Arc<dyn Clock> = match clock_start {
+        Some(t) => {
+            println!("The server's clock starts at {} (--clock-start).", t.to_rfc3339());
+            Arc::new(ShiftedClock::starting_at(t))
+        }
+        None => Arc::new(SystemClock),
+    };
+    let state = AppState::new(store.clone(), clock, Arc::new(OsEntropy), config);
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     println!("cuakhau is serving http://{addr}/ (API: http://{addr}/api/v1/gate-pairs) on {} {}", store.engine(), redact(database));

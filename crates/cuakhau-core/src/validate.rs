@@ -50,9 +50,51 @@ impl Problem {
             (Problem::UnknownReference { what }, Vi) => format!("không có {what} này"),
             (Problem::UnknownReference { what }, Zh) => format!("不存在此{what}"),
             (Problem::UnknownReference { what }, En) => format!("no such {what}"),
-            (Problem::Other(s), _) => (*s).to_string(),
+            (Problem::Other(s), En) => (*s).to_string(),
+            (Problem::Other(s), lang) => other_in(s, lang).unwrap_or(s).to_string(),
         }
     }
+}
+
+/// Translations of the free-text problems, keyed by their English wording (a message catalogue:
+/// the English text is the key, as in gettext). A wording missing here is shown in English.
+const OTHER: &[(&str, &str, &str)] = &[
+    ("6 to 10 digits", "từ 6 đến 10 chữ số", "6 至 10 位数字"),
+    ("6 to 32 letters and digits", "từ 6 đến 32 chữ cái và chữ số", "6 至 32 个字母和数字"),
+    ("a description in Vietnamese or Chinese is required", "cần mô tả bằng tiếng Việt hoặc tiếng Trung", "需要越南语或中文描述"),
+    ("a driver is required unless the vehicle is an AGV", "cần có lái xe, trừ xe tự hành AGV", "除 AGV 无人驾驶车外必须有司机"),
+    ("a plate as read at the gate", "biển số như camera đọc tại cổng", "闸口读取的车牌号"),
+    ("a plate has at least 5 letters and digits", "biển số có ít nhất 5 chữ cái và chữ số", "车牌至少有 5 个字母和数字"),
+    (
+        "an ISO 3166 two-letter country code such as VN or CN",
+        "mã nước ISO 3166 hai chữ cái, ví dụ VN hoặc CN",
+        "ISO 3166 两位国家代码，如 VN 或 CN",
+    ),
+    ("an ISO 4217 code such as VND, CNY or USD", "mã tiền tệ ISO 4217, ví dụ VND, CNY hoặc USD", "ISO 4217 币种代码，如 VND、CNY 或 USD"),
+    ("an RFC 3339 time with offset", "thời điểm RFC 3339 có múi giờ", "带时区偏移的 RFC 3339 时间"),
+    ("closes must be after opens", "giờ đóng phải sau giờ mở", "关闭时间必须晚于开放时间"),
+    ("duplicate id", "mã bị trùng", "编号重复"),
+    (
+        "goods of HS chapters 01–24 need a phytosanitary or health certificate number",
+        "hàng thuộc chương HS 01–24 cần số giấy chứng nhận kiểm dịch thực vật hoặc vệ sinh",
+        "HS 第 01–24 章的货物需要植物检疫或卫生证书编号",
+    ),
+    (
+        "not a Vietnamese tax code (10 or 10-3 digits) or a Chinese unified social credit code (18 characters)",
+        "không phải mã số thuế Việt Nam (10 hoặc 10-3 chữ số) hay mã tín dụng xã hội thống nhất của Trung Quốc (18 ký tự)",
+        "不是越南税号（10 位或 10-3 位）或中国统一社会信用代码（18 位）",
+    ),
+    (
+        "the check character of this unified social credit code is wrong",
+        "ký tự kiểm tra của mã tín dụng xã hội thống nhất sai",
+        "统一社会信用代码校验码错误",
+    ),
+    ("the hour has passed", "giờ này đã qua", "该时段已过"),
+    ("until must be after from", "thời điểm kết thúc phải sau thời điểm bắt đầu", "结束时间必须晚于开始时间"),
+];
+
+fn other_in(s: &str, lang: Lang) -> Option<&'static str> {
+    OTHER.iter().find(|(en, _, _)| *en == s).map(|(_, vi, zh)| if lang == Lang::Vi { *vi } else { *zh })
 }
 
 /// A field and what is wrong with it.
@@ -94,4 +136,23 @@ pub fn text(field: &str, value: &str, max: usize) -> Result<String, FieldError> 
 /// An optional text: empty means absent.
 pub fn opt_text(field: &str, value: &str, max: usize) -> Result<Option<String>, FieldError> {
     if value.trim().is_empty() { Ok(None) } else { text(field, value, max).map(Some) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_text_problems_are_translated() {
+        let p = Problem::Other("6 to 10 digits");
+        assert_eq!(
+            (p.explain(Lang::Vi), p.explain(Lang::Zh), p.explain(Lang::En)),
+            ("từ 6 đến 10 chữ số".to_string(), "6 至 10 位数字".to_string(), "6 to 10 digits".to_string())
+        );
+        assert_eq!(Problem::Other("no translation yet").explain(Lang::Zh), "no translation yet");
+        // Every entry of the catalogue is used somewhere and translated both ways.
+        for (en, vi, zh) in OTHER {
+            assert!(!vi.is_empty() && !zh.is_empty() && vi != en && zh != en, "{en}");
+        }
+    }
 }

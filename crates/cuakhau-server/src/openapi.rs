@@ -25,7 +25,7 @@ impl Modify for Bearer {
         reference::list_lanes, reference::get_lane, reference::patch_lane, reference::import_table,
         session::login, session::logout, session::me, session::list_users, session::create_user, session::set_password,
         audit::list, audit::verify,
-        simulations::start, simulations::status, simulations::plot,
+        simulations::start, simulations::status, simulations::plot, simulations::shipped,
         goods::create, goods::list, goods::show, goods::submit, goods::amend, goods::cancel, goods::accept, goods::reject,
         goods::slots, goods::book, goods::show_booking, goods::cancel_booking, goods::suspend, goods::list_suspensions,
         gate::yard_check_in, gate::dispatch, gate::queue, gate::queue_stream, gate::join_virtual_queue, gate::trip_of_declaration,

@@ -20,6 +20,7 @@ pub mod reference;
 pub mod reports;
 pub mod session;
 pub mod simulations;
+pub mod web;
 
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi));
     Router::new()
         .nest("/api/v1", api)
+        .merge(web::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route_layer(middleware::from_fn_with_state(state.clone(), observe))
@@ -68,11 +70,16 @@ async fn not_found(req: Request) -> ApiError {
 
 #[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, body = cuakhau_api::Health)))]
 pub async fn healthz(State(st): State<AppState>) -> Response {
-    match st.store.is_empty().await {
-        Ok(_) => Json(cuakhau_api::Health { status: "ok".into(), engine: st.store.engine().into() }).into_response(),
+    match st.store.setting("demo").await {
+        Ok(demo) => {
+            Json(cuakhau_api::Health { status: "ok".into(), engine: st.store.engine().into(), demo: demo.is_some() }).into_response()
+        }
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(cuakhau_api::Health { status: "unavailable".into(), engine: st.store.engine().into() }))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(cuakhau_api::Health { status: "unavailable".into(), engine: st.store.engine().into(), demo: false }),
+            )
                 .into_response()
         }
     }

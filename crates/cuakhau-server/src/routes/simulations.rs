@@ -62,6 +62,7 @@ pub struct SimulationOut {
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/scenarios", get(shipped))
         .route("/simulations", post(start))
         .route("/simulations/{id}", get(status))
         .route("/simulations/{id}/plots/{name}", get(plot))
@@ -177,4 +178,33 @@ pub async fn plot(State(st): State<AppState>, caller: Caller, Path((id, name)): 
     };
     svg.map(|s| ([(header::CONTENT_TYPE, "image/svg+xml")], s).into_response())
         .ok_or_else(|| ApiError::not_found(caller.lang, format!("plot {name} of simulation {id}")))
+}
+
+/// The scenarios shipped with cuakhau (`scenarios/*.toml`), for planners to start from.
+const SHIPPED: [(&str, &str); 4] = [
+    ("huu-nghi-durian-season.toml", include_str!("../../../../scenarios/huu-nghi-durian-season.toml")),
+    ("kim-thanh-extended-hours.toml", include_str!("../../../../scenarios/kim-thanh-extended-hours.toml")),
+    ("mong-cai-bac-luan.toml", include_str!("../../../../scenarios/mong-cai-bac-luan.toml")),
+    ("tan-thanh-agv-night.toml", include_str!("../../../../scenarios/tan-thanh-agv-night.toml")),
+];
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ShippedScenario {
+    pub file: String,
+    pub name: String,
+    pub toml: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/scenarios", tag = "planning", responses((status = 200, body = Vec<ShippedScenario>)))]
+pub async fn shipped() -> Json<Vec<ShippedScenario>> {
+    Json(
+        SHIPPED
+            .iter()
+            .map(|(file, toml)| ShippedScenario {
+                file: (*file).into(),
+                name: Scenario::from_toml(toml).map(|s| s.name).unwrap_or_else(|_| (*file).into()),
+                toml: (*toml).into(),
+            })
+            .collect(),
+    )
 }

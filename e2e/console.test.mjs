@@ -1,0 +1,277 @@
+// End-to-end tests of the web console in Debian's Chromium, driven by playwright-core, against a
+// real `cuakhau serve` on a free port with a fresh SQLite database.
+//
+// Run alone with `bash scripts/e2e.sh` (it builds the binary and installs playwright-core).
+// Screenshots of every page in vi, zh and en at 360 and 1280 px go to e2e/screenshots/
+// as PAGE-LANG-WIDTH.png.
+import { test, before, after, afterEach } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync, openSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const BIN = process.env.CUAKHAU_BIN || "../target/debug/cuakhau";
+const SHOTS = new URL("./screenshots/", import.meta.url).pathname;
+const PASSWORD = "e2e password 2026";
+const USERS = {
+  admin: "admin",
+  firm: "enterprise:0101234567",
+  "vn-customs": "officer:VN:customs:huu-nghi",
+  "vn-guard": "officer:VN:border-guard:huu-nghi",
+  "vn-quarantine": "officer:VN:quarantine:huu-nghi",
+  "vn-board": "officer:VN:gate-board:huu-nghi",
+  "cn-customs": "officer:CN:customs:huu-nghi",
+  "cn-guard": "officer:CN:border-guard:huu-nghi",
+};
+const TINY = `name = "e2e tiny"
+start = "2027-01-01T00:00:00+07:00"
+horizon_days = 3
+replications = 2
+[[gate_pairs]]
+id = "t"
+[gate_pairs.vn]
+opens = "07:00"
+closes = "19:00"
+lanes = [{ direction = "export", count = 2 }]
+[gate_pairs.cn]
+opens = "07:00"
+closes = "19:00"
+[[flows]]
+direction = "export"
+trucks_per_day = 100
+[[commodities]]
+name = "general"
+share = 1
+[[service]]
+side = "VN"
+agency = "customs"
+time = { kind = "exponential", mean = 10 }
+[[variants]]
+name = "three lanes"
+add_lanes = [{ gate_pair = "t", side = "VN", direction = "export", count = 1 }]
+`;
+
+let dir, server, base, browser;
+const weights = {};
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "cuakhau-e2e-"));
+  rmSync(SHOTS, { recursive: true, force: true });
+  mkdirSync(SHOTS, { recursive: true });
+  const db = `sqlite:${join(dir, "e2e.db")}`;
+  for (const [u, role] of Object.entries(USERS)) {
+    execFileSync(BIN, ["--database", db, "admin", "create-user", "--username", u, "--display-name", u, "--role", role], { input: PASSWORD + "\n" });
+  }
+  // 10:00 in Hà Nội, 11:00 in Beijing: both sides of Hữu Nghị are open whenever CI runs.
+  const args = ["--database", db, "serve", "--listen", "127.0.0.1:0", "--insecure-cookies", "--dispatch-every-s", "0", "--clock-start", "2026-11-23T10:00:00+07:00"];
+  // The server's request log goes to a file, printed only when something fails.
+  const log = openSync(join(dir, "server.log"), "w");
+  server = spawn(BIN, args, { stdio: ["ignore", "pipe", log] });
+  base = await new Promise((resolve, reject) => {
+    let out = "";
+    server.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/serving (http:\/\/[0-9.:]+)\//);
+      if (m) resolve(m[1]);
+    });
+    server.on("exit", (c) => reject(new Error(`server exited ${c}: ${out}`)));
+  });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+
+let failed = false;
+afterEach((t) => { if (t.passed === false) failed = true; });
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+  if (failed && dir) console.log(readFileSync(join(dir, "server.log"), "utf8").split("\n").slice(-80).join("\n"));
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  console.log("page weights (bytes transferred on first load):", JSON.stringify(weights));
+});
+
+/** A signed-in API client (bearer token), for the steps a camera or another desk would do. */
+async function client(user) {
+  const r = await fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: user, password: PASSWORD }) });
+  assert.equal(r.status, 200);
+  const { token } = await r.json();
+  return async (method, path, body) => {
+    const res = await fetch(`${base}/api/v1${path}`, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body ? JSON.stringify(body) : undefined });
+    const data = await res.json().catch(() => null);
+    return { status: res.status, data };
+  };
+}
+
+async function page(lang = "en", width = 1280) {
+  const ctx = await browser.newContext({ viewport: { width, height: width < 600 ? 780 : 900 }, locale: { vi: "vi-VN", zh: "zh-CN", en: "en-GB" }[lang] });
+  await ctx.addInitScript((l) => localStorage.setItem("lang", l), lang);
+  const p = await ctx.newPage();
+  p.on("pageerror", (e) => { throw e; });
+  return p;
+}
+
+async function login(p, user) {
+  await p.goto(`${base}/#/login`);
+  await p.fill("input[name=username]", user);
+  await p.fill("input[name=password]", PASSWORD);
+  await p.click("#lf button");
+  await p.waitForFunction(() => !location.hash.startsWith("#/login"));
+}
+
+async function shoot(name, path, user) {
+  for (const lang of ["vi", "zh", "en"]) {
+    for (const width of [360, 1280]) {
+      const p = await page(lang, width);
+      if (user) await login(p, user);
+      let bytes = 0;
+      p.on("response", async (r) => { try { bytes += (await r.body()).length; } catch { /* streams */ } });
+      await p.goto(`${base}/${path}`);
+      await p.waitForSelector("main h1");
+      await p.waitForLoadState("networkidle", { timeout: 2000 }).catch(() => {});
+      if (!user && width === 1280 && lang === "en") weights[name] = bytes;
+      await p.screenshot({ path: join(SHOTS, `${name}-${lang}-${width}.png`), fullPage: true });
+      await p.context().close();
+    }
+  }
+}
+
+test("an enterprise declares and books, both sides clear the truck, the board follows live, the driver is called", async () => {
+  const board = await client("vn-board");
+  for (const [id, cls] of [["huu-nghi-vn-export-green", "perishable"], ["huu-nghi-vn-export-1", "general"]]) {
+    const r = await board("POST", "/gate-pairs/huu-nghi/lanes", { id, side: "VN", direction: "export", class: cls, name: id, capacity_per_hour: 12, basis: "e2e" });
+    assert.equal(r.status, 201);
+  }
+
+  // The enterprise, in Vietnamese: a wrong HS code is refused with a Vietnamese message on the field.
+  const firm = await page("vi");
+  await login(firm, "firm");
+  await firm.waitForSelector("#nd");
+  await firm.selectOption("#nd select[name=gate_pair]", "huu-nghi");
+  await firm.fill("#nd input[name=plate]", "12C-123.45");
+  await firm.selectOption("#nd select[name=vehicle_kind]", "refrigerated");
+  await firm.fill("#nd input[name=driver_name]", "Nguyễn Văn Tài");
+  await firm.fill("#nd input[name=document_no]", "B1234567");
+  await firm.fill("#nd input[name=hs_code]", "08");
+  await firm.fill("#nd input[name=description_vi]", "Sầu riêng tươi");
+  await firm.fill("#nd input[name=shelf_life_h]", "96");
+  await firm.fill("#nd input[name=certificate]", "PC-2026-0001");
+  await firm.click("#nd button");
+  const err = await firm.waitForSelector(".fielderr");
+  assert.equal(await err.textContent(), "Trường «consignments[0].hs_code»: từ 6 đến 10 chữ số");
+  assert.equal(await firm.getAttribute("#nd input[name=hs_code]", "aria-invalid"), "true");
+  await firm.fill("#nd input[name=hs_code]", "08106000");
+  await firm.click("#nd button");
+  await firm.waitForSelector("button[data-act=submit]");
+  await firm.click("button[data-act=submit]");
+  await firm.waitForSelector("text=đã nộp");
+
+  // Vietnamese customs accepts it at the desk.
+  const customs = await page("en");
+  await login(customs, "vn-customs");
+  await customs.click("button[data-accept]");
+  await customs.waitForSelector("#decide >> text=Nothing here.");
+
+  // The enterprise books 10:00-ish: the first free hour in the calendar.
+  await firm.reload();
+  await firm.click("button[data-act=slots]");
+  await firm.click("#slots button[data-hour]");
+  await firm.waitForSelector("#slots .msg");
+  const decl = (await (await client("firm"))("GET", "/declarations")).data[0];
+
+  // The public board, open in a second page, follows every change without reloading.
+  const pub = await page("zh");
+  await pub.goto(`${base}/#/board/huu-nghi/export`);
+  await pub.waitForSelector("#stats");
+  const yard = () => pub.textContent("[data-k=yard]");
+  assert.equal(await yard(), "0");
+  const guard = await client("vn-guard");
+  assert.equal((await guard("POST", "/gate-pairs/huu-nghi/yard", { plate: "12C12345" })).status, 201);
+  await pub.waitForFunction(() => document.querySelector("[data-k=yard]")?.textContent === "1");
+  assert.match(await pub.textContent("#queue"), /12C-•••\.45/);
+  const called = await board("POST", "/gate-pairs/huu-nghi/dispatch?direction=export");
+  assert.equal(called.data.called.length, 1);
+  await pub.waitForFunction(() => document.querySelector("[data-k=yard]")?.textContent === "0");
+
+  // The driver, on a phone, sees it is their turn.
+  const drv = await page("vi", 360);
+  await drv.goto(`${base}/#/driver?d=${decl.id}&plate=12C-123.45`);
+  const turn = await drv.waitForSelector(".turn");
+  assert.match(await turn.textContent(), /ĐẾN LƯỢT BẠN: vào huu-nghi-vn-export-green/);
+
+  // Each desk clears its step in the browser: VN customs, border guard, quarantine, hand-over, CN customs, CN border.
+  const steps = ["vn-customs", "vn-guard", "vn-quarantine", "vn-guard", "cn-customs", "cn-guard"];
+  for (const who of steps) {
+    const desk = await page(who.startsWith("cn") ? "zh" : "vi");
+    await login(desk, who);
+    await desk.goto(`${base}/#/desk`);
+    await desk.click("button[data-trip]");
+    await Promise.all([desk.waitForResponse((r) => r.url().includes("/start")), desk.click("#act button[data-o=start]")]);
+    const [res] = await Promise.all([desk.waitForResponse((r) => r.url().includes("/finish")), desk.click("#act button[data-o=pass]")]);
+    assert.equal(res.status(), 200, `${who}: ${await res.text()}`);
+    await desk.context().close();
+    if (who === "vn-quarantine") {
+      // Released by the exit side: the lane is free again on the public board.
+      await pub.waitForFunction(() => document.querySelector("#stats") && !/12C-/.test(document.querySelector("table")?.textContent || ""));
+    }
+  }
+  const trip = await (await client("admin"))("GET", `/declarations/${decl.id}/trip`);
+  assert.equal(trip.data.status, "done");
+  await Promise.all([firm, customs, pub, drv].map((p) => p.context().close()));
+});
+
+test("a hold needs a reason, shown in the officer's language", async () => {
+  const firmApi = await client("firm");
+  const r = await firmApi("POST", "/declarations", {
+    gate_pair: "huu-nghi", direction: "export", plate: "12C-777.77", plate_country: "VN", vehicle_kind: "truck",
+    driver: { name: "Tài", nationality: "VN", document_no: "B7654321" },
+    consignments: [{ hs_code: "85171300", description_vi: "Điện thoại", packages: 1, gross_kg: 10, value: 1, currency: "USD", origin: "VN" }],
+  });
+  await firmApi("POST", `/declarations/${r.data.id}/submit`);
+  await (await client("vn-customs"))("POST", `/declarations/${r.data.id}/accept`);
+  await (await client("vn-guard"))("POST", "/gate-pairs/huu-nghi/yard", { plate: "12C77777" });
+  await (await client("vn-board"))("POST", "/gate-pairs/huu-nghi/dispatch?direction=export");
+  const desk = await page("zh");
+  await login(desk, "vn-customs");
+  await desk.goto(`${base}/#/desk`);
+  await desk.click("button[data-trip]");
+  await desk.click("#act button[data-o=start]");
+  await desk.click("#act button[data-o=hold]");
+  const e = await desk.waitForSelector(".fielderr");
+  assert.equal(await e.textContent(), "扣留或拒绝必须说明理由。");
+  await desk.fill("#act input[name=reason]", "铅封号不符");
+  await desk.click("#act button[data-o=hold]");
+  await desk.waitForSelector("text=铅封号不符");
+  await desk.context().close();
+});
+
+test("a planner runs a small simulation and sees its plot", async () => {
+  const p = await page("en");
+  await login(p, "vn-board");
+  await p.goto(`${base}/#/planner`);
+  // Wait for the first shipped scenario to be filled in, then replace it with a tiny one.
+  await p.waitForFunction(() => document.querySelector("#sf textarea")?.value.length > 0);
+  await p.fill("#sf textarea", TINY);
+  await p.click("#sf button");
+  await p.waitForSelector("#variants", { timeout: 60_000 });
+  assert.match(await p.textContent("#variants"), /three lanes/);
+  const img = await p.waitForSelector("#sim img");
+  await p.waitForFunction((el) => el.complete && el.naturalWidth > 0, img);
+  await p.screenshot({ path: join(SHOTS, "planner-run-en-1280.png"), fullPage: true });
+  await p.context().close();
+});
+
+test("every page in vi, zh and en, on a phone and a desktop", async () => {
+  await shoot("public", "#/");
+  await shoot("board", "#/board/huu-nghi/export");
+  await shoot("driver", "#/driver?d=1&plate=12C-123.45");
+  await shoot("enterprise", "#/enterprise", "firm");
+  await shoot("desk", "#/desk", "vn-customs");
+  await shoot("operator", "#/operator?pair=huu-nghi", "admin");
+  await shoot("planner", "#/planner", "admin");
+  assert.ok(weights.public < 300_000, `the public page's first load is ${weights.public} bytes`);
+});
