@@ -78,11 +78,11 @@ const T = {
 const CODES = {
   vi: { general: "thường", perishable: "hàng tươi", agv: "xe tự hành", green: "xanh", yellow: "vàng", orange: "cam", red: "đỏ", done: "đã qua", refused: "bị từ chối",
     draft: "nháp", submitted: "đã nộp", accepted: "đã chấp nhận", rejected: "bị từ chối", cancelled: "đã huỷ", pending: "chờ", "in-progress": "đang làm", held: "tạm giữ", passed: "đã qua",
-    international: "quốc tế", main: "chính", auxiliary: "phụ", "crossing-point": "lối mở", road: "đường bộ", rail: "đường sắt", river: "đường sông" },
+    international: "quốc tế", truck: "xe tải", "tractor-trailer": "đầu kéo + rơ-moóc", refrigerated: "xe lạnh", source: "nguồn", main: "chính", auxiliary: "phụ", "crossing-point": "lối mở", road: "đường bộ", rail: "đường sắt", river: "đường sông" },
   zh: { general: "普通", perishable: "生鲜", agv: "无人驾驶", green: "绿色", yellow: "黄色", orange: "橙色", red: "红色", done: "已通关", refused: "已拒绝",
     draft: "草稿", submitted: "已提交", accepted: "已接受", rejected: "已驳回", cancelled: "已撤销", pending: "待办", "in-progress": "进行中", held: "扣留", passed: "已放行",
-    international: "国际", main: "主要", auxiliary: "辅助", "crossing-point": "通道", road: "公路", rail: "铁路", river: "水路" },
-  en: { "in-progress": "in progress", "crossing-point": "crossing point" },
+    international: "国际", truck: "货车", "tractor-trailer": "牵引车+挂车", refrigerated: "冷藏车", source: "来源", main: "主要", auxiliary: "辅助", "crossing-point": "通道", road: "公路", rail: "铁路", river: "水路" },
+  en: { "in-progress": "in progress", "crossing-point": "crossing point", "tractor-trailer": "tractor + trailer", source: "source" },
 };
 for (const l of Object.keys(T)) Object.assign(T[l], CODES[l]);
 const LOCALE = { vi: "vi-VN", zh: "zh-CN", en: "en-GB" };
@@ -252,7 +252,7 @@ async function pageEnterprise(main) {
     ${select("gate_pair", "gate_pair", PAIRS.map((p) => [p.id, `${name(p.vn.name)} – ${name(p.cn.name)}`]))}
     ${select("direction", "direction", [["export", t("export")], ["import", t("import")]])}
     ${field("plate", "plate", "required")}${select("plate_country", "plate_country", [["VN", "VN"], ["CN", "CN"]])}
-    ${select("vehicle_kind", "vehicle_kind", [["truck", "truck"], ["tractor-trailer", "tractor-trailer"], ["refrigerated", "refrigerated"], ["agv", "agv"]])}
+    ${select("vehicle_kind", "vehicle_kind", [["truck", t("truck")], ["tractor-trailer", t("tractor-trailer")], ["refrigerated", t("refrigerated")], ["agv", t("agv")]])}
     ${field("driver_name", "driver_name")}${select("nationality", "nationality", [["VN", "VN"], ["CN", "CN"]])}${field("document_no", "document_no")}</div>
     <h2>${t("consignments")}</h2><div class="row">${field("hs_code", "hs_code", 'inputmode="numeric"')}${field("description_vi", "desc_vi")}${field("description_zh", "desc_zh")}
     ${field("packages", "packages", 'type="number" min="1" value="1"')}${field("gross_kg", "gross_kg", 'type="number" step="any" value="1000"')}${field("value", "value", 'type="number" step="any" value="1000"')}
@@ -360,7 +360,7 @@ async function pageOperator(main) {
   <div id="omsg"></div>
   <h2>${t("hours")}</h2><div class="grid">${["VN", "CN"].map((side) => { const g = side === "VN" ? p.vn : p.cn; return `<form class="card hours" data-side="${side}"><b>${side} · ${esc(name(g.name))}</b> <small>${esc(g.zone)}</small>
     <div class="row"><label class="f"><span>${t("opens")}</span><input name="opens" value="${g.hours ? g.hours.opens : ""}"></label><label class="f"><span>${t("closes")}</span><input name="closes" value="${g.hours ? g.hours.closes : ""}"></label></div>
-    <label class="f"><span>source</span><input name="source" value="${esc(g.hours ? g.hours.source : "")}"></label><button>${t("save")}</button></form>`; }).join("")}</div>
+    <label class="f"><span>${t("source")}</span><input name="source" value="${esc(g.hours ? g.hours.source : "")}"></label><button>${t("save")}</button></form>`; }).join("")}</div>
   <h2>${t("lanes")}</h2><div class="scroll"><table><thead><tr><th>${t("lane")}</th><th>${t("side")}</th><th>${t("direction")}</th><th>${t("class")}</th><th>${t("capacity")}</th><th>${t("active")}</th><th></th></tr></thead><tbody>
   ${lanes.map((l) => `<tr data-lane="${esc(l.id)}"><td>${esc(l.name)}</td><td>${l.side}</td><td>${t(l.direction)}</td><td>${t(l.class)}</td><td><input type="number" min="0" name="cap" value="${l.capacity_per_hour}" aria-label="${t("capacity")} ${esc(l.name)}" class="narrow"></td>
   <td><input type="checkbox" name="active" ${l.active ? "checked" : ""} aria-label="${t("active")} ${esc(l.name)}"></td><td><button class="alt" data-save>${t("save")}</button></td></tr>`).join("") || `<tr><td colspan="7">${t("nothing")}</td></tr>`}</tbody></table></div>

@@ -2,13 +2,17 @@
 //! applied on open.
 //!
 //! Writers start with `BEGIN IMMEDIATE`, so a transaction that reads and then writes waits for
-//! the write lock (busy timeout) instead of failing with `SQLITE_BUSY` half-way.
+//! the write lock (busy timeout) instead of failing with `SQLITE_BUSY` half-way. Inside one
+//! process, writers also queue on an async mutex first: SQLite has one writer anyway, and a fair
+//! queue beats its busy handler, which sleeps and retries (long tails under load). Other processes
+//! (the CLI next to a running server) still meet the busy timeout.
 
 #![forbid(unsafe_code)]
 
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// This backend's migrations, compiled in.
@@ -18,6 +22,8 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// This process's writers, one at a time, first come first served.
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteStore {
@@ -32,7 +38,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore { pool, writer: Arc::new(tokio::sync::Mutex::new(())) })
     }
 
     /// The pool, for tests and benchmarks that need raw SQL.
@@ -40,8 +46,9 @@ impl SqliteStore {
         &self.pool
     }
 
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+    async fn begin_write(&self) -> Result<(tokio::sync::OwnedMutexGuard<()>, sqlx::Transaction<'static, sqlx::Sqlite>), sqlx::Error> {
+        let turn = self.writer.clone().lock_owned().await;
+        Ok((turn, self.pool.begin_with("BEGIN IMMEDIATE").await?))
     }
 }
 

@@ -6,7 +6,9 @@
 //! macro expands inside the backend crates, which do.
 
 /// Implements `Store` for `$store`, which must have a `pool: sqlx::Pool<$db>` field and an
-/// inherent `async fn begin_write(&self) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error>`.
+/// inherent `async fn begin_write(&self) -> Result<(G, sqlx::Transaction<'static, $db>), sqlx::Error>`,
+/// where `G` is whatever the engine must hold while the transaction is open (SQLite: its turn at
+/// the single writer; PostgreSQL: nothing). It is dropped after the transaction ends.
 /// `$lock_head` is the statement that reads (and, where the engine needs it, locks) the audit head.
 #[macro_export]
 macro_rules! impl_sql_store {
@@ -347,7 +349,7 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn load_reference(&self, data: &ReferenceData, actor: Actor<'_>) -> Result<LoadReport> {
-                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     let stored = read_reference(&mut *tx).await?;
                     let merged = $crate::plan::merged(&stored, data);
                     merged.check().map_err(|e| StoreError::Conflict(format!("{} row {}: {}", e.table, e.index + 1, e.error)))?;
@@ -380,7 +382,7 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn update_gate_hours(&self, id: &GatePairId, side: Side, change: GateHoursChange, actor: Actor<'_>) -> Result<GatePair> {
-                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     let before = read_pair(&mut *tx, id.as_str()).await?.ok_or_else(|| StoreError::NotFound(format!("gate pair {}", id.as_str())))?;
                     let mut after = before.clone();
                     after.gate_mut(side).hours = change.hours;
@@ -398,7 +400,7 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn put_lane(&self, lane: &Lane, actor: Actor<'_>) -> Result<Lane> {
-                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     if read_pair(&mut *tx, lane.gate_pair.as_str()).await?.is_none() {
                         return Err(StoreError::NotFound(format!("gate pair {}", lane.gate_pair.as_str())));
                     }
@@ -413,7 +415,7 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn create_user(&self, user: NewUser, actor: Actor<'_>) -> Result<User> {
-                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     let row = sqlx::query("INSERT INTO users (username, display_name, password_hash, roles, created_at_us) VALUES ($1, $2, $3, $4, $5)
                                            RETURNING id, username, display_name, roles, created_at_us")
                         .bind(&user.username).bind(&user.display_name).bind(&user.password_hash).bind(records::roles_text(&user.roles)).bind(actor.at.as_micros())
@@ -438,7 +440,7 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn set_password(&self, username: &str, password_hash: &str, actor: Actor<'_>) -> Result<()> {
-                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     let n = sqlx::query("UPDATE users SET password_hash = $1 WHERE username = $2")
                         .bind(password_hash).bind(username).execute(&mut *tx).await.map_err(db_err)?.rows_affected();
                     if n == 0 { return Err(StoreError::NotFound(format!("user {username}"))); }
@@ -451,7 +453,7 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn create_session(&self, token_hash: &str, user_id: i64, expires_at: Timestamp, actor: Actor<'_>) -> Result<()> {
-                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at_us, expires_at_us) VALUES ($1, $2, $3, $4)")
                         .bind(token_hash).bind(user_id).bind(actor.at.as_micros()).bind(expires_at.as_micros())
                         .execute(&mut *tx).await.map_err(db_err)?;
@@ -468,7 +470,7 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn delete_session(&self, token_hash: &str, actor: Actor<'_>) -> Result<bool> {
-                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     let n = sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *tx).await.map_err(db_err)?.rows_affected();
                     if n > 0 {
                         audit(&mut tx, &actor, "session.logout", format!("user/{}", actor.name), None, None).await?;
@@ -479,7 +481,7 @@ macro_rules! impl_sql_store {
 
 
                 async fn create_declaration(&self, d: $crate::goods::NewDeclaration, actor: Actor<'_>) -> Result<$crate::goods::DeclarationRecord> {
-                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     if read_pair(&mut *tx, d.gate_pair.as_str()).await?.is_none() {
                         return Err(StoreError::NotFound(format!("gate pair {}", d.gate_pair.as_str())));
                     }
@@ -513,7 +515,7 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn declaration_event(&self, id: i64, event: cuakhau_core::goods::declaration::DeclEvent, actor: Actor<'_>) -> Result<$crate::goods::DeclarationRecord> {
-                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     let before = read_decl(&mut *tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("declaration {id}")))?;
                     let action = format!("declaration.{}", match &event {
                         cuakhau_core::goods::declaration::DeclEvent::Submit => "submit",
@@ -542,7 +544,7 @@ macro_rules! impl_sql_store {
 
                 async fn book_slot(&self, req: $crate::goods::BookingRequest<'_>, actor: Actor<'_>) -> Result<$crate::goods::BookingOutcome> {
                     use $crate::goods::BookingOutcome;
-                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     let d = read_decl(&mut *tx, req.declaration_id).await?.ok_or_else(|| StoreError::NotFound(format!("declaration {}", req.declaration_id)))?;
                     if !d.declaration.is_valid_at(actor.at) {
                         return Ok(BookingOutcome::NotBookable(format!("the declaration is {} or its validity has run out", d.declaration.state.code())));
@@ -586,7 +588,7 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn cancel_booking(&self, booking_id: i64, actor: Actor<'_>) -> Result<$crate::goods::Booking> {
-                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {BOOKING_COLS} FROM bookings WHERE id = $1 AND status = 'booked'")))
                         .bind(booking_id).fetch_optional(&mut *tx).await.map_err(db_err)?;
                     let b = booking_rec(&row.ok_or_else(|| StoreError::NotFound(format!("live booking {booking_id}")))?)?;
@@ -616,7 +618,7 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn add_suspension(&self, gate_pair: &GatePairId, su: &cuakhau_core::goods::slots::Suspension, actor: Actor<'_>) -> Result<i64> {
-                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     if read_pair(&mut *tx, gate_pair.as_str()).await?.is_none() {
                         return Err(StoreError::NotFound(format!("gate pair {}", gate_pair.as_str())));
                     }
@@ -650,7 +652,7 @@ macro_rules! impl_sql_store {
 
                 async fn join_queue(&self, t: $crate::trips::NewTrip, actor: Actor<'_>) -> Result<$crate::trips::TripRecord> {
                     use cuakhau_core::goods::gate::TripStatus;
-                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     let d = read_decl(&mut *tx, t.declaration_id).await?.ok_or_else(|| StoreError::NotFound(format!("declaration {}", t.declaration_id)))?;
                     if !d.declaration.is_valid_at(actor.at) {
                         return Err(StoreError::Conflict(format!("declaration {} is {} or its validity has run out", d.id, d.declaration.state.code())));
@@ -724,7 +726,7 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn call_trips(&self, calls: &[cuakhau_core::goods::gate::Call], actor: Actor<'_>) -> Result<Vec<$crate::trips::TripRecord>> {
-                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     let mut out = Vec::new();
                     for c in calls {
                         let id = c.truck.0 as i64;
@@ -747,7 +749,7 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn requeue_unanswered(&self, gate_pair: &GatePairId, now: Timestamp, actor: Actor<'_>) -> Result<Vec<i64>> {
-                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM trips WHERE gate_pair_id = $1 AND status = 'called' AND call_deadline_us <= $2 ORDER BY id")
                         .bind(gate_pair.as_str()).bind(now.as_micros()).fetch_all(&mut *tx).await.map_err(db_err)?;
                     for id in &ids {
@@ -764,7 +766,7 @@ macro_rules! impl_sql_store {
                                    side_open: bool, actor: Actor<'_>)
                     -> Result<std::result::Result<$crate::trips::TripRecord, cuakhau_core::goods::clearance::ClearanceError>> {
                     use cuakhau_core::goods::gate::TripStatus;
-                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     let before = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("trip {id}")))?;
                     if before.status.is_waiting() {
                         return Ok(Err(cuakhau_core::goods::clearance::ClearanceError::NotCurrent));
@@ -800,7 +802,7 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn record_fee(&self, id: i64, fee: &$crate::trips::Fee, actor: Actor<'_>) -> Result<$crate::trips::TripRecord> {
-                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     let before = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("trip {id}")))?;
                     if let Some(f) = &before.fee {
                         return Err(StoreError::Conflict(format!("trip {id} already has fee receipt {}", f.receipt)));
@@ -832,7 +834,7 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn release_no_shows(&self, cutoff: Timestamp, actor: Actor<'_>) -> Result<Vec<$crate::goods::Booking>> {
-                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {BOOKING_COLS} FROM bookings b WHERE status = 'booked' AND hour_us < $1
                                             AND NOT EXISTS (SELECT 1 FROM trips t WHERE t.declaration_id = b.declaration_id AND t.status <> 'virtual')
                                             ORDER BY id")))
@@ -872,7 +874,7 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn put_setting(&self, key: &str, value: &str, actor: Actor<'_>) -> Result<()> {
-                    let mut tx = self.begin_write().await.map_err(db_err)?;
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
                         .bind(key).bind(value).execute(&mut *tx).await.map_err(db_err)?;
                     audit(&mut tx, &actor, "setting.put", format!("setting/{key}"), None, Some(value.to_string())).await?;
