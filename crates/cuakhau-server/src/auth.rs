@@ -75,7 +75,7 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let lang = lang_of(&parts.headers);
         let Some(token) = token_from(parts) else { return Ok(Caller { user: None, lang }) };
-        let user = state.store.session_user(&token_hash(&token), state.clock.now()).await.map_err(|e| ApiError::store(lang, e))?;
+        let user = state.session_user(&token_hash(&token)).await.map_err(|e| ApiError::store(lang, e))?;
         // A token that matches no live session is an error, not an anonymous call: the client
         // believes it is signed in and must learn otherwise.
         match user {

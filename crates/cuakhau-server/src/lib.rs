@@ -85,6 +85,11 @@ pub struct AppState {
     metrics: Arc<metrics::Metrics>,
     sims: Arc<routes::simulations::Simulations>,
     reference: Arc<ReferenceCache>,
+    /// Recently checked sessions (see [`SessionCache`]).
+    sessions: Arc<SessionCache>,
+    /// Suspensions per gate pair, read often (every calendar and dispatch), changed rarely.
+    suspensions:
+        Arc<std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Arc<Vec<cuakhau_core::goods::slots::Suspension>>)>>>,
     /// Changes at gate pairs, for queue streams.
     events: tokio::sync::broadcast::Sender<routes::gate::GateEvent>,
 }
@@ -98,6 +103,19 @@ struct ReferenceCache {
 
 impl ReferenceCache {
     const TTL: Duration = Duration::from_secs(5);
+}
+
+/// Sessions checked in the last few seconds, by token hash: a busy client's every request would
+/// otherwise read the session table. This node's logouts and password changes evict at once;
+/// another node's take effect within `TTL`, as do expiries.
+#[derive(Debug, Default)]
+struct SessionCache {
+    map: std::sync::Mutex<std::collections::HashMap<String, (Timestamp, cuakhau_store::User)>>,
+}
+
+impl SessionCache {
+    const TTL: Duration = Duration::from_secs(5);
+    const MAX: usize = 100_000;
 }
 
 impl AppState {
@@ -117,6 +135,72 @@ impl AppState {
     pub fn reference_changed(&self) {
         *self.reference.slot.write().expect("not poisoned") = None;
     }
+
+    /// The user of a live session, from the cache when checked within the last seconds.
+    pub async fn session_user(&self, token_hash: &str) -> Result<Option<cuakhau_store::User>, cuakhau_store::StoreError> {
+        // Cache age is read on the injected clock, so that tests moving time see expiries at once.
+        let now = self.clock.now();
+        let fresh = |at: &Timestamp| *at <= now && now.as_micros() - at.as_micros() < SessionCache::TTL.as_micros() as i64;
+        if let Some((at, u)) = self.sessions.map.lock().expect("not poisoned").get(token_hash) {
+            if fresh(at) {
+                return Ok(Some(u.clone()));
+            }
+        }
+        let user = self.store.session_user(token_hash, now).await?;
+        let mut map = self.sessions.map.lock().expect("not poisoned");
+        match &user {
+            Some(u) => {
+                if map.len() >= SessionCache::MAX {
+                    map.retain(|_, (at, _)| fresh(at));
+                }
+                map.insert(token_hash.to_string(), (now, u.clone()));
+            }
+            None => {
+                map.remove(token_hash);
+            }
+        }
+        Ok(user)
+    }
+
+    /// Forgets cached sessions: one token's, or every session of a user.
+    pub fn sessions_changed(&self, token_hash: Option<&str>, username: Option<&str>) {
+        let mut map = self.sessions.map.lock().expect("not poisoned");
+        if let Some(t) = token_hash {
+            map.remove(t);
+        }
+        if let Some(name) = username {
+            map.retain(|_, (_, u)| u.username != name);
+        }
+    }
+
+    /// A gate pair's suspensions that end after `from` (cached like the reference data).
+    pub async fn suspensions(
+        &self,
+        pair: &cuakhau_core::GatePairId,
+        from: Timestamp,
+    ) -> Result<Arc<Vec<cuakhau_core::goods::slots::Suspension>>, cuakhau_store::StoreError> {
+        // Cache from a day back, so that any window starting in the last day is covered.
+        let horizon = self.clock.now().plus_seconds(-86_400);
+        if from >= horizon {
+            if let Some((at, list)) = self.suspensions.lock().expect("not poisoned").get(pair.as_str()) {
+                if at.elapsed() < ReferenceCache::TTL {
+                    return Ok(list.clone());
+                }
+            }
+        }
+        let start = if from >= horizon { horizon } else { from };
+        let list: Arc<Vec<_>> =
+            Arc::new(self.store.suspensions(pair, start, Timestamp(i64::MAX)).await?.into_iter().map(|(_, s)| s).collect());
+        if from >= horizon {
+            self.suspensions.lock().expect("not poisoned").insert(pair.as_str().to_string(), (std::time::Instant::now(), list.clone()));
+        }
+        Ok(list)
+    }
+
+    /// Forgets a gate pair's cached suspensions (after adding one).
+    pub fn suspensions_changed(&self, pair: &cuakhau_core::GatePairId) {
+        self.suspensions.lock().expect("not poisoned").remove(pair.as_str());
+    }
 }
 
 impl AppState {
@@ -129,6 +213,8 @@ impl AppState {
             metrics: Arc::new(metrics::Metrics::new()),
             sims: Default::default(),
             reference: Default::default(),
+            sessions: Default::default(),
+            suspensions: Default::default(),
             events: tokio::sync::broadcast::channel(256).0,
         }
     }

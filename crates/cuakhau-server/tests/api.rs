@@ -289,8 +289,21 @@ async fn users_are_created_by_admins_and_passwords_reset() {
         t.call("PUT", "/api/v1/users/lan.nguyen/password", Some(&admin), None, Some(short)).await.status,
         StatusCode::UNPROCESSABLE_ENTITY
     );
+    let lan = t
+        .call("POST", "/api/v1/auth/login", None, None, Some(json!({"username": "lan.nguyen", "password": "mật khẩu dài lắm"})))
+        .await
+        .json()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(t.call("GET", "/api/v1/auth/me", Some(&lan), None, None).await.status, StatusCode::OK);
     let ok = json!({"password": "a new long password"});
     assert_eq!(t.call("PUT", "/api/v1/users/lan.nguyen/password", Some(&admin), None, Some(ok)).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        t.call("GET", "/api/v1/auth/me", Some(&lan), None, None).await.status,
+        StatusCode::UNAUTHORIZED,
+        "a reset ends her sessions at once, cached or not"
+    );
     let login =
         t.call("POST", "/api/v1/auth/login", None, None, Some(json!({"username": "lan.nguyen", "password": "a new long password"}))).await;
     assert_eq!(login.status, StatusCode::OK);
@@ -299,16 +312,27 @@ async fn users_are_created_by_admins_and_passwords_reset() {
 #[tokio::test]
 async fn health_metrics_and_openapi() {
     let t = spawn().await;
-    assert_eq!(t.get("/healthz").await.json(), json!({"status": "ok", "engine": "sqlite"}));
+    assert_eq!(t.get("/healthz").await.json(), json!({"status": "ok", "engine": "sqlite", "demo": false}));
     t.get("/api/v1/gate-pairs").await;
     let m = t.get("/metrics").await;
     assert!(m.headers["content-type"].to_str().unwrap().starts_with("text/plain"));
     assert!(m.text().contains(r#"cuakhau_http_requests_total{method="GET",route="/api/v1/gate-pairs",status="200"} 1"#), "{}", m.text());
     let doc = t.get("/api/v1/openapi.json").await.json();
     assert_eq!(doc["openapi"], "3.1.0");
-    for path in
-        ["/api/v1/gate-pairs", "/api/v1/gate-pairs/{id}", "/api/v1/lanes/{id}", "/api/v1/auth/login", "/api/v1/audit/verify", "/healthz"]
-    {
+    for path in [
+        "/api/v1/gate-pairs",
+        "/api/v1/gate-pairs/{id}",
+        "/api/v1/lanes/{id}",
+        "/api/v1/auth/login",
+        "/api/v1/audit/verify",
+        "/healthz",
+        "/api/v1/gate-pairs/{id}/yard",
+        "/api/v1/gate-pairs/{id}/queue/stream",
+        "/api/v1/trips/{id}/steps/{index}/finish",
+        "/api/v1/reports/dwell",
+        "/api/v1/track/{declaration}",
+        "/api/v1/worklist",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} missing from the OpenAPI document");
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());

@@ -549,9 +549,8 @@ macro_rules! impl_sql_store {
                     if !d.declaration.is_valid_at(actor.at) {
                         return Ok(BookingOutcome::NotBookable(format!("the declaration is {} or its validity has run out", d.declaration.state.code())));
                     }
-                    if let Some(b) = read_live_booking(&mut *tx, d.id).await? {
-                        return Ok(BookingOutcome::AlreadyBooked(b));
-                    }
+                    // No read for an existing booking: the partial unique index on live bookings refuses a
+                    // second one at the insert below, and the transaction is then dropped (rolled back).
                     // One statement each: create the counter at 1, or add 1 while below the limit.
                     let day_ok = req.per_day_limit > 0 && sqlx::query("INSERT INTO enterprise_day (enterprise_code, day, used) VALUES ($1, $2, 1)
                                      ON CONFLICT (enterprise_code, day) DO UPDATE SET used = enterprise_day.used + 1 WHERE enterprise_day.used < $3 RETURNING used")
@@ -570,11 +569,23 @@ macro_rules! impl_sql_store {
                             .bind(d.gate_pair.as_str()).bind(d.direction.code()).bind(req.hour.as_micros()).bind(b.code()).bind(cap)
                             .fetch_optional(&mut *tx).await.map_err(db_err)?.map_or(0, |_| 1);
                         if got == 1 {
-                            let row = sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO bookings (declaration_id, gate_pair_id, direction, hour_us, bucket, enterprise_code, day, status, created_at_us)
+                            let inserted = sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO bookings (declaration_id, gate_pair_id, direction, hour_us, bucket, enterprise_code, day, status, created_at_us)
                                                    VALUES ($1, $2, $3, $4, $5, $6, $7, 'booked', $8) RETURNING {BOOKING_COLS}")))
                                 .bind(d.id).bind(d.gate_pair.as_str()).bind(d.direction.code()).bind(req.hour.as_micros()).bind(b.code())
                                 .bind(&d.enterprise).bind(&req.day).bind(actor.at.as_micros())
-                                .fetch_one(&mut *tx).await.map_err(db_err)?;
+                                .fetch_one(&mut *tx).await.map_err(db_err);
+                            let row = match inserted {
+                                Ok(row) => row,
+                                Err(StoreError::Conflict(_)) => {
+                                    drop(tx);
+                                    let live = read_live_booking(&mut *self.pool.acquire().await.map_err(db_err)?, d.id).await?;
+                                    return match live {
+                                        Some(b) => Ok(BookingOutcome::AlreadyBooked(b)),
+                                        None => Err(StoreError::Conflict(format!("declaration {} was booked and released meanwhile; try again", d.id))),
+                                    };
+                                }
+                                Err(e) => return Err(e),
+                            };
                             let booking = booking_rec(&row)?;
                             audit(&mut tx, &actor, "slot.book", format!("booking/{}", booking.id), None,
                                   Some($crate::serde_json::json!({"declaration": d.id, "gate_pair": d.gate_pair.as_str(), "direction": d.direction.code(),

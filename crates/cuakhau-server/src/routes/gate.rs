@@ -127,14 +127,8 @@ async fn gate_pair(st: &AppState, lang: Lang, id: &GatePairId) -> Result<(GatePa
 }
 
 async fn suspensions_now(st: &AppState, lang: Lang, pair: &GatePairId, now: Timestamp) -> Result<Vec<Suspension>, ApiError> {
-    Ok(st
-        .store
-        .suspensions(pair, now, now.plus_seconds(1))
-        .await
-        .map_err(|e| ApiError::store(lang, e))?
-        .into_iter()
-        .map(|(_, s)| s)
-        .collect())
+    let all = st.suspensions(pair, now).await.map_err(|e| ApiError::store(lang, e))?;
+    Ok(all.iter().filter(|s| s.from <= now && now < s.until).cloned().collect())
 }
 
 /// Is `side` of the pair working now for a truck (`booked`: it holds a slot)? Unknown hours count

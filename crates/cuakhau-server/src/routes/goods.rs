@@ -305,8 +305,8 @@ async fn calendar(
     let start = hour_of(from);
     let until = start.plus_seconds(hours as i64 * 3600);
     let used = st.store.slot_usage(pair, direction, start, until).await.map_err(|e| ApiError::store(lang, e))?;
-    let suspensions: Vec<Suspension> =
-        st.store.suspensions(pair, start, until).await.map_err(|e| ApiError::store(lang, e))?.into_iter().map(|(_, s)| s).collect();
+    let all = st.suspensions(pair, start).await.map_err(|e| ApiError::store(lang, e))?;
+    let suspensions: Vec<Suspension> = all.iter().filter(|s| s.until > start && s.from < until).cloned().collect();
     let policy = SlotPolicy::default();
     Ok((0..hours as i64)
         .map(|k| {
@@ -504,6 +504,7 @@ pub async fn suspend(
         .add_suspension(&pair, &s, Actor { name: &user.username, at: st.clock.now() })
         .await
         .map_err(|e| ApiError::store(lang, e))?;
+    st.suspensions_changed(&pair);
     Ok((StatusCode::CREATED, Json(suspension_out(sid, &s))).into_response())
 }
 

@@ -91,6 +91,7 @@ pub async fn logout(State(st): State<AppState>, caller: Caller, req: Request) ->
             .delete_session(&token_hash(&t), Actor { name: &user.username, at: st.clock.now() })
             .await
             .map_err(|e| ApiError::store(caller.lang, e))?;
+        st.sessions_changed(Some(&token_hash(&t)), None);
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("cuakhau_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
@@ -157,5 +158,6 @@ pub async fn set_password(
         .set_password(&username, &phc, Actor { name: &me.username, at: st.clock.now() })
         .await
         .map_err(|e| ApiError::store(caller.lang, e))?;
+    st.sessions_changed(None, Some(&username));
     Ok(StatusCode::NO_CONTENT)
 }
