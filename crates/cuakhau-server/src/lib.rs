@@ -88,8 +88,7 @@ pub struct AppState {
     /// Recently checked sessions (see [`SessionCache`]).
     sessions: Arc<SessionCache>,
     /// Suspensions per gate pair, read often (every calendar and dispatch), changed rarely.
-    suspensions:
-        Arc<std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Arc<Vec<cuakhau_core::goods::slots::Suspension>>)>>>,
+    suspensions: Arc<SuspensionCache>,
     /// Changes at gate pairs, for queue streams.
     events: tokio::sync::broadcast::Sender<routes::gate::GateEvent>,
 }
@@ -112,6 +111,10 @@ impl ReferenceCache {
 struct SessionCache {
     map: std::sync::Mutex<std::collections::HashMap<String, (Timestamp, cuakhau_store::User)>>,
 }
+
+/// Per gate pair: when read, and its suspensions.
+type SuspensionCache =
+    std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Arc<Vec<cuakhau_core::goods::slots::Suspension>>)>>;
 
 impl SessionCache {
     const TTL: Duration = Duration::from_secs(5);
@@ -141,10 +144,8 @@ impl AppState {
         // Cache age is read on the injected clock, so that tests moving time see expiries at once.
         let now = self.clock.now();
         let fresh = |at: &Timestamp| *at <= now && now.as_micros() - at.as_micros() < SessionCache::TTL.as_micros() as i64;
-        if let Some((at, u)) = self.sessions.map.lock().expect("not poisoned").get(token_hash) {
-            if fresh(at) {
-                return Ok(Some(u.clone()));
-            }
+        if let Some((_, u)) = self.sessions.map.lock().expect("not poisoned").get(token_hash).filter(|(at, _)| fresh(at)) {
+            return Ok(Some(u.clone()));
         }
         let user = self.store.session_user(token_hash, now).await?;
         let mut map = self.sessions.map.lock().expect("not poisoned");
@@ -181,12 +182,14 @@ impl AppState {
     ) -> Result<Arc<Vec<cuakhau_core::goods::slots::Suspension>>, cuakhau_store::StoreError> {
         // Cache from a day back, so that any window starting in the last day is covered.
         let horizon = self.clock.now().plus_seconds(-86_400);
-        if from >= horizon {
-            if let Some((at, list)) = self.suspensions.lock().expect("not poisoned").get(pair.as_str()) {
-                if at.elapsed() < ReferenceCache::TTL {
-                    return Ok(list.clone());
-                }
-            }
+        if let Some((_, list)) = self
+            .suspensions
+            .lock()
+            .expect("not poisoned")
+            .get(pair.as_str())
+            .filter(|(at, _)| from >= horizon && at.elapsed() < ReferenceCache::TTL)
+        {
+            return Ok(list.clone());
         }
         let start = if from >= horizon { horizon } else { from };
         let list: Arc<Vec<_>> =
