@@ -169,6 +169,15 @@ test("an enterprise declares and books, both sides clear the truck, the board fo
   await firm.waitForSelector("button[data-act=submit]");
   await firm.click("button[data-act=submit]");
   await firm.waitForSelector("text=đã nộp");
+  // Amending the goods makes a new version, submitted again.
+  await firm.click("button[data-act=amend]");
+  assert.equal(await firm.inputValue("#nd input[name=hs_code]"), "08106000");
+  await firm.fill("#nd input[name=packages]", "1200");
+  await Promise.all([firm.waitForResponse((r) => r.url().endsWith("/amend") && r.status() === 200), firm.click("#nd button")]);
+  await firm.waitForSelector("text=đã nộp");
+  const amended = (await (await client("firm"))("GET", "/declarations")).data[0];
+  assert.equal(amended.version, 2);
+  assert.equal(amended.consignments[0].packages, 1200);
 
   // Vietnamese customs accepts it at the desk.
   const customs = await page("en");
@@ -209,7 +218,7 @@ test("an enterprise declares and books, both sides clear the truck, the board fo
     const desk = await page(who.startsWith("cn") ? "zh" : "vi");
     await login(desk, who);
     await desk.goto(`${base}/#/desk`);
-    await desk.click("button[data-trip]");
+    await desk.waitForSelector("#act");
     await Promise.all([desk.waitForResponse((r) => r.url().includes("/start")), desk.click("#act button[data-o=start]")]);
     const [res] = await Promise.all([desk.waitForResponse((r) => r.url().includes("/finish")), desk.click("#act button[data-o=pass]")]);
     assert.equal(res.status(), 200, `${who}: ${await res.text()}`);
@@ -238,7 +247,7 @@ test("a hold needs a reason, shown in the officer's language", async () => {
   const desk = await page("zh");
   await login(desk, "vn-customs");
   await desk.goto(`${base}/#/desk`);
-  await desk.click("button[data-trip]");
+  await desk.waitForSelector("#act");
   await desk.click("#act button[data-o=start]");
   await desk.click("#act button[data-o=hold]");
   const e = await desk.waitForSelector(".fielderr");

@@ -24,7 +24,7 @@ const T = {
     actor: "Người thực hiện", action: "Hành động", entity: "Đối tượng", when: "Thời điểm", dwell: "Thời gian giải phóng hàng (WCO TRS)", group_by: "Nhóm theo",
     interval: "Khoảng", simulate: "Mô phỏng năng lực", scenario: "Kịch bản", run: "Chạy", running: "Đang chạy", variants: "Phương án", mean_wait: "Chờ trung bình (giờ)",
     served: "Đã phục vụ", spoiled: "Hàng hỏng", side: "Phía", zone_vn: "giờ Việt Nam (UTC+7)", zone_cn: "giờ Bắc Kinh (UTC+8)", refresh: "Làm mới", error: "Lỗi",
-    upload: "Tải tệp kịch bản", seconds: "giây", minutes: "phút", none: "—", amend: "Sửa đổi", accept: "Chấp nhận", reject: "Từ chối",
+    upload: "Tải tệp kịch bản", view: "Xem", "no risk rule matched": "không quy tắc rủi ro nào khớp", seconds: "giây", minutes: "phút", none: "—", amend: "Sửa đổi", accept: "Chấp nhận", reject: "Từ chối",
   },
   zh: {
     nav_public: "地图", nav_driver: "司机", nav_enterprise: "企业", nav_desk: "查验台", nav_operator: "管理", nav_planner: "规划",
@@ -47,7 +47,7 @@ const T = {
     actor: "操作人", action: "操作", entity: "对象", when: "时间", dwell: "货物放行时间（WCO TRS）", group_by: "分组",
     interval: "区间", simulate: "能力仿真", scenario: "场景", run: "运行", running: "运行中", variants: "方案", mean_wait: "平均等待（小时）",
     served: "已服务", spoiled: "变质", side: "方", zone_vn: "越南时间（UTC+7）", zone_cn: "北京时间（UTC+8）", refresh: "刷新", error: "错误",
-    upload: "上传场景文件", seconds: "秒", minutes: "分钟", none: "—", amend: "修改", accept: "接受", reject: "驳回",
+    upload: "上传场景文件", view: "查看", "no risk rule matched": "未命中风险规则", seconds: "秒", minutes: "分钟", none: "—", amend: "修改", accept: "接受", reject: "驳回",
   },
   en: {
     nav_public: "Map", nav_driver: "Driver", nav_enterprise: "Enterprise", nav_desk: "Officer desk", nav_operator: "Operator", nav_planner: "Planner",
@@ -70,7 +70,7 @@ const T = {
     actor: "Actor", action: "Action", entity: "Entity", when: "When", dwell: "Time release (WCO TRS)", group_by: "Group by",
     interval: "Interval", simulate: "Capacity simulation", scenario: "Scenario", run: "Run", running: "Running", variants: "Variants", mean_wait: "Mean wait (h)",
     served: "Served", spoiled: "Spoiled", side: "Side", zone_vn: "Vietnam time (UTC+7)", zone_cn: "Beijing time (UTC+8)", refresh: "Refresh", error: "Error",
-    upload: "Upload a scenario file", seconds: "s", minutes: "min", none: "—", amend: "Amend", accept: "Accept", reject: "Reject",
+    upload: "Upload a scenario file", view: "Open", seconds: "s", minutes: "min", none: "—", amend: "Amend", accept: "Accept", reject: "Reject",
   },
 };
 
@@ -245,7 +245,7 @@ async function pageEnterprise(main) {
   <div class="scroll"><table><thead><tr><th>#</th><th>${t("gate_pair")}</th><th>${t("plate")}</th><th>${t("state")}</th><th></th></tr></thead><tbody>
   ${list.map((d) => `<tr><td>${d.id}</td><td>${esc(d.gate_pair)}<br><small>${t(d.direction)}</small></td><td>${esc(d.plate)}</td><td>${t(d.state)}${d.reasons.length ? `<br><small>${esc(d.reasons.join("; "))}</small>` : ""}</td>
   <td class="actions">${d.state === "draft" ? `<button data-act="submit" data-id="${d.id}">${t("submit")}</button>` : ""}
-  ${["draft", "submitted", "accepted"].includes(d.state) ? `<button class="alt" data-act="cancel" data-id="${d.id}">${t("cancel")}</button>` : ""}
+  ${["draft", "submitted", "accepted", "rejected"].includes(d.state) ? `<button class="alt" data-act="amend" data-id="${d.id}">${t("amend")}</button><button class="alt" data-act="cancel" data-id="${d.id}">${t("cancel")}</button>` : ""}
   ${d.state === "accepted" ? `<button class="alt" data-act="slots" data-id="${d.id}">${t("slots")}</button><button class="alt" data-act="queue" data-id="${d.id}">${t("join_queue")}</button>` : ""}</td></tr>`).join("") || `<tr><td colspan="5">${t("nothing")}</td></tr>`}
   </tbody></table></div><div id="slots"></div>
   <h2>${t("new_decl")}</h2><form id="nd" class="card" novalidate><div class="row">
@@ -263,10 +263,23 @@ async function pageEnterprise(main) {
     const id = b.dataset.id;
     try {
       if (b.dataset.act === "slots") return slots(id, list.find((d) => String(d.id) === id));
+      if (b.dataset.act === "amend") return startAmend(list.find((d) => String(d.id) === id));
       await api("POST", `/declarations/${id}/${b.dataset.act}`);
       route();
     } catch (e) { showError(msg, e); }
   }));
+  let amending = null;
+  const startAmend = (d) => {
+    // Amending replaces the goods: the form keeps the vehicle and takes the first consignment's values.
+    amending = d;
+    const c = d.consignments[0];
+    const form = $("#nd");
+    for (const k of ["hs_code", "description_vi", "description_zh", "packages", "gross_kg", "value", "currency", "origin", "certificate"]) form[k].value = c[k] ?? "";
+    form.shelf_life_h.value = c.shelf_life_h ?? "";
+    form.querySelector("button").textContent = `${t("amend")} #${d.id}`;
+    form.scrollIntoView();
+    form.hs_code.focus();
+  };
   $("#nd").onsubmit = async (ev) => {
     ev.preventDefault();
     const f = Object.fromEntries(new FormData(ev.target));
@@ -276,7 +289,11 @@ async function pageEnterprise(main) {
       consignments: [{ hs_code: f.hs_code, description_vi: f.description_vi, description_zh: f.description_zh, packages: Number(f.packages), gross_kg: Number(f.gross_kg),
         value: Number(f.value), currency: f.currency, origin: f.origin, shelf_life_h: f.shelf_life_h ? Number(f.shelf_life_h) : null, certificate: f.certificate }],
     };
-    try { await api("POST", "/declarations", body); route(); } catch (e) { showError($("#nderr"), e, ev.target); }
+    try {
+      if (amending) await api("POST", `/declarations/${amending.id}/amend`, { consignments: body.consignments });
+      else await api("POST", "/declarations", body);
+      route();
+    } catch (e) { showError($("#nderr"), e, ev.target); }
   };
 }
 async function slots(id, d) {
@@ -304,9 +321,11 @@ async function pageDesk(main) {
   main.innerHTML = `<h1>${t("worklist")} <small class="muted">${esc(mine)}</small></h1>
   <div class="scroll"><table><thead><tr><th>#</th><th>${t("plate")}</th><th>${t("gate_pair")}</th><th>${t("channel")}</th><th>${t("step")}</th><th></th></tr></thead><tbody>
   ${list.map((x) => `<tr><td>${x.id}</td><td>${esc(x.plate)}</td><td>${esc(x.gate_pair)} · ${t(x.direction)}</td><td><span class="pill ${x.channel}">${t(x.channel)}</span></td>
-  <td>${esc(x.steps[x.current_step].step)} (${t(x.steps[x.current_step].state)})</td><td><button data-trip="${x.id}">${t("step")}</button></td></tr>`).join("") || `<tr><td colspan="6">${t("nothing")}</td></tr>`}
+  <td>${esc(x.steps[x.current_step].step)} (${t(x.steps[x.current_step].state)})</td><td><button data-trip="${x.id}">${t("view")}</button></td></tr>`).join("") || `<tr><td colspan="6">${t("nothing")}</td></tr>`}
   </tbody></table></div><div id="trip"></div><div id="decide"></div>`;
   main.querySelectorAll("button[data-trip]").forEach((b) => (b.onclick = () => showTrip(b.dataset.trip)));
+  // The next truck is open at once.
+  if (list.length) await showTrip(list[0].id);
   // Customs officers also decide submitted declarations of their side's exports or imports.
   const customs = roles().filter((r) => r.startsWith("officer:") && r.split(":")[2] === "customs").map((r) => r.split(":")[1]);
   if (!customs.length) return;
@@ -329,7 +348,7 @@ async function showTrip(id) {
   const x = await api("GET", `/trips/${id}`);
   const d = await api("GET", `/declarations/${x.declaration_id}`);
   const cur = x.current_step;
-  box.innerHTML = `<div class="card"><h2>${esc(x.plate)} · ${esc(d.enterprise)} · <span class="pill ${x.channel}">${t(x.channel)}</span> <small>${esc(x.channel_reason)}</small></h2>
+  box.innerHTML = `<div class="card"><h2>${esc(x.plate)} · ${esc(d.enterprise)} · <span class="pill ${x.channel}">${t(x.channel)}</span> <small>${esc(t(x.channel_reason))}</small></h2>
   <h2>${t("consignments")}</h2><table><thead><tr><th>${t("hs_code")}</th><th>${t("desc_vi")}</th><th>${t("desc_zh")}</th><th>${t("gross_kg")}</th><th>${t("certificate")}</th></tr></thead><tbody>
   ${d.consignments.map((c) => `<tr><td>${esc(c.hs_code)}</td><td>${esc(c.description_vi)}</td><td>${esc(c.description_zh)}</td><td>${num(c.gross_kg)}</td><td>${esc(c.certificate)}</td></tr>`).join("")}</tbody></table>
   <h2>${t("steps")}</h2><table><thead><tr><th>${t("step")}</th><th>${t("state")}</th><th>${t("when")}</th><th>${t("reason")}</th></tr></thead><tbody>
@@ -429,7 +448,9 @@ async function pagePlanner(main) {
     const rows = await api("GET", `/reports/dwell?by=${encodeURIComponent(by)}`);
     $("#csv").href = `/api/v1/reports/dwell?format=csv&by=${encodeURIComponent(by)}`;
     const total = rows.filter((r) => r.interval === "arrival-to-entry-release");
-    $("#dwell").innerHTML = `<div class="chart card">${total.length ? barChart(total) : t("nothing")}</div>
+    const agency = rows.filter((r) => r.interval === "agency-time");
+    $("#dwell").innerHTML = `<div class="grid"><div class="chart card"><h2>arrival → entry release</h2>${total.length ? barChart(total) : t("nothing")}</div>
+    <div class="chart card"><h2>agency-time</h2>${agency.length ? barChart(agency) : t("nothing")}</div></div>
     <div class="scroll"><table><thead><tr><th>${t("group_by")}</th><th>${t("interval")}</th><th>n</th><th>p50</th><th>p95</th><th>max</th></tr></thead><tbody>
     ${rows.map((r) => `<tr><td>${esc(r.group)}</td><td>${esc(r.interval)}</td><td>${r.n}</td><td>${dur(r.p50_s)}</td><td>${dur(r.p95_s)}</td><td>${dur(r.max_s)}</td></tr>`).join("")}</tbody></table></div>`;
   };
