@@ -69,6 +69,9 @@ enum Command {
         /// Seed of the generated day (the same seed and time give the same day).
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Play the day up to this RFC 3339 instant instead of now (the day is that instant's day in Vietnam).
+        #[arg(long)]
+        until: Option<String>,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -123,6 +126,59 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Reports from the database.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+    /// The live gate from the command line.
+    Gate {
+        #[command(subcommand)]
+        command: GateCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// Dwell times the WCO Time Release Study way: per group, each interval's n, mean, p50, p95
+    /// and max in seconds.
+    Dwell {
+        #[arg(long)]
+        gate_pair: Option<String>,
+        /// `export` or `import`.
+        #[arg(long)]
+        direction: Option<String>,
+        /// Trucks that arrived at or after (RFC 3339); default: 30 days ago.
+        #[arg(long)]
+        from: Option<String>,
+        /// Trucks that arrived before (RFC 3339); default: now.
+        #[arg(long)]
+        until: Option<String>,
+        /// Comma-separated: gate-pair, direction, day, commodity, channel.
+        #[arg(long, default_value = "gate-pair,direction")]
+        by: String,
+        /// `csv` or `json`.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum GateCommand {
+    /// One dispatch round at every gate pair with exit-side lanes (what `serve` does every few
+    /// seconds): requeue unanswered calls, release no-shows, call trucks to free lanes.
+    Dispatch,
+    /// Print a gate pair's live queue board (full plates).
+    Queue {
+        #[arg(long)]
+        gate_pair: String,
+        /// `export` or `import`.
+        #[arg(long)]
+        direction: String,
     },
 }
 
@@ -188,7 +244,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let insecure = insecure_cookies || file.insecure_cookies.unwrap_or(false);
             ops::init_logging(&log_format)?;
             if demo {
-                ops::demo(&database, 1).await?;
+                ops::demo(&database, 1, None).await?;
             }
             let opts = ops::ServeOpts {
                 listen,
@@ -201,7 +257,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             };
             ops::serve(&database, opts).await?;
         }
-        Command::Demo { seed } => ops::demo(&database, seed).await?,
+        Command::Demo { seed, until } => {
+            let until = match until {
+                Some(s) => Some(
+                    cuakhau_core::time::parse_rfc3339(&s)
+                        .ok_or_else(|| anyhow::anyhow!("--until: not an RFC 3339 time with offset: {s}"))?,
+                ),
+                None => None,
+            };
+            ops::demo(&database, seed, until).await?
+        }
         Command::Migrate => {
             ops::open_store(&database).await?;
             println!("migrations applied to {}", config::redact(&database));
@@ -220,6 +285,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::ScenarioSchema => println!("{}", cuakhau_sim::Scenario::json_schema()),
         Command::Audit { command: AuditCommand::Verify } => return ops::audit_verify(&database).await,
+        Command::Report { command: ReportCommand::Dwell { gate_pair, direction, from, until, by, format, out } } => {
+            ops::report_dwell(&database, ops::DwellArgs { gate_pair, direction, from, until, by, format, out }).await?
+        }
+        Command::Gate { command: GateCommand::Dispatch } => ops::gate_dispatch(&database).await?,
+        Command::Gate { command: GateCommand::Queue { gate_pair, direction } } => {
+            ops::gate_queue(&database, &gate_pair, &direction).await?
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -113,13 +113,13 @@ pub struct ServeOpts {
 }
 
 /// Fills an empty database with the demo day, with a progress bar.
-pub async fn demo(database: &str, seed: u64) -> Result<()> {
+pub async fn demo(database: &str, seed: u64, until: Option<Timestamp>) -> Result<()> {
     let store = open_store(database).await?;
     let pb = ProgressBar::new(1);
     pb.set_style(
         ProgressStyle::with_template("demo day [{bar:40}] {pos}/{len} ticks ({eta})").expect("valid template").progress_chars("=> "),
     );
-    let now = SystemClock.now();
+    let now = until.unwrap_or_else(|| SystemClock.now());
     let r = cuakhau_server::demo::fill(store, now, seed, |done, total| {
         pb.set_length(total);
         pb.set_position(done);
@@ -349,5 +349,120 @@ pub fn simulate(file: &Path, out: &Path, o: cuakhau_sim::Overrides) -> Result<()
         );
     }
     println!("results in {}: summary.json, summary.csv, queue.csv, waits.csv, queue.svg, waits.svg, variants.svg", out.display());
+    Ok(())
+}
+
+/// What `cuakhau report dwell` was asked.
+#[derive(Debug)]
+pub struct DwellArgs {
+    pub gate_pair: Option<String>,
+    pub direction: Option<String>,
+    pub from: Option<String>,
+    pub until: Option<String>,
+    pub by: String,
+    pub format: String,
+    pub out: Option<std::path::PathBuf>,
+}
+
+fn when(flag: &str, v: &Option<String>, default: Timestamp) -> Result<Timestamp> {
+    match v {
+        Some(s) => cuakhau_core::time::parse_rfc3339(s).ok_or_else(|| anyhow!("--{flag}: not an RFC 3339 time with offset: {s}")),
+        None => Ok(default),
+    }
+}
+
+pub async fn report_dwell(database: &str, a: DwellArgs) -> Result<()> {
+    use cuakhau_core::goods::gate::TripStatus;
+    use cuakhau_store::trips::{DWELL_GROUPS, TripQuery, dwell_csv, dwell_report};
+    let format = crate::one_of("format", &a.format, &["csv", "json"])?.to_string();
+    let by: Vec<&str> = a.by.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    if by.is_empty() || by.iter().any(|g| !DWELL_GROUPS.contains(g)) {
+        bail!("--by: use any of {}", DWELL_GROUPS.join(", "));
+    }
+    let pair = a.gate_pair.as_deref().map(cuakhau_core::GatePairId::parse).transpose().map_err(|e| anyhow!("--gate-pair: {e}"))?;
+    let direction = a
+        .direction
+        .as_deref()
+        .map(|d| cuakhau_core::Direction::parse("direction", d))
+        .transpose()
+        .map_err(|e| anyhow!("--direction: {e}"))?;
+    let now = SystemClock.now();
+    let (from, until) = (when("from", &a.from, now.plus_seconds(-30 * 86_400))?, when("until", &a.until, now.plus_seconds(1))?);
+    let store = open_store(database).await?;
+    let trips = store
+        .trips(TripQuery {
+            gate_pair: pair.as_ref(),
+            direction,
+            statuses: &[TripStatus::Called, TripStatus::Clearing, TripStatus::Done, TripStatus::Refused],
+            from: Some(from),
+            until: Some(until),
+            limit: 0,
+        })
+        .await?;
+    let report = dwell_report(&trips, &by);
+    let text = if format == "csv" {
+        dwell_csv(&report)
+    } else {
+        let rows: Vec<cuakhau_api::DwellRowOut> = report
+            .rows()
+            .into_iter()
+            .map(|(group, interval, s)| cuakhau_api::DwellRowOut {
+                group,
+                interval: interval.into(),
+                n: s.n,
+                mean_s: s.mean,
+                p50_s: s.p50,
+                p95_s: s.p95,
+                max_s: s.max,
+            })
+            .collect();
+        serde_json::to_string_pretty(&rows)? + "\n"
+    };
+    match &a.out {
+        Some(p) => std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))?,
+        None => std::io::stdout().write_all(text.as_bytes())?,
+    }
+    Ok(())
+}
+
+fn live_state(store: Arc<dyn Store>) -> AppState {
+    AppState::new(store, Arc::new(SystemClock), Arc::new(OsEntropy), Config::default())
+}
+
+pub async fn gate_dispatch(database: &str) -> Result<()> {
+    let st = live_state(open_store(database).await?);
+    let called = cuakhau_server::background::dispatch_all(&st).await;
+    println!("Dispatch round done: {called} truck(s) called.");
+    Ok(())
+}
+
+pub async fn gate_queue(database: &str, pair: &str, direction: &str) -> Result<()> {
+    let pair = cuakhau_core::GatePairId::parse(pair).map_err(|e| anyhow!("--gate-pair: {e}"))?;
+    let direction = cuakhau_core::Direction::parse("direction", direction).map_err(|e| anyhow!("--direction: {e}"))?;
+    let st = live_state(open_store(database).await?);
+    let q = cuakhau_server::queue_board(&st, &pair, direction).await.map_err(|e| anyhow!("{}", e.msg.detail(cuakhau_core::Lang::En)))?;
+    let open = |o: Option<bool>| match o {
+        Some(true) => "open",
+        Some(false) => "closed",
+        None => "hours unknown",
+    };
+    println!("{} {} at {} (VN {}, CN {})", q.gate_pair, q.direction, q.at.vn, open(q.vn_open), open(q.cn_open));
+    println!(
+        "congestion {} · yard {} · virtual queue {} · called {} · clearing {} · far-side limit {}/h",
+        q.congestion, q.yard, q.virtual_queue, q.called, q.clearing, q.far_side_limit
+    );
+    for l in &q.lanes {
+        println!("  lane {:<28} {} {:<10} {:>3}/h  {}", l.id, l.side, l.class, l.capacity_per_hour, l.plate.as_deref().unwrap_or("—"));
+    }
+    for e in &q.queue {
+        println!(
+            "  {:>4}. {:<14} {:<10} {:<7} {}",
+            e.position,
+            e.plate,
+            e.class,
+            e.status,
+            e.estimated_call.as_ref().map_or("—", |w| w.vn.as_str())
+        );
+    }
     Ok(())
 }

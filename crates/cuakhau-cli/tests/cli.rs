@@ -248,3 +248,35 @@ fn simulate_writes_the_summary_csv_and_plots() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("missing field"), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+#[test]
+fn the_demo_day_then_its_dwell_report_and_queue_board_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = db(dir.path());
+    let out = ok(&["demo", "--database", &url, "--seed", "3", "--until", "2026-11-23T14:00:00+07:00"]);
+    assert!(out.contains("DEMO DATA") && out.contains("declarations"), "{out}");
+    let again = run(&["demo", "--database", &url]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("empty database only"));
+    let csv = ok(&[
+        "report",
+        "dwell",
+        "--database",
+        &url,
+        "--by",
+        "gate-pair,direction",
+        "--from",
+        "2026-11-23T00:00:00+07:00",
+        "--until",
+        "2026-11-24T00:00:00+07:00",
+    ]);
+    assert!(csv.starts_with("group,interval,n,mean_s,p50_s,p95_s,max_s\n"), "{csv}");
+    assert!(csv.contains("huu-nghi / import,arrival-to-entry-release,") && csv.contains("kim-thanh / export,"), "{csv}");
+    let json = ok(&["report", "dwell", "--database", &url, "--format", "json", "--by", "channel", "--from", "2026-11-23T00:00:00+07:00"]);
+    let rows: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(rows.as_array().unwrap().iter().any(|r| r["group"] == "green"), "{json}");
+    let bad = run(&["report", "dwell", "--database", &url, "--by", "weather"]);
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("--by"));
+    let board = ok(&["gate", "queue", "--database", &url, "--gate-pair", "huu-nghi", "--direction", "import"]);
+    assert!(board.starts_with("huu-nghi import at ") && board.contains("lane huu-nghi-cn-exit-1"), "{board}");
+}

@@ -223,6 +223,15 @@ impl AppState {
     }
 }
 
+/// A gate pair's live queue board with full plates (for the CLI and other trusted callers).
+pub async fn queue_board(
+    st: &AppState,
+    pair: &cuakhau_core::GatePairId,
+    direction: cuakhau_core::Direction,
+) -> Result<cuakhau_api::QueueOut, ApiError> {
+    routes::gate::snapshot(st, cuakhau_core::Lang::En, pair, direction, true).await
+}
+
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     routes::router(state)

@@ -1,5 +1,6 @@
 //! Dwell times the WCO Time Release Study way, from the trips' milestones: per gate pair,
 //! direction, day, commodity group and channel as asked, with each agency's time, as JSON or CSV.
+//! The grouping itself is `cuakhau_store::trips::dwell_report`, shared with the CLI.
 
 use crate::AppState;
 use crate::auth::Caller;
@@ -13,11 +14,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use cuakhau_api::DwellRowOut;
 use cuakhau_core::auth::Action;
-use cuakhau_core::goods::clearance::StepState;
-use cuakhau_core::goods::dwell::Report;
 use cuakhau_core::goods::gate::TripStatus;
 use cuakhau_core::{Direction, FieldError, GatePairId, Problem, Timestamp, time};
-use cuakhau_store::trips::{TripQuery, TripRecord};
+use cuakhau_store::trips::TripQuery;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -42,40 +41,7 @@ pub struct DwellQuery {
     pub format: Option<String>,
 }
 
-const GROUPS: &[&str] = &["gate-pair", "direction", "day", "commodity", "channel"];
-
-fn group_of(t: &TripRecord, by: &[&str]) -> String {
-    let arrival = t.yard_at.unwrap_or(t.joined_at);
-    by.iter()
-        .map(|g| match *g {
-            "gate-pair" => t.gate_pair.as_str().to_string(),
-            "direction" => t.direction.code().to_string(),
-            "day" => arrival.to_rfc3339_in(t.direction.exit_side().zone())[..10].to_string(),
-            "commodity" => format!("HS{}", t.commodity),
-            _ => t.trip.channel.code().to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(" / ")
-}
-
-/// Adds a trip's intervals and, per agency step passed, the time from the previous release (or
-/// the call) to that step's release.
-pub fn add_trip(r: &mut Report, group: &str, t: &TripRecord) {
-    r.add(group, &t.milestones());
-    let mut prev = t.called_at;
-    for (step, state) in t.trip.steps() {
-        if let StepState::Passed { at } = state {
-            if let Some(p) = prev.filter(|p| at >= p) {
-                r.add_value(&format!("{group} / {}", step.code()), "agency-time", (at.as_micros() - p.as_micros()) as f64 / 1e6);
-            }
-            prev = Some(*at);
-        }
-    }
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
-}
+use cuakhau_store::trips::{DWELL_GROUPS as GROUPS, dwell_csv, dwell_report};
 
 #[utoipa::path(get, path = "/api/v1/reports/dwell", tag = "reports", params(DwellQuery), security(("bearer" = [])),
     responses((status = 200, body = Vec<DwellRowOut>, description = "JSON rows, or CSV with the same columns when format=csv"),
@@ -116,9 +82,14 @@ pub async fn dwell(State(st): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
         .await
         .map_err(|e| ApiError::store(lang, e))?;
     let u = caller.user()?;
-    let mut report = Report::default();
-    for t in trips.iter().filter(|t| cuakhau_core::auth::allows(&u.roles, Action::ReadGateDetail { gate_pair: &t.gate_pair })) {
-        add_trip(&mut report, &group_of(t, &by), t);
+    let mine = trips.iter().filter(|t| cuakhau_core::auth::allows(&u.roles, Action::ReadGateDetail { gate_pair: &t.gate_pair }));
+    let report = dwell_report(mine, &by);
+    if csv {
+        return Ok((
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"dwell.csv\"")],
+            dwell_csv(&report),
+        )
+            .into_response());
     }
     let rows: Vec<DwellRowOut> = report
         .rows()
@@ -133,22 +104,5 @@ pub async fn dwell(State(st): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
             max_s: s.max,
         })
         .collect();
-    if !csv {
-        return Ok(Json(rows).into_response());
-    }
-    let mut out = String::from("group,interval,n,mean_s,p50_s,p95_s,max_s\n");
-    for r in &rows {
-        out.push_str(&format!(
-            "{},{},{},{:.1},{:.1},{:.1},{:.1}\n",
-            csv_field(&r.group),
-            r.interval,
-            r.n,
-            r.mean_s,
-            r.p50_s,
-            r.p95_s,
-            r.max_s
-        ));
-    }
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"dwell.csv\"")], out)
-        .into_response())
+    Ok(Json(rows).into_response())
 }
