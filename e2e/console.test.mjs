@@ -25,33 +25,8 @@ const USERS = {
   "cn-customs": "officer:CN:customs:huu-nghi",
   "cn-guard": "officer:CN:border-guard:huu-nghi",
 };
-const TINY = `name = "e2e tiny"
-start = "2027-01-01T00:00:00+07:00"
-horizon_days = 3
-replications = 2
-[[gate_pairs]]
-id = "t"
-[gate_pairs.vn]
-opens = "07:00"
-closes = "19:00"
-lanes = [{ direction = "export", count = 2 }]
-[gate_pairs.cn]
-opens = "07:00"
-closes = "19:00"
-[[flows]]
-direction = "export"
-trucks_per_day = 100
-[[commodities]]
-name = "general"
-share = 1
-[[service]]
-side = "VN"
-agency = "customs"
-time = { kind = "exponential", mean = 10 }
-[[variants]]
-name = "three lanes"
-add_lanes = [{ gate_pair = "t", side = "VN", direction = "export", count = 1 }]
-`;
+// The same tiny scenario as the server's API tests.
+const TINY = readFileSync(new URL("../crates/cuakhau-server/tests/common/tiny.toml", import.meta.url), "utf8");
 
 let dir, server, base, browser;
 const weights = {};

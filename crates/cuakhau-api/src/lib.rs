@@ -679,3 +679,19 @@ pub struct DwellRowOut {
     pub p95_s: f64,
     pub max_s: f64,
 }
+
+/// The rows of a Time Release Study report, as the API and the CLI print them.
+pub fn dwell_rows(r: &cuakhau_core::goods::dwell::Report) -> Vec<DwellRowOut> {
+    r.rows()
+        .into_iter()
+        .map(|(group, interval, s)| DwellRowOut {
+            group,
+            interval: interval.into(),
+            n: s.n,
+            mean_s: s.mean,
+            p50_s: s.p50,
+            p95_s: s.p95,
+            max_s: s.max,
+        })
+        .collect()
+}

@@ -372,8 +372,7 @@ fn when(flag: &str, v: &Option<String>, default: Timestamp) -> Result<Timestamp>
 }
 
 pub async fn report_dwell(database: &str, a: DwellArgs) -> Result<()> {
-    use cuakhau_core::goods::gate::TripStatus;
-    use cuakhau_store::trips::{DWELL_GROUPS, TripQuery, dwell_csv, dwell_report};
+    use cuakhau_store::trips::{DWELL_GROUPS, REPORTED, TripQuery, dwell_csv, dwell_report};
     let format = crate::one_of("format", &a.format, &["csv", "json"])?.to_string();
     let by: Vec<&str> = a.by.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
     if by.is_empty() || by.iter().any(|g| !DWELL_GROUPS.contains(g)) {
@@ -390,34 +389,10 @@ pub async fn report_dwell(database: &str, a: DwellArgs) -> Result<()> {
     let (from, until) = (when("from", &a.from, now.plus_seconds(-30 * 86_400))?, when("until", &a.until, now.plus_seconds(1))?);
     let store = open_store(database).await?;
     let trips = store
-        .trips(TripQuery {
-            gate_pair: pair.as_ref(),
-            direction,
-            statuses: &[TripStatus::Called, TripStatus::Clearing, TripStatus::Done, TripStatus::Refused],
-            from: Some(from),
-            until: Some(until),
-            limit: 0,
-        })
+        .trips(TripQuery { gate_pair: pair.as_ref(), direction, statuses: REPORTED, from: Some(from), until: Some(until), limit: 0 })
         .await?;
     let report = dwell_report(&trips, &by);
-    let text = if format == "csv" {
-        dwell_csv(&report)
-    } else {
-        let rows: Vec<cuakhau_api::DwellRowOut> = report
-            .rows()
-            .into_iter()
-            .map(|(group, interval, s)| cuakhau_api::DwellRowOut {
-                group,
-                interval: interval.into(),
-                n: s.n,
-                mean_s: s.mean,
-                p50_s: s.p50,
-                p95_s: s.p95,
-                max_s: s.max,
-            })
-            .collect();
-        serde_json::to_string_pretty(&rows)? + "\n"
-    };
+    let text = if format == "csv" { dwell_csv(&report) } else { serde_json::to_string_pretty(&cuakhau_api::dwell_rows(&report))? + "\n" };
     match &a.out {
         Some(p) => std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))?,
         None => std::io::stdout().write_all(text.as_bytes())?,

@@ -19,6 +19,19 @@ struct Row {
 }
 
 const BOARDS: &[&str] = &["admin", "vn-board-hn", "cn-board-hn", "vn-board-all"];
+/// Admins and every officer.
+const STAFF: &[&str] = &[
+    "admin",
+    "vn-board-hn",
+    "cn-board-hn",
+    "vn-board-all",
+    "vn-customs",
+    "cn-customs",
+    "vn-guard",
+    "vn-quarantine",
+    "cn-guard",
+    "vn-labour",
+];
 
 /// The bundled pairings as a JSON array of rows, as the import endpoint takes them.
 fn pairings_json() -> String {
@@ -92,18 +105,7 @@ fn rows() -> Vec<Row> {
             method: "POST",
             path: "/api/v1/simulations",
             body: |_| Some(Value::String(TINY_SCENARIO.into())),
-            allowed: Some(&[
-                "admin",
-                "vn-board-hn",
-                "cn-board-hn",
-                "vn-board-all",
-                "vn-customs",
-                "cn-customs",
-                "vn-guard",
-                "vn-quarantine",
-                "cn-guard",
-                "vn-labour",
-            ]),
+            allowed: Some(STAFF),
             success: StatusCode::ACCEPTED,
         },
         Row {
@@ -167,24 +169,7 @@ fn rows() -> Vec<Row> {
             success: StatusCode::NOT_FOUND,
         },
         Row { method: "GET", path: "/api/v1/worklist", body: none, allowed: Some(&["*"]), success: StatusCode::OK },
-        Row {
-            method: "GET",
-            path: "/api/v1/reports/dwell?format=csv",
-            body: none,
-            allowed: Some(&[
-                "admin",
-                "vn-board-hn",
-                "cn-board-hn",
-                "vn-board-all",
-                "vn-customs",
-                "cn-customs",
-                "vn-guard",
-                "vn-quarantine",
-                "cn-guard",
-                "vn-labour",
-            ]),
-            success: StatusCode::OK,
-        },
+        Row { method: "GET", path: "/api/v1/reports/dwell?format=csv", body: none, allowed: Some(STAFF), success: StatusCode::OK },
         Row { method: "GET", path: "/api/v1/trips/999", body: none, allowed: Some(&["*"]), success: StatusCode::NOT_FOUND },
         Row { method: "POST", path: "/api/v1/trips/999/steps/0/start", body: none, allowed: Some(&["*"]), success: StatusCode::NOT_FOUND },
         Row {

@@ -195,6 +195,9 @@ pub fn steps_from_json(direction: Direction, channel: Channel, text: &str) -> Re
     Ok(Trip::from_steps(direction, channel, steps))
 }
 
+/// The trips a dwell-time report counts: every one that was called.
+pub const REPORTED: &[TripStatus] = &[TripStatus::Called, TripStatus::Clearing, TripStatus::Done, TripStatus::Refused];
+
 /// Ways to group the dwell-time report.
 pub const DWELL_GROUPS: &[&str] = &["gate-pair", "direction", "day", "commodity", "channel"];
 

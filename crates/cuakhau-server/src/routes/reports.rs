@@ -14,9 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use cuakhau_api::DwellRowOut;
 use cuakhau_core::auth::Action;
-use cuakhau_core::goods::gate::TripStatus;
 use cuakhau_core::{Direction, FieldError, GatePairId, Problem, Timestamp, time};
-use cuakhau_store::trips::TripQuery;
+use cuakhau_store::trips::{DWELL_GROUPS as GROUPS, REPORTED, TripQuery, dwell_csv, dwell_report};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -40,8 +39,6 @@ pub struct DwellQuery {
     /// `json` (default) or `csv`.
     pub format: Option<String>,
 }
-
-use cuakhau_store::trips::{DWELL_GROUPS as GROUPS, dwell_csv, dwell_report};
 
 #[utoipa::path(get, path = "/api/v1/reports/dwell", tag = "reports", params(DwellQuery), security(("bearer" = [])),
     responses((status = 200, body = Vec<DwellRowOut>, description = "JSON rows, or CSV with the same columns when format=csv"),
@@ -71,14 +68,7 @@ pub async fn dwell(State(st): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
     };
     let trips = st
         .store
-        .trips(TripQuery {
-            gate_pair: pair.as_ref(),
-            direction,
-            statuses: &[TripStatus::Called, TripStatus::Clearing, TripStatus::Done, TripStatus::Refused],
-            from: Some(from),
-            until: Some(until),
-            limit: 0,
-        })
+        .trips(TripQuery { gate_pair: pair.as_ref(), direction, statuses: REPORTED, from: Some(from), until: Some(until), limit: 0 })
         .await
         .map_err(|e| ApiError::store(lang, e))?;
     let u = caller.user()?;
@@ -91,18 +81,5 @@ pub async fn dwell(State(st): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
         )
             .into_response());
     }
-    let rows: Vec<DwellRowOut> = report
-        .rows()
-        .into_iter()
-        .map(|(group, interval, s)| DwellRowOut {
-            group,
-            interval: interval.into(),
-            n: s.n,
-            mean_s: s.mean,
-            p50_s: s.p50,
-            p95_s: s.p95,
-            max_s: s.max,
-        })
-        .collect();
-    Ok(Json(rows).into_response())
+    Ok(Json(cuakhau_api::dwell_rows(&report)).into_response())
 }

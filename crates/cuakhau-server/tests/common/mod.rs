@@ -203,31 +203,4 @@ impl TestApp {
 }
 
 /// A scenario small enough to finish in milliseconds.
-pub const TINY_SCENARIO: &str = r#"
-name = "tiny"
-start = "2027-01-01T00:00:00+07:00"
-horizon_days = 3
-replications = 2
-[[gate_pairs]]
-id = "t"
-[gate_pairs.vn]
-opens = "07:00"
-closes = "19:00"
-lanes = [{ direction = "export", count = 2 }]
-[gate_pairs.cn]
-opens = "07:00"
-closes = "19:00"
-[[flows]]
-direction = "export"
-trucks_per_day = 100
-[[commodities]]
-name = "general"
-share = 1
-[[service]]
-side = "VN"
-agency = "customs"
-time = { kind = "exponential", mean = 10 }
-[[variants]]
-name = "three lanes"
-add_lanes = [{ gate_pair = "t", side = "VN", direction = "export", count = 1 }]
-"#;
+pub const TINY_SCENARIO: &str = include_str!("tiny.toml");
