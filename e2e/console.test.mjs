@@ -233,6 +233,28 @@ test("a hold needs a reason, shown in the officer's language", async () => {
   await desk.context().close();
 });
 
+test("the console works from the keyboard: skip link, sign-in form, language switch", async () => {
+  const p = await page("en");
+  await p.goto(`${base}/#/login`);
+  await p.waitForSelector("#lf");
+  await p.keyboard.press("Tab");
+  assert.equal(await p.evaluate(() => document.activeElement.className), "skip", "the first Tab reaches the skip link");
+  await p.focus("#lf input[name=username]");
+  await p.keyboard.type("firm");
+  await p.keyboard.press("Tab");
+  await p.keyboard.type(PASSWORD);
+  await p.keyboard.press("Enter");
+  await p.waitForFunction(() => location.hash === "#/enterprise");
+  await p.focus("#lang");
+  await p.keyboard.press("ArrowUp"); // English → 中文
+  await p.waitForFunction(() => document.documentElement.lang === "zh");
+  assert.equal(await p.textContent("main h1"), "申报单");
+  // Every form field has a label.
+  const unlabelled = await p.evaluate(() => [...document.querySelectorAll("input, select, textarea")].filter((el) => !el.labels?.length && !el.getAttribute("aria-label")).map((el) => el.name || el.id));
+  assert.deepEqual(unlabelled, []);
+  await p.context().close();
+});
+
 test("a planner runs a small simulation and sees its plot", async () => {
   const p = await page("en");
   await login(p, "vn-board");

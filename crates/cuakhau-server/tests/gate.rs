@@ -432,3 +432,56 @@ async fn the_demo_day_fills_an_empty_database_once_and_reproducibly() {
         assert!(trips.iter().any(|t| t.direction == dir && t.milestones().entry_release.is_some()), "{dir:?} trucks crossed");
     }
 }
+
+/// Data-driven: bad input at every live-gate endpoint is a 422 naming the field, in the caller's
+/// language, and writes nothing.
+#[tokio::test]
+async fn bad_input_at_the_live_gate_is_refused_in_the_callers_language_and_changes_nothing() {
+    let t = spawn().await;
+    add_vn_export_lanes(&t).await;
+    let id = accepted(&t, durian_export("12C-123.45"), "vn-customs").await;
+    let guard = t.login("vn-guard").await;
+    let r = t.call("POST", "/api/v1/gate-pairs/huu-nghi/yard", Some(&guard), None, Some(json!({"plate": "12C12345"}))).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let trip = r.json()["id"].as_i64().unwrap();
+    let board = t.login("vn-board-hn").await;
+    t.call("POST", "/api/v1/gate-pairs/huu-nghi/dispatch?direction=export", Some(&board), None, None).await;
+    let customs = t.login("vn-customs").await;
+    t.call("POST", &format!("/api/v1/trips/{trip}/steps/0/start"), Some(&customs), None, None).await;
+    let admin = t.login("admin").await;
+    let cases: Vec<(&str, String, &str, Option<Value>, &str)> = vec![
+        ("POST", "/api/v1/gate-pairs/huu-nghi/yard".into(), "vn-guard", Some(json!({"plate": "1"})), "plate"),
+        ("POST", "/api/v1/gate-pairs/huu-nghi/dispatch?direction=sideways".into(), "vn-board-hn", None, "direction"),
+        ("GET", "/api/v1/gate-pairs/huu-nghi/queue?direction=up".into(), "", None, "direction"),
+        ("POST", format!("/api/v1/trips/{trip}/steps/0/finish"), "vn-customs", Some(json!({"outcome": "maybe"})), "outcome"),
+        ("POST", format!("/api/v1/trips/{trip}/steps/0/finish"), "vn-customs", Some(json!({"outcome": "refuse", "reason": "x".repeat(501)})), "reason"),
+        ("POST", format!("/api/v1/trips/{trip}/fee"), "vn-board-hn", Some(json!({"amount": -5.0, "currency": "VND", "receipt": "R1"})), "amount"),
+        ("POST", format!("/api/v1/trips/{trip}/fee"), "vn-board-hn", Some(json!({"amount": 5.0, "currency": "EUR", "receipt": "R1"})), "currency"),
+        ("POST", format!("/api/v1/trips/{trip}/fee"), "vn-board-hn", Some(json!({"amount": 5.0, "currency": "VND", "receipt": " "})), "receipt"),
+        ("POST", format!("/api/v1/track/{id}/position?plate=12C12345"), "", Some(json!({"lat": 95.0, "lon": 106.0})), "lat"),
+        ("POST", format!("/api/v1/track/{id}/position?plate=12C12345"), "", Some(json!({"lat": 21.0, "lon": 106.0, "eta": "soon"})), "eta"),
+        ("GET", "/api/v1/reports/dwell?from=yesterday".into(), "admin", None, "from"),
+        ("GET", "/api/v1/reports/dwell?format=xlsx".into(), "admin", None, "format"),
+    ];
+    let _ = admin;
+    for lang in ["vi", "zh", "en"] {
+        for (method, path, who, body, field) in &cases {
+            let token = if who.is_empty() { None } else { Some(t.login(who).await) };
+            let before = t.snapshot().await;
+            let trip_before = t.store.trip(trip).await.unwrap();
+            let r = t.call(method, path, token.as_deref(), Some(lang), body.clone()).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{method} {path}: {}", r.text());
+            let p = r.json();
+            assert_eq!((p["field"].as_str(), p["lang"].as_str()), (Some(*field), Some(lang)), "{method} {path}: {p}");
+            let title = match lang {
+                "vi" => "Dữ liệu không hợp lệ",
+                "zh" => "数据无效",
+                _ => "Invalid input",
+            };
+            assert_eq!(p["title"], title);
+            assert_eq!(r.headers["content-type"], "application/problem+json");
+            assert!(t.snapshot().await == before, "{method} {path} wrote something");
+            assert_eq!(t.store.trip(trip).await.unwrap(), trip_before, "{method} {path} changed the trip");
+        }
+    }
+}
