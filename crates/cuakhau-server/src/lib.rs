@@ -89,6 +89,8 @@ pub struct AppState {
     sessions: Arc<SessionCache>,
     /// Suspensions per gate pair, read often (every calendar and dispatch), changed rarely.
     suspensions: Arc<SuspensionCache>,
+    /// Board snapshots shared by every stream watching the same board (see `routes::gate`).
+    boards: Arc<routes::gate::BoardCache>,
     /// Changes at gate pairs, for queue streams.
     events: tokio::sync::broadcast::Sender<routes::gate::GateEvent>,
 }
@@ -218,6 +220,7 @@ impl AppState {
             reference: Default::default(),
             sessions: Default::default(),
             suspensions: Default::default(),
+            boards: Default::default(),
             events: tokio::sync::broadcast::channel(256).0,
         }
     }

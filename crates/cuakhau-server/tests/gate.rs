@@ -337,10 +337,29 @@ async fn the_queue_stream_pushes_each_change() {
         }
     };
     assert_eq!(next_event().await["yard"], 0);
+    // A second viewer of the same board shares its snapshots and sees the same change.
+    let req2 = axum::http::Request::get("/api/v1/gate-pairs/huu-nghi/queue/stream?direction=export").body(Body::empty()).unwrap();
+    let mut body2 = t.app.clone().oneshot(req2).await.unwrap().into_body();
+    let mut second = async || -> Value {
+        loop {
+            let frame =
+                tokio::time::timeout(std::time::Duration::from_secs(5), body2.frame()).await.expect("an event in time").unwrap().unwrap();
+            if let Some(json) = frame
+                .into_data()
+                .ok()
+                .and_then(|d| String::from_utf8(d.to_vec()).ok())
+                .and_then(|t| t.lines().find_map(|l| l.strip_prefix("data: ").map(String::from)))
+            {
+                return serde_json::from_str(&json).unwrap();
+            }
+        }
+    };
+    assert_eq!(second().await["yard"], 0);
     let guard = t.login("vn-guard").await;
     t.call("POST", "/api/v1/gate-pairs/huu-nghi/yard", Some(&guard), None, Some(json!({"plate": "12C12345"}))).await;
     let ev = next_event().await;
     assert_eq!((ev["yard"].as_u64(), ev["queue"][0]["plate"].as_str()), (Some(1), Some("12C-•••.45")));
+    assert_eq!(second().await, ev, "both viewers get the same board");
     t.call("POST", "/api/v1/gate-pairs/huu-nghi/dispatch?direction=export", Some(&t.login("vn-board-hn").await), None, None).await;
     let ev = next_event().await;
     assert_eq!((ev["yard"].as_u64(), ev["called"].as_u64()), (Some(0), Some(1)));
@@ -454,10 +473,34 @@ async fn bad_input_at_the_live_gate_is_refused_in_the_callers_language_and_chang
         ("POST", "/api/v1/gate-pairs/huu-nghi/dispatch?direction=sideways".into(), "vn-board-hn", None, "direction"),
         ("GET", "/api/v1/gate-pairs/huu-nghi/queue?direction=up".into(), "", None, "direction"),
         ("POST", format!("/api/v1/trips/{trip}/steps/0/finish"), "vn-customs", Some(json!({"outcome": "maybe"})), "outcome"),
-        ("POST", format!("/api/v1/trips/{trip}/steps/0/finish"), "vn-customs", Some(json!({"outcome": "refuse", "reason": "x".repeat(501)})), "reason"),
-        ("POST", format!("/api/v1/trips/{trip}/fee"), "vn-board-hn", Some(json!({"amount": -5.0, "currency": "VND", "receipt": "R1"})), "amount"),
-        ("POST", format!("/api/v1/trips/{trip}/fee"), "vn-board-hn", Some(json!({"amount": 5.0, "currency": "EUR", "receipt": "R1"})), "currency"),
-        ("POST", format!("/api/v1/trips/{trip}/fee"), "vn-board-hn", Some(json!({"amount": 5.0, "currency": "VND", "receipt": " "})), "receipt"),
+        (
+            "POST",
+            format!("/api/v1/trips/{trip}/steps/0/finish"),
+            "vn-customs",
+            Some(json!({"outcome": "refuse", "reason": "x".repeat(501)})),
+            "reason",
+        ),
+        (
+            "POST",
+            format!("/api/v1/trips/{trip}/fee"),
+            "vn-board-hn",
+            Some(json!({"amount": -5.0, "currency": "VND", "receipt": "R1"})),
+            "amount",
+        ),
+        (
+            "POST",
+            format!("/api/v1/trips/{trip}/fee"),
+            "vn-board-hn",
+            Some(json!({"amount": 5.0, "currency": "EUR", "receipt": "R1"})),
+            "currency",
+        ),
+        (
+            "POST",
+            format!("/api/v1/trips/{trip}/fee"),
+            "vn-board-hn",
+            Some(json!({"amount": 5.0, "currency": "VND", "receipt": " "})),
+            "receipt",
+        ),
         ("POST", format!("/api/v1/track/{id}/position?plate=12C12345"), "", Some(json!({"lat": 95.0, "lon": 106.0})), "lat"),
         ("POST", format!("/api/v1/track/{id}/position?plate=12C12345"), "", Some(json!({"lat": 21.0, "lon": 106.0, "eta": "soon"})), "eta"),
         ("GET", "/api/v1/reports/dwell?from=yesterday".into(), "admin", None, "from"),

@@ -58,8 +58,43 @@ pub struct GateEvent {
 }
 
 pub(crate) fn publish(st: &AppState, pair: &GatePairId) {
+    st.boards.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     // No subscriber is fine: nobody is watching.
     let _ = st.events.send(GateEvent { gate_pair: pair.as_str().to_string() });
+}
+
+/// One board snapshot per (gate pair, direction, detail) and change, shared by all the streams
+/// watching it: a thousand phones on one board cost one snapshot per change, not a thousand.
+#[derive(Debug, Default)]
+pub struct BoardCache {
+    /// Bumped by every change at any gate pair.
+    generation: std::sync::atomic::AtomicU64,
+    boards: std::sync::Mutex<std::collections::HashMap<(String, Direction, bool), (u64, std::time::Instant, std::sync::Arc<QueueOut>)>>,
+}
+
+impl BoardCache {
+    /// A snapshot is reused while nothing changed and for at most this long (times in it move on).
+    const MAX_AGE: std::time::Duration = std::time::Duration::from_secs(1);
+}
+
+/// The board for a stream: the shared snapshot when it is current, else a fresh one.
+async fn shared_snapshot(
+    st: &AppState,
+    lang: Lang,
+    pair: &GatePairId,
+    direction: Direction,
+    detail: bool,
+) -> Result<std::sync::Arc<QueueOut>, ApiError> {
+    let key = (pair.as_str().to_string(), direction, detail);
+    let generation = st.boards.generation.load(std::sync::atomic::Ordering::SeqCst);
+    if let Some((_, _, doc)) =
+        st.boards.boards.lock().expect("not poisoned").get(&key).filter(|(g, at, _)| *g == generation && at.elapsed() < BoardCache::MAX_AGE)
+    {
+        return Ok(doc.clone());
+    }
+    let doc = std::sync::Arc::new(snapshot(st, lang, pair, direction, detail).await?);
+    st.boards.boards.lock().expect("not poisoned").insert(key, (generation, std::time::Instant::now(), doc.clone()));
+    Ok(doc)
 }
 
 fn opt_when(t: Option<Timestamp>) -> Option<When> {
@@ -425,7 +460,7 @@ pub async fn queue_stream(
     let direction = direction_param(lang, &q.direction)?;
     let detail = sees_detail(&caller, &pair);
     // Fail now (404) rather than inside the stream.
-    let first = snapshot(&st, lang, &pair, direction, detail).await?;
+    let first = shared_snapshot(&st, lang, &pair, direction, detail).await?;
     let rx = st.events.subscribe();
     let state = (st, rx, Some(first));
     let stream = futures_util::stream::unfold(state, move |(st, mut rx, first)| {
@@ -438,7 +473,7 @@ pub async fn queue_stream(
                         Ok(ev) if ev.gate_pair != pair.as_str() => continue,
                         // Missed events: one fresh snapshot covers them all.
                         Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                            match snapshot(&st, lang, &pair, direction, detail).await {
+                            match shared_snapshot(&st, lang, &pair, direction, detail).await {
                                 Ok(doc) => break doc,
                                 Err(_) => continue,
                             }
@@ -447,7 +482,7 @@ pub async fn queue_stream(
                     }
                 },
             };
-            let ev = Event::default().event("queue").json_data(&doc).unwrap_or_else(|_| Event::default().comment("unserialisable"));
+            let ev = Event::default().event("queue").json_data(&*doc).unwrap_or_else(|_| Event::default().comment("unserialisable"));
             Some((Ok::<_, Infallible>(ev), (st, rx, None)))
         }
     });
