@@ -69,8 +69,13 @@ pub(crate) fn publish(st: &AppState, pair: &GatePairId) {
 pub struct BoardCache {
     /// Bumped by every change at any gate pair.
     generation: std::sync::atomic::AtomicU64,
-    boards: std::sync::Mutex<std::collections::HashMap<(String, Direction, bool), (u64, std::time::Instant, std::sync::Arc<QueueOut>)>>,
+    boards: std::sync::Mutex<std::collections::HashMap<BoardKey, SharedBoard>>,
 }
+
+/// Gate pair, direction, full plates or not.
+type BoardKey = (String, Direction, bool);
+/// The generation it was made at, when, and the board.
+type SharedBoard = (u64, std::time::Instant, std::sync::Arc<QueueOut>);
 
 impl BoardCache {
     /// A snapshot is reused while nothing changed and for at most this long (times in it move on).
