@@ -257,6 +257,20 @@ impl OpeningHours {
             None => false,
         }
     }
+
+    /// Minutes from `t` until the gate next opens, read in `zone` (0 while it is open). Exact
+    /// for zones without daylight saving, which both border zones are.
+    pub fn minutes_until_open(&self, t: Timestamp, zone: &str) -> Option<u32> {
+        let m = t.local_minute_of_day(zone)? as u32;
+        let (open, close) = (self.open_min as u32, self.close_min as u32);
+        Some(if m >= open && m < close {
+            0
+        } else if m < open {
+            open - m
+        } else {
+            24 * 60 - m + open
+        })
+    }
 }
 
 /// One side's gate of a pair.
@@ -492,6 +506,24 @@ impl ReferenceData {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn minutes_until_a_gate_opens() {
+        let h = OpeningHours::parse("vn_", "07:00", "19:00", "test").unwrap().unwrap();
+        let at = |s: &str| time::parse_rfc3339(s).unwrap();
+        let cases = [
+            ("2026-11-23T06:30:00+07:00", 30),
+            ("2026-11-23T07:00:00+07:00", 0),
+            ("2026-11-23T18:59:00+07:00", 0),
+            ("2026-11-23T19:00:00+07:00", 720),
+            ("2026-11-23T23:00:00+07:00", 480),
+        ];
+        for (t, want) in cases {
+            assert_eq!(h.minutes_until_open(at(t), time::VN_ZONE), Some(want), "{t}");
+        }
+        // The same instant read in Beijing: 06:30 in Hà Nội is 07:30 there, open.
+        assert_eq!(h.minutes_until_open(at("2026-11-23T06:30:00+07:00"), time::CN_ZONE), Some(0));
+    }
 
     #[test]
     fn hours_are_read_in_each_sides_zone() {

@@ -528,3 +528,26 @@ async fn bad_input_at_the_live_gate_is_refused_in_the_callers_language_and_chang
         }
     }
 }
+
+#[tokio::test]
+async fn after_hours_the_board_expects_calls_once_the_exit_side_opens() {
+    let t = spawn().await;
+    add_vn_export_lanes(&t).await;
+    accepted(&t, durian_export("12C-123.45"), "vn-customs").await;
+    // 21:00 in Hà Nội: Hữu Nghị's Vietnamese side closed at 20:00 and opens at 07:00.
+    t.set_now(at("2026-11-23T21:00:00+07:00"));
+    let guard = t.login("vn-guard").await;
+    assert_eq!(
+        t.call("POST", "/api/v1/gate-pairs/huu-nghi/yard", Some(&guard), None, Some(json!({"plate": "12C12345"}))).await.status,
+        StatusCode::CREATED
+    );
+    let d = t
+        .call("POST", "/api/v1/gate-pairs/huu-nghi/dispatch?direction=export", Some(&t.login("vn-board-hn").await), None, None)
+        .await
+        .json();
+    assert_eq!(d["called"].as_array().unwrap().len(), 0, "a closed side calls nobody");
+    let board = t.get("/api/v1/gate-pairs/huu-nghi/queue?direction=export").await.json();
+    assert_eq!(board["vn_open"], false);
+    assert_eq!(board["queue"][0]["estimated_call"]["vn"], "2026-11-24T07:00:00+07:00", "{board}");
+    assert!(board["expected_wait_s"].as_i64().unwrap() >= 10 * 3600);
+}

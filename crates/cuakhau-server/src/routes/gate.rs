@@ -368,6 +368,9 @@ pub(crate) async fn snapshot(
     let order = core_gate::queue_order(&waiting, st.config.gate_rules.policy);
     let by_id = |id: u64| trips.iter().find(|t| t.id as u64 == id).expect("ordered from these trips");
     let plate = |t: &TripRecord| if detail { t.plate.display.clone() } else { core_gate::mask_plate(&t.plate.display) };
+    // While the exit side is closed, nobody is called before it opens again.
+    let exit_gate = gp.gate(direction.exit_side());
+    let closed_s = exit_gate.hours.as_ref().and_then(|h| h.minutes_until_open(now, &exit_gate.zone)).unwrap_or(0) as i64 * 60;
     let queue = order
         .iter()
         .map(|(id, pos)| {
@@ -379,7 +382,7 @@ pub(crate) async fn snapshot(
                 class: t.class.code().into(),
                 status: t.status.code().into(),
                 booked: t.slot.is_some(),
-                estimated_call: estimated_wait_s(*pos, cap).map(|s| now.plus_seconds(s).into()),
+                estimated_call: estimated_wait_s(*pos, cap).map(|s| now.plus_seconds(closed_s + s).into()),
                 trip_id: detail.then_some(t.id),
             }
         })
@@ -426,7 +429,8 @@ pub(crate) async fn snapshot(
         called: count(TripStatus::Called),
         clearing: count(TripStatus::Clearing),
         far_side_limit: core_gate::far_side_limit(&lanes, direction),
-        expected_wait_s: estimated_wait_s(general_waiting + 1, serving_capacity(&lanes, direction, LaneClass::General)),
+        expected_wait_s: estimated_wait_s(general_waiting + 1, serving_capacity(&lanes, direction, LaneClass::General))
+            .map(|s| closed_s + s),
         lanes: lane_states,
         booked_ahead,
         queue,
