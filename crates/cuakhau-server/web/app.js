@@ -105,6 +105,12 @@ const zoneName = () => t(S.zone === "VN" ? "zone_vn" : "zone_cn");
 const name = (n) => (S.lang === "zh" ? n.zh || n.vi : S.lang === "vi" ? n.vi : n.en);
 const $ = (sel, root = document) => root.querySelector(sel);
 
+// Navigation: each route() has a number; a page that finds, after an await, that another route()
+// has started since, stops (throws STALE) instead of drawing over the newer page.
+let NAV = 0;
+const STALE = Symbol("stale");
+const check = (tk) => { if (tk !== NAV) throw STALE; };
+
 class Problem extends Error {
   constructor(p, status) { super(p.detail || p.title || String(status)); this.p = p; this.status = status; }
 }
@@ -153,7 +159,9 @@ function gate(main, ok) {
 // ---------- Public: map and list ----------
 let MAP = null, PAIRS = null;
 async function pagePublic(main) {
+  const tk = NAV;
   [MAP, PAIRS] = await Promise.all([MAP || fetch("/assets/map.json").then((r) => r.json()), api("GET", "/gate-pairs")]);
+  check(tk);
   const proj = (lon, lat) => [(lon - MAP.bounds.west) * MAP.k * MAP.scale, (MAP.bounds.north - lat) * MAP.scale];
   const withCoords = PAIRS.filter((p) => p.vn.coordinate || p.cn.coordinate);
   const st = (g) => (g.open_now == null ? "unknown" : g.open_now ? "open" : "closed");
@@ -198,11 +206,14 @@ function boardHtml(q, pairName) {
   </tbody></table></div>`;
 }
 async function pageBoard(main, pair, dir) {
+  const tk = NAV;
   PAIRS = PAIRS || (await api("GET", "/gate-pairs"));
   const p = PAIRS.find((x) => x.id === pair);
   const pairName = p ? `${name(p.vn.name)} – ${name(p.cn.name)}` : pair;
   const render = (q) => { main.innerHTML = boardHtml(q, pairName); };
-  render(await api("GET", `/gate-pairs/${pair}/queue?direction=${dir}`));
+  const first = await api("GET", `/gate-pairs/${pair}/queue?direction=${dir}`);
+  check(tk);
+  render(first);
   const es = new EventSource(`/api/v1/gate-pairs/${pair}/queue/stream?direction=${dir}`);
   es.addEventListener("queue", (ev) => render(JSON.parse(ev.data)));
   S.stream = es;
@@ -210,6 +221,7 @@ async function pageBoard(main, pair, dir) {
 
 // ---------- Driver ----------
 async function pageDriver(main) {
+  const tk = NAV;
   const q = new URLSearchParams(location.hash.split("?")[1] || "");
   main.innerHTML = `<h1>${t("driver_title")}</h1><form id="f" class="card"><div class="row">
     <label class="f"><span>${t("decl_no")}</span><input name="declaration" inputmode="numeric" required value="${esc(q.get("d") || "")}"></label>
@@ -219,6 +231,7 @@ async function pageDriver(main) {
   const show = async (d, plate) => {
     try {
       const r = await api("GET", `/track/${encodeURIComponent(d)}?plate=${encodeURIComponent(plate)}`);
+      if (tk !== NAV) return;
       out.innerHTML = `${r.your_turn ? `<p class="turn" role="alert">${t("your_turn", { lane: esc(r.lane), time: hhmm(r.call_deadline.utc) })}</p>` : ""}
       <div class="card"><p class="big">${esc(r.plate)}</p>
       ${r.status === "none" ? `<p>${t("not_in_queue")}</p>` : `<p>${t("status")}: <b>${t(r.status)}</b></p>`}
@@ -239,8 +252,10 @@ const field = (n, label, attrs = "") => `<label class="f"><span>${t(label)}</spa
 const select = (n, label, opts) => `<label class="f"><span>${t(label)}</span><select name="${n}">${opts.map(([v, l]) => `<option value="${esc(v)}">${esc(l)}</option>`).join("")}</select></label>`;
 async function pageEnterprise(main) {
   if (!gate(main, enterprise())) return;
+  const tk = NAV;
   PAIRS = PAIRS || (await api("GET", "/gate-pairs"));
   const list = await api("GET", "/declarations");
+  check(tk);
   main.innerHTML = `<h1>${t("declarations")}</h1><div id="msg"></div>
   <div class="scroll"><table><thead><tr><th>#</th><th>${t("gate_pair")}</th><th>${t("plate")}</th><th>${t("state")}</th><th></th></tr></thead><tbody>
   ${list.map((d) => `<tr><td>${d.id}</td><td>${esc(d.gate_pair)}<br><small>${t(d.direction)}</small></td><td>${esc(d.plate)}</td><td>${t(d.state)}${d.reasons.length ? `<br><small>${esc(d.reasons.join("; "))}</small>` : ""}</td>
@@ -316,7 +331,9 @@ async function slots(id, d) {
 // ---------- Officer desk ----------
 async function pageDesk(main) {
   if (!gate(main, isOfficer())) return;
+  const tk = NAV;
   const list = await api("GET", "/worklist");
+  check(tk);
   const mine = roles().filter((r) => r.startsWith("officer:")).join(", ");
   main.innerHTML = `<h1>${t("worklist")} <small class="muted">${esc(mine)}</small></h1>
   <div class="scroll"><table><thead><tr><th>#</th><th>${t("plate")}</th><th>${t("gate_pair")}</th><th>${t("channel")}</th><th>${t("step")}</th><th></th></tr></thead><tbody>
@@ -326,11 +343,14 @@ async function pageDesk(main) {
   main.querySelectorAll("button[data-trip]").forEach((b) => (b.onclick = () => showTrip(b.dataset.trip)));
   // The next truck is open at once.
   if (list.length) await showTrip(list[0].id);
+  check(tk);
   // Customs officers also decide submitted declarations of their side's exports or imports.
   const customs = roles().filter((r) => r.startsWith("officer:") && r.split(":")[2] === "customs").map((r) => r.split(":")[1]);
   if (!customs.length) return;
   const exitSide = (d) => (d.direction === "export" ? "VN" : "CN");
-  const todo = (await api("GET", "/declarations")).filter((d) => d.state === "submitted" && customs.includes(exitSide(d)));
+  const decls = await api("GET", "/declarations");
+  check(tk);
+  const todo = decls.filter((d) => d.state === "submitted" && customs.includes(exitSide(d)));
   $("#decide").innerHTML = `<h2>${t("declarations")}</h2><div id="derr"></div><div class="scroll"><table><thead><tr><th>#</th><th>${t("plate")}</th><th>${t("gate_pair")}</th><th>${t("consignments")}</th><th></th></tr></thead><tbody>
   ${todo.map((d) => `<tr><td>${d.id}</td><td>${esc(d.plate)}</td><td>${esc(d.gate_pair)} · ${t(d.direction)}</td><td>${d.consignments.map((c) => `${esc(c.hs_code)} ${esc(c.description_vi || c.description_zh)}`).join("<br>")}</td>
   <td class="actions"><button data-accept="${d.id}">${t("accept")}</button><button class="bad" data-reject="${d.id}">${t("reject")}</button></td></tr>`).join("") || `<tr><td colspan="5">${t("nothing")}</td></tr>`}</tbody></table></div>`;
@@ -370,9 +390,11 @@ async function showTrip(id) {
 // ---------- Operator ----------
 async function pageOperator(main) {
   if (!gate(main, isOfficer())) return;
+  const tk = NAV;
   PAIRS = PAIRS || (await api("GET", "/gate-pairs"));
   const pair = new URLSearchParams(location.hash.split("?")[1] || "").get("pair") || "huu-nghi";
   const [lanes, sus] = await Promise.all([api("GET", `/gate-pairs/${pair}/lanes`), api("GET", `/gate-pairs/${pair}/suspensions`)]);
+  check(tk);
   const p = PAIRS.find((x) => x.id === pair);
   main.innerHTML = `<h1>${t("nav_operator")}</h1>
   <label class="f"><span>${t("gate_pair")}</span><select id="pp">${PAIRS.map((x) => `<option value="${x.id}" ${x.id === pair ? "selected" : ""}>${esc(name(x.vn.name))} – ${esc(name(x.cn.name))}</option>`).join("")}</select></label>
@@ -407,6 +429,7 @@ async function pageOperator(main) {
   };
   if (roles().includes("admin")) {
     const users = await api("GET", "/users");
+    check(tk);
     $("#users").innerHTML = `<h2>${t("users")}</h2><div class="scroll"><table><thead><tr><th>${t("username")}</th><th>${t("display_name")}</th><th>${t("roles")}</th></tr></thead><tbody>
     ${users.map((u) => `<tr><td>${esc(u.username)}</td><td>${esc(u.display_name)}</td><td>${esc(u.roles.join(", "))}</td></tr>`).join("")}</tbody></table></div>
     <form id="nu" class="card row" novalidate>${field("username", "username")}${field("display_name", "display_name")}${field("password", "password", 'type="password"')}${field("roles", "roles", 'placeholder="officer:VN:customs:huu-nghi"')}<button>${t("add")}</button></form>`;
@@ -419,10 +442,11 @@ async function pageOperator(main) {
   try {
     const v = await api("GET", "/audit/verify");
     const log = await api("GET", `/audit?after=${Math.max(0, v.entries - 50)}&limit=50`);
+    check(tk);
     $("#audit").innerHTML = `<h2>${t("audit")}</h2><p class="${v.ok ? "msg" : "err"}">${v.ok ? t("verified", { n: num(v.entries) }) : `${t("broken")} #${v.broken_at}: ${esc(v.reason || "")}`}</p>
     <div class="scroll"><table><thead><tr><th>#</th><th>${t("when")}</th><th>${t("actor")}</th><th>${t("action")}</th><th>${t("entity")}</th></tr></thead><tbody>
     ${log.reverse().map((e) => `<tr><td>${e.seq}</td><td>${fmt(e.at)}</td><td>${esc(e.actor)}</td><td>${esc(e.action)}</td><td>${esc(e.entity)}</td></tr>`).join("")}</tbody></table></div>`;
-  } catch (_) { /* the audit log is for gate boards and admins only */ }
+  } catch (e) { if (e === STALE) throw e; /* the audit log is for gate boards and admins only */ }
 }
 
 // ---------- Planner ----------
@@ -436,7 +460,9 @@ function barChart(rows) {
 }
 async function pagePlanner(main) {
   if (!gate(main, isOfficer())) return;
+  const tk = NAV;
   const scenarios = await api("GET", "/scenarios");
+  check(tk);
   main.innerHTML = `<h1>${t("dwell")}</h1><form id="df" class="card actions">${select("by", "group_by", [["gate-pair,direction", "gate pair · direction"], ["day", "day"], ["commodity", "commodity (HS)"], ["channel", "channel"]])}
   <button>${t("refresh")}</button> <a id="csv" href="/api/v1/reports/dwell?format=csv">CSV</a></form><div id="dwell"></div>
   <h1>${t("simulate")}</h1><form id="sf" class="card" novalidate>
@@ -446,6 +472,7 @@ async function pagePlanner(main) {
   <div id="sim" aria-live="polite"></div>`;
   const dwell = async (by) => {
     const rows = await api("GET", `/reports/dwell?by=${encodeURIComponent(by)}`);
+    check(tk);
     $("#csv").href = `/api/v1/reports/dwell?format=csv&by=${encodeURIComponent(by)}`;
     const total = rows.filter((r) => r.interval === "arrival-to-entry-release");
     const agency = rows.filter((r) => r.interval === "agency-time");
@@ -496,6 +523,7 @@ function pageLogin(main) {
 }
 
 async function route() {
+  NAV += 1;
   if (S.stream) { S.stream.close(); S.stream = null; }
   document.documentElement.lang = S.lang;
   document.title = `cuakhau · ${t("nav_public")}`;
@@ -515,6 +543,7 @@ async function route() {
     else if (page === "login") pageLogin(main);
     else await pagePublic(main);
   } catch (e) {
+    if (e === STALE) return;
     if (e.status === 401) { S.me = null; main.innerHTML = `<p>${t("need_login")} <a href="#/login">${t("login")}</a></p>`; }
     else showError(main, e);
   }
