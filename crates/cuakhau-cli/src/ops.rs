@@ -110,6 +110,8 @@ pub struct ServeOpts {
     pub webhook_url: Option<String>,
     /// Start the server's clock at this instant instead of now.
     pub clock_start: Option<Timestamp>,
+    /// The call-forward policy of every gate.
+    pub policy: cuakhau_core::goods::Policy,
 }
 
 /// Fills an empty database with the demo day, with a progress bar.
@@ -135,7 +137,7 @@ pub async fn demo(database: &str, seed: u64, until: Option<Timestamp>) -> Result
 }
 
 pub async fn serve(database: &str, opts: ServeOpts) -> Result<()> {
-    let ServeOpts { listen, insecure_cookies, session_ttl_s, load_reference, dispatch_every_s, webhook_url, clock_start } = opts;
+    let ServeOpts { listen, insecure_cookies, session_ttl_s, load_reference, dispatch_every_s, webhook_url, clock_start, policy } = opts;
     let listen = listen.as_str();
     let store = open_store(database).await?;
     if load_reference && store.is_empty().await? {
@@ -147,6 +149,7 @@ pub async fn serve(database: &str, opts: ServeOpts) -> Result<()> {
         anyhow::bail!("the webhook URL must start with http:// (put a TLS-terminating relay in front of an https gateway): {u}");
     }
     let mut config = Config { secure_cookies: !insecure_cookies, webhook_url, ..Config::default() };
+    config.gate_rules.policy = policy;
     if let Some(ttl) = session_ttl_s {
         config.session_ttl_s = ttl;
     }

@@ -280,3 +280,13 @@ fn the_demo_day_then_its_dwell_report_and_queue_board_from_the_command_line() {
     let board = ok(&["gate", "queue", "--database", &url, "--gate-pair", "huu-nghi", "--direction", "import"]);
     assert!(board.starts_with("huu-nghi import at ") && board.contains("lane huu-nghi-cn-exit-1"), "{board}");
 }
+
+#[test]
+fn serve_refuses_an_unknown_call_forward_policy_before_opening_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&["serve", "--database", &db(dir.path()), "--listen", "127.0.0.1:0", "--policy", "loudest-horn"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--policy") && err.contains("fifo, booked-first, perishables-first"), "{err}");
+    assert!(!dir.path().join("c.db").exists(), "nothing was created");
+}
