@@ -21,8 +21,6 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
-    /// The audit head as this process last wrote it.
-    head: std::sync::Arc<cuakhau_store::sql_impl::AuditHeadCache>,
 }
 
 impl PgStore {
@@ -45,7 +43,7 @@ impl PgStore {
         }
         let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(ACQUIRE_TIMEOUT).connect_with(opts).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(PgStore { pool, head: Default::default() })
+        Ok(PgStore { pool })
     }
 
     /// The pool, for tests and benchmarks that need raw SQL.

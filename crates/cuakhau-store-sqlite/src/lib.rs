@@ -24,8 +24,6 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// This process's writers, one at a time, first come first served.
     writer: Arc<tokio::sync::Mutex<()>>,
-    /// The audit head as this process last wrote it.
-    head: Arc<cuakhau_store::sql_impl::AuditHeadCache>,
 }
 
 impl SqliteStore {
@@ -40,7 +38,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(SqliteStore { pool, writer: Arc::new(tokio::sync::Mutex::new(())), head: Default::default() })
+        Ok(SqliteStore { pool, writer: Arc::new(tokio::sync::Mutex::new(())) })
     }
 
     /// The pool, for tests and benchmarks that need raw SQL.

@@ -5,11 +5,7 @@
 //! head is locked — is passed in by each backend crate. This crate does not depend on sqlx: the
 //! macro expands inside the backend crates, which do.
 
-/// The audit head as this process last wrote it (sequence, hash); a hint, checked by the update.
-pub type AuditHeadCache = std::sync::Mutex<Option<(i64, String)>>;
-
-/// Implements `Store` for `$store`, which must have a `pool: sqlx::Pool<$db>` field, a
-/// `head: cuakhau_store::sql_impl::AuditHeadCache` field and an
+/// Implements `Store` for `$store`, which must have a `pool: sqlx::Pool<$db>` field and an
 /// inherent `async fn begin_write(&self) -> Result<(G, sqlx::Transaction<'static, $db>), sqlx::Error>`,
 /// where `G` is whatever the engine must hold while the transaction is open (SQLite: its turn at
 /// the single writer; PostgreSQL: nothing). It is dropped after the transaction ends.
@@ -42,40 +38,18 @@ macro_rules! impl_sql_store {
                 StoreError::Backend(e.to_string())
             }
 
-            /// Appends an audit entry and moves the head, in the caller's transaction. The head is
-            /// taken from this process's cache and moved by a conditional update (one statement instead
-            /// of a read and an update); when another writer moved it meanwhile, or a rolled-back
-            /// transaction left the cache ahead, the update matches nothing and the head is read (and
-            /// locked) from the database instead.
-            async fn audit(cache: &$crate::sql_impl::AuditHeadCache, tx: &mut Tx, actor: &Actor<'_>, action: &str, entity: String, before: Option<String>, after: Option<String>) -> Result<()> {
+            async fn audit(tx: &mut Tx, actor: &Actor<'_>, action: &str, entity: String, before: Option<String>, after: Option<String>) -> Result<()> {
+                let head = sqlx::query($lock_head).fetch_one(&mut **tx).await.map_err(db_err)?;
+                let seq: i64 = head.try_get("seq").map_err(db_err)?;
+                let hash: String = head.try_get("hash").map_err(db_err)?;
                 let rec = AuditRecord { actor: actor.name.to_string(), at: actor.at, action: action.to_string(), entity, before, after };
-                let cached = cache.lock().expect("not poisoned").clone();
-                let mut sealed = None;
-                if let Some((seq, hash)) = cached {
-                    let e = seal(seq + 1, &hash, rec.clone());
-                    let moved = sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 AND hash = $4")
-                        .bind(e.seq).bind(&e.hash).bind(seq).bind(&hash).execute(&mut **tx).await.map_err(db_err)?.rows_affected();
-                    if moved == 1 {
-                        sealed = Some(e);
-                    }
-                }
-                let e = match sealed {
-                    Some(e) => e,
-                    None => {
-                        let head = sqlx::query($lock_head).fetch_one(&mut **tx).await.map_err(db_err)?;
-                        let seq: i64 = head.try_get("seq").map_err(db_err)?;
-                        let hash: String = head.try_get("hash").map_err(db_err)?;
-                        let e = seal(seq + 1, &hash, rec);
-                        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-                            .bind(e.seq).bind(&e.hash).execute(&mut **tx).await.map_err(db_err)?;
-                        e
-                    }
-                };
+                let e = seal(seq + 1, &hash, rec);
                 sqlx::query("INSERT INTO audit_log (seq, actor, at_us, action, entity, before_json, after_json, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
                     .bind(e.seq).bind(&e.record.actor).bind(e.record.at.as_micros()).bind(&e.record.action).bind(&e.record.entity)
                     .bind(&e.record.before).bind(&e.record.after).bind(&e.prev_hash).bind(&e.hash)
                     .execute(&mut **tx).await.map_err(db_err)?;
-                *cache.lock().expect("not poisoned") = Some((e.seq, e.hash));
+                sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                    .bind(e.seq).bind(&e.hash).execute(&mut **tx).await.map_err(db_err)?;
                 Ok(())
             }
 
@@ -393,7 +367,7 @@ macro_rules! impl_sql_store {
                                 (format!("lane/{}", new.id.as_str()), old.as_ref().map(snapshot::lane), snapshot::lane(new), old.is_none()) }
                         };
                         if inserted { report.inserted += 1 } else { report.updated += 1 }
-                        audit(&self.head, &mut tx, &actor, if inserted { "reference.insert" } else { "reference.update" }, entity, before, Some(after)).await?;
+                        audit(&mut tx, &actor, if inserted { "reference.insert" } else { "reference.update" }, entity, before, Some(after)).await?;
                     }
                     tx.commit().await.map_err(db_err)?;
                     Ok(report)
@@ -414,7 +388,7 @@ macro_rules! impl_sql_store {
                     after.gate_mut(side).hours = change.hours;
                     if after != before {
                         write_gate_pair(&mut tx, &after).await?;
-                        audit(&self.head, &mut tx, &actor, "gate.hours", format!("gate-pair/{}/{}", id.as_str(), side.code()),
+                        audit(&mut tx, &actor, "gate.hours", format!("gate-pair/{}/{}", id.as_str(), side.code()),
                               Some(snapshot::gate_pair(&before)), Some(snapshot::gate_pair(&after))).await?;
                     }
                     tx.commit().await.map_err(db_err)?;
@@ -433,7 +407,7 @@ macro_rules! impl_sql_store {
                     let old = read_lane(&mut *tx, lane.id.as_str()).await?;
                     if old.as_ref() != Some(lane) {
                         write_lane(&mut tx, lane).await?;
-                        audit(&self.head, &mut tx, &actor, if old.is_some() { "lane.update" } else { "lane.create" }, format!("lane/{}", lane.id.as_str()),
+                        audit(&mut tx, &actor, if old.is_some() { "lane.update" } else { "lane.create" }, format!("lane/{}", lane.id.as_str()),
                               old.as_ref().map(snapshot::lane), Some(snapshot::lane(lane))).await?;
                     }
                     tx.commit().await.map_err(db_err)?;
@@ -450,7 +424,7 @@ macro_rules! impl_sql_store {
                             other => other,
                         })?;
                     let created = user_rec(&row).map_err(db_err)?.into_domain()?;
-                    audit(&self.head, &mut tx, &actor, "user.create", format!("user/{}", created.username), None, Some(snapshot::user(&created))).await?;
+                    audit(&mut tx, &actor, "user.create", format!("user/{}", created.username), None, Some(snapshot::user(&created))).await?;
                     tx.commit().await.map_err(db_err)?;
                     Ok(created)
                 }
@@ -473,7 +447,7 @@ macro_rules! impl_sql_store {
                     // A new password ends every session of that user.
                     sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)")
                         .bind(username).execute(&mut *tx).await.map_err(db_err)?;
-                    audit(&self.head, &mut tx, &actor, "user.password", format!("user/{username}"), None, None).await?;
+                    audit(&mut tx, &actor, "user.password", format!("user/{username}"), None, None).await?;
                     tx.commit().await.map_err(db_err)?;
                     Ok(())
                 }
@@ -483,7 +457,7 @@ macro_rules! impl_sql_store {
                     sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at_us, expires_at_us) VALUES ($1, $2, $3, $4)")
                         .bind(token_hash).bind(user_id).bind(actor.at.as_micros()).bind(expires_at.as_micros())
                         .execute(&mut *tx).await.map_err(db_err)?;
-                    audit(&self.head, &mut tx, &actor, "session.login", format!("user/{}", actor.name), None, None).await?;
+                    audit(&mut tx, &actor, "session.login", format!("user/{}", actor.name), None, None).await?;
                     tx.commit().await.map_err(db_err)?;
                     Ok(())
                 }
@@ -499,7 +473,7 @@ macro_rules! impl_sql_store {
                     let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     let n = sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *tx).await.map_err(db_err)?.rows_affected();
                     if n > 0 {
-                        audit(&self.head, &mut tx, &actor, "session.logout", format!("user/{}", actor.name), None, None).await?;
+                        audit(&mut tx, &actor, "session.logout", format!("user/{}", actor.name), None, None).await?;
                     }
                     tx.commit().await.map_err(db_err)?;
                     Ok(n > 0)
@@ -521,7 +495,7 @@ macro_rules! impl_sql_store {
                         .bind($crate::goods::consignments_json(&d.consignments)).bind(now)
                         .fetch_one(&mut *tx).await.map_err(db_err)?;
                     let rec = read_decl(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the new declaration vanished".into()))?;
-                    audit(&self.head, &mut tx, &actor, "declaration.create", format!("declaration/{id}"), None, Some($crate::goods::snapshot(&rec))).await?;
+                    audit(&mut tx, &actor, "declaration.create", format!("declaration/{id}"), None, Some($crate::goods::snapshot(&rec))).await?;
                     tx.commit().await.map_err(db_err)?;
                     Ok(rec)
                 }
@@ -563,7 +537,7 @@ macro_rules! impl_sql_store {
                         }
                     }
                     let after = read_decl(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the declaration vanished".into()))?;
-                    audit(&self.head, &mut tx, &actor, &action, format!("declaration/{id}"), Some($crate::goods::snapshot(&before)), Some($crate::goods::snapshot(&after))).await?;
+                    audit(&mut tx, &actor, &action, format!("declaration/{id}"), Some($crate::goods::snapshot(&before)), Some($crate::goods::snapshot(&after))).await?;
                     tx.commit().await.map_err(db_err)?;
                     Ok(after)
                 }
@@ -613,7 +587,7 @@ macro_rules! impl_sql_store {
                                 Err(e) => return Err(e),
                             };
                             let booking = booking_rec(&row)?;
-                            audit(&self.head, &mut tx, &actor, "slot.book", format!("booking/{}", booking.id), None,
+                            audit(&mut tx, &actor, "slot.book", format!("booking/{}", booking.id), None,
                                   Some($crate::serde_json::json!({"declaration": d.id, "gate_pair": d.gate_pair.as_str(), "direction": d.direction.code(),
                                                           "hour": req.hour.to_rfc3339(), "bucket": b.code()}).to_string())).await?;
                             tx.commit().await.map_err(db_err)?;
@@ -630,7 +604,7 @@ macro_rules! impl_sql_store {
                         .bind(booking_id).fetch_optional(&mut *tx).await.map_err(db_err)?;
                     let b = booking_rec(&row.ok_or_else(|| StoreError::NotFound(format!("live booking {booking_id}")))?)?;
                     release_booking(&mut tx, &b).await?;
-                    audit(&self.head, &mut tx, &actor, "slot.cancel", format!("booking/{booking_id}"), None, None).await?;
+                    audit(&mut tx, &actor, "slot.cancel", format!("booking/{booking_id}"), None, None).await?;
                     tx.commit().await.map_err(db_err)?;
                     Ok($crate::goods::Booking { status: "cancelled".into(), ..b })
                 }
@@ -664,7 +638,7 @@ macro_rules! impl_sql_store {
                         .bind(gate_pair.as_str()).bind(su.side.code()).bind(su.from.as_micros()).bind(su.until.as_micros())
                         .bind(su.preregistered_only).bind(&su.reason).bind(actor.at.as_micros())
                         .fetch_one(&mut *tx).await.map_err(db_err)?;
-                    audit(&self.head, &mut tx, &actor, "gate.suspend", format!("gate-pair/{}/{}", gate_pair.as_str(), su.side.code()), None,
+                    audit(&mut tx, &actor, "gate.suspend", format!("gate-pair/{}/{}", gate_pair.as_str(), su.side.code()), None,
                           Some($crate::serde_json::json!({"id": id, "from": su.from.to_rfc3339(), "until": su.until.to_rfc3339(),
                                                           "preregistered_only": su.preregistered_only, "reason": su.reason}).to_string())).await?;
                     tx.commit().await.map_err(db_err)?;
@@ -724,7 +698,7 @@ macro_rules! impl_sql_store {
                         }
                     };
                     let rec = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the trip vanished".into()))?;
-                    audit(&self.head, &mut tx, &actor, if t.status == TripStatus::Yard { "trip.yard-check-in" } else { "trip.join-virtual-queue" },
+                    audit(&mut tx, &actor, if t.status == TripStatus::Yard { "trip.yard-check-in" } else { "trip.join-virtual-queue" },
                           format!("trip/{id}"), None, Some($crate::trips::snapshot(&rec))).await?;
                     tx.commit().await.map_err(db_err)?;
                     Ok(rec)
@@ -777,7 +751,7 @@ macro_rules! impl_sql_store {
                         }
                         let rec = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the trip vanished".into()))?;
                         queue_notification(&mut tx, &rec, "your-turn", actor.at).await?;
-                        audit(&self.head, &mut tx, &actor, "trip.call", format!("trip/{id}"), None,
+                        audit(&mut tx, &actor, "trip.call", format!("trip/{id}"), None,
                               Some($crate::serde_json::json!({"lane": c.lane.as_str(), "deadline": c.deadline.to_rfc3339()}).to_string())).await?;
                         out.push(rec);
                     }
@@ -793,7 +767,7 @@ macro_rules! impl_sql_store {
                         sqlx::query("UPDATE trips SET status = CASE WHEN yard_at_us IS NULL THEN 'virtual' ELSE 'yard' END, lane_id = NULL, lane_hold = NULL,
                                      call_deadline_us = NULL, updated_at_us = $1 WHERE id = $2")
                             .bind(actor.at.as_micros()).bind(id).execute(&mut *tx).await.map_err(db_err)?;
-                        audit(&self.head, &mut tx, &actor, "trip.requeue", format!("trip/{id}"), None, Some("{\"reason\":\"call not answered in time\"}".into())).await?;
+                        audit(&mut tx, &actor, "trip.requeue", format!("trip/{id}"), None, Some("{\"reason\":\"call not answered in time\"}".into())).await?;
                     }
                     tx.commit().await.map_err(db_err)?;
                     Ok(ids)
@@ -832,7 +806,7 @@ macro_rules! impl_sql_store {
                     if status == TripStatus::Refused {
                         queue_notification(&mut tx, &after, "refused", actor.at).await?;
                     }
-                    audit(&self.head, &mut tx, &actor, &format!("trip.step.{what}"), format!("trip/{id}/step/{}", step.code()),
+                    audit(&mut tx, &actor, &format!("trip.step.{what}"), format!("trip/{id}/step/{}", step.code()),
                           Some($crate::trips::snapshot(&before)), Some($crate::trips::snapshot(&after))).await?;
                     tx.commit().await.map_err(db_err)?;
                     Ok(Ok(after))
@@ -852,7 +826,7 @@ macro_rules! impl_sql_store {
                     sqlx::query("UPDATE trips SET fee_amount = $1, fee_currency = $2, fee_receipt = $3, updated_at_us = $4 WHERE id = $5")
                         .bind(fee.amount).bind(&fee.currency).bind(&fee.receipt).bind(actor.at.as_micros()).bind(id)
                         .execute(&mut *tx).await.map_err(db_err)?;
-                    audit(&self.head, &mut tx, &actor, "trip.fee", format!("trip/{id}"), None,
+                    audit(&mut tx, &actor, "trip.fee", format!("trip/{id}"), None,
                           Some($crate::serde_json::json!({"amount": fee.amount, "currency": fee.currency, "receipt": fee.receipt}).to_string())).await?;
                     let after = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the trip vanished".into()))?;
                     tx.commit().await.map_err(db_err)?;
@@ -881,7 +855,7 @@ macro_rules! impl_sql_store {
                         let b = booking_rec(r)?;
                         release_booking(&mut tx, &b).await?;
                         sqlx::query("UPDATE bookings SET status = 'no-show' WHERE id = $1").bind(b.id).execute(&mut *tx).await.map_err(db_err)?;
-                        audit(&self.head, &mut tx, &actor, "slot.no-show", format!("booking/{}", b.id), None,
+                        audit(&mut tx, &actor, "slot.no-show", format!("booking/{}", b.id), None,
                               Some($crate::serde_json::json!({"declaration": b.declaration_id, "hour": b.hour.to_rfc3339()}).to_string())).await?;
                         out.push($crate::goods::Booking { status: "no-show".into(), ..b });
                     }
@@ -914,7 +888,7 @@ macro_rules! impl_sql_store {
                     let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
                         .bind(key).bind(value).execute(&mut *tx).await.map_err(db_err)?;
-                    audit(&self.head, &mut tx, &actor, "setting.put", format!("setting/{key}"), None, Some(value.to_string())).await?;
+                    audit(&mut tx, &actor, "setting.put", format!("setting/{key}"), None, Some(value.to_string())).await?;
                     tx.commit().await.map_err(db_err)?;
                     Ok(())
                 }
