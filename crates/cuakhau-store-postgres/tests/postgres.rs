@@ -32,3 +32,12 @@ fn tamper(store: &PgStore) -> Tamper {
 }
 
 cuakhau_store::conformance_tests!(make, tamper);
+
+#[tokio::test]
+async fn two_servers_on_one_schema_keep_one_audit_chain() {
+    let (a, cleanup) = make().await;
+    let schema: String = sqlx::query_scalar("SELECT current_schema()").fetch_one(a.pool()).await.unwrap();
+    let b = PgStore::open_in_schema(&url(), Some(&schema)).await.unwrap();
+    cuakhau_store::conformance::two_writers_keep_one_chain(&a, &b).await;
+    cleanup.await;
+}

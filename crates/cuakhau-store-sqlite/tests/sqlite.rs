@@ -39,3 +39,11 @@ async fn reopening_applies_no_migration_twice_and_keeps_data() {
     let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(s.pool()).await.unwrap();
     assert_eq!(fk, 1);
 }
+
+#[tokio::test]
+async fn two_handles_on_one_file_keep_one_audit_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("two.db").display());
+    let (a, b) = (SqliteStore::open(&url).await.unwrap(), SqliteStore::open(&url).await.unwrap());
+    cuakhau_store::conformance::two_writers_keep_one_chain(&a, &b).await;
+}

@@ -595,3 +595,24 @@ pub async fn trips_go_from_queue_to_crossing(s: &dyn Store) {
     assert_eq!(s.setting("demo").await.unwrap().as_deref(), Some("true"));
     assert!(s.verify_audit().await.unwrap().is_ok());
 }
+
+/// Two store handles on one database (two processes, or two servers on one PostgreSQL) write
+/// in turn: the audit chain stays one unbroken chain.
+pub async fn two_writers_keep_one_chain(a: &dyn Store, b: &dyn Store) {
+    a.load_reference(&fixture(), actor("loader")).await.unwrap();
+    for i in 0..6 {
+        let s: &dyn Store = if i % 2 == 0 { a } else { b };
+        let mut lane = s.lane(&cuakhau_core::LaneId::parse("huu-nghi-vn-export-1").unwrap()).await.unwrap().unwrap();
+        lane.capacity_per_hour = 20 + i;
+        s.put_lane(&lane, actor("board")).await.unwrap();
+    }
+    // The other handle wrote last each time: both see and extend the same head.
+    let d = accepted_declaration(a, "0101234567", "12C-111.11").await;
+    let booked = b.book_slot(request(d, HourCapacity { general: 1, reserved: 1, perishable: 0, agv: 0 }, 10), actor("firm")).await.unwrap();
+    assert!(matches!(booked, BookingOutcome::Booked(_)));
+    b.put_setting("k", "v", actor("other")).await.unwrap();
+    a.put_setting("k", "w", actor("this")).await.unwrap();
+    let (seq, _) = a.audit_head().await.unwrap();
+    assert_eq!(a.verify_audit().await.unwrap(), Ok(seq), "one chain, every entry intact");
+    assert_eq!(b.verify_audit().await.unwrap(), Ok(seq));
+}
