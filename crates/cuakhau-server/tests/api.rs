@@ -556,7 +556,11 @@ async fn a_full_slot_is_refused_with_the_next_free_hours() {
     let full = t.call("POST", &format!("/api/v1/declarations/{}/booking", ids[1]), Some(&firm), Some("zh"), Some(hour)).await;
     assert_eq!(full.status, StatusCode::CONFLICT);
     assert_eq!(full.headers["x-alternatives"].to_str().unwrap().split(',').next(), Some("2026-11-23T05:00:00Z"), "the next hour has room");
-    assert!(full.json()["detail"].as_str().unwrap().starts_with("冲突："), "{}", full.text());
+    assert_eq!(
+        full.json()["detail"].as_str().unwrap(),
+        "冲突：该时段已满；接下来的空余时段：2026-11-23 12:00, 2026-11-23 13:00, 2026-11-23 14:00, 2026-11-23 15:00, 2026-11-23 16:00 (UTC+7)",
+        "in Chinese, with the next free hours in Vietnam's time (the exit side's)"
+    );
 }
 
 #[tokio::test]

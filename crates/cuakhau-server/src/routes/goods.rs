@@ -424,16 +424,36 @@ pub async fn book(
                 .take(5)
                 .map(|h| h.hour.clone())
                 .collect();
-            let mut res = conflict(format!(
-                "the hour is full; next free hours: {}",
-                if alternatives.is_empty() { "none in the next 72 h".into() } else { alternatives.join(", ") }
-            ))
-            .into_response();
+            // The next free hours in the exit side's local time, as the enterprise plans in it.
+            let zone = d.direction.exit_side().zone();
+            let local: Vec<String> =
+                alternatives.iter().filter_map(|h| time::parse_rfc3339(h)).map(|t| t.to_rfc3339_in(zone)[..16].replace('T', " ")).collect();
+            let list = format!("{} ({})", local.join(", "), if d.direction.exit_side() == Side::Vn { "UTC+7" } else { "UTC+8" });
+            let detail = match (lang, local.is_empty()) {
+                (Lang::Vi, false) => format!("giờ này đã kín chỗ; các giờ còn trống tiếp theo: {list}"),
+                (Lang::Vi, true) => "giờ này đã kín chỗ; 72 giờ tới không còn giờ trống".into(),
+                (Lang::Zh, false) => format!("该时段已满；接下来的空余时段：{list}"),
+                (Lang::Zh, true) => "该时段已满；未来 72 小时内没有空余时段".into(),
+                (Lang::En, false) => format!("the hour is full; next free hours: {list}"),
+                (Lang::En, true) => "the hour is full; none free in the next 72 h".into(),
+            };
+            let mut res = conflict(detail).into_response();
             res.headers_mut().insert("x-alternatives", alternatives.join(",").parse().expect("ascii times"));
             Ok(res)
         }
-        BookingOutcome::DailyLimitReached => Err(conflict("the enterprise holds its daily number of bookings".into())),
-        BookingOutcome::AlreadyBooked(b) => Err(conflict(format!("the declaration already holds booking {}", b.id))),
+        BookingOutcome::DailyLimitReached => Err(conflict(
+            match lang {
+                Lang::Vi => "doanh nghiệp đã dùng hết số lượt đặt chỗ trong ngày",
+                Lang::Zh => "该企业当日预约次数已用完",
+                Lang::En => "the enterprise holds its daily number of bookings",
+            }
+            .into(),
+        )),
+        BookingOutcome::AlreadyBooked(b) => Err(conflict(match lang {
+            Lang::Vi => format!("tờ khai đã có lượt đặt chỗ {}", b.id),
+            Lang::Zh => format!("该申报单已有预约 {}", b.id),
+            Lang::En => format!("the declaration already holds booking {}", b.id),
+        })),
         BookingOutcome::NotBookable(why) => Err(conflict(why)),
     }
 }
