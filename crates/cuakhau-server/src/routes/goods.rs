@@ -390,14 +390,17 @@ pub async fn book(
     if hour < hour_of(now) {
         return Err(ApiError::field(lang, FieldError::new("hour", Problem::Other("the hour has passed"))));
     }
-    let cal = calendar(&st, lang, &d.gate_pair, d.direction, hour, 1).await?;
-    let cap = cal[0].capacity.clone();
-    let capacity = cuakhau_core::goods::slots::HourCapacity {
-        general: cap["general"],
-        reserved: cap["reserved"],
-        perishable: cap["perishable"],
-        agv: cap["agv"],
-    };
+    // The hour's capacity from the lanes, both sides' hours and the suspensions (all cached). It
+    // only seeds an hour's counters at its first booking; the store then keeps the counters' own.
+    let data = st.reference().await.map_err(|e| ApiError::store(lang, e))?;
+    let gp = data
+        .gate_pairs
+        .iter()
+        .find(|g| g.id == d.gate_pair)
+        .ok_or_else(|| ApiError::not_found(lang, format!("gate pair {}", d.gate_pair.as_str())))?;
+    let all = st.suspensions(&d.gate_pair, hour).await.map_err(|e| ApiError::store(lang, e))?;
+    let suspensions: Vec<Suspension> = all.iter().filter(|s| s.until > hour && s.from < hour.plus_seconds(3600)).cloned().collect();
+    let capacity = hour_capacity(gp, &data.lanes, d.direction, hour, &suspensions, &SlotPolicy::default());
     let perishable = d.declaration.is_perishable();
     let agv = d.vehicle_kind == VehicleKind::Agv;
     // The enterprise's day, in Vietnam's calendar for exports and China's for imports.
