@@ -281,7 +281,7 @@ mod tests {
     }
 }
 
-/// The bundled example risk rules (`data/risk_rules.csv`): placeholders for each customs
+/// The bundled example risk rules (`data/risk_rules.csv`): examples that stand in for each customs
 /// administration's own, confidential risk profile, clearly labelled as examples in their reasons.
 pub const BUNDLED_RISK_RULES: &str = include_str!("../../../data/risk_rules.csv");
 

@@ -15,7 +15,7 @@ use cuakhau_core::goods::clearance::{Act, Outcome, Step, StepState};
 use cuakhau_core::goods::declaration::{ConsignmentFields, DeclEvent};
 use cuakhau_core::goods::gate::TripStatus;
 use cuakhau_core::goods::parties::{Driver, EnterpriseCode, Plate, VehicleKind};
-use cuakhau_core::goods::slots::{Bucket, SlotPolicy, hour_capacity, hour_of};
+use cuakhau_core::goods::slots::{Bucket, SlotPolicy, hour_capacity, hour_of, side_works_at};
 use cuakhau_core::goods::{Consignment, Trip};
 use cuakhau_core::{Direction, GatePairId, Lang, Side, Timestamp, time};
 use cuakhau_store::goods::{BookingRequest, NewDeclaration};
@@ -259,12 +259,12 @@ pub async fn fill(store: Arc<dyn Store>, now: Timestamp, seed: u64, progress: im
                     Step::Agency { side, agency } => (side, agency),
                     Step::Handover => (trip.direction.exit_side(), Agency::BorderGuard),
                 };
+                // The demo day has no suspensions.
                 let side_open = |x: Timestamp| {
                     data.gate_pairs
                         .iter()
                         .find(|g| g.id == trip.gate_pair)
-                        .and_then(|g| g.gate(step.side(trip.direction)).is_open_at(x))
-                        .unwrap_or(true)
+                        .is_none_or(|g| side_works_at(g, &[], step.side(trip.direction), x, trip.slot.is_some()))
                 };
                 let (act, at) = match state {
                     StepState::Pending => {

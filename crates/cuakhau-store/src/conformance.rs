@@ -585,8 +585,10 @@ pub async fn trips_go_from_queue_to_crossing(s: &dyn Store) {
         BookingOutcome::Booked(x) => x,
         other => panic!("{other:?}"),
     };
-    assert!(s.release_no_shows(HOUR, at(0, "dispatch")).await.unwrap().is_empty(), "its hour has not started");
-    let released = s.release_no_shows(HOUR.plus_seconds(1), at(0, "dispatch")).await.unwrap();
+    assert!(s.release_no_shows(&hn, HOUR, at(0, "dispatch")).await.unwrap().is_empty(), "its hour has not started");
+    let elsewhere = GatePairId::parse("mong-cai").unwrap();
+    assert!(s.release_no_shows(&elsewhere, HOUR.plus_seconds(1), at(0, "dispatch")).await.unwrap().is_empty(), "another gate pair's round");
+    let released = s.release_no_shows(&hn, HOUR.plus_seconds(1), at(0, "dispatch")).await.unwrap();
     assert_eq!(released.iter().map(|b| (b.id, b.status.as_str())).collect::<Vec<_>>(), vec![(booked.id, "no-show")]);
     assert_eq!(s.live_booking(c).await.unwrap(), None);
 

@@ -191,9 +191,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// The driver's phone reports where the truck is and when it expects to arrive. Not audited:
     /// a position is an observation, not a decision.
     async fn report_position(&self, id: i64, pos: trips::Position, eta: Option<Timestamp>) -> Result<trips::TripRecord>;
-    /// Marks `no-show` every live booking whose hour started before `cutoff` and whose truck never
-    /// reached the yard, giving its capacity back.
-    async fn release_no_shows(&self, cutoff: Timestamp, actor: Actor<'_>) -> Result<Vec<goods::Booking>>;
+    /// Marks `no-show` every live booking at `gate_pair` whose hour started before `cutoff` and
+    /// whose truck never reached the yard, giving its capacity back.
+    async fn release_no_shows(&self, gate_pair: &GatePairId, cutoff: Timestamp, actor: Actor<'_>) -> Result<Vec<goods::Booking>>;
     /// Notifications not yet delivered whose next attempt is due at `now`.
     async fn due_notifications(&self, now: Timestamp, limit: u32) -> Result<Vec<trips::Notification>>;
     /// Records a delivery attempt: delivered, or failed with the time of the next attempt.

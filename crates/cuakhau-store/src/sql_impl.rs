@@ -844,12 +844,12 @@ macro_rules! impl_sql_store {
                     read_trip(&mut conn, id).await?.ok_or_else(|| StoreError::NotFound(format!("trip {id}")))
                 }
 
-                async fn release_no_shows(&self, cutoff: Timestamp, actor: Actor<'_>) -> Result<Vec<$crate::goods::Booking>> {
+                async fn release_no_shows(&self, gate_pair: &GatePairId, cutoff: Timestamp, actor: Actor<'_>) -> Result<Vec<$crate::goods::Booking>> {
                     let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
-                    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {BOOKING_COLS} FROM bookings b WHERE status = 'booked' AND hour_us < $1
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {BOOKING_COLS} FROM bookings b WHERE gate_pair_id = $2 AND status = 'booked' AND hour_us < $1
                                             AND NOT EXISTS (SELECT 1 FROM trips t WHERE t.declaration_id = b.declaration_id AND t.status <> 'virtual')
                                             ORDER BY id")))
-                        .bind(cutoff.as_micros()).fetch_all(&mut *tx).await.map_err(db_err)?;
+                        .bind(cutoff.as_micros()).bind(gate_pair.as_str()).fetch_all(&mut *tx).await.map_err(db_err)?;
                     let mut out = Vec::new();
                     for r in &rows {
                         let b = booking_rec(r)?;

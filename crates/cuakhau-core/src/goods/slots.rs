@@ -118,6 +118,14 @@ pub fn shared_open_minutes(pair: &GatePair, hour_start: Timestamp, suspensions: 
         .count() as u32
 }
 
+/// Does `side` of the pair work at `t` for a truck (`booked`: it holds a slot)? Unknown hours
+/// count as open; a suspension of that side closes it, or leaves it open to booked trucks only.
+pub fn side_works_at(pair: &GatePair, suspensions: &[Suspension], side: Side, t: Timestamp, booked: bool) -> bool {
+    let hours = pair.gate(side).is_open_at(t).unwrap_or(true);
+    let suspended = suspensions.iter().any(|s| s.side == side && s.from <= t && t < s.until && !(s.preregistered_only && booked));
+    hours && !suspended
+}
+
 /// Capacity of `pair` in `direction` for the hour at `hour_start`.
 ///
 /// Per class, each side's capacity is the sum of its active lanes of that class for the
@@ -238,6 +246,19 @@ mod tests {
 
     fn lane(id: &str, side: &str, class: &str, cap: u32) -> Lane {
         Lane::parse(id, "mong-cai", side, "export", class, "l", &cap.to_string(), "true", "t").unwrap()
+    }
+
+    #[test]
+    fn a_side_works_in_its_hours_unless_suspended_and_booked_trucks_pass_preregistered_windows() {
+        let p = pair(("07:00", "19:00"), ("08:00", "20:00"));
+        let t = parse_rfc3339("2026-11-23T10:00:00+07:00").unwrap();
+        assert!(side_works_at(&p, &[], Side::Vn, t, false));
+        assert!(!side_works_at(&p, &[], Side::Vn, parse_rfc3339("2026-11-23T19:30:00+07:00").unwrap(), false));
+        let tet =
+            |pre| Suspension { side: Side::Vn, from: t, until: t.plus_seconds(3600), preregistered_only: pre, reason: "Tết".into() };
+        assert!(!side_works_at(&p, &[tet(false)], Side::Vn, t, true), "a full suspension stops everyone");
+        assert!(side_works_at(&p, &[tet(true)], Side::Vn, t, true) && !side_works_at(&p, &[tet(true)], Side::Vn, t, false));
+        assert!(side_works_at(&p, &[tet(false)], Side::Cn, t, false), "the other side is not suspended");
     }
 
     #[test]

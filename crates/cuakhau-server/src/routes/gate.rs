@@ -24,7 +24,7 @@ use cuakhau_core::goods::callforward::estimated_wait_s;
 use cuakhau_core::goods::clearance::{Act, ClearanceError, Outcome, Step, StepState, Trip, select_channel};
 use cuakhau_core::goods::gate::{self as core_gate, TripStatus};
 use cuakhau_core::goods::parties::{Plate, VehicleKind};
-use cuakhau_core::goods::slots::{CongestionLevel, SlotPolicy, Suspension};
+use cuakhau_core::goods::slots::{CongestionLevel, SlotPolicy, Suspension, side_works_at};
 use cuakhau_core::refdata::LaneClass;
 use cuakhau_core::{Direction, FieldError, GatePair, GatePairId, Lang, Msg, Problem, Side, Timestamp, time};
 use cuakhau_store::Actor;
@@ -171,14 +171,6 @@ async fn suspensions_now(st: &AppState, lang: Lang, pair: &GatePairId, now: Time
     Ok(all.iter().filter(|s| s.from <= now && now < s.until).cloned().collect())
 }
 
-/// Is `side` of the pair working now for a truck (`booked`: it holds a slot)? Unknown hours count
-/// as open; a suspension closes the side, or leaves it open to booked trucks only.
-fn side_open(gp: &GatePair, suspensions: &[Suspension], side: Side, now: Timestamp, booked: bool) -> bool {
-    let hours = gp.gate(side).is_open_at(now).unwrap_or(true);
-    let suspended = suspensions.iter().any(|s| s.side == side && s.from <= now && now < s.until && !(s.preregistered_only && booked));
-    hours && !suspended
-}
-
 fn direction_param(lang: Lang, d: &str) -> Result<Direction, ApiError> {
     Direction::parse("direction", d).map_err(|e| ApiError::field(lang, e))
 }
@@ -287,7 +279,8 @@ pub async fn run_round(st: &AppState, lang: Lang, pair: &GatePairId, direction: 
     let (gp, lanes) = gate_pair(st, lang, pair).await?;
     let who = Actor { name: actor, at: now };
     let requeued = st.store.requeue_unanswered(pair, now, who.clone()).await.map_err(err)?;
-    let no_shows = st.store.release_no_shows(now.plus_seconds(-SlotPolicy::default().no_show_grace_s), who.clone()).await.map_err(err)?;
+    let no_shows =
+        st.store.release_no_shows(pair, now.plus_seconds(-SlotPolicy::default().no_show_grace_s), who.clone()).await.map_err(err)?;
     let trips = st
         .store
         .trips(TripQuery {
@@ -309,7 +302,7 @@ pub async fn run_round(st: &AppState, lang: Lang, pair: &GatePairId, direction: 
     // A closed or suspended exit side calls nobody; a "pre-registered only" window calls booked trucks.
     let waiting: Vec<_> = trips
         .iter()
-        .filter(|t| t.status.is_waiting() && side_open(&gp, &suspensions, exit, now, t.slot.is_some()))
+        .filter(|t| t.status.is_waiting() && side_works_at(&gp, &suspensions, exit, now, t.slot.is_some()))
         .map(|t| t.candidate())
         .collect();
     let in_flight = trips.iter().filter(|t| matches!(t.status, TripStatus::Called | TripStatus::Clearing)).count() as u32;
@@ -566,7 +559,7 @@ async fn act(st: &AppState, caller: &Caller, id: i64, index: usize, act: Act) ->
     let now = st.clock.now();
     let (gp, _) = gate_pair(st, lang, &t.gate_pair).await?;
     let suspensions = suspensions_now(st, lang, &t.gate_pair, now).await?;
-    let open = side_open(&gp, &suspensions, step.side(t.direction), now, t.slot.is_some());
+    let open = side_works_at(&gp, &suspensions, step.side(t.direction), now, t.slot.is_some());
     let r = st
         .store
         .trip_step(id, index, officer, act, open, Actor { name: &user.username, at: now })
