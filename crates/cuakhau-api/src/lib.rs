@@ -394,6 +394,11 @@ pub struct DeclarationOut {
     pub valid_until: Option<String>,
     pub consignments: Vec<ConsignmentIn>,
     pub perishable: bool,
+    /// Where the truck stands once it has joined a queue: `virtual`, `yard`, `called`, `clearing`,
+    /// `done`, `refused` or `withdrawn`.
+    pub trip_status: Option<String>,
+    /// What the declarant may do now: `submit`, `amend`, `cancel`, `book`, `queue`.
+    pub actions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

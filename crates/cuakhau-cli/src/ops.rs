@@ -392,7 +392,14 @@ pub async fn report_dwell(database: &str, a: DwellArgs) -> Result<()> {
     let (from, until) = (when("from", &a.from, now.plus_seconds(-30 * 86_400))?, when("until", &a.until, now.plus_seconds(1))?);
     let store = open_store(database).await?;
     let trips = store
-        .trips(TripQuery { gate_pair: pair.as_ref(), direction, statuses: REPORTED, from: Some(from), until: Some(until), limit: 0 })
+        .trips(TripQuery {
+            gate_pair: pair.as_ref(),
+            direction,
+            statuses: REPORTED,
+            from: Some(from),
+            until: Some(until),
+            ..Default::default()
+        })
         .await?;
     let report = dwell_report(&trips, &by);
     let text = if format == "csv" { dwell_csv(&report) } else { serde_json::to_string_pretty(&cuakhau_api::dwell_rows(&report))? + "\n" };

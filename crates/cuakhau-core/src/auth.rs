@@ -187,6 +187,56 @@ pub fn allows(roles: &[Role], action: Action<'_>) -> bool {
     }
 }
 
+/// Which declarations a caller may read, in a form a query can filter on (so that a list applies
+/// the caller's scope before it pages, never after). Agrees with
+/// `allows(roles, Action::ReadDeclaration { .. })` for every declaration (tested).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadScope {
+    All,
+    /// Declarations of any of these enterprises, or at any of these gate pairs.
+    Only {
+        enterprises: Vec<String>,
+        gate_pairs: Vec<GatePairId>,
+    },
+}
+
+impl ReadScope {
+    pub fn contains(&self, enterprise: &str, gate_pair: &GatePairId) -> bool {
+        match self {
+            ReadScope::All => true,
+            ReadScope::Only { enterprises, gate_pairs } => enterprises.iter().any(|e| e == enterprise) || gate_pairs.contains(gate_pair),
+        }
+    }
+}
+
+/// The declarations `roles` may read.
+pub fn declaration_scope(roles: &[Role]) -> ReadScope {
+    let mut enterprises = Vec::new();
+    let mut gate_pairs = Vec::new();
+    for r in roles {
+        match r {
+            Role::Admin | Role::Officer { gate_pair: None, .. } => return ReadScope::All,
+            Role::Officer { gate_pair: Some(g), .. } => gate_pairs.push(g.clone()),
+            Role::Enterprise { code } => enterprises.push(code.clone()),
+            Role::Driver | Role::Public => {}
+        }
+    }
+    ReadScope::Only { enterprises, gate_pairs }
+}
+
+/// The gate pairs whose live trips `roles` may read (`ReadGateDetail`); `None` is every pair.
+pub fn gate_detail_scope(roles: &[Role]) -> Option<Vec<GatePairId>> {
+    let mut pairs = Vec::new();
+    for r in roles {
+        match r {
+            Role::Admin | Role::Officer { gate_pair: None, .. } => return None,
+            Role::Officer { gate_pair: Some(g), .. } => pairs.push(g.clone()),
+            _ => {}
+        }
+    }
+    Some(pairs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,5 +289,34 @@ mod tests {
         );
         assert!(allows(&guard, Action::ReadGateDetail { gate_pair: &hn }) && !allows(&guard, Action::ReadGateDetail { gate_pair: &mc }));
         assert!(!allows(&firm, Action::ReadReports) && allows(&guard, Action::ReadReports));
+    }
+
+    #[test]
+    fn read_scopes_agree_with_allows() {
+        let pairs = [GatePairId::parse("huu-nghi").unwrap(), GatePairId::parse("lao-cai").unwrap()];
+        let role_sets: Vec<Vec<Role>> = [
+            vec!["admin"],
+            vec!["officer:VN:customs:*"],
+            vec!["officer:CN:quarantine:huu-nghi"],
+            vec!["officer:CN:quarantine:huu-nghi", "enterprise:0101234567"],
+            vec!["enterprise:0101234567"],
+            vec!["driver"],
+            vec![],
+        ]
+        .iter()
+        .map(|rs| rs.iter().map(|r| Role::parse(r).unwrap()).collect())
+        .collect();
+        for roles in &role_sets {
+            let scope = declaration_scope(roles);
+            let detail = gate_detail_scope(roles);
+            for pair in &pairs {
+                for firm in ["0101234567", "0109999999"] {
+                    let want = allows(roles, Action::ReadDeclaration { enterprise: firm, gate_pair: pair });
+                    assert_eq!(scope.contains(firm, pair), want, "{roles:?} {firm} {pair:?}");
+                }
+                let want = allows(roles, Action::ReadGateDetail { gate_pair: pair });
+                assert_eq!(detail.as_ref().is_none_or(|d| d.contains(pair)), want, "{roles:?} {pair:?}");
+            }
+        }
     }
 }

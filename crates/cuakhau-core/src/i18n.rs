@@ -98,6 +98,10 @@ pub enum Msg {
     Step {
         error: crate::goods::clearance::ClearanceError,
     },
+    /// A change the goods flow's rules refuse (a declaration's state, its truck's progress).
+    Refused {
+        refusal: crate::goods::Refusal,
+    },
 }
 
 impl Msg {
@@ -123,9 +127,9 @@ impl Msg {
             (Forbidden, Vi) => "Không có quyền",
             (Forbidden, Zh) => "无权限",
             (Forbidden, En) => "Not allowed",
-            (Conflict { .. }, Vi) => "Xung đột dữ liệu",
-            (Conflict { .. }, Zh) => "数据冲突",
-            (Conflict { .. }, En) => "Conflict",
+            (Conflict { .. } | Refused { .. }, Vi) => "Xung đột dữ liệu",
+            (Conflict { .. } | Refused { .. }, Zh) => "数据冲突",
+            (Conflict { .. } | Refused { .. }, En) => "Conflict",
             (Internal, Vi) => "Lỗi hệ thống",
             (Internal, Zh) => "系统错误",
             (Internal, En) => "Internal error",
@@ -189,6 +193,101 @@ impl Msg {
             (UnsupportedMediaType, Zh) => "请发送 JSON（Content-Type: application/json）。".into(),
             (UnsupportedMediaType, En) => "Send JSON (Content-Type: application/json).".into(),
             (Step { error }, lang) => step_detail(error, lang),
+            (Refused { refusal }, lang) => refusal_detail(refusal, lang),
+        }
+    }
+}
+
+/// A declaration state's name, as a person reads it.
+pub fn declaration_state_name(code: &str, lang: Lang) -> &'static str {
+    match (code, lang) {
+        ("draft", Lang::Vi) => "bản nháp",
+        ("draft", Lang::Zh) => "草稿",
+        ("draft", Lang::En) => "a draft",
+        ("submitted", Lang::Vi) => "đã nộp",
+        ("submitted", Lang::Zh) => "已提交",
+        ("submitted", Lang::En) => "submitted",
+        ("accepted", Lang::Vi) => "đã được chấp nhận",
+        ("accepted", Lang::Zh) => "已受理",
+        ("accepted", Lang::En) => "accepted",
+        ("rejected", Lang::Vi) => "bị từ chối",
+        ("rejected", Lang::Zh) => "已驳回",
+        ("rejected", Lang::En) => "rejected",
+        ("cancelled", Lang::Vi) => "đã hủy",
+        ("cancelled", Lang::Zh) => "已撤销",
+        (_, Lang::Vi) => "ở trạng thái khác",
+        (_, Lang::Zh) => "处于其他状态",
+        (_, Lang::En) => "cancelled",
+    }
+}
+
+/// A trip status's name, as a person reads it.
+pub fn trip_status_name(s: crate::goods::gate::TripStatus, lang: Lang) -> &'static str {
+    use crate::goods::gate::TripStatus as T;
+    match (s, lang) {
+        (T::Virtual, Lang::Vi) => "trong hàng chờ ảo",
+        (T::Virtual, Lang::Zh) => "在虚拟排队中",
+        (T::Virtual, Lang::En) => "in the virtual queue",
+        (T::Yard, Lang::Vi) => "đang chờ ở bãi",
+        (T::Yard, Lang::Zh) => "在停车场等候",
+        (T::Yard, Lang::En) => "waiting in the yard",
+        (T::Called, Lang::Vi) => "đã được gọi vào làn",
+        (T::Called, Lang::Zh) => "已被叫号进入车道",
+        (T::Called, Lang::En) => "called to a lane",
+        (T::Clearing, Lang::Vi) => "đang làm thủ tục thông quan",
+        (T::Clearing, Lang::Zh) => "正在通关",
+        (T::Clearing, Lang::En) => "in clearance",
+        (T::Done, Lang::Vi) => "đã qua cửa khẩu",
+        (T::Done, Lang::Zh) => "已通关",
+        (T::Done, Lang::En) => "across the border",
+        (T::Refused, Lang::Vi) => "đã bị từ chối thông quan",
+        (T::Refused, Lang::Zh) => "已被拒绝通关",
+        (T::Refused, Lang::En) => "refused at the gate",
+        (T::Withdrawn, Lang::Vi) => "đã rút khỏi hàng chờ",
+        (T::Withdrawn, Lang::Zh) => "已退出排队",
+        (T::Withdrawn, Lang::En) => "withdrawn from the queue",
+    }
+}
+
+fn event_name(event: &str, lang: Lang) -> &'static str {
+    match (event, lang) {
+        ("submitted", Lang::Vi) => "nộp",
+        ("submitted", Lang::Zh) => "提交",
+        ("accepted", Lang::Vi) => "chấp nhận",
+        ("accepted", Lang::Zh) => "受理",
+        ("rejected", Lang::Vi) => "từ chối",
+        ("rejected", Lang::Zh) => "驳回",
+        ("amended", Lang::Vi) => "sửa đổi",
+        ("amended", Lang::Zh) => "修改",
+        ("cancelled", Lang::Vi) => "hủy",
+        ("cancelled", Lang::Zh) => "撤销",
+        ("submitted", _) => "submitted",
+        ("accepted", _) => "accepted",
+        ("rejected", _) => "rejected",
+        ("amended", _) => "amended",
+        _ => "cancelled",
+    }
+}
+
+fn refusal_detail(r: &crate::goods::Refusal, lang: Lang) -> String {
+    use crate::goods::Refusal as R;
+    match (r, lang) {
+        (R::Transition(t), Lang::Vi) => {
+            format!("Tờ khai {} nên không thể {}.", declaration_state_name(t.from, lang), event_name(t.event, lang))
+        }
+        (R::Transition(t), Lang::Zh) => format!("申报单{}，不能{}。", declaration_state_name(t.from, lang), event_name(t.event, lang)),
+        (R::Transition(t), Lang::En) => format!("A declaration that is {} cannot be {}.", t.from, t.event),
+        (R::TripLocked(t), Lang::Vi) => {
+            let then = if t.status.is_waiting() { " Hãy hủy tờ khai và khai lại." } else { "" };
+            format!("Không thể {} tờ khai: xe {}.{then}", event_name(t.event, lang), trip_status_name(t.status, lang))
+        }
+        (R::TripLocked(t), Lang::Zh) => {
+            let then = if t.status.is_waiting() { "请撤销后重新申报。" } else { "" };
+            format!("车辆{}，不能{}申报单。{then}", trip_status_name(t.status, lang), event_name(t.event, lang))
+        }
+        (R::TripLocked(t), Lang::En) => {
+            let then = if t.status.is_waiting() { " Cancel it and file a new one." } else { "" };
+            format!("The declaration cannot be {} while its truck is {}.{then}", t.event, trip_status_name(t.status, lang))
         }
     }
 }

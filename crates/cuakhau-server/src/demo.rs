@@ -183,7 +183,19 @@ pub async fn fill(store: Arc<dyn Store>, now: Timestamp, seed: u64, progress: im
         let data = cuakhau_data::bundled().map_err(|e| DemoError::Scenario(e.to_string()))?;
         store.load_reference(&data, Actor { name: "demo", at: now }).await?;
     }
-    if !store.declarations(None, 1).await?.is_empty() || store.setting("demo").await?.is_some() {
+    if !store
+        .declarations(cuakhau_store::goods::DeclarationQuery {
+            scope: &cuakhau_core::auth::ReadScope::All,
+            states: &[],
+            gate_pair: None,
+            direction: None,
+            before: None,
+            limit: 1,
+        })
+        .await?
+        .is_empty()
+        || store.setting("demo").await?.is_some()
+    {
         return Err(DemoError::NotEmpty);
     }
     let trucks = generate(now, seed)?;

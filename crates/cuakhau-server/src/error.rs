@@ -36,6 +36,7 @@ impl ApiError {
         match e {
             StoreError::NotFound(what) => Self::not_found(lang, what),
             StoreError::Conflict(detail) => Self::new(lang, StatusCode::CONFLICT, Msg::Conflict { detail }),
+            StoreError::Refused(refusal) => Self::new(lang, StatusCode::CONFLICT, Msg::Refused { refusal }),
             other => {
                 tracing::error!(error = %other, "store error");
                 Self::new(lang, StatusCode::INTERNAL_SERVER_ERROR, Msg::Internal)
@@ -53,6 +54,8 @@ impl ApiError {
             Msg::WrongCredentials => "wrong-credentials",
             Msg::Forbidden => "forbidden",
             Msg::Conflict { .. } => "conflict",
+            Msg::Refused { refusal: cuakhau_core::goods::Refusal::TripLocked(_) } => "declaration-locked",
+            Msg::Refused { refusal: cuakhau_core::goods::Refusal::Transition(_) } => "bad-transition",
             Msg::Internal => "internal",
             Msg::Timeout => "timeout",
             Msg::ImportRow { .. } => "import-row",

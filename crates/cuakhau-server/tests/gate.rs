@@ -158,6 +158,23 @@ async fn perishable_export_and_general_import_cross(engine: Engine) {
     assert_eq!(done["status"], "done");
     assert_eq!(done["steps"].as_array().unwrap().len(), 5);
 
+    // A crossed truck's declaration never changes: amend and cancel are refused, in the firm's language.
+    let before = t.call("GET", &format!("/api/v1/declarations/{exp}"), Some(&firm), None, None).await.json();
+    assert_eq!((before["trip_status"].as_str(), &before["actions"]), (Some("done"), &json!([])), "a page offers nothing to do");
+    let amend = json!({"consignments": durian_export("x")["consignments"]});
+    for (path, body, lang, words) in [
+        ("amend", Some(amend.clone()), "vi", "Không thể sửa đổi tờ khai: xe đã qua cửa khẩu."),
+        ("cancel", None, "zh", "车辆已通关，不能撤销申报单。"),
+        ("cancel", None, "en", "The declaration cannot be cancelled while its truck is across the border."),
+    ] {
+        let r = t.call("POST", &format!("/api/v1/declarations/{exp}/{path}"), Some(&firm), Some(lang), body).await;
+        assert_eq!((r.status, r.json()["detail"].as_str()), (StatusCode::CONFLICT, Some(words)), "{path} {lang}: {}", r.text());
+        assert_eq!(r.json()["type"], "/problems/declaration-locked");
+    }
+    let after = t.call("GET", &format!("/api/v1/declarations/{exp}"), Some(&firm), None, None).await.json();
+    assert_eq!(before, after, "nothing changed");
+    assert_eq!((after["state"].as_str(), after["version"].as_u64()), (Some("accepted"), Some(1)));
+
     // The infrastructure fee, with its receipt.
     let fee = json!({"amount": 1_200_000.0, "currency": "VND", "receipt": "LS-HN-000123"});
     let r = t.call("POST", &format!("/api/v1/trips/{ex_id}/fee"), Some(&vn_board), None, Some(fee.clone())).await;
@@ -550,4 +567,92 @@ async fn after_hours_the_board_expects_calls_once_the_exit_side_opens() {
     assert_eq!(board["vn_open"], false);
     assert_eq!(board["queue"][0]["estimated_call"]["vn"], "2026-11-24T07:00:00+07:00", "{board}");
     assert!(board["expected_wait_s"].as_i64().unwrap() >= 10 * 3600);
+}
+
+/// The desk asks for exactly its work: a submitted export stays on Vietnamese customs' list after
+/// 600 drafts of another firm at another gate pair, and paging by `Link` visits each row once.
+async fn the_desk_keeps_its_work_under_load(engine: Engine) {
+    use cuakhau_core::goods::declaration::{ConsignmentFields, DeclEvent};
+    use cuakhau_core::goods::parties::{EnterpriseCode, Plate, VehicleKind};
+    use cuakhau_core::goods::{Consignment, Driver};
+    use cuakhau_core::{Direction, GatePairId, Side};
+    let t = spawn_on(engine).await;
+    let firm = t.login("enterprise").await;
+    let r = t.call("POST", "/api/v1/declarations", Some(&firm), None, Some(durian_export("12C-777.77"))).await;
+    let mine = r.json()["id"].as_i64().unwrap();
+    t.call("POST", &format!("/api/v1/declarations/{mine}/submit"), Some(&firm), None, None).await;
+    let goods = Consignment::parse(
+        0,
+        &ConsignmentFields {
+            hs_code: "85171300",
+            description_zh: "手机",
+            packages: 10,
+            gross_kg: 100.0,
+            value: 1.0,
+            currency: "CNY",
+            origin: "CN",
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for i in 0..600 {
+        let d = cuakhau_store::goods::NewDeclaration {
+            enterprise: EnterpriseCode::parse("0109999999").unwrap(),
+            gate_pair: GatePairId::parse("kim-thanh").unwrap(),
+            direction: Direction::Import,
+            plate: Plate::parse(&format!("云A{:05}", i), Side::Cn).unwrap(),
+            vehicle_kind: VehicleKind::TractorTrailer,
+            driver: Some(Driver::parse("李伟", "CN", "E12345678").unwrap()),
+            consignments: vec![goods.clone()],
+        };
+        let rec = t.store.create_declaration(d, cuakhau_store::Actor { name: "other", at: NOW }).await.unwrap();
+        if i % 100 == 0 {
+            t.store.declaration_event(rec.id, DeclEvent::Submit, cuakhau_store::Actor { name: "other", at: NOW }).await.unwrap();
+        }
+    }
+    let vn_customs = t.login("vn-customs").await;
+    let desk = t.call("GET", "/api/v1/declarations?state=submitted&exit_side=VN", Some(&vn_customs), None, None).await;
+    assert_eq!(desk.status, StatusCode::OK, "{}", desk.text());
+    let ids: Vec<i64> = desk.json().as_array().unwrap().iter().map(|d| d["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![mine], "exactly its work");
+    // China's customs decides imports: the six submitted ones at Lào Cai.
+    let cn = t.call("GET", "/api/v1/declarations?state=submitted&exit_side=CN", Some(&t.login("cn-customs").await), None, None).await;
+    assert_eq!(cn.json().as_array().unwrap().len(), 6);
+    // An officer scoped to Hữu Nghị never sees Lào Cai's declarations, however many there are.
+    let guard = t.login("vn-guard").await;
+    let all = t.call("GET", "/api/v1/declarations", Some(&guard), None, None).await.json();
+    assert_eq!(all.as_array().unwrap().iter().map(|d| d["id"].as_i64().unwrap()).collect::<Vec<_>>(), vec![mine]);
+    // Pages of 150 by the Link header: all 601, each once, newest first.
+    let admin = t.login("admin").await;
+    let mut next = Some("/api/v1/declarations?limit=150".to_string());
+    let mut seen: Vec<i64> = Vec::new();
+    let mut pages = 0;
+    while let Some(url) = next {
+        let r = t.call("GET", &url, Some(&admin), None, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{url}: {}", r.text());
+        seen.extend(r.json().as_array().unwrap().iter().map(|d| d["id"].as_i64().unwrap()));
+        next = r.headers.get("link").map(|l| {
+            let l = l.to_str().unwrap();
+            assert!(l.ends_with(">; rel=\"next\""), "{l}");
+            l[1..l.find('>').unwrap()].to_string()
+        });
+        pages += 1;
+    }
+    let mut sorted = seen.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    sorted.dedup();
+    assert_eq!((pages, seen.len(), &seen), (5, 601, &sorted));
+    let bad = t.call("GET", "/api/v1/declarations?state=crossed", Some(&admin), Some("vi"), None).await;
+    assert_eq!((bad.status, bad.json()["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("state")));
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_desk_keeps_its_work_under_load_on_sqlite() {
+    the_desk_keeps_its_work_under_load(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_desk_keeps_its_work_under_load_on_postgres() {
+    the_desk_keeps_its_work_under_load(Engine::Postgres).await;
 }

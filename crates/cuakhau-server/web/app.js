@@ -18,7 +18,7 @@ const T = {
     shelf_life: "Hạn dùng (giờ, hàng tươi)", certificate: "Số giấy chứng nhận KDTV", create: "Tạo", submit: "Nộp", cancel: "Huỷ", state: "Trạng thái", book: "Đặt chỗ",
     slots: "Lịch khung giờ", free: "Còn trống", join_queue: "Vào hàng chờ ảo", booking: "Đặt chỗ", cancel_booking: "Huỷ đặt chỗ", saved: "Đã lưu.",
     worklist: "Danh sách việc", channel: "Luồng", step: "Bước", start: "Bắt đầu", pass: "Cho qua", hold: "Tạm giữ", refuse: "Từ chối", reason: "Lý do",
-    consignments: "Lô hàng", steps: "Các bước", nothing: "Không có gì.", need_login: "Hãy đăng nhập để xem trang này.", not_allowed: "Vai trò của bạn không được xem trang này.",
+    consignments: "Lô hàng", steps: "Các bước", nothing: "Không có gì.", trip_virtual: "Xe đang trong hàng chờ ảo", trip_yard: "Xe đang chờ ở bãi", trip_called: "Xe đã được gọi vào làn", trip_clearing: "Đang thông quan", trip_done: "Đã qua cửa khẩu", trip_refused: "Bị từ chối thông quan", trip_withdrawn: "Đã rút khỏi hàng chờ", need_login: "Hãy đăng nhập để xem trang này.", not_allowed: "Vai trò của bạn không được xem trang này.",
     hours: "Giờ mở cửa", opens: "Mở", closes: "Đóng", save: "Lưu", active: "Hoạt động", suspensions: "Tạm dừng", from: "Từ", until: "Đến", preregistered: "Chỉ xe đã đăng ký",
     add: "Thêm", users: "Người dùng", roles: "Vai trò", display_name: "Tên hiển thị", audit: "Nhật ký kiểm toán", verified: "Chuỗi băm nguyên vẹn: {n} bản ghi", broken: "Chuỗi băm bị phá vỡ",
     actor: "Người thực hiện", action: "Hành động", entity: "Đối tượng", when: "Thời điểm", dwell: "Thời gian giải phóng hàng (WCO TRS)", group_by: "Nhóm theo",
@@ -41,7 +41,7 @@ const T = {
     shelf_life: "保质期（小时，生鲜）", certificate: "检疫证书号", create: "创建", submit: "提交", cancel: "撤销", state: "状态", book: "预约",
     slots: "时段日历", free: "空余", join_queue: "加入虚拟排队", booking: "预约", cancel_booking: "取消预约", saved: "已保存。",
     worklist: "待办清单", channel: "通道", step: "环节", start: "开始", pass: "放行", hold: "扣留", refuse: "拒绝", reason: "理由",
-    consignments: "货物", steps: "环节", nothing: "暂无。", need_login: "请登录后查看此页。", not_allowed: "您的角色无权查看此页。",
+    consignments: "货物", steps: "环节", nothing: "暂无。", trip_virtual: "车辆在虚拟排队中", trip_yard: "车辆在停车场等候", trip_called: "车辆已被叫号", trip_clearing: "正在通关", trip_done: "已通关", trip_refused: "已被拒绝通关", trip_withdrawn: "已退出排队", need_login: "请登录后查看此页。", not_allowed: "您的角色无权查看此页。",
     hours: "开放时间", opens: "开", closes: "关", save: "保存", active: "启用", suspensions: "暂停通关", from: "自", until: "至", preregistered: "仅限已预约车辆",
     add: "添加", users: "用户", roles: "角色", display_name: "显示名称", audit: "审计日志", verified: "哈希链完整：{n} 条记录", broken: "哈希链已断裂",
     actor: "操作人", action: "操作", entity: "对象", when: "时间", dwell: "货物放行时间（WCO TRS）", group_by: "分组",
@@ -64,7 +64,7 @@ const T = {
     shelf_life: "Shelf life (hours, perishables)", certificate: "Phytosanitary/health certificate no.", create: "Create", submit: "Submit", cancel: "Cancel", state: "State", book: "Book",
     slots: "Slot calendar", free: "Free", join_queue: "Join the virtual queue", booking: "Booking", cancel_booking: "Cancel booking", saved: "Saved.",
     worklist: "Worklist", channel: "Channel", step: "Step", start: "Start", pass: "Pass", hold: "Hold", refuse: "Refuse", reason: "Reason",
-    consignments: "Consignments", steps: "Steps", nothing: "Nothing here.", need_login: "Sign in to see this page.", not_allowed: "Your role may not see this page.",
+    consignments: "Consignments", steps: "Steps", nothing: "Nothing here.", trip_virtual: "Truck in the virtual queue", trip_yard: "Truck waiting in the yard", trip_called: "Truck called to a lane", trip_clearing: "In clearance", trip_done: "Crossed", trip_refused: "Refused at the gate", trip_withdrawn: "Withdrawn from the queue", need_login: "Sign in to see this page.", not_allowed: "Your role may not see this page.",
     hours: "Opening hours", opens: "Opens", closes: "Closes", save: "Save", active: "Active", suspensions: "Suspensions", from: "From", until: "Until", preregistered: "Pre-registered trucks only",
     add: "Add", users: "Users", roles: "Roles", display_name: "Display name", audit: "Audit log", verified: "Hash chain intact: {n} entries", broken: "Hash chain broken",
     actor: "Actor", action: "Action", entity: "Entity", when: "When", dwell: "Time release (WCO TRS)", group_by: "Group by",
@@ -122,6 +122,21 @@ async function api(method, path, body, type = "application/json") {
   const data = ct.includes("json") ? await r.json() : await r.text();
   if (!r.ok) throw new Problem(typeof data === "object" ? data : { detail: data }, r.status);
   return data;
+}
+
+/// Every page of a list, following the server's `Link: <…>; rel="next"` headers (never cut).
+async function apiAll(path) {
+  let url = "/api/v1" + path;
+  const all = [];
+  while (url) {
+    const r = await fetch(url, { headers: { "Accept-Language": S.lang }, credentials: "same-origin" });
+    const data = await r.json();
+    if (!r.ok) throw new Problem(data, r.status);
+    all.push(...data);
+    const m = /<([^>]+)>;\s*rel="next"/.exec(r.headers.get("link") || "");
+    url = m ? m[1] : null;
+  }
+  return all;
 }
 
 function showError(el, e, form) {
@@ -254,14 +269,14 @@ async function pageEnterprise(main) {
   if (!gate(main, enterprise())) return;
   const tk = NAV;
   PAIRS = PAIRS || (await api("GET", "/gate-pairs"));
-  const list = await api("GET", "/declarations");
+  const list = await apiAll("/declarations");
   check(tk);
   main.innerHTML = `<h1>${t("declarations")}</h1><div id="msg"></div>
   <div class="scroll"><table><thead><tr><th>#</th><th>${t("gate_pair")}</th><th>${t("plate")}</th><th>${t("state")}</th><th></th></tr></thead><tbody>
-  ${list.map((d) => `<tr><td>${d.id}</td><td>${esc(d.gate_pair)}<br><small>${t(d.direction)}</small></td><td>${esc(d.plate)}</td><td>${t(d.state)}${d.reasons.length ? `<br><small>${esc(d.reasons.join("; "))}</small>` : ""}</td>
-  <td class="actions">${d.state === "draft" ? `<button data-act="submit" data-id="${d.id}">${t("submit")}</button>` : ""}
-  ${["draft", "submitted", "accepted", "rejected"].includes(d.state) ? `<button class="alt" data-act="amend" data-id="${d.id}">${t("amend")}</button><button class="alt" data-act="cancel" data-id="${d.id}">${t("cancel")}</button>` : ""}
-  ${d.state === "accepted" ? `<button class="alt" data-act="slots" data-id="${d.id}">${t("slots")}</button><button class="alt" data-act="queue" data-id="${d.id}">${t("join_queue")}</button>` : ""}</td></tr>`).join("") || `<tr><td colspan="5">${t("nothing")}</td></tr>`}
+  ${list.map((d) => `<tr><td>${d.id}</td><td>${esc(d.gate_pair)}<br><small>${t(d.direction)}</small></td><td>${esc(d.plate)}</td><td>${t(d.state)}${d.trip_status ? `<br><small class="trip-status" data-trip-status="${esc(d.trip_status)}">${t("trip_" + d.trip_status)}</small>` : ""}${d.reasons.length ? `<br><small>${esc(d.reasons.join("; "))}</small>` : ""}</td>
+  <td class="actions">${d.actions.includes("submit") ? `<button data-act="submit" data-id="${d.id}">${t("submit")}</button>` : ""}
+  ${d.actions.includes("amend") ? `<button class="alt" data-act="amend" data-id="${d.id}">${t("amend")}</button>` : ""}${d.actions.includes("cancel") ? `<button class="alt" data-act="cancel" data-id="${d.id}">${t("cancel")}</button>` : ""}
+  ${d.actions.includes("book") ? `<button class="alt" data-act="slots" data-id="${d.id}">${t("slots")}</button>` : ""}${d.actions.includes("queue") ? `<button class="alt" data-act="queue" data-id="${d.id}">${t("join_queue")}</button>` : ""}</td></tr>`).join("") || `<tr><td colspan="5">${t("nothing")}</td></tr>`}
   </tbody></table></div><div id="slots"></div>
   <h2>${t("new_decl")}</h2><form id="nd" class="card" novalidate><div class="row">
     ${select("gate_pair", "gate_pair", PAIRS.map((p) => [p.id, `${name(p.vn.name)} – ${name(p.cn.name)}`]))}
@@ -332,7 +347,7 @@ async function slots(id, d) {
 async function pageDesk(main) {
   if (!gate(main, isOfficer())) return;
   const tk = NAV;
-  const list = await api("GET", "/worklist");
+  const list = await apiAll("/worklist");
   check(tk);
   const mine = roles().filter((r) => r.startsWith("officer:")).join(", ");
   main.innerHTML = `<h1>${t("worklist")} <small class="muted">${esc(mine)}</small></h1>
@@ -347,10 +362,10 @@ async function pageDesk(main) {
   // Customs officers also decide submitted declarations of their side's exports or imports.
   const customs = roles().filter((r) => r.startsWith("officer:") && r.split(":")[2] === "customs").map((r) => r.split(":")[1]);
   if (!customs.length) return;
-  const exitSide = (d) => (d.direction === "export" ? "VN" : "CN");
-  const decls = await api("GET", "/declarations");
+  // The server filters by scope, state and side, and pages: the desk asks for exactly its work.
+  const todo = [];
+  for (const side of [...new Set(customs)]) todo.push(...(await apiAll(`/declarations?state=submitted&exit_side=${side}`)));
   check(tk);
-  const todo = decls.filter((d) => d.state === "submitted" && customs.includes(exitSide(d)));
   $("#decide").innerHTML = `<h2>${t("declarations")}</h2><div id="derr"></div><div class="scroll"><table><thead><tr><th>#</th><th>${t("plate")}</th><th>${t("gate_pair")}</th><th>${t("consignments")}</th><th></th></tr></thead><tbody>
   ${todo.map((d) => `<tr><td>${d.id}</td><td>${esc(d.plate)}</td><td>${esc(d.gate_pair)} · ${t(d.direction)}</td><td>${d.consignments.map((c) => `${esc(c.hs_code)} ${esc(c.description_vi || c.description_zh)}`).join("<br>")}</td>
   <td class="actions"><button data-accept="${d.id}">${t("accept")}</button><button class="bad" data-reject="${d.id}">${t("reject")}</button></td></tr>`).join("") || `<tr><td colspan="5">${t("nothing")}</td></tr>`}</tbody></table></div>`;

@@ -36,6 +36,22 @@ pub struct DeclarationRecord {
     pub declaration: Declaration,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Where the declaration's truck stands, once it has joined a queue.
+    pub trip_status: Option<cuakhau_core::goods::gate::TripStatus>,
+}
+
+/// Which declarations to list: the caller's scope and filters are applied in the query, then the
+/// page is cut, newest first.
+#[derive(Debug, Clone)]
+pub struct DeclarationQuery<'a> {
+    pub scope: &'a cuakhau_core::auth::ReadScope,
+    /// Any of these state codes (`draft`, `submitted`, …); empty means all.
+    pub states: &'a [&'a str],
+    pub gate_pair: Option<&'a GatePairId>,
+    pub direction: Option<Direction>,
+    /// The cursor: only declarations with a smaller id.
+    pub before: Option<i64>,
+    pub limit: u32,
 }
 
 /// A request to book one hour of a gate pair in a direction.

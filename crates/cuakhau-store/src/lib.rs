@@ -26,6 +26,9 @@ pub enum StoreError {
     NotFound(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The goods flow's rules refuse the change (worded in the caller's language at the edge).
+    #[error("refused: {0}")]
+    Refused(cuakhau_core::goods::Refusal),
     /// Data in the database that no longer validates (edited by hand, or an old format).
     #[error("corrupt row: {0}")]
     Corrupt(String),
@@ -118,8 +121,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Files a new declaration (state `draft`).
     async fn create_declaration(&self, d: goods::NewDeclaration, actor: Actor<'_>) -> Result<goods::DeclarationRecord>;
     async fn declaration(&self, id: i64) -> Result<Option<goods::DeclarationRecord>>;
-    /// Declarations, newest first; only one enterprise's when `enterprise` is given.
-    async fn declarations(&self, enterprise: Option<&str>, limit: u32) -> Result<Vec<goods::DeclarationRecord>>;
+    /// Declarations in `q`'s scope and filters, newest first, at most `q.limit`.
+    async fn declarations(&self, q: goods::DeclarationQuery<'_>) -> Result<Vec<goods::DeclarationRecord>>;
     /// Applies a state change through the core's rules (`Declaration::apply`), in one
     /// transaction with its audit entry. A change the rules refuse is a `Conflict`.
     async fn declaration_event(

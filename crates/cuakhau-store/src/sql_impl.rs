@@ -191,7 +191,7 @@ macro_rules! impl_sql_store {
             }
 
 
-            const DECL_COLS: &str = "id, enterprise_code, gate_pair_id, direction, plate, plate_country, vehicle_kind, driver_name, driver_nationality, driver_document_no, consignments_json, state, version, reasons_json, accepted_at_us, valid_until_us, created_at_us, updated_at_us";
+            const DECL_COLS: &str = "id, enterprise_code, gate_pair_id, direction, plate, plate_country, vehicle_kind, driver_name, driver_nationality, driver_document_no, consignments_json, state, version, reasons_json, accepted_at_us, valid_until_us, created_at_us, updated_at_us, (SELECT t.status FROM trips t WHERE t.declaration_id = declarations.id) AS trip_status";
 
             fn decl_rec(r: &<$db as sqlx::Database>::Row) -> Result<$crate::goods::DeclarationRecord> {
                 use cuakhau_core::goods::parties::{Driver, Plate, VehicleKind};
@@ -230,6 +230,10 @@ macro_rules! impl_sql_store {
                     },
                     created_at: Timestamp(r.try_get("created_at_us").map_err(g)?),
                     updated_at: Timestamp(r.try_get("updated_at_us").map_err(g)?),
+                    trip_status: match r.try_get::<Option<String>, _>("trip_status").map_err(g)? {
+                        Some(t) => Some(cuakhau_core::goods::gate::TripStatus::parse(&t).ok_or_else(|| StoreError::Corrupt(format!("trip status {t:?}")))?),
+                        None => None,
+                    },
                 })
             }
 
@@ -504,13 +508,49 @@ macro_rules! impl_sql_store {
                     read_decl(&mut *self.pool.acquire().await.map_err(db_err)?, id).await
                 }
 
-                async fn declarations(&self, enterprise: Option<&str>, limit: u32) -> Result<Vec<$crate::goods::DeclarationRecord>> {
-                    let rows = match enterprise {
-                        Some(e) => sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {DECL_COLS} FROM declarations WHERE enterprise_code = $1 ORDER BY id DESC LIMIT $2")))
-                            .bind(e).bind(limit as i64).fetch_all(&self.pool).await,
-                        None => sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {DECL_COLS} FROM declarations ORDER BY id DESC LIMIT $1")))
-                            .bind(limit as i64).fetch_all(&self.pool).await,
-                    }.map_err(db_err)?;
+                async fn declarations(&self, q: $crate::goods::DeclarationQuery<'_>) -> Result<Vec<$crate::goods::DeclarationRecord>> {
+                    use cuakhau_core::auth::ReadScope;
+                    // Every value is bound; only the placeholders' numbers are formatted in.
+                    let mut text: Vec<String> = Vec::new();
+                    let mut clauses: Vec<String> = Vec::new();
+                    let mut ph = |v: String, text: &mut Vec<String>| { text.push(v); format!("${}", text.len()) };
+                    let list = |vals: Vec<String>, text: &mut Vec<String>, ph: &mut dyn FnMut(String, &mut Vec<String>) -> String| {
+                        vals.into_iter().map(|v| ph(v, text)).collect::<Vec<_>>().join(", ")
+                    };
+                    if let ReadScope::Only { enterprises, gate_pairs } = q.scope {
+                        let mut any = Vec::new();
+                        if !enterprises.is_empty() {
+                            any.push(format!("enterprise_code IN ({})", list(enterprises.clone(), &mut text, &mut ph)));
+                        }
+                        if !gate_pairs.is_empty() {
+                            any.push(format!("gate_pair_id IN ({})", list(gate_pairs.iter().map(|g| g.as_str().to_string()).collect(), &mut text, &mut ph)));
+                        }
+                        if any.is_empty() {
+                            return Ok(Vec::new());
+                        }
+                        clauses.push(format!("({})", any.join(" OR ")));
+                    }
+                    if !q.states.is_empty() {
+                        clauses.push(format!("state IN ({})", list(q.states.iter().map(|s| s.to_string()).collect(), &mut text, &mut ph)));
+                    }
+                    if let Some(g) = q.gate_pair {
+                        clauses.push(format!("gate_pair_id = {}", ph(g.as_str().to_string(), &mut text)));
+                    }
+                    if let Some(d) = q.direction {
+                        clauses.push(format!("direction = {}", ph(d.code().to_string(), &mut text)));
+                    }
+                    let n = text.len();
+                    let mut sql = format!("SELECT {DECL_COLS} FROM declarations WHERE id < ${}", n + 1);
+                    for c in &clauses {
+                        sql.push_str(" AND ");
+                        sql.push_str(c);
+                    }
+                    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", n + 2));
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for v in text {
+                        query = query.bind(v);
+                    }
+                    let rows = query.bind(q.before.unwrap_or(i64::MAX)).bind(q.limit as i64).fetch_all(&self.pool).await.map_err(db_err)?;
                     rows.iter().map(decl_rec).collect()
                 }
 
@@ -524,7 +564,21 @@ macro_rules! impl_sql_store {
                         cuakhau_core::goods::declaration::DeclEvent::Amend { .. } => "amend",
                         cuakhau_core::goods::declaration::DeclEvent::Cancel => "cancel",
                     });
-                    let next = before.declaration.apply(event).map_err(|e| StoreError::Conflict(e.to_string()))?;
+                    // Where the truck stands decides first: once called, the declaration never changes.
+                    let trip: Option<(i64, String)> = sqlx::query_as("SELECT id, status FROM trips WHERE declaration_id = $1")
+                        .bind(id).fetch_optional(&mut *tx).await.map_err(db_err)?;
+                    let trip_status = trip.as_ref().map(|(_, s)| cuakhau_core::goods::gate::TripStatus::parse(s)
+                        .ok_or_else(|| StoreError::Corrupt(format!("trip {} has status {s:?}", id)))).transpose()?;
+                    let trip_next = cuakhau_core::goods::gate::declaration_change(&event, trip_status)
+                        .map_err(|e| StoreError::Refused(cuakhau_core::goods::Refusal::TripLocked(e)))?;
+                    let next = before.declaration.apply(event).map_err(|e| StoreError::Refused(cuakhau_core::goods::Refusal::Transition(e)))?;
+                    if let (Some(status), Some((trip_id, old))) = (trip_next, &trip) {
+                        sqlx::query("UPDATE trips SET status = $1, updated_at_us = $2 WHERE id = $3")
+                            .bind(status.code()).bind(actor.at.as_micros()).bind(trip_id).execute(&mut *tx).await.map_err(db_err)?;
+                        audit(&mut tx, &actor, "trip.withdraw", format!("trip/{trip_id}"),
+                              Some($crate::serde_json::json!({"status": old}).to_string()),
+                              Some($crate::serde_json::json!({"status": status.code()}).to_string())).await?;
+                    }
                     let (state, reasons, accepted, valid) = $crate::goods::state_columns(&next.state);
                     sqlx::query("UPDATE declarations SET state = $1, version = $2, reasons_json = $3, accepted_at_us = $4, valid_until_us = $5, consignments_json = $6, updated_at_us = $7 WHERE id = $8")
                         .bind(state).bind(next.version as i64).bind(reasons).bind(accepted).bind(valid)
@@ -705,9 +759,9 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn declaration_for_plate(&self, gate_pair: &GatePairId, plate_key: &str, now: Timestamp) -> Result<Option<$crate::goods::DeclarationRecord>> {
-                    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {DECL_COLS} FROM declarations d WHERE gate_pair_id = $1 AND plate_key = $2
+                    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {DECL_COLS} FROM declarations WHERE gate_pair_id = $1 AND plate_key = $2
                             AND state = 'accepted' AND valid_until_us > $3
-                            AND NOT EXISTS (SELECT 1 FROM trips t WHERE t.declaration_id = d.id AND t.status <> 'virtual') ORDER BY id DESC LIMIT 1")))
+                            AND NOT EXISTS (SELECT 1 FROM trips t WHERE t.declaration_id = declarations.id AND t.status <> 'virtual') ORDER BY id DESC LIMIT 1")))
                         .bind(gate_pair.as_str()).bind(plate_key).bind(now.as_micros()).fetch_optional(&self.pool).await.map_err(db_err)?;
                     row.map(|r| decl_rec(&r)).transpose()
                 }
@@ -723,16 +777,26 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn trips(&self, q: $crate::trips::TripQuery<'_>) -> Result<Vec<$crate::trips::TripRecord>> {
-                    // Statuses are our own codes, never user text: safe to inline.
+                    // Statuses are our own codes, never user text: safe to inline. Gate pairs are bound.
                     let statuses = q.statuses.iter().map(|s| format!("'{}'", s.code())).collect::<Vec<_>>().join(", ");
+                    let pairs: Vec<String> = q.gate_pairs.unwrap_or(&[]).iter().map(|g| g.as_str().to_string()).collect();
+                    if q.gate_pairs.is_some() && pairs.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let pair_list = (0..pairs.len()).map(|i| format!("${}", i + 7)).collect::<Vec<_>>().join(", ");
                     let sql = format!("SELECT {TRIP_COLS} FROM trips WHERE ($1 IS NULL OR gate_pair_id = $1) AND ($2 IS NULL OR direction = $2)
-                                       AND joined_at_us >= $3 AND joined_at_us < $4 {} ORDER BY id LIMIT $5",
-                                      if statuses.is_empty() { String::new() } else { format!("AND status IN ({statuses})") });
-                    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                                       AND joined_at_us >= $3 AND joined_at_us < $4 AND id > $6 {} {} ORDER BY id LIMIT $5",
+                                      if statuses.is_empty() { String::new() } else { format!("AND status IN ({statuses})") },
+                                      if pairs.is_empty() { String::new() } else { format!("AND gate_pair_id IN ({pair_list})") });
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
                         .bind(q.gate_pair.map(|g| g.as_str().to_string())).bind(q.direction.map(|d| d.code()))
                         .bind(q.from.map_or(i64::MIN, |t| t.as_micros())).bind(q.until.map_or(i64::MAX, |t| t.as_micros()))
                         .bind(if q.limit == 0 { i64::MAX } else { q.limit as i64 })
-                        .fetch_all(&self.pool).await.map_err(db_err)?;
+                        .bind(q.after.unwrap_or(i64::MIN));
+                    for p in pairs {
+                        query = query.bind(p);
+                    }
+                    let rows = query.fetch_all(&self.pool).await.map_err(db_err)?;
                     rows.iter().map(trip_rec).collect()
                 }
 

@@ -115,6 +115,10 @@ pub struct TripQuery<'a> {
     pub from: Option<Timestamp>,
     /// Joined before.
     pub until: Option<Timestamp>,
+    /// At any of these gate pairs (a reader's scope); `None` is every pair, an empty list none.
+    pub gate_pairs: Option<&'a [GatePairId]>,
+    /// The cursor: only trips with a larger id.
+    pub after: Option<i64>,
     pub limit: u32,
 }
 

@@ -235,7 +235,7 @@ impl Declaration {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub fn durian() -> Consignment {

@@ -23,11 +23,20 @@ pub enum TripStatus {
     Done,
     /// An agency refused the truck.
     Refused,
+    /// Taken out of the queue before it was called, because its declaration was cancelled.
+    Withdrawn,
 }
 
 impl TripStatus {
-    pub const ALL: [TripStatus; 6] =
-        [TripStatus::Virtual, TripStatus::Yard, TripStatus::Called, TripStatus::Clearing, TripStatus::Done, TripStatus::Refused];
+    pub const ALL: [TripStatus; 7] = [
+        TripStatus::Virtual,
+        TripStatus::Yard,
+        TripStatus::Called,
+        TripStatus::Clearing,
+        TripStatus::Done,
+        TripStatus::Refused,
+        TripStatus::Withdrawn,
+    ];
     pub fn code(self) -> &'static str {
         match self {
             TripStatus::Virtual => "virtual",
@@ -36,6 +45,7 @@ impl TripStatus {
             TripStatus::Clearing => "clearing",
             TripStatus::Done => "done",
             TripStatus::Refused => "refused",
+            TripStatus::Withdrawn => "withdrawn",
         }
     }
     pub fn parse(s: &str) -> Option<TripStatus> {
@@ -47,7 +57,73 @@ impl TripStatus {
     }
     /// Finished, one way or the other.
     pub fn is_final(self) -> bool {
-        matches!(self, TripStatus::Done | TripStatus::Refused)
+        matches!(self, TripStatus::Done | TripStatus::Refused | TripStatus::Withdrawn)
+    }
+}
+
+/// What the declarant may do now with a declaration in `state` whose truck stands at `trip`:
+/// codes `submit`, `amend`, `cancel`, `book` and `queue`, decided by the same rules that the store
+/// applies (so a page never offers what the server would refuse).
+pub fn declarant_actions(d: &crate::goods::Declaration, trip: Option<TripStatus>) -> Vec<&'static str> {
+    use crate::goods::declaration::DeclEvent;
+    let mut out = Vec::new();
+    let events = [
+        ("submit", DeclEvent::Submit),
+        ("amend", DeclEvent::Amend { consignments: d.consignments.clone() }),
+        ("cancel", DeclEvent::Cancel),
+    ];
+    for (code, event) in events {
+        if declaration_change(&event, trip).is_ok() && d.apply(event).is_ok() {
+            out.push(code);
+        }
+    }
+    if matches!(d.state, crate::goods::DeclState::Accepted { .. }) && trip.is_none() {
+        out.extend(["book", "queue"]);
+    }
+    out
+}
+
+/// Why a declarant's change is refused because of where the declaration's truck stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TripLocked {
+    pub status: TripStatus,
+    /// `amended` or `cancelled`.
+    pub event: &'static str,
+}
+
+impl std::fmt::Display for TripLocked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the declaration cannot be {} while its truck is {}", self.event, self.status.code())
+    }
+}
+
+/// What a declaration event does to the declaration's trip, if it has one.
+///
+/// The table, by trip status (no trip: every event the declaration's own rules allow):
+///
+/// | trip status                         | amend   | cancel              | submit, accept, reject |
+/// |-------------------------------------|---------|---------------------|------------------------|
+/// | virtual, yard (waiting, not called) | refused | allowed: withdrawn  | allowed                |
+/// | called, clearing, done, refused     | refused | refused             | allowed                |
+/// | withdrawn                           | allowed | allowed             | allowed                |
+///
+/// An amendment needs a new acceptance, which a truck already in the queue cannot wait for: the
+/// declarant cancels and files anew. A called truck is at a lane; from then on the declaration is
+/// what the officers clear and what the record keeps, so it never changes again. (Submit, accept
+/// and reject cannot meet a live trip: a trip needs an accepted declaration, and only amend leaves
+/// `accepted`.) `Ok(Some(status))` is the trip's new status.
+pub fn declaration_change(
+    event: &crate::goods::declaration::DeclEvent,
+    trip: Option<TripStatus>,
+) -> Result<Option<TripStatus>, TripLocked> {
+    use crate::goods::declaration::DeclEvent;
+    let Some(status) = trip else { return Ok(None) };
+    match (event, status) {
+        (_, TripStatus::Withdrawn) => Ok(None),
+        (DeclEvent::Amend { .. }, _) => Err(TripLocked { status, event: "amended" }),
+        (DeclEvent::Cancel, TripStatus::Virtual | TripStatus::Yard) => Ok(Some(TripStatus::Withdrawn)),
+        (DeclEvent::Cancel, _) => Err(TripLocked { status, event: "cancelled" }),
+        _ => Ok(None),
     }
 }
 
@@ -254,5 +330,97 @@ mod tests {
             assert_eq!(TripStatus::parse(s.code()), Some(s));
         }
         assert!(TripStatus::Yard.is_waiting() && !TripStatus::Called.is_waiting() && TripStatus::Refused.is_final());
+    }
+
+    /// Random sequences of declarant, customs, gate and officer acts: whatever happens, a
+    /// declaration whose truck has been called never changes again, a cancelled declaration has
+    /// no truck waiting, and every refusal changes nothing.
+    #[test]
+    fn no_sequence_of_acts_changes_a_declaration_once_its_truck_is_called() {
+        use crate::goods::declaration::{DeclEvent, Declaration, tests::durian};
+        let mut seed = 0x5eed_u64;
+        let mut next = move || {
+            // SplitMix64: reproducible from the seed above.
+            seed = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = seed;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        let mut locked_seen = 0;
+        for _ in 0..2_000 {
+            let mut d = Declaration::new(vec![durian()]).unwrap();
+            let mut trip: Option<TripStatus> = None;
+            let mut frozen: Option<Declaration> = None;
+            for _ in 0..30 {
+                let before = (d.clone(), trip);
+                match next() % 9 {
+                    // Declarant and customs, through the one gate every caller goes through.
+                    k @ 0..=4 => {
+                        let event = match k {
+                            0 => DeclEvent::Submit,
+                            1 => DeclEvent::Accept { at: Timestamp(0), validity_h: 72 },
+                            2 => DeclEvent::Reject { reasons: vec!["x".into()] },
+                            3 => DeclEvent::Amend { consignments: vec![durian(), durian()] },
+                            _ => DeclEvent::Cancel,
+                        };
+                        match declaration_change(&event, trip).map_err(|_| ()).and_then(|t| Ok((d.apply(event).map_err(|_| ())?, t))) {
+                            Ok((nd, t)) => {
+                                d = nd;
+                                if t.is_some() {
+                                    trip = t;
+                                }
+                            }
+                            Err(()) => assert_eq!((d.clone(), trip), before, "a refusal changes nothing"),
+                        }
+                    }
+                    // The truck joins the queue (only with a valid declaration, as the store checks).
+                    5 if trip.is_none() && d.is_valid_at(Timestamp(0)) => {
+                        trip = Some(if next() % 2 == 0 { TripStatus::Virtual } else { TripStatus::Yard })
+                    }
+                    6 if trip.is_some_and(TripStatus::is_waiting) => trip = Some(TripStatus::Called),
+                    7 if trip == Some(TripStatus::Called) => trip = Some(TripStatus::Clearing),
+                    8 if trip == Some(TripStatus::Clearing) => {
+                        trip = Some(if next() % 4 == 0 { TripStatus::Refused } else { TripStatus::Done })
+                    }
+                    _ => {}
+                }
+                if matches!(trip, Some(TripStatus::Called | TripStatus::Clearing | TripStatus::Done | TripStatus::Refused)) {
+                    let f = frozen.get_or_insert_with(|| d.clone());
+                    assert_eq!(&d, f, "changed after the call");
+                    locked_seen += 1;
+                }
+                if d.state.code() == "cancelled" {
+                    assert!(!trip.is_some_and(TripStatus::is_waiting), "a cancelled declaration left a truck in the queue");
+                }
+                if trip == Some(TripStatus::Withdrawn) {
+                    assert_eq!(d.state.code(), "cancelled");
+                }
+            }
+        }
+        assert!(locked_seen > 500, "the generator reaches called trucks ({locked_seen})");
+    }
+
+    #[test]
+    fn the_declaration_change_table() {
+        use crate::goods::declaration::{DeclEvent, tests::durian};
+        let amend = DeclEvent::Amend { consignments: vec![durian()] };
+        type Want = Result<Option<TripStatus>, ()>;
+        let cases: [(Option<TripStatus>, Want, Want); 8] = [
+            (None, Ok(None), Ok(None)),
+            (Some(TripStatus::Virtual), Err(()), Ok(Some(TripStatus::Withdrawn))),
+            (Some(TripStatus::Yard), Err(()), Ok(Some(TripStatus::Withdrawn))),
+            (Some(TripStatus::Called), Err(()), Err(())),
+            (Some(TripStatus::Clearing), Err(()), Err(())),
+            (Some(TripStatus::Done), Err(()), Err(())),
+            (Some(TripStatus::Refused), Err(()), Err(())),
+            (Some(TripStatus::Withdrawn), Ok(None), Ok(None)),
+        ];
+        for (trip, amend_wants, cancel_wants) in cases {
+            assert_eq!(declaration_change(&amend, trip).map_err(|_| ()), amend_wants, "amend at {trip:?}");
+            assert_eq!(declaration_change(&DeclEvent::Cancel, trip).map_err(|_| ()), cancel_wants, "cancel at {trip:?}");
+        }
+        let e = declaration_change(&DeclEvent::Cancel, Some(TripStatus::Done)).unwrap_err();
+        assert_eq!(e.to_string(), "the declaration cannot be cancelled while its truck is done");
     }
 }

@@ -17,3 +17,22 @@ pub use clearance::{Channel, Outcome, Step, StepState, Trip};
 pub use declaration::{Consignment, DeclState, Declaration};
 pub use parties::{Driver, EnterpriseCode, HsCode, Plate, VehicleKind};
 pub use slots::{CongestionLevel, HourCapacity, SlotClass};
+
+/// Why the goods flow's rules refuse a change, as a value: the store returns it, the edge words
+/// it in the caller's language (`i18n::Msg::Refused`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The declaration's state machine has no such transition.
+    Transition(declaration::BadTransition),
+    /// The declaration's truck is too far along for the change.
+    TripLocked(gate::TripLocked),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Transition(t) => t.fmt(f),
+            Refusal::TripLocked(t) => t.fmt(f),
+        }
+    }
+}

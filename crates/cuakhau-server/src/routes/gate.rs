@@ -523,16 +523,28 @@ pub async fn show_trip(State(st): State<AppState>, caller: Caller, Path(id): Pat
     Ok(Json(trip_out(&load_trip(&st, &caller, id).await?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/worklist", tag = "gate", security(("bearer" = [])),
-    responses((status = 200, description = "Trips whose current step is the caller's (side, agency) at a gate pair in scope", body = Vec<TripOut>), (status = 401, body = cuakhau_api::Problem)))]
-pub async fn worklist(State(st): State<AppState>, caller: Caller) -> Result<Json<Vec<TripOut>>, ApiError> {
+/// The page of `GET /worklist`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct WorklistQuery {
+    /// The cursor from the previous page's `Link: <…>; rel="next"` header.
+    pub cursor: Option<i64>,
+    /// Page size, 1 to 500 (default 200).
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/worklist", tag = "gate", params(WorklistQuery), security(("bearer" = [])),
+    responses((status = 200, description = "Trips whose current step is the caller's (side, agency) at a gate pair in scope, oldest first; a `Link` header with `rel=\"next\"` when there are more", body = Vec<TripOut>,
+               headers(("link" = String, description = "The next page, when there is one"))),
+              (status = 401, body = cuakhau_api::Problem), (status = 422, body = cuakhau_api::Problem)))]
+pub async fn worklist(State(st): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<WorklistQuery>) -> Result<Response, ApiError> {
     let lang = caller.lang;
     let u = caller.user()?;
-    let trips = st
-        .store
-        .trips(TripQuery { statuses: &[TripStatus::Called, TripStatus::Clearing], limit: 2000, ..Default::default() })
-        .await
-        .map_err(|e| ApiError::store(lang, e))?;
+    let limit = q.limit.unwrap_or(200);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::field(lang, FieldError::new("limit", Problem::OutOfRange { min: 1.0, max: 500.0 })));
+    }
     let mine = |t: &TripRecord| {
         let Some(i) = t.trip.current() else { return false };
         let step = t.trip.steps()[i].0;
@@ -547,7 +559,41 @@ pub async fn worklist(State(st): State<AppState>, caller: Caller) -> Result<Json
             _ => false,
         })
     };
-    Ok(Json(trips.iter().filter(|t| mine(t)).map(trip_out).collect()))
+    // The scope's gate pairs and the live statuses are filtered in the query; whose step it is
+    // is read from the steps, chunk by chunk, until the page is full: nothing is cut silently.
+    let scope = cuakhau_core::auth::gate_detail_scope(&u.roles);
+    let mut after = q.cursor;
+    let mut page = Vec::new();
+    let next = loop {
+        let chunk = st
+            .store
+            .trips(TripQuery {
+                statuses: &[TripStatus::Called, TripStatus::Clearing],
+                gate_pairs: scope.as_deref(),
+                after,
+                limit: 500,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| ApiError::store(lang, e))?;
+        let exhausted = chunk.len() < 500;
+        for t in &chunk {
+            after = Some(t.id);
+            if mine(t) {
+                page.push(trip_out(t));
+                if page.len() == limit as usize {
+                    break;
+                }
+            }
+        }
+        if page.len() == limit as usize {
+            break after.map(|c| format!("/api/v1/worklist?limit={limit}&cursor={c}"));
+        }
+        if exhausted {
+            break None;
+        }
+    };
+    Ok(super::with_next(Json(page).into_response(), next))
 }
 
 async fn act(st: &AppState, caller: &Caller, id: i64, index: usize, act: Act) -> Result<Json<TripOut>, ApiError> {

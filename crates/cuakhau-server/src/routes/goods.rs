@@ -112,6 +112,8 @@ fn out(d: &DeclarationRecord) -> DeclarationOut {
         valid_until,
         consignments: d.declaration.consignments.iter().map(consignment_out).collect(),
         perishable: d.declaration.is_perishable(),
+        trip_status: d.trip_status.map(|t| t.code().into()),
+        actions: cuakhau_core::goods::gate::declarant_actions(&d.declaration, d.trip_status).into_iter().map(String::from).collect(),
     }
 }
 
@@ -187,27 +189,92 @@ pub async fn create(State(st): State<AppState>, caller: Caller, ApiJson(d): ApiJ
     Ok((StatusCode::CREATED, Json(out(&rec))).into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/declarations", tag = "goods", security(("bearer" = [])),
-    responses((status = 200, body = Vec<DeclarationOut>), (status = 401, body = cuakhau_api::Problem)))]
-pub async fn list(State(st): State<AppState>, caller: Caller) -> Result<Json<Vec<DeclarationOut>>, ApiError> {
+/// Filters and the page of `GET /declarations`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeclarationListQuery {
+    /// States, comma-separated (`draft`, `submitted`, `accepted`, `rejected`, `cancelled`); all when absent.
+    pub state: Option<String>,
+    pub gate_pair: Option<String>,
+    /// `export` or `import`.
+    pub direction: Option<String>,
+    /// Only declarations a customs officer of this side decides (the exit side): `VN` or `CN`.
+    pub exit_side: Option<String>,
+    /// The cursor from the previous page's `Link: <…>; rel="next"` header.
+    pub cursor: Option<i64>,
+    /// Page size, 1 to 200 (default 100).
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/declarations", tag = "goods", params(DeclarationListQuery), security(("bearer" = [])),
+    responses((status = 200, body = Vec<DeclarationOut>, description = "Newest first, within the caller's scope; a `Link` header with `rel=\"next\"` when there are more",
+               headers(("link" = String, description = "The next page, when there is one"))),
+              (status = 401, body = cuakhau_api::Problem), (status = 422, body = cuakhau_api::Problem)))]
+pub async fn list(State(st): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<DeclarationListQuery>) -> Result<Response, ApiError> {
     let lang = caller.lang;
     let u = caller.user()?;
-    // Enterprises list their own; officers and admins list all and see what their scope allows.
-    let own = u.roles.iter().find_map(|r| if let Role::Enterprise { code } = r { Some(code.clone()) } else { None });
-    let staff = u.roles.iter().any(|r| matches!(r, Role::Admin | Role::Officer { .. }));
-    let rows = st
+    let f = fe(lang);
+    const STATES: &[&str] = &["draft", "submitted", "accepted", "rejected", "cancelled"];
+    let mut states: Vec<&str> = Vec::new();
+    for x in q.state.as_deref().unwrap_or("").split(',').map(str::trim).filter(|x| !x.is_empty()) {
+        let code = STATES
+            .iter()
+            .find(|c| **c == x)
+            .ok_or_else(|| ApiError::field(lang, FieldError::new("state", Problem::NotOneOf { allowed: STATES })))?;
+        states.push(code);
+    }
+    let gate_pair = q
+        .gate_pair
+        .as_deref()
+        .map(|g| GatePairId::parse(g).map_err(|e| FieldError::new("gate_pair", e.problem)))
+        .transpose()
+        .map_err(&f)?;
+    let mut direction = q.direction.as_deref().map(|d| Direction::parse("direction", d)).transpose().map_err(&f)?;
+    if let Some(side) = q.exit_side.as_deref().map(|s| Side::parse("exit_side", s)).transpose().map_err(&f)? {
+        let d = if side == Side::Vn { Direction::Export } else { Direction::Import };
+        if direction.is_some_and(|x| x != d) {
+            return Ok(Json(Vec::<DeclarationOut>::new()).into_response());
+        }
+        direction = Some(d);
+    }
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::field(lang, FieldError::new("limit", Problem::OutOfRange { min: 1.0, max: 200.0 })));
+    }
+    if q.cursor.is_some_and(|c| c < 1) {
+        return Err(ApiError::field(lang, FieldError::new("cursor", Problem::OutOfRange { min: 1.0, max: i64::MAX as f64 })));
+    }
+    let scope = cuakhau_core::auth::declaration_scope(&u.roles);
+    let mut rows = st
         .store
-        .declarations(if staff { None } else { Some(own.as_deref().unwrap_or("-")) }, 500)
+        .declarations(cuakhau_store::goods::DeclarationQuery {
+            scope: &scope,
+            states: &states,
+            gate_pair: gate_pair.as_ref(),
+            direction,
+            before: q.cursor,
+            limit: limit + 1,
+        })
         .await
         .map_err(|e| ApiError::store(lang, e))?;
-    Ok(Json(
-        rows.iter()
-            .filter(|d| {
-                cuakhau_core::auth::allows(&u.roles, Action::ReadDeclaration { enterprise: &d.enterprise, gate_pair: &d.gate_pair })
-            })
-            .map(out)
-            .collect(),
-    ))
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let body: Vec<DeclarationOut> = rows.iter().map(out).collect();
+    let next = rows.last().filter(|_| more).map(|last| {
+        let mut qs: Vec<String> = Vec::new();
+        if !states.is_empty() {
+            qs.push(format!("state={}", states.join(",")));
+        }
+        if let Some(g) = &gate_pair {
+            qs.push(format!("gate_pair={}", g.as_str()));
+        }
+        if let Some(d) = direction {
+            qs.push(format!("direction={}", d.code()));
+        }
+        format!("/api/v1/declarations?{}&limit={limit}&cursor={}", qs.join("&"), last.id).replace("?&", "?")
+    });
+    Ok(super::with_next(Json(body).into_response(), next))
 }
 
 #[utoipa::path(get, path = "/api/v1/declarations/{id}", tag = "goods", params(("id" = i64, Path)), security(("bearer" = [])),

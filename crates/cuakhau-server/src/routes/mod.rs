@@ -22,6 +22,14 @@ pub mod session;
 pub mod simulations;
 pub mod web;
 
+/// Adds `Link: <path?query>; rel="next"` to a page's response (RFC 8288).
+pub(crate) fn with_next(mut resp: Response, next: Option<String>) -> Response {
+    if let Some(v) = next.and_then(|n| axum::http::HeaderValue::from_str(&format!("<{n}>; rel=\"next\"")).ok()) {
+        resp.headers_mut().insert(header::LINK, v);
+    }
+    resp
+}
+
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(reference::routes())

@@ -68,7 +68,14 @@ pub async fn dwell(State(st): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
     };
     let trips = st
         .store
-        .trips(TripQuery { gate_pair: pair.as_ref(), direction, statuses: REPORTED, from: Some(from), until: Some(until), limit: 0 })
+        .trips(TripQuery {
+            gate_pair: pair.as_ref(),
+            direction,
+            statuses: REPORTED,
+            from: Some(from),
+            until: Some(until),
+            ..Default::default()
+        })
         .await
         .map_err(|e| ApiError::store(lang, e))?;
     let u = caller.user()?;
