@@ -7,7 +7,7 @@
 
 use crate::SimError;
 use crate::model::Sampler;
-use crate::model::{Model, US_PER_DAY, US_PER_H, dir_index, side_index};
+use crate::model::{MAX_DRAW_US, Model, US_PER_DAY, US_PER_H, dir_index, side_index};
 use crate::stats::Hist;
 use cuakhau_core::Timestamp;
 use cuakhau_core::goods::callforward::{CallForward, TruckId, WaitingTruck};
@@ -52,14 +52,26 @@ impl Mix {
             }
         }
     }
-    /// A draw from `d`, in microseconds.
+    /// A draw from `d`, in microseconds, capped to [0, 366 days].
     fn draw_us(&mut self, d: &Sampler) -> i64 {
-        match d {
+        let v = match d {
             Sampler::Exponential { mean_us } => (-mean_us * self.unit().ln()) as i64,
             Sampler::Deterministic { us } => *us,
             Sampler::Lognormal { mu, sigma } => (mu + sigma * self.normal()).exp() as i64,
+            Sampler::Uniform { min_us, span_us } => (min_us + span_us * (1.0 - self.unit())) as i64,
+            Sampler::Triangular { min_us: a, mode_us: c, max_us: b } => {
+                // Inverse of the distribution function at w in [0, 1).
+                let w = 1.0 - self.unit();
+                let fc = if b > a { (c - a) / (b - a) } else { 0.0 };
+                (if w < fc { a + (w * (b - a) * (c - a)).sqrt() } else { b - ((1.0 - w) * (b - a) * (b - c)).sqrt() }) as i64
+            }
             Sampler::Empirical { values_us } => values_us[(self.next() % values_us.len() as u64) as usize],
-        }
+            Sampler::Weighted { values_us, cum } => {
+                let u = self.unit();
+                values_us[cum.partition_point(|c| *c < u).min(values_us.len() - 1)]
+            }
+        };
+        v.clamp(0, MAX_DRAW_US)
     }
 }
 
@@ -316,9 +328,10 @@ impl<'m> Sim<'m> {
             let rate = self.rate_h(f, t);
             if rate > 0.0 {
                 let u: f64 = ((self.rng.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64;
-                let gap = (-u.ln() / rate * US_PER_H as f64) as i64;
-                if t + gap < hour_end {
-                    return Some(t + gap);
+                // Compared in floating point: a tiny rate gives a gap beyond any instant.
+                let gap = -u.ln() / rate * US_PER_H as f64;
+                if gap < (hour_end - t) as f64 {
+                    return Some(t + gap as i64);
                 }
             }
             t = hour_end;
@@ -918,4 +931,50 @@ pub fn run(m: &Model, seed: u64, opts: &RunOptions<'_>) -> Result<RunStats, SimE
         }
     }
     Ok(sim.out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Dist;
+
+    /// Mean and the smallest and largest of `n` draws, in the distribution's units.
+    fn draws(d: Dist, n: usize) -> (f64, f64, f64, Vec<i64>) {
+        let s = Sampler::new(&d, 1e6);
+        let mut mix = Mix(42, None);
+        let v: Vec<i64> = (0..n).map(|_| mix.draw_us(&s)).collect();
+        let mean = v.iter().sum::<i64>() as f64 / n as f64 / 1e6;
+        (mean, *v.iter().min().unwrap() as f64 / 1e6, *v.iter().max().unwrap() as f64 / 1e6, v)
+    }
+
+    #[test]
+    fn each_distribution_draws_what_it_says() {
+        let n = 200_000;
+        let (mean, lo, hi, _) = draws(Dist::Uniform { min: 2.0, max: 10.0 }, n);
+        assert!((mean - 6.0).abs() < 0.03 && lo >= 2.0 && hi <= 10.0 && lo < 2.01 && hi > 9.99, "uniform: {mean} [{lo}, {hi}]");
+        let (mean, lo, hi, v) = draws(Dist::Triangular { min: 1.0, mode: 2.0, max: 6.0 }, n);
+        assert!((mean - 3.0).abs() < 0.02 && lo >= 1.0 && hi <= 6.0, "triangular: {mean} [{lo}, {hi}]");
+        // The distribution function at the mode is (mode − min) / (max − min) = 0.2.
+        let below_mode = v.iter().filter(|x| **x < 2_000_000).count() as f64 / n as f64;
+        assert!((below_mode - 0.2).abs() < 0.005, "triangular below its mode: {below_mode}");
+        let (mean, _, _, v) = draws(Dist::Empirical { values: vec![1.0, 2.0, 3.0], weights: Some(vec![1.0, 0.0, 3.0]) }, n);
+        assert!(!v.contains(&2_000_000), "a value of weight 0 is never drawn");
+        let threes = v.iter().filter(|x| **x == 3_000_000).count() as f64 / n as f64;
+        assert!((threes - 0.75).abs() < 0.005 && (mean - 2.5).abs() < 0.01, "weighted: {threes} {mean}");
+        let (mean, _, _, _) = draws(Dist::Empirical { values: vec![1.0, 2.0, 3.0], weights: None }, n);
+        assert!((mean - 2.0).abs() < 0.01, "unweighted: {mean}");
+        // The mean the model reports for each is the one drawn.
+        for d in [Dist::Uniform { min: 2.0, max: 10.0 }, Dist::Triangular { min: 1.0, mode: 2.0, max: 6.0 }] {
+            let want = Sampler::new(&d, 1e6).mean_us() / 1e6;
+            assert!((draws(d, n).0 - want).abs() < 0.03);
+        }
+    }
+
+    #[test]
+    fn no_draw_exceeds_the_cap() {
+        let s = Sampler::Exponential { mean_us: MAX_DRAW_US as f64 };
+        let mut mix = Mix(1, None);
+        assert!((0..100_000).map(|_| mix.draw_us(&s)).all(|v| (0..=MAX_DRAW_US).contains(&v)));
+        assert_eq!(Mix(1, None).draw_us(&Sampler::Deterministic { us: i64::MAX }), MAX_DRAW_US);
+    }
 }

@@ -221,24 +221,27 @@ pub struct ServiceSpec {
     pub time: Dist,
 }
 
-/// A distribution of durations, in minutes (or hours where the field says so).
+/// A distribution of durations, in minutes (or hours where the field says so). Every figure is
+/// finite, not negative and at most 366 days; no single draw is longer than 366 days.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Dist {
-    Exponential {
-        mean: f64,
-    },
-    Deterministic {
-        value: f64,
-    },
-    /// Log-normal with the given mean and sigma (of the underlying normal).
-    Lognormal {
-        mean: f64,
-        sigma: f64,
-    },
-    /// Draws uniformly from observed values.
+    /// Exponential with the given mean.
+    Exponential { mean: f64 },
+    /// Always the same value.
+    Deterministic { value: f64 },
+    /// Log-normal with the given mean and sigma (of the underlying normal, at most 4).
+    Lognormal { mean: f64, sigma: f64 },
+    /// Uniform between `min` and `max`.
+    Uniform { min: f64, max: f64 },
+    /// Triangular between `min` and `max`, most likely at `mode`.
+    Triangular { min: f64, mode: f64, max: f64 },
+    /// Draws one of the observed `values`: each equally likely, or in proportion to `weights`
+    /// (one non-negative weight per value).
     Empirical {
         values: Vec<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        weights: Option<Vec<f64>>,
     },
 }
 
