@@ -226,18 +226,75 @@ pub struct Model {
     pub name: String,
     pub start_us: i64,
     pub horizon_us: i64,
+    /// The exit yards' default policy (`policy`).
     pub policy: Policy,
+    /// Policy of the exit yards on each side (index: VN, CN).
+    pub exit_policy: [Policy; 2],
+    /// Policy of the queue before the entry lanes on each side.
+    pub entry_policy: [Policy; 2],
     pub max_events: u64,
     pub max_queue: usize,
     pub pairs: Vec<PairModel>,
     pub flows: Vec<FlowModel>,
     pub commodities: Vec<Commodity>,
-    /// Cumulative shares of green, yellow, red.
-    pub channels: [f64; 3],
-    /// Service time per [side][agency: customs, border-guard, quarantine][channel].
-    pub service: [[[Option<Sampler>; 3]; 3]; 2],
+    /// Each side's risk selection (index: VN, CN).
+    pub channels: [ChannelSet; 2],
+    /// One draw decides both sides' channels (`channels.shared`).
+    pub shared_channel_draw: bool,
+    /// Service time per [side][agency: customs, border-guard, quarantine][that side's channel].
+    pub service: [[[Option<Sampler>; MAX_CHANNELS]; 3]; 2],
     pub handover: Option<Sampler>,
     pub slot_policy: SlotPolicy,
+}
+
+/// The most channels one side's selection may have.
+pub const MAX_CHANNELS: usize = 8;
+
+/// One side's risk channels: names, cumulative shares (the last is 1) and the core's colour for
+/// each (for the trip's label; names other than green, yellow and red are labelled green).
+#[derive(Debug, Clone)]
+pub struct ChannelSet {
+    pub names: Vec<String>,
+    pub cum: Vec<f64>,
+    pub colour: Vec<Channel>,
+}
+
+impl ChannelSet {
+    fn new(what: &str, shares: &[(String, f64)]) -> Result<ChannelSet, SimError> {
+        if shares.is_empty() || shares.len() > MAX_CHANNELS {
+            return Err(err(format!("{what}: 1 to {MAX_CHANNELS} channels")));
+        }
+        for (name, v) in shares {
+            check_share(&format!("{what}.{name}"), *v)?;
+        }
+        let total: f64 = shares.iter().map(|(_, v)| v).sum();
+        if !(total > 0.0 && total.is_finite()) {
+            return Err(err(format!("{what}: shares must add up to more than 0")));
+        }
+        let mut acc = 0.0;
+        let mut cum: Vec<f64> = shares
+            .iter()
+            .map(|(_, v)| {
+                acc += v / total;
+                acc
+            })
+            .collect();
+        *cum.last_mut().expect("not empty") = 1.0;
+        Ok(ChannelSet {
+            names: shares.iter().map(|(n, _)| n.clone()).collect(),
+            cum,
+            colour: shares.iter().map(|(n, _)| Channel::parse(n).unwrap_or(Channel::Green)).collect(),
+        })
+    }
+
+    /// The channel a uniform draw in (0, 1] selects.
+    pub fn pick(&self, u: f64) -> usize {
+        self.cum.iter().position(|c| u <= *c).unwrap_or(self.cum.len() - 1)
+    }
+
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
 }
 
 fn err(what: impl Into<String>) -> SimError {
@@ -439,8 +496,18 @@ impl Model {
         if s.replications == 0 || s.replications > s.limits.max_replications {
             return Err(err(format!("replications must be 1–{}", s.limits.max_replications)));
         }
-        let policy =
-            Policy::parse(&s.policy).ok_or_else(|| err(format!("policy '{}': use one of {}", s.policy, Policy::CODES.join(", "))))?;
+        let parse_policy =
+            |field: &str, p: &str| Policy::parse(p).ok_or_else(|| err(format!("{field} '{p}': use one of {}", Policy::CODES.join(", "))));
+        let policy = parse_policy("policy", &s.policy)?;
+        let mut exit_policy = [policy; 2];
+        let mut entry_policy = [Policy::Fifo; 2];
+        for (i, (code, p)) in [("VN", &s.policies.vn), ("CN", &s.policies.cn)].into_iter().enumerate() {
+            if let Some(p) = p {
+                let p = parse_policy(&format!("policies.{code}"), p)?;
+                exit_policy[i] = p;
+                entry_policy[i] = p;
+            }
+        }
         if s.gate_pairs.is_empty() {
             return Err(err("a scenario needs at least one gate pair"));
         }
@@ -675,15 +742,23 @@ impl Model {
             });
         }
         let ch = &s.channels;
-        let ct = ch.green + ch.yellow + ch.red;
-        for (name, v) in [("green", ch.green), ("yellow", ch.yellow), ("red", ch.red)] {
-            check_share(&format!("channels.{name}"), v)?;
+        let three = ChannelSet::new("channels", &[("green".into(), ch.green), ("yellow".into(), ch.yellow), ("red".into(), ch.red)])?;
+        let mut channels = [three.clone(), three];
+        let mut own = [false; 2];
+        for sc in &s.side_channels {
+            let side = Side::parse("side", &sc.side).map_err(|e| err(format!("side_channels: {e}")))?;
+            let i = side_index(side);
+            if own[i] {
+                return Err(err(format!("side_channels: side {} appears twice", sc.side)));
+            }
+            own[i] = true;
+            let shares: Vec<(String, f64)> = sc.shares.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            channels[i] = ChannelSet::new(&format!("side_channels {}: shares", sc.side), &shares)?;
         }
-        if !(ct > 0.0 && ct.is_finite()) {
-            return Err(err("channels: shares must add up to more than 0"));
+        if ch.shared && (own[0] || own[1]) {
+            return Err(err("channels.shared = true needs both sides to use [channels], but side_channels gives a side its own"));
         }
-        let channels = [ch.green / ct, (ch.green + ch.yellow) / ct, 1.0];
-        let mut service: [[[Option<Sampler>; 3]; 3]; 2] = Default::default();
+        let mut service: [[[Option<Sampler>; MAX_CHANNELS]; 3]; 2] = Default::default();
         for sv in &s.service {
             let side = Side::parse("side", &sv.side).map_err(|e| err(format!("service: {e}")))?;
             let agency = Agency::parse(&sv.agency)
@@ -692,11 +767,18 @@ impl Model {
             let what =
                 format!("service {} {}{}: time", sv.side, sv.agency, sv.channel.as_ref().map(|c| format!(" ({c})")).unwrap_or_default());
             check_dist(&what, &sv.time, "minutes", US_PER_MIN as f64)?;
+            let set = &channels[side_index(side)];
             let chans: Vec<usize> = match &sv.channel {
-                None => vec![0, 1, 2],
-                Some(c) => vec![channel_index(
-                    Channel::parse(c).ok_or_else(|| err(format!("service: channel '{c}' must be green, yellow or red")))?,
-                )],
+                None => (0..set.names.len()).collect(),
+                Some(c) => vec![set.index(c).ok_or_else(|| {
+                    err(format!(
+                        "service {} {}: channel '{c}' must be one of the {} side's: {}",
+                        sv.side,
+                        sv.agency,
+                        sv.side,
+                        set.names.join(", ")
+                    ))
+                })?],
             };
             for c in chans {
                 service[side_index(side)][agency][c] = Some(Sampler::new(&sv.time, US_PER_MIN as f64));
@@ -710,12 +792,15 @@ impl Model {
             start_us,
             horizon_us,
             policy,
+            exit_policy,
+            entry_policy,
             max_events: s.limits.max_events,
             max_queue: s.limits.max_queue,
             pairs,
             flows,
             commodities,
             channels,
+            shared_channel_draw: ch.shared,
             service,
             handover: s.handover.as_ref().map(|d| Sampler::new(d, US_PER_MIN as f64)),
             slot_policy: SlotPolicy::default(),

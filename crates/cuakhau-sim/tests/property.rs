@@ -6,7 +6,8 @@
 //! reported figure finite, every truck accounted for and every share between 0 and 1.
 
 use cuakhau_sim::scenario::{
-    ChannelShares, Closure, CommoditySpec, Dist, FlowSpec, GatePairSpec, LaneSpec, Limits, Season, ServiceSpec, SideSpec,
+    ChannelShares, Closure, CommoditySpec, Dist, FlowSpec, GatePairSpec, LaneSpec, Limits, Season, ServiceSpec, SideChannels, SidePolicies,
+    SideSpec,
 };
 use cuakhau_sim::{Model, RunOptions, Scenario, SimError, run};
 use std::collections::BTreeMap;
@@ -168,14 +169,26 @@ fn scenario(g: &mut Gen) -> Scenario {
             }
         })
         .collect();
+    let cn_own = g.chance(0.3);
+    let side_channels = if cn_own {
+        let shares = [("released".to_string(), g.num(0.0, 1.0, p)), ("inspected".to_string(), g.num(0.0, 0.3, p))].into_iter().collect();
+        vec![SideChannels { side: "CN".into(), shares }]
+    } else {
+        vec![]
+    };
     let service = (0..g.below(6))
-        .map(|_| ServiceSpec {
-            side: g.pick(&["VN", "CN"]).to_string(),
-            agency: g.pick(&["customs", "border-guard", "quarantine"]).to_string(),
-            channel: g.chance(0.4).then(|| g.pick(&["green", "yellow", "red"]).to_string()),
-            time: g.dist(30.0, p),
+        .map(|_| {
+            let side = g.pick(&["VN", "CN"]).to_string();
+            let names: &[&str] = if side == "CN" && cn_own { &["released", "inspected"] } else { &["green", "yellow", "red"] };
+            ServiceSpec {
+                channel: g.chance(0.4).then(|| g.choose(names, &["purple"], p).to_string()),
+                side,
+                agency: g.pick(&["customs", "border-guard", "quarantine"]).to_string(),
+                time: g.dist(30.0, p),
+            }
         })
         .collect();
+    let policies = ["fifo", "booked-first", "perishables-first", "perishables-fifo"];
     Scenario {
         name: "generated".into(),
         description: String::new(),
@@ -185,7 +198,11 @@ fn scenario(g: &mut Gen) -> Scenario {
         horizon_days: g.num(0.05, 8.0, p),
         replications: 1,
         seed: g.next(),
-        policy: g.choose(&["fifo", "booked-first", "perishables-first"], &["fastest"], p).to_string(),
+        policy: g.choose(&policies, &["fastest"], p).to_string(),
+        policies: SidePolicies {
+            vn: g.chance(0.3).then(|| g.choose(&policies, &["fastest"], p).to_string()),
+            cn: g.chance(0.3).then(|| g.choose(&policies, &["fastest"], p).to_string()),
+        },
         limits: Limits {
             max_events: 400_000,
             max_queue: if g.chance(p) { 0 } else { 1 + g.below(2000) as usize },
@@ -195,7 +212,13 @@ fn scenario(g: &mut Gen) -> Scenario {
         gate_pairs: pairs,
         flows,
         commodities,
-        channels: ChannelShares { green: g.num(0.0, 1.0, p), yellow: g.num(0.0, 1.0, p), red: g.num(0.0, 1.0, p) },
+        channels: ChannelShares {
+            green: g.num(0.0, 1.0, p),
+            yellow: g.num(0.0, 1.0, p),
+            red: g.num(0.0, 1.0, p),
+            shared: g.chance(if cn_own { p } else { 0.3 }),
+        },
+        side_channels,
         service,
         handover: g.chance(0.3).then(|| g.dist(5.0, p)),
         variants: vec![],
