@@ -2,7 +2,7 @@
 
 One gate pair, export direction: trucks arrive (non-homogeneous Poisson, hourly profile in
 Vietnam's local time), queue for one of 6 Vietnamese lanes (open 07:00-19:00 Hanoi time), pass
-customs (log-normal by green/yellow/red channel), border guard and, for fruit, quarantine; drive
+customs (log-normal by green/yellow/red channel, each side drawing its own), border guard and, for fruit, quarantine; drive
 5 minutes across the line; queue for one of 6 Chinese lanes (open 07:00-19:00 Beijing time) for
 customs and border inspection. Policy: FIFO, or perishables first (earliest spoil-by time).
 
@@ -56,14 +56,16 @@ def truck(env, rng, vn, cn, perishables_first, st):
     st.arrived += 1
     st.events += 1  # arrival
     fruit = rng.random() < 0.3
-    u = rng.random()
+    # Each side's customs selects its own channel, independently.
+    u, u_cn = rng.random(), rng.random()
     channel = "green" if u < 0.7 else ("yellow" if u < 0.9 else "red")
+    cn_channel = "green" if u_cn < 0.7 else ("yellow" if u_cn < 0.9 else "red")
     age = rng.expovariate(1.0 / (12 * 60.0)) if fruit else 0.0
     spoils_at = arrived + 48 * 60.0 - age if fruit else None
     exit_service = lognormal(rng, VN_CUSTOMS[channel], 0.5) + lognormal(rng, 3.0, 0.3)
     if fruit:
         exit_service += lognormal(rng, 10.0, 0.5)
-    entry_service = lognormal(rng, CN_CUSTOMS[channel], 0.5) + lognormal(rng, 3.0, 0.3)
+    entry_service = lognormal(rng, CN_CUSTOMS[cn_channel], 0.5) + lognormal(rng, 3.0, 0.3)
     prio = spoils_at if (perishables_first and fruit) else float("inf")
     with vn.request(priority=prio) as req:
         yield req

@@ -7,7 +7,7 @@
 
 use crate::SimError;
 use crate::model::Sampler;
-use crate::model::{Model, US_PER_DAY, US_PER_H, dir_index, side_index};
+use crate::model::{MAX_DRAW_US, Model, US_PER_DAY, US_PER_H, dir_index, side_index};
 use crate::stats::Hist;
 use cuakhau_core::Timestamp;
 use cuakhau_core::goods::callforward::{CallForward, TruckId, WaitingTruck};
@@ -16,7 +16,7 @@ use cuakhau_core::goods::slots::{HourCapacity, hour_capacity, pick_bucket};
 use cuakhau_core::refdata::{Direction, LaneClass};
 use rand::{Rng, SeedableRng};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A small, fast generator for per-truck draws (SplitMix64), seeded from the run's ChaCha stream
@@ -52,14 +52,26 @@ impl Mix {
             }
         }
     }
-    /// A draw from `d`, in microseconds.
+    /// A draw from `d`, in microseconds, capped to [0, 366 days].
     fn draw_us(&mut self, d: &Sampler) -> i64 {
-        match d {
+        let v = match d {
             Sampler::Exponential { mean_us } => (-mean_us * self.unit().ln()) as i64,
             Sampler::Deterministic { us } => *us,
             Sampler::Lognormal { mu, sigma } => (mu + sigma * self.normal()).exp() as i64,
+            Sampler::Uniform { min_us, span_us } => (min_us + span_us * (1.0 - self.unit())) as i64,
+            Sampler::Triangular { min_us: a, mode_us: c, max_us: b } => {
+                // Inverse of the distribution function at w in [0, 1).
+                let w = 1.0 - self.unit();
+                let fc = if b > a { (c - a) / (b - a) } else { 0.0 };
+                (if w < fc { a + (w * (b - a) * (c - a)).sqrt() } else { b - ((1.0 - w) * (b - a) * (b - c)).sqrt() }) as i64
+            }
             Sampler::Empirical { values_us } => values_us[(self.next() % values_us.len() as u64) as usize],
-        }
+            Sampler::Weighted { values_us, cum } => {
+                let u = self.unit();
+                values_us[cum.partition_point(|c| *c < u).min(values_us.len() - 1)]
+            }
+        };
+        v.clamp(0, MAX_DRAW_US)
     }
 }
 
@@ -173,7 +185,8 @@ struct Sim<'m> {
     exit: Vec<Station>,
     entry: Vec<Station>,
     queues: Vec<CallForward>,
-    entry_queues: Vec<[VecDeque<u32>; 2]>,
+    /// The queue before each entry station's lanes, ordered by its side's policy.
+    entry_queues: Vec<CallForward>,
     in_flight: Vec<u32>,
     arrival_seq: u64,
     replay_pos: Vec<usize>,
@@ -230,6 +243,8 @@ impl<'m> Sim<'m> {
         }
         let n = exit.len();
         let end = m.start_us + m.horizon_us;
+        let queues = exit.iter().map(|st| CallForward::new(m.exit_policy[st.side])).collect();
+        let entry_queues = entry.iter().map(|st| CallForward::new(m.entry_policy[st.side])).collect();
         Sim {
             m,
             now: m.start_us,
@@ -242,8 +257,8 @@ impl<'m> Sim<'m> {
             free: Vec::new(),
             exit,
             entry,
-            queues: (0..n).map(|_| CallForward::new(m.policy)).collect(),
-            entry_queues: (0..n).map(|_| Default::default()).collect(),
+            queues,
+            entry_queues,
             in_flight: vec![0; n],
             arrival_seq: 0,
             replay_pos: vec![0; m.flows.len()],
@@ -316,9 +331,10 @@ impl<'m> Sim<'m> {
             let rate = self.rate_h(f, t);
             if rate > 0.0 {
                 let u: f64 = ((self.rng.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64;
-                let gap = (-u.ln() / rate * US_PER_H as f64) as i64;
-                if t + gap < hour_end {
-                    return Some(t + gap);
+                // Compared in floating point: a tiny rate gives a gap beyond any instant.
+                let gap = -u.ln() / rate * US_PER_H as f64;
+                if gap < (hour_end - t) as f64 {
+                    return Some(t + gap as i64);
                 }
             }
             t = hour_end;
@@ -368,6 +384,9 @@ impl<'m> Sim<'m> {
     /// the service time of each step. `mix` is the truck's own random stream.
     fn draw_truck(&self, f: usize, mix: &mut Mix) -> Drawn {
         let fl = &self.m.flows[f];
+        // China's customs selects from its own stream, so Vietnam's draws (and every other draw
+        // of the truck) stay the same whether or not the selections are shared.
+        let u_cn = Mix(mix.0 ^ 0x5851_F42D_4C95_7F2D, None).unit();
         let (u_pair, u_com, u_ch, u_book, u_show) = (mix.unit(), mix.unit(), mix.unit(), mix.unit(), mix.unit());
         let replayed = fl.replay.as_ref().map(|r| r[self.replay_pos[f]].clone());
         let pair = replayed
@@ -379,32 +398,29 @@ impl<'m> Sim<'m> {
             .and_then(|r| r.commodity)
             .unwrap_or_else(|| self.m.commodities.iter().position(|c| u_com <= c.share).unwrap_or(self.m.commodities.len() - 1));
         let booked = replayed.as_ref().and_then(|r| r.booked).unwrap_or(u_book < fl.booked_share);
-        let channel = if u_ch <= self.m.channels[0] {
-            Channel::Green
-        } else if u_ch <= self.m.channels[1] {
-            Channel::Yellow
-        } else {
-            Channel::Red
-        };
+        let channels =
+            [self.m.channels[0].pick(u_ch) as u8, self.m.channels[1].pick(if self.m.shared_channel_draw { u_ch } else { u_cn }) as u8];
+        let channel = self.m.channels[0].colour[channels[0] as usize];
         let mut durations = [0i64; 8];
         for (i, step) in plan_iter(fl.direction, self.m.commodities[commodity].quarantine).enumerate() {
             durations[i] = match step {
                 Step::Agency { side, agency } => match crate::model::agency_index(agency) {
                     Some(a) => {
-                        self.m.service[side_index(side)][a][crate::model::channel_index(channel)].as_ref().map_or(0, |d| mix.draw_us(d))
+                        let si = side_index(side);
+                        self.m.service[si][a][channels[si] as usize].as_ref().map_or(0, |d| mix.draw_us(d))
                     }
                     None => 0,
                 },
                 Step::Handover => self.m.handover.as_ref().map_or(0, |d| mix.draw_us(d)),
             };
         }
-        Drawn { pair, commodity, booked, no_show: booked && u_show < fl.no_show_rate, channel, durations }
+        Drawn { pair, commodity, booked, no_show: booked && u_show < fl.no_show_rate, channel, channels, durations }
     }
 
     fn on_arrive(&mut self, f: usize) {
         let seed = self.rng.next_u64();
         let mut mix = Mix(seed, None);
-        let Drawn { pair, commodity: com_i, booked, no_show, channel, durations } = self.draw_truck(f, &mut mix);
+        let Drawn { pair, commodity: com_i, booked, no_show, channel, durations, .. } = self.draw_truck(f, &mut mix);
         let fl = &self.m.flows[f];
         let direction = fl.direction;
         // Schedule this flow's next arrival first, so the stream advances the same way whatever happens to this truck.
@@ -606,17 +622,24 @@ impl<'m> Sim<'m> {
             .act(h, (t.trip.direction.exit_side(), cuakhau_core::Agency::BorderGuard), Act::Finish(Outcome::Pass), Timestamp(now), true)
             .expect("hand-over ends");
         self.out.trs[2].add((now - t.exit_release) as f64 / 1e6);
-        let (s, agv) = (t.station, t.agv);
+        let w = WaitingTruck {
+            id: TruckId(id as u64),
+            arrival_seq: 0,
+            slot: t.slot.map(Timestamp),
+            spoils_at: t.spoils_at.map(Timestamp),
+            class: t.class,
+        };
+        let s = t.station;
         self.n_transit -= 1;
         self.n_entry_queue += 1;
-        self.entry_queues[s][agv as usize].push_back(id);
+        self.arrival_seq += 1;
+        let added = self.entry_queues[s].add(WaitingTruck { arrival_seq: self.arrival_seq, ..w });
+        assert!(added, "a truck waits in one entry queue at most once");
         self.dispatch_entry(s);
     }
 
     fn dispatch_entry(&mut self, s: usize) {
-        if (self.entry_queues[s][0].is_empty() && self.entry_queues[s][1].is_empty())
-            || (self.entry[s].free == 0 && !self.entry[s].lanes.is_empty())
-        {
+        if self.entry_queues[s].is_empty() || (self.entry[s].free == 0 && !self.entry[s].lanes.is_empty()) {
             return;
         }
         if self.entry[s].uniform_hours && self.entry[s].wake_pending {
@@ -629,8 +652,10 @@ impl<'m> Sim<'m> {
             // but they work only in the side's hours.
             let sm = &self.m.pairs[pair].sides[side];
             if sm.is_open(self.now) {
-                while let Some(id) = self.entry_queues[s][0].pop_front().or_else(|| self.entry_queues[s][1].pop_front()) {
-                    self.start_entry(s, None, id);
+                loop {
+                    let q = &mut self.entry_queues[s];
+                    let Some(TruckId(id)) = q.call(LaneClass::General).or_else(|| q.call(LaneClass::Agv)) else { break };
+                    self.start_entry(s, None, id as u32);
                 }
             } else {
                 wake = sm.next_open(self.now);
@@ -640,11 +665,10 @@ impl<'m> Sim<'m> {
             if self.entry[s].lanes[li].busy.is_some() {
                 continue;
             }
-            let q = if self.entry[s].lanes[li].class == LaneClass::Agv { 1 } else { 0 };
-            if self.entry_queues[s][q].is_empty() {
+            let (class, hours) = (self.entry[s].lanes[li].class, self.entry[s].lanes[li].hours);
+            if self.entry_queues[s].peek(class).is_none() {
                 continue;
             }
-            let hours = self.entry[s].lanes[li].hours;
             let sm = &self.m.pairs[pair].sides[side];
             if !sm.is_open_with(self.now, hours) {
                 if let Some(t) = sm.next_open_with(self.now, hours) {
@@ -652,8 +676,8 @@ impl<'m> Sim<'m> {
                 }
                 continue;
             }
-            let id = self.entry_queues[s][q].pop_front().expect("checked non-empty");
-            self.start_entry(s, Some(li), id);
+            let TruckId(id) = self.entry_queues[s].call(class).expect("peeked");
+            self.start_entry(s, Some(li), id as u32);
         }
         if let Some(t) = wake.filter(|_| !self.entry[s].wake_pending) {
             self.entry[s].wake_pending = true;
@@ -747,7 +771,7 @@ impl<'m> Sim<'m> {
         for st in self.exit.iter().chain(&self.entry) {
             assert_eq!(st.free, st.lanes.iter().filter(|l| l.busy.is_none()).count(), "free-lane counts are right");
         }
-        let entry_queued: usize = self.entry_queues.iter().map(|q| q[0].len() + q[1].len()).sum();
+        let entry_queued: usize = self.entry_queues.iter().map(CallForward::len).sum();
         assert_eq!(self.n_entry_queue as usize, entry_queued, "every crossed truck waits in one entry queue");
     }
 }
@@ -784,7 +808,10 @@ struct Drawn {
     commodity: usize,
     booked: bool,
     no_show: bool,
+    /// The trip's label: the Vietnamese side's channel (green where it has its own names).
     channel: Channel,
+    /// Each side's own channel (index into `Model::channels[side]`).
+    channels: [u8; 2],
     durations: [i64; 8],
 }
 
@@ -799,7 +826,10 @@ pub struct Arrival {
     pub commodity: usize,
     pub booked: bool,
     pub no_show: bool,
+    /// The Vietnamese side's channel as the core's colour (green where the side names its own).
     pub channel: Channel,
+    /// Each side's own channel (VN, CN): an index into `Model::channels[side].names`.
+    pub channels: [usize; 2],
     /// Service time of each step of the crossing, in plan order (µs).
     pub step_us: Vec<i64>,
 }
@@ -827,6 +857,7 @@ pub fn generate(m: &Model, seed: u64) -> Vec<Arrival> {
             booked: d.booked,
             no_show: d.no_show,
             channel: d.channel,
+            channels: [d.channels[0] as usize, d.channels[1] as usize],
             step_us: d.durations[..steps].to_vec(),
         });
         next[f] = sim.next_arrival(f, t);
@@ -918,4 +949,50 @@ pub fn run(m: &Model, seed: u64, opts: &RunOptions<'_>) -> Result<RunStats, SimE
         }
     }
     Ok(sim.out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Dist;
+
+    /// Mean and the smallest and largest of `n` draws, in the distribution's units.
+    fn draws(d: Dist, n: usize) -> (f64, f64, f64, Vec<i64>) {
+        let s = Sampler::new(&d, 1e6);
+        let mut mix = Mix(42, None);
+        let v: Vec<i64> = (0..n).map(|_| mix.draw_us(&s)).collect();
+        let mean = v.iter().sum::<i64>() as f64 / n as f64 / 1e6;
+        (mean, *v.iter().min().unwrap() as f64 / 1e6, *v.iter().max().unwrap() as f64 / 1e6, v)
+    }
+
+    #[test]
+    fn each_distribution_draws_what_it_says() {
+        let n = 200_000;
+        let (mean, lo, hi, _) = draws(Dist::Uniform { min: 2.0, max: 10.0 }, n);
+        assert!((mean - 6.0).abs() < 0.03 && lo >= 2.0 && hi <= 10.0 && lo < 2.01 && hi > 9.99, "uniform: {mean} [{lo}, {hi}]");
+        let (mean, lo, hi, v) = draws(Dist::Triangular { min: 1.0, mode: 2.0, max: 6.0 }, n);
+        assert!((mean - 3.0).abs() < 0.02 && lo >= 1.0 && hi <= 6.0, "triangular: {mean} [{lo}, {hi}]");
+        // The distribution function at the mode is (mode − min) / (max − min) = 0.2.
+        let below_mode = v.iter().filter(|x| **x < 2_000_000).count() as f64 / n as f64;
+        assert!((below_mode - 0.2).abs() < 0.005, "triangular below its mode: {below_mode}");
+        let (mean, _, _, v) = draws(Dist::Empirical { values: vec![1.0, 2.0, 3.0], weights: Some(vec![1.0, 0.0, 3.0]) }, n);
+        assert!(!v.contains(&2_000_000), "a value of weight 0 is never drawn");
+        let threes = v.iter().filter(|x| **x == 3_000_000).count() as f64 / n as f64;
+        assert!((threes - 0.75).abs() < 0.005 && (mean - 2.5).abs() < 0.01, "weighted: {threes} {mean}");
+        let (mean, _, _, _) = draws(Dist::Empirical { values: vec![1.0, 2.0, 3.0], weights: None }, n);
+        assert!((mean - 2.0).abs() < 0.01, "unweighted: {mean}");
+        // The mean the model reports for each is the one drawn.
+        for d in [Dist::Uniform { min: 2.0, max: 10.0 }, Dist::Triangular { min: 1.0, mode: 2.0, max: 6.0 }] {
+            let want = Sampler::new(&d, 1e6).mean_us() / 1e6;
+            assert!((draws(d, n).0 - want).abs() < 0.03);
+        }
+    }
+
+    #[test]
+    fn no_draw_exceeds_the_cap() {
+        let s = Sampler::Exponential { mean_us: MAX_DRAW_US as f64 };
+        let mut mix = Mix(1, None);
+        assert!((0..100_000).map(|_| mix.draw_us(&s)).all(|v| (0..=MAX_DRAW_US).contains(&v)));
+        assert_eq!(Mix(1, None).draw_us(&Sampler::Deterministic { us: i64::MAX }), MAX_DRAW_US);
+    }
 }

@@ -62,6 +62,20 @@ pub fn replication_seed(seed: u64, r: u32) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Compiles the baseline and every variant; a variant's error names the variant.
+pub fn compile_variants(variants: &[(String, Scenario)], base_dir: &Path) -> Result<Vec<Model>, SimError> {
+    variants
+        .iter()
+        .enumerate()
+        .map(|(i, (name, s))| {
+            Model::compile(s, base_dir).map_err(|e| match e {
+                SimError::Scenario(m) if i > 0 => SimError::Scenario(format!("variant {name}: {m}")),
+                e => e,
+            })
+        })
+        .collect()
+}
+
 /// Runs all variants and replications of `scenario`; `base_dir` resolves relative files.
 pub fn simulate(
     scenario: &Scenario,
@@ -77,7 +91,7 @@ pub fn simulate(
         scenario.replications = r;
     }
     let variants = scenario.variants();
-    let models = variants.iter().map(|(_, s)| Model::compile(s, base_dir)).collect::<Result<Vec<_>, _>>()?;
+    let models = compile_variants(&variants, base_dir)?;
     let reps = scenario.replications;
     let jobs: Vec<(usize, u32)> = (0..models.len()).flat_map(|v| (0..reps).map(move |r| (v, r))).collect();
     progress.total.store(models.iter().map(|m| m.horizon_us as u64 * reps as u64).sum(), Ordering::Relaxed);

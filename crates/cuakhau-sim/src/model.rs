@@ -108,19 +108,78 @@ pub enum Sampler {
         mu: f64,
         sigma: f64,
     },
+    Uniform {
+        min_us: f64,
+        span_us: f64,
+    },
+    Triangular {
+        min_us: f64,
+        mode_us: f64,
+        max_us: f64,
+    },
+    /// Equally likely values.
     Empirical {
         values_us: Vec<i64>,
+    },
+    /// Values with cumulative weights (normalised, the last is 1).
+    Weighted {
+        values_us: Vec<i64>,
+        cum: Vec<f64>,
     },
 }
 
 impl Sampler {
     /// `unit_us`: microseconds per unit of the scenario's figures (a minute, an hour).
     pub fn new(d: &Dist, unit_us: f64) -> Sampler {
+        let us = |v: f64| (v * unit_us) as i64;
         match d {
             Dist::Exponential { mean } => Sampler::Exponential { mean_us: mean * unit_us },
-            Dist::Deterministic { value } => Sampler::Deterministic { us: (value * unit_us) as i64 },
+            Dist::Deterministic { value } => Sampler::Deterministic { us: us(*value) },
             Dist::Lognormal { mean, sigma } => Sampler::Lognormal { mu: (mean * unit_us).ln() - sigma * sigma / 2.0, sigma: *sigma },
-            Dist::Empirical { values } => Sampler::Empirical { values_us: values.iter().map(|v| (v * unit_us) as i64).collect() },
+            Dist::Uniform { min, max } => Sampler::Uniform { min_us: min * unit_us, span_us: (max - min) * unit_us },
+            Dist::Triangular { min, mode, max } => {
+                Sampler::Triangular { min_us: min * unit_us, mode_us: mode * unit_us, max_us: max * unit_us }
+            }
+            Dist::Empirical { values, weights: None } => Sampler::Empirical { values_us: values.iter().map(|v| us(*v)).collect() },
+            Dist::Empirical { values, weights: Some(w) } => {
+                let total: f64 = w.iter().sum();
+                let mut acc = 0.0;
+                let mut cum: Vec<f64> = w
+                    .iter()
+                    .map(|x| {
+                        acc += x / total;
+                        acc
+                    })
+                    .collect();
+                if let Some(last) = cum.last_mut() {
+                    *last = 1.0;
+                }
+                Sampler::Weighted { values_us: values.iter().map(|v| us(*v)).collect(), cum }
+            }
+        }
+    }
+
+    /// The mean in microseconds (for the bare-loop comparisons and reports).
+    pub fn mean_us(&self) -> f64 {
+        match self {
+            Sampler::Exponential { mean_us } => *mean_us,
+            Sampler::Deterministic { us } => *us as f64,
+            Sampler::Lognormal { mu, sigma } => (mu + sigma * sigma / 2.0).exp(),
+            Sampler::Uniform { min_us, span_us } => min_us + span_us / 2.0,
+            Sampler::Triangular { min_us, mode_us, max_us } => (min_us + mode_us + max_us) / 3.0,
+            Sampler::Empirical { values_us } => values_us.iter().map(|v| *v as f64).sum::<f64>() / values_us.len() as f64,
+            Sampler::Weighted { values_us, cum } => {
+                let mut prev = 0.0;
+                values_us
+                    .iter()
+                    .zip(cum)
+                    .map(|(v, c)| {
+                        let p = c - prev;
+                        prev = *c;
+                        *v as f64 * p
+                    })
+                    .sum()
+            }
         }
     }
 }
@@ -167,32 +226,154 @@ pub struct Model {
     pub name: String,
     pub start_us: i64,
     pub horizon_us: i64,
+    /// The exit yards' default policy (`policy`).
     pub policy: Policy,
+    /// Policy of the exit yards on each side (index: VN, CN).
+    pub exit_policy: [Policy; 2],
+    /// Policy of the queue before the entry lanes on each side.
+    pub entry_policy: [Policy; 2],
     pub max_events: u64,
     pub max_queue: usize,
     pub pairs: Vec<PairModel>,
     pub flows: Vec<FlowModel>,
     pub commodities: Vec<Commodity>,
-    /// Cumulative shares of green, yellow, red.
-    pub channels: [f64; 3],
-    /// Service time per [side][agency: customs, border-guard, quarantine][channel].
-    pub service: [[[Option<Sampler>; 3]; 3]; 2],
+    /// Each side's risk selection (index: VN, CN).
+    pub channels: [ChannelSet; 2],
+    /// One draw decides both sides' channels (`channels.shared`).
+    pub shared_channel_draw: bool,
+    /// Service time per [side][agency: customs, border-guard, quarantine][that side's channel].
+    pub service: [[[Option<Sampler>; MAX_CHANNELS]; 3]; 2],
     pub handover: Option<Sampler>,
     pub slot_policy: SlotPolicy,
+}
+
+/// The most channels one side's selection may have.
+pub const MAX_CHANNELS: usize = 8;
+
+/// One side's risk channels: names, cumulative shares (the last is 1) and the core's colour for
+/// each (for the trip's label; names other than green, yellow and red are labelled green).
+#[derive(Debug, Clone)]
+pub struct ChannelSet {
+    pub names: Vec<String>,
+    pub cum: Vec<f64>,
+    pub colour: Vec<Channel>,
+}
+
+impl ChannelSet {
+    fn new(what: &str, shares: &[(String, f64)]) -> Result<ChannelSet, SimError> {
+        if shares.is_empty() || shares.len() > MAX_CHANNELS {
+            return Err(err(format!("{what}: 1 to {MAX_CHANNELS} channels")));
+        }
+        for (name, v) in shares {
+            check_share(&format!("{what}.{name}"), *v)?;
+        }
+        let total: f64 = shares.iter().map(|(_, v)| v).sum();
+        if !(total > 0.0 && total.is_finite()) {
+            return Err(err(format!("{what}: shares must add up to more than 0")));
+        }
+        let mut acc = 0.0;
+        let mut cum: Vec<f64> = shares
+            .iter()
+            .map(|(_, v)| {
+                acc += v / total;
+                acc
+            })
+            .collect();
+        *cum.last_mut().expect("not empty") = 1.0;
+        Ok(ChannelSet {
+            names: shares.iter().map(|(n, _)| n.clone()).collect(),
+            cum,
+            colour: shares.iter().map(|(n, _)| Channel::parse(n).unwrap_or(Channel::Green)).collect(),
+        })
+    }
+
+    /// The channel a uniform draw in (0, 1] selects.
+    pub fn pick(&self, u: f64) -> usize {
+        self.cum.iter().position(|c| u <= *c).unwrap_or(self.cum.len() - 1)
+    }
+
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
 }
 
 fn err(what: impl Into<String>) -> SimError {
     SimError::Scenario(what.into())
 }
 
-fn check_dist(what: &str, d: &Dist) -> Result<(), SimError> {
-    let ok = match d {
-        Dist::Exponential { mean } => *mean >= 0.0 && mean.is_finite(),
-        Dist::Deterministic { value } => *value >= 0.0 && value.is_finite(),
-        Dist::Lognormal { mean, sigma } => *mean > 0.0 && *sigma >= 0.0 && mean.is_finite() && sigma.is_finite(),
-        Dist::Empirical { values } => !values.is_empty() && values.iter().all(|v| *v >= 0.0 && v.is_finite()),
+/// The longest duration a distribution may describe, and the cap on any single draw: 366 days.
+pub const MAX_DRAW_US: i64 = 366 * US_PER_DAY;
+/// The longest horizon any scenario may ask for, whatever its limits say (about 2,700 years).
+pub const MAX_HORIZON_DAYS: f64 = 1_000_000.0;
+/// The highest demand any flow may reach in any hour, in trucks a day.
+pub const MAX_TRUCKS_PER_DAY: f64 = 1e7;
+/// The largest seasonal multiplier.
+pub const MAX_SEASON_MULTIPLIER: f64 = 1000.0;
+
+/// `what` names the field; `unit` is "minutes" or "hours"; `unit_us` microseconds per unit.
+fn check_dist(what: &str, d: &Dist, unit: &str, unit_us: f64) -> Result<(), SimError> {
+    let max = MAX_DRAW_US as f64 / unit_us;
+    let fin = |name: &str, v: f64| -> Result<(), SimError> {
+        if v.is_finite() && v >= 0.0 && v <= max {
+            Ok(())
+        } else {
+            Err(err(format!("{what}: {name} = {v} must be a number of {unit} between 0 and {max} (366 days)")))
+        }
     };
-    if ok { Ok(()) } else { Err(err(format!("{what}: a distribution needs non-negative, finite parameters (and values for empirical)"))) }
+    match d {
+        Dist::Exponential { mean } => fin("mean", *mean),
+        Dist::Deterministic { value } => fin("value", *value),
+        Dist::Lognormal { mean, sigma } => {
+            fin("mean", *mean)?;
+            if *mean <= 0.0 {
+                return Err(err(format!("{what}: a lognormal's mean must be above 0")));
+            }
+            if !(sigma.is_finite() && (0.0..=4.0).contains(sigma)) {
+                return Err(err(format!("{what}: sigma = {sigma} must be between 0 and 4")));
+            }
+            Ok(())
+        }
+        Dist::Uniform { min, max: hi } => {
+            fin("min", *min)?;
+            fin("max", *hi)?;
+            if min > hi {
+                return Err(err(format!("{what}: a uniform's min must not be above its max")));
+            }
+            Ok(())
+        }
+        Dist::Triangular { min, mode, max: hi } => {
+            fin("min", *min)?;
+            fin("mode", *mode)?;
+            fin("max", *hi)?;
+            if !(min <= mode && mode <= hi) {
+                return Err(err(format!("{what}: a triangular needs min ≤ mode ≤ max")));
+            }
+            Ok(())
+        }
+        Dist::Empirical { values, weights } => {
+            if values.is_empty() || values.len() > 100_000 {
+                return Err(err(format!("{what}: an empirical distribution needs 1 to 100000 values")));
+            }
+            for v in values {
+                fin("values", *v)?;
+            }
+            if let Some(w) = weights {
+                if w.len() != values.len() {
+                    return Err(err(format!("{what}: weights needs one weight per value ({} values, {} weights)", values.len(), w.len())));
+                }
+                let total: f64 = w.iter().sum();
+                if w.iter().any(|x| !(x.is_finite() && *x >= 0.0)) || total <= 0.0 || total.is_infinite() {
+                    return Err(err(format!("{what}: weights must be finite, ≥ 0 and add up to more than 0")));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A share or weight: finite and not negative.
+fn check_share(what: &str, v: f64) -> Result<(), SimError> {
+    if v.is_finite() && v >= 0.0 { Ok(()) } else { Err(err(format!("{what} = {v} must be a finite number ≥ 0"))) }
 }
 
 pub fn side_index(s: Side) -> usize {
@@ -243,7 +424,13 @@ fn side_model(pair: &str, side: Side, s: &SideSpec, start: i64) -> Result<SideMo
     let closures = s
         .closures
         .iter()
-        .map(|c| Ok((parse_instant(&what, &c.from)?, parse_instant(&what, &c.until)?)))
+        .map(|c| {
+            let (from, until) = (parse_instant(&what, &c.from)?, parse_instant(&what, &c.until)?);
+            if until <= from {
+                return Err(err(format!("{what}: closures: a closure's until ({}) must be after its from ({})", c.until, c.from)));
+            }
+            Ok((from, until))
+        })
         .collect::<Result<Vec<_>, SimError>>()?;
     let holidays = s
         .holidays
@@ -259,8 +446,11 @@ fn side_model(pair: &str, side: Side, s: &SideSpec, start: i64) -> Result<SideMo
     for l in &s.lanes {
         let d = Direction::parse("direction", &l.direction).map_err(|e| err(format!("{what}: {e}")))?;
         let c = LaneClass::parse("class", &l.class).map_err(|e| err(format!("{what}: {e}")))?;
-        if l.count > 1000 {
-            return Err(err(format!("{what}: at most 1000 lanes of a kind")));
+        if l.count == 0 || l.count > 1000 {
+            return Err(err(format!(
+                "{what}: lanes ({} {}) count = {} must be 1 to 1000 (list no lanes for a side that is not a bottleneck)",
+                l.direction, l.class, l.count
+            )));
         }
         let hours = match (&l.opens, &l.closes) {
             (None, None) => None,
@@ -289,14 +479,35 @@ impl Model {
     /// Compiles and validates a scenario; `base_dir` resolves replayed-arrival files.
     pub fn compile(s: &Scenario, base_dir: &Path) -> Result<Model, SimError> {
         let start_us = parse_instant("start", &s.start)?;
-        if !(s.horizon_days > 0.0 && s.horizon_days <= s.limits.max_horizon_days) {
-            return Err(err(format!("horizon_days must be in (0, {}]", s.limits.max_horizon_days)));
+        let max_h = s.limits.max_horizon_days.min(MAX_HORIZON_DAYS);
+        if !(s.limits.max_horizon_days > 0.0 && s.limits.max_horizon_days <= MAX_HORIZON_DAYS) {
+            return Err(err(format!(
+                "limits.max_horizon_days = {} must be above 0 and at most {MAX_HORIZON_DAYS}",
+                s.limits.max_horizon_days
+            )));
+        }
+        if !(s.horizon_days * 1440.0 >= 1.0 && s.horizon_days <= max_h) {
+            return Err(err(format!("horizon_days = {} must be between one minute (1/1440) and {max_h} days", s.horizon_days)));
+        }
+        let horizon_us = (s.horizon_days * US_PER_DAY as f64) as i64;
+        if jiff::Timestamp::from_microsecond(start_us.saturating_add(horizon_us)).is_err() {
+            return Err(err(format!("horizon_days = {}: the run would end after the year 9999", s.horizon_days)));
         }
         if s.replications == 0 || s.replications > s.limits.max_replications {
             return Err(err(format!("replications must be 1–{}", s.limits.max_replications)));
         }
-        let policy =
-            Policy::parse(&s.policy).ok_or_else(|| err(format!("policy '{}': use one of {}", s.policy, Policy::CODES.join(", "))))?;
+        let parse_policy =
+            |field: &str, p: &str| Policy::parse(p).ok_or_else(|| err(format!("{field} '{p}': use one of {}", Policy::CODES.join(", "))));
+        let policy = parse_policy("policy", &s.policy)?;
+        let mut exit_policy = [policy; 2];
+        let mut entry_policy = [Policy::Fifo; 2];
+        for (i, (code, p)) in [("VN", &s.policies.vn), ("CN", &s.policies.cn)].into_iter().enumerate() {
+            if let Some(p) = p {
+                let p = parse_policy(&format!("policies.{code}"), p)?;
+                exit_policy[i] = p;
+                entry_policy[i] = p;
+            }
+        }
         if s.gate_pairs.is_empty() {
             return Err(err("a scenario needs at least one gate pair"));
         }
@@ -355,8 +566,14 @@ impl Model {
                     }
                 }
             }
-            if !(g.travel_time_min >= 0.0 && g.travel_time_min.is_finite()) {
-                return Err(err(format!("gate pair {}: travel_time_min must be ≥ 0", g.id)));
+            if !(g.travel_time_min >= 0.0 && g.travel_time_min <= MAX_DRAW_US as f64 / US_PER_MIN as f64) {
+                return Err(err(format!(
+                    "gate pair {}: travel_time_min = {} must be between 0 and 527040 (366 days)",
+                    g.id, g.travel_time_min
+                )));
+            }
+            if g.far_side_limit == Some(0) {
+                return Err(err(format!("gate pair {}: far_side_limit = 0 would let no truck cross; leave it out for no limit", g.id)));
             }
             pairs.push(PairModel {
                 id: g.id.clone(),
@@ -377,8 +594,11 @@ impl Model {
             if f.split.is_empty() {
                 split.push((0, 1.0));
             } else {
+                for (id, share) in &f.split {
+                    check_share(&format!("{what}: split.{id}"), *share)?;
+                }
                 let total: f64 = f.split.values().sum();
-                if total <= 0.0 {
+                if !(total > 0.0 && total.is_finite()) {
                     return Err(err(format!("{what}: split shares must add up to more than 0")));
                 }
                 for (id, share) in &f.split {
@@ -414,7 +634,10 @@ impl Model {
                 if v.is_empty() {
                     return Ok(vec![1.0; n]);
                 }
-                if v.len() != n || v.iter().any(|x| *x < 0.0 || !x.is_finite()) || v.iter().sum::<f64>() <= 0.0 {
+                if v.len() != n
+                    || v.iter().any(|x| *x < 0.0 || !x.is_finite())
+                    || !(v.iter().sum::<f64>() > 0.0 && v.iter().sum::<f64>().is_finite())
+                {
                     return Err(err(format!("{what}: {name} needs {n} non-negative weights")));
                 }
                 Ok(v.to_vec())
@@ -434,17 +657,36 @@ impl Model {
             let seasons = f
                 .seasons
                 .iter()
-                .map(|se| Ok((day_of_year(&se.from)?, day_of_year(&se.to)?, se.multiplier)))
+                .map(|se| {
+                    if !(se.multiplier >= 0.0 && se.multiplier <= MAX_SEASON_MULTIPLIER) {
+                        return Err(err(format!(
+                            "{what}: season {}: multiplier = {} must be between 0 and {MAX_SEASON_MULTIPLIER}",
+                            se.name, se.multiplier
+                        )));
+                    }
+                    Ok((day_of_year(&se.from)?, day_of_year(&se.to)?, se.multiplier))
+                })
                 .collect::<Result<Vec<_>, SimError>>()?;
             for (name, v) in [("booked_share", f.booked_share), ("no_show_rate", f.no_show_rate)] {
                 if !(0.0..=1.0).contains(&v) {
-                    return Err(err(format!("{what}: {name} must be between 0 and 1")));
+                    return Err(err(format!("{what}: {name} = {v} must be between 0 and 1")));
                 }
             }
             let replay = match &f.arrivals_csv {
                 None => {
-                    if !(f.trucks_per_day >= 0.0 && f.trucks_per_day < 1e7) {
-                        return Err(err(format!("{what}: trucks_per_day must be between 0 and 10 million")));
+                    if !(f.trucks_per_day >= 0.0 && f.trucks_per_day < MAX_TRUCKS_PER_DAY) {
+                        return Err(err(format!("{what}: trucks_per_day = {} must be between 0 and 10 million", f.trucks_per_day)));
+                    }
+                    // The busiest hour of the busiest weekday in every season at once.
+                    let peak = f.trucks_per_day
+                        * hourly.iter().cloned().fold(0.0, f64::max)
+                        * 24.0
+                        * weekday.iter().cloned().fold(0.0, f64::max)
+                        * seasons.iter().map(|(_, _, m)| m.max(1.0)).product::<f64>();
+                    if peak.is_nan() || peak >= MAX_TRUCKS_PER_DAY {
+                        return Err(err(format!(
+                            "{what}: trucks_per_day with its hourly, weekday and season peaks reaches {peak:.3e} trucks a day; at most 10 million"
+                        )));
                     }
                     None
                 }
@@ -465,8 +707,12 @@ impl Model {
         if flows.is_empty() {
             return Err(err("a scenario needs at least one flow of trucks"));
         }
+        for c in &s.commodities {
+            check_share(&format!("commodity {}: share", c.name), c.share)?;
+            check_share(&format!("commodity {}: value_usd", c.name), c.value_usd)?;
+        }
         let total_share: f64 = s.commodities.iter().map(|c| c.share).sum();
-        if s.commodities.is_empty() || total_share <= 0.0 {
+        if s.commodities.is_empty() || !(total_share > 0.0 && total_share.is_finite()) {
             return Err(err("commodities: at least one, with shares adding up to more than 0"));
         }
         let mut commodities = Vec::new();
@@ -474,10 +720,15 @@ impl Model {
         for c in &s.commodities {
             cum += c.share / total_share;
             if let Some(a) = &c.age_h {
-                check_dist(&format!("commodity {} age_h", c.name), a)?;
+                check_dist(&format!("commodity {}: age_h", c.name), a, "hours", US_PER_H as f64)?;
             }
-            if c.perishable && c.shelf_life_h.is_none_or(|h| h <= 0.0) {
+            if c.perishable && c.shelf_life_h.is_none() {
                 return Err(err(format!("commodity {}: a perishable needs shelf_life_h > 0", c.name)));
+            }
+            if let Some(h) = c.shelf_life_h
+                && !(h > 0.0 && h <= 87_660.0)
+            {
+                return Err(err(format!("commodity {}: shelf_life_h = {h} must be above 0 and at most 87660 (10 years)", c.name)));
             }
             commodities.push(Commodity {
                 name: c.name.clone(),
@@ -491,42 +742,65 @@ impl Model {
             });
         }
         let ch = &s.channels;
-        let ct = ch.green + ch.yellow + ch.red;
-        if ct <= 0.0 || ch.green < 0.0 || ch.yellow < 0.0 || ch.red < 0.0 {
-            return Err(err("channels: non-negative shares adding up to more than 0"));
+        let three = ChannelSet::new("channels", &[("green".into(), ch.green), ("yellow".into(), ch.yellow), ("red".into(), ch.red)])?;
+        let mut channels = [three.clone(), three];
+        let mut own = [false; 2];
+        for sc in &s.side_channels {
+            let side = Side::parse("side", &sc.side).map_err(|e| err(format!("side_channels: {e}")))?;
+            let i = side_index(side);
+            if own[i] {
+                return Err(err(format!("side_channels: side {} appears twice", sc.side)));
+            }
+            own[i] = true;
+            let shares: Vec<(String, f64)> = sc.shares.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            channels[i] = ChannelSet::new(&format!("side_channels {}: shares", sc.side), &shares)?;
         }
-        let channels = [ch.green / ct, (ch.green + ch.yellow) / ct, 1.0];
-        let mut service: [[[Option<Sampler>; 3]; 3]; 2] = Default::default();
+        if ch.shared && (own[0] || own[1]) {
+            return Err(err("channels.shared = true needs both sides to use [channels], but side_channels gives a side its own"));
+        }
+        let mut service: [[[Option<Sampler>; MAX_CHANNELS]; 3]; 2] = Default::default();
         for sv in &s.service {
             let side = Side::parse("side", &sv.side).map_err(|e| err(format!("service: {e}")))?;
             let agency = Agency::parse(&sv.agency)
                 .and_then(agency_index)
                 .ok_or_else(|| err(format!("service: agency '{}' must be customs, border-guard or quarantine", sv.agency)))?;
-            check_dist(&format!("service {} {}", sv.side, sv.agency), &sv.time)?;
+            let what =
+                format!("service {} {}{}: time", sv.side, sv.agency, sv.channel.as_ref().map(|c| format!(" ({c})")).unwrap_or_default());
+            check_dist(&what, &sv.time, "minutes", US_PER_MIN as f64)?;
+            let set = &channels[side_index(side)];
             let chans: Vec<usize> = match &sv.channel {
-                None => vec![0, 1, 2],
-                Some(c) => vec![channel_index(
-                    Channel::parse(c).ok_or_else(|| err(format!("service: channel '{c}' must be green, yellow or red")))?,
-                )],
+                None => (0..set.names.len()).collect(),
+                Some(c) => vec![set.index(c).ok_or_else(|| {
+                    err(format!(
+                        "service {} {}: channel '{c}' must be one of the {} side's: {}",
+                        sv.side,
+                        sv.agency,
+                        sv.side,
+                        set.names.join(", ")
+                    ))
+                })?],
             };
             for c in chans {
                 service[side_index(side)][agency][c] = Some(Sampler::new(&sv.time, US_PER_MIN as f64));
             }
         }
         if let Some(h) = &s.handover {
-            check_dist("handover", h)?;
+            check_dist("handover", h, "minutes", US_PER_MIN as f64)?;
         }
         Ok(Model {
             name: s.name.clone(),
             start_us,
-            horizon_us: (s.horizon_days * US_PER_DAY as f64) as i64,
+            horizon_us,
             policy,
+            exit_policy,
+            entry_policy,
             max_events: s.limits.max_events,
             max_queue: s.limits.max_queue,
             pairs,
             flows,
             commodities,
             channels,
+            shared_channel_draw: ch.shared,
             service,
             handover: s.handover.as_ref().map(|d| Sampler::new(d, US_PER_MIN as f64)),
             slot_policy: SlotPolicy::default(),

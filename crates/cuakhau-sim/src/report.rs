@@ -163,11 +163,18 @@ fn io(e: impl std::fmt::Display) -> crate::SimError {
     crate::SimError::Output(e.to_string())
 }
 
+/// An output error that names the file or directory at fault.
+fn at<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> crate::SimError + '_ {
+    move |e| crate::SimError::Output(format!("{}: {e}", path.display()))
+}
+
 /// Writes summary.json, summary.csv, queue.csv, waits.csv and the three SVG plots into `dir`.
 pub fn write_all(dir: &Path, summary: &SummaryOut, runs: &[VariantRuns]) -> Result<(), crate::SimError> {
-    std::fs::create_dir_all(dir).map_err(io)?;
-    std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(summary).map_err(io)?).map_err(io)?;
-    let mut w = csv::Writer::from_path(dir.join("summary.csv")).map_err(io)?;
+    std::fs::create_dir_all(dir).map_err(at(dir))?;
+    let p = dir.join("summary.json");
+    std::fs::write(&p, serde_json::to_string_pretty(summary).map_err(self::io)?).map_err(at(&p))?;
+    let p = dir.join("summary.csv");
+    let mut w = csv::Writer::from_path(&p).map_err(at(&p))?;
     w.write_record([
         "variant",
         "arrived",
@@ -185,7 +192,7 @@ pub fn write_all(dir: &Path, summary: &SummaryOut, runs: &[VariantRuns]) -> Resu
         "events",
         "sim_s",
     ])
-    .map_err(io)?;
+    .map_err(at(&p))?;
     for v in &summary.variants {
         w.write_record([
             v.name.clone(),
@@ -204,29 +211,32 @@ pub fn write_all(dir: &Path, summary: &SummaryOut, runs: &[VariantRuns]) -> Resu
             v.events.to_string(),
             format!("{:.3}", v.sim_s),
         ])
-        .map_err(io)?;
+        .map_err(at(&p))?;
     }
-    w.flush().map_err(io)?;
-    let mut q = csv::Writer::from_path(dir.join("queue.csv")).map_err(io)?;
-    q.write_record(["variant", "hours", "waiting"]).map_err(io)?;
+    w.flush().map_err(at(&p))?;
+    let p = dir.join("queue.csv");
+    let mut q = csv::Writer::from_path(&p).map_err(at(&p))?;
+    q.write_record(["variant", "hours", "waiting"]).map_err(at(&p))?;
     for v in runs {
         for (h, n) in v.runs.first().map(|r| r.queue_series.as_slice()).unwrap_or(&[]) {
-            q.write_record([v.name.clone(), format!("{h:.2}"), n.to_string()]).map_err(io)?;
+            q.write_record([v.name.clone(), format!("{h:.2}"), n.to_string()]).map_err(at(&p))?;
         }
     }
-    q.flush().map_err(io)?;
-    let mut wh = csv::Writer::from_path(dir.join("waits.csv")).map_err(io)?;
-    wh.write_record(["variant", "wait_h_from", "trucks"]).map_err(io)?;
+    q.flush().map_err(at(&p))?;
+    let p = dir.join("waits.csv");
+    let mut wh = csv::Writer::from_path(&p).map_err(at(&p))?;
+    wh.write_record(["variant", "wait_h_from", "trucks"]).map_err(at(&p))?;
     let hist_hours = 72;
     for v in runs {
         let h = pooled(&v.runs, |x| &x.wait_total).hourly(hist_hours);
         for (i, c) in h.iter().enumerate() {
-            wh.write_record([v.name.clone(), i.to_string(), c.to_string()]).map_err(io)?;
+            wh.write_record([v.name.clone(), i.to_string(), c.to_string()]).map_err(at(&p))?;
         }
     }
-    wh.flush().map_err(io)?;
+    wh.flush().map_err(at(&p))?;
     for (name, svg) in render_svgs(summary, runs)? {
-        std::fs::write(dir.join(format!("{name}.svg")), svg).map_err(io)?;
+        let p = dir.join(format!("{name}.svg"));
+        std::fs::write(&p, svg).map_err(at(&p))?;
     }
     Ok(())
 }

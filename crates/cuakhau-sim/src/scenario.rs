@@ -35,16 +35,28 @@ pub struct Scenario {
     pub replications: u32,
     #[serde(default)]
     pub seed: u64,
-    /// Call-forward policy: `fifo`, `booked-first` or `perishables-first`.
+    /// Call-forward policy of the exit side's yards: `fifo`, `booked-first`, `perishables-first`
+    /// (earliest spoil-by first) or `perishables-fifo` (perishables first, FIFO within each class).
     #[serde(default = "fifo")]
     pub policy: String,
+    /// Each side's own policy, for its yards whichever way trucks go (the exit yard, and the
+    /// queue before the entry lanes). Absent for a side: exit yards use `policy`, entry queues
+    /// are FIFO.
+    #[serde(default)]
+    pub policies: SidePolicies,
     #[serde(default)]
     pub limits: Limits,
     pub gate_pairs: Vec<GatePairSpec>,
     pub flows: Vec<FlowSpec>,
     pub commodities: Vec<CommoditySpec>,
+    /// Risk channel shares of each side's customs (each side draws its own channel) unless the
+    /// side has its own selection in `side_channels`.
     #[serde(default)]
     pub channels: ChannelShares,
+    /// A side's own risk selection: named channels with shares (China's need not be three
+    /// colours); that side's `[[service]]` entries name these channels.
+    #[serde(default)]
+    pub side_channels: Vec<SideChannels>,
     /// Service time per side, agency and (optionally) channel; steps without one take no time.
     #[serde(default)]
     pub service: Vec<ServiceSpec>,
@@ -200,12 +212,36 @@ pub struct ChannelShares {
     pub green: f64,
     pub yellow: f64,
     pub red: f64,
+    /// `true`: one draw decides both sides' channels (both then use these shares). Default:
+    /// each side's customs selects independently.
+    #[serde(default)]
+    pub shared: bool,
 }
 
 impl Default for ChannelShares {
     fn default() -> Self {
-        ChannelShares { green: 1.0, yellow: 0.0, red: 0.0 }
+        ChannelShares { green: 1.0, yellow: 0.0, red: 0.0, shared: false }
     }
+}
+
+/// One side's own risk selection.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SideChannels {
+    /// `VN` or `CN`.
+    pub side: String,
+    /// Share of each named channel (1 to 8 channels), e.g. `{ released = 0.9, inspected = 0.1 }`.
+    pub shares: BTreeMap<String, f64>,
+}
+
+/// A call-forward policy per side (see `policy` for the names).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SidePolicies {
+    #[serde(rename = "VN", default, skip_serializing_if = "Option::is_none")]
+    pub vn: Option<String>,
+    #[serde(rename = "CN", default, skip_serializing_if = "Option::is_none")]
+    pub cn: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -221,24 +257,27 @@ pub struct ServiceSpec {
     pub time: Dist,
 }
 
-/// A distribution of durations, in minutes (or hours where the field says so).
+/// A distribution of durations, in minutes (or hours where the field says so). Every figure is
+/// finite, not negative and at most 366 days; no single draw is longer than 366 days.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Dist {
-    Exponential {
-        mean: f64,
-    },
-    Deterministic {
-        value: f64,
-    },
-    /// Log-normal with the given mean and sigma (of the underlying normal).
-    Lognormal {
-        mean: f64,
-        sigma: f64,
-    },
-    /// Draws uniformly from observed values.
+    /// Exponential with the given mean.
+    Exponential { mean: f64 },
+    /// Always the same value.
+    Deterministic { value: f64 },
+    /// Log-normal with the given mean and sigma (of the underlying normal, at most 4).
+    Lognormal { mean: f64, sigma: f64 },
+    /// Uniform between `min` and `max`.
+    Uniform { min: f64, max: f64 },
+    /// Triangular between `min` and `max`, most likely at `mode`.
+    Triangular { min: f64, mode: f64, max: f64 },
+    /// Draws one of the observed `values`: each equally likely, or in proportion to `weights`
+    /// (one non-negative weight per value).
     Empirical {
         values: Vec<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        weights: Option<Vec<f64>>,
     },
 }
 
@@ -253,6 +292,9 @@ pub struct VariantSpec {
     pub hours: Vec<HoursChange>,
     #[serde(default)]
     pub policy: Option<String>,
+    /// Per-side policies, replacing the baseline's for the sides given.
+    #[serde(default)]
+    pub policies: Option<SidePolicies>,
     #[serde(default)]
     pub add_gate_pairs: Vec<GatePairSpec>,
     /// New splits of flows over gate pairs, by direction.
@@ -336,6 +378,14 @@ impl Scenario {
             }
             if let Some(p) = &v.policy {
                 s.policy = p.clone();
+            }
+            if let Some(p) = &v.policies {
+                if p.vn.is_some() {
+                    s.policies.vn = p.vn.clone();
+                }
+                if p.cn.is_some() {
+                    s.policies.cn = p.cn.clone();
+                }
             }
             for (dir, split) in &v.split {
                 for f in s.flows.iter_mut().filter(|f| f.direction == *dir) {

@@ -137,11 +137,61 @@ fn bad_scenarios_are_refused_with_a_reason() {
         (BASE.replace("closes = \"19:00\"", "closes = \"06:00\""), "closes must be after opens"),
         (BASE.replace("split = { a = 3, b = 1 }", "split = { a = 3, c = 1 }"), "unknown gate pair c"),
         (BASE.replace("shelf_life_h = 72", ""), "needs shelf_life_h"),
-        (BASE.replace("kind = \"lognormal\", mean = 12", "kind = \"lognormal\", mean = -1"), "distribution"),
+        (BASE.replace("kind = \"lognormal\", mean = 12", "kind = \"lognormal\", mean = -1"), "service VN customs: time: mean = -1"),
         (BASE.replace("2027-02-06", "06/02/2027"), "holiday"),
         (BASE.replace("seed = 3", "seed = 3\ncolour = \"red\""), "unknown field `colour`"),
         (BASE.replace("trucks_per_day = 20", "trucks_per_day = 20\nsplit = { b = 1 }"), "no import AGV lane on the CN side"),
         (BASE.replace("{ direction = \"import\", class = \"agv\", count = 1 }]", "]"), "no import AGV lane"),
+        // Inputs that used to be accepted and silently lie.
+        (BASE.replace("green = 0.6", "green = nan"), "channels.green = NaN"),
+        (BASE.replace("red = 0.1", "red = -0.1"), "channels.red = -0.1"),
+        (BASE.replace("share = 0.4", "share = nan"), "commodity durian: share = NaN"),
+        (BASE.replace("\"electronics\"\nshare = 0.5", "\"electronics\"\nshare = -0.5"), "commodity electronics: share = -0.5"),
+        (BASE.replace("booked_share = 0.5", "booked_share = nan"), "flow 1: booked_share = NaN"),
+        (BASE.replace("value_usd = 40000", "value_usd = inf"), "commodity durian: value_usd = inf"),
+        (BASE.replace("multiplier = 2", "multiplier = -1"), "flow 1: season durian: multiplier = -1"),
+        (BASE.replace("multiplier = 2", "multiplier = 1e300"), "flow 1: season durian: multiplier = 1"),
+        (BASE.replace("multiplier = 2", "multiplier = nan"), "flow 1: season durian: multiplier = NaN"),
+        (
+            BASE.replace("trucks_per_day = 60", "trucks_per_day = 9000000"),
+            "flow 1: trucks_per_day with its hourly, weekday and season peaks",
+        ),
+        (
+            BASE.replace("kind = \"deterministic\", value = 8", "kind = \"deterministic\", value = 1e300"),
+            "service VN quarantine: time: value = 1",
+        ),
+        (BASE.replace("kind = \"exponential\", mean = 10", "kind = \"exponential\", mean = 1e300"), "service CN customs: time: mean = 1"),
+        (BASE.replace("mean = 12, sigma = 0.6", "mean = 12, sigma = 40"), "service VN customs: time: sigma = 40"),
+        (BASE.replace("values = [6, 12, 24]", "values = [6, 1e300]"), "commodity durian: age_h: values = 1"),
+        (BASE.replace("shelf_life_h = 72", "shelf_life_h = nan"), "commodity durian: shelf_life_h = NaN"),
+        (BASE.replace("shelf_life_h = 72", "shelf_life_h = 1e300"), "commodity durian: shelf_life_h = 1"),
+        (BASE.replace("travel_time_min = 10", "travel_time_min = 1e300"), "gate pair a: travel_time_min = 1"),
+        (BASE.replace("horizon_days = 28", "horizon_days = 1e12"), "horizon_days = 1000000000000 must be"),
+        (
+            format!("{BASE}\n[limits]\nmax_events = 1000\nmax_queue = 10\nmax_horizon_days = 1e13\nmax_replications = 10\n")
+                .replace("horizon_days = 28", "horizon_days = 1e12"),
+            "limits.max_horizon_days = 10000000000000 must be",
+        ),
+        (BASE.replace("horizon_days = 28", "horizon_days = 1e-9"), "horizon_days = 0.000000001 must be"),
+        (BASE.replace("travel_time_min = 10", "travel_time_min = 10\nfar_side_limit = 0"), "gate pair a: far_side_limit = 0"),
+        (
+            BASE.replace(
+                "closes = \"20:00\"\nlanes = [{ direction = \"export\", count = 2 }",
+                "closes = \"20:00\"\nlanes = [{ direction = \"export\", count = 0 }",
+            ),
+            "gate pair a, CN side: lanes (export general) count = 0",
+        ),
+        (BASE.replace("split = { a = 3, b = 1 }", "split = { a = 3, b = nan }"), "flow 1: split.b = NaN"),
+        (BASE.replace("until = \"2027-02-11T12:00:00+07:00\"", "until = \"2027-02-09T12:00:00+07:00\""), "closures: a closure's until"),
+        // Distributions named in the schema, with their own checks.
+        (BASE.replace("kind = \"deterministic\", value = 8", "kind = \"uniform\", min = 9, max = 8"), "min must not be above its max"),
+        (BASE.replace("kind = \"deterministic\", value = 8", "kind = \"triangular\", min = 1, mode = 9, max = 8"), "min ≤ mode ≤ max"),
+        (
+            BASE.replace("values = [6, 12, 24]", "values = [6, 12, 24], weights = [1, 2]"),
+            "commodity durian: age_h: weights needs one weight per value",
+        ),
+        (BASE.replace("values = [6, 12, 24]", "values = [6, 12, 24], weights = [1, -2, 1]"), "commodity durian: age_h: weights must be"),
+        (BASE.replace("values = [6, 12, 24]", "values = [6, 12, 24], weights = [0, 0, 0]"), "commodity durian: age_h: weights must be"),
     ];
     for (text, want) in cases {
         let e = match Scenario::from_toml(&text) {
@@ -150,6 +200,30 @@ fn bad_scenarios_are_refused_with_a_reason() {
         };
         assert!(e.to_string().contains(want), "want '{want}' in: {e}");
     }
+}
+
+#[test]
+fn a_bad_variant_is_refused_with_its_name() {
+    let text = format!("{BASE}\n[[variants]]\nname = \"no crossing\"\nfar_side_limit = 0\n");
+    let e =
+        cuakhau_sim::simulate(&Scenario::from_toml(&text).unwrap(), Path::new("."), &Default::default(), &Default::default()).unwrap_err();
+    assert!(e.to_string().contains("variant no crossing: gate pair a: far_side_limit = 0"), "{e}");
+    let text = format!("{BASE}\n[[variants]]\nname = \"negative\"\ndemand_multiplier = -2\n");
+    let e =
+        cuakhau_sim::simulate(&Scenario::from_toml(&text).unwrap(), Path::new("."), &Default::default(), &Default::default()).unwrap_err();
+    assert!(e.to_string().contains("variant negative: flow 1: trucks_per_day = -120"), "{e}");
+}
+
+#[test]
+fn an_unwritable_output_names_its_path() {
+    let s = Scenario::from_toml(&BASE.replace("horizon_days = 28", "horizon_days = 1")).unwrap();
+    let (summary, runs) = cuakhau_sim::simulate(&s, Path::new("."), &Default::default(), &Default::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let out = file.join("results");
+    let e = cuakhau_sim::report::write_all(&out, &summary, &runs).unwrap_err();
+    assert!(e.to_string().contains(&out.display().to_string()), "{e}");
 }
 
 #[test]

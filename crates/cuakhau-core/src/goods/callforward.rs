@@ -40,16 +40,19 @@ pub enum Policy {
     BookedFirst,
     /// Perishables by spoil-by time, then booked trucks by slot time, then arrival.
     PerishablesFirst,
+    /// Perishables first, then the rest; first come, first called within each class.
+    PerishablesFifo,
 }
 
 impl Policy {
-    pub const ALL: [Policy; 3] = [Policy::Fifo, Policy::BookedFirst, Policy::PerishablesFirst];
-    pub const CODES: &'static [&'static str] = &["fifo", "booked-first", "perishables-first"];
+    pub const ALL: [Policy; 4] = [Policy::Fifo, Policy::BookedFirst, Policy::PerishablesFirst, Policy::PerishablesFifo];
+    pub const CODES: &'static [&'static str] = &["fifo", "booked-first", "perishables-first", "perishables-fifo"];
     pub fn code(self) -> &'static str {
         match self {
             Policy::Fifo => "fifo",
             Policy::BookedFirst => "booked-first",
             Policy::PerishablesFirst => "perishables-first",
+            Policy::PerishablesFifo => "perishables-fifo",
         }
     }
     pub fn parse(s: &str) -> Option<Policy> {
@@ -64,6 +67,7 @@ impl Policy {
             Policy::PerishablesFirst => {
                 (t.spoils_at.map_or(never, |s| s.as_micros()), t.slot.map_or(never, |s| s.as_micros()), t.arrival_seq)
             }
+            Policy::PerishablesFifo => (if t.spoils_at.is_some() { 0 } else { 1 }, 0, t.arrival_seq),
         }
     }
 }
@@ -239,6 +243,7 @@ mod tests {
             (Policy::Fifo, LaneClass::General, vec![1, 2, 3, 4]),
             (Policy::BookedFirst, LaneClass::General, vec![4, 2, 1, 3]),
             (Policy::PerishablesFirst, LaneClass::General, vec![4, 3, 2, 1]),
+            (Policy::PerishablesFifo, LaneClass::General, vec![3, 4, 1, 2]),
             (Policy::Fifo, LaneClass::Perishable, vec![3, 4, 1, 2]),
             (Policy::PerishablesFirst, LaneClass::Agv, vec![5]),
         ];
