@@ -28,7 +28,25 @@ const USERS = {
 // The same tiny scenario as the server's API tests.
 const TINY = readFileSync(new URL("../crates/cuakhau-server/tests/common/tiny.toml", import.meta.url), "utf8");
 
-let dir, server, base, browser;
+let dir, server, base, browser, DB;
+
+/** Starts `cuakhau serve` on `listen` over the suite's database; resolves to its base URL. */
+async function startServer(listen) {
+  // 10:00 in Hà Nội, 11:00 in Beijing: both sides of Hữu Nghị are open whenever CI runs.
+  const args = ["--database", DB, "serve", "--listen", listen, "--insecure-cookies", "--dispatch-every-s", "0", "--clock-start", "2026-11-23T10:00:00+07:00"];
+  // The server's request log goes to a file, printed only when something fails.
+  const log = openSync(join(dir, "server.log"), "a");
+  server = spawn(BIN, args, { stdio: ["ignore", "pipe", log] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    server.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/serving (http:\/\/[0-9.:]+)\//);
+      if (m) resolve(m[1]);
+    });
+    server.on("exit", (c) => reject(new Error(`server exited ${c}: ${out}`)));
+  });
+}
 const weights = {};
 
 before(async () => {
@@ -39,20 +57,8 @@ before(async () => {
   for (const [u, role] of Object.entries(USERS)) {
     execFileSync(BIN, ["--database", db, "admin", "create-user", "--username", u, "--display-name", u, "--role", role], { input: PASSWORD + "\n" });
   }
-  // 10:00 in Hà Nội, 11:00 in Beijing: both sides of Hữu Nghị are open whenever CI runs.
-  const args = ["--database", db, "serve", "--listen", "127.0.0.1:0", "--insecure-cookies", "--dispatch-every-s", "0", "--clock-start", "2026-11-23T10:00:00+07:00"];
-  // The server's request log goes to a file, printed only when something fails.
-  const log = openSync(join(dir, "server.log"), "w");
-  server = spawn(BIN, args, { stdio: ["ignore", "pipe", log] });
-  base = await new Promise((resolve, reject) => {
-    let out = "";
-    server.stdout.on("data", (d) => {
-      out += d;
-      const m = out.match(/serving (http:\/\/[0-9.:]+)\//);
-      if (m) resolve(m[1]);
-    });
-    server.on("exit", (c) => reject(new Error(`server exited ${c}: ${out}`)));
-  });
+  DB = db;
+  base = await startServer("127.0.0.1:0");
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -205,6 +211,15 @@ test("an enterprise declares and books, both sides clear the truck, the board fo
   }
   const trip = await (await client("admin"))("GET", `/declarations/${decl.id}/trip`);
   assert.equal(trip.data.status, "done");
+
+  // Crossed: the firm's list says so and offers no change; the server refuses one all the same.
+  await firm.reload();
+  const crossed = await firm.waitForSelector(`[data-trip-status=done]`);
+  assert.equal(await crossed.textContent(), "Đã qua cửa khẩu");
+  assert.equal(await firm.locator(`button[data-id="${decl.id}"]`).count(), 0, "no amend, cancel or booking for a crossed truck");
+  const cancel = await (await client("firm"))("POST", `/declarations/${decl.id}/cancel`);
+  assert.equal(cancel.status, 409);
+  assert.equal((await (await client("firm"))("GET", `/declarations/${decl.id}`)).data.state, "accepted");
   await Promise.all([firm, customs, pub, drv].map((p) => p.context().close()));
 });
 
@@ -231,6 +246,47 @@ test("a hold needs a reason, shown in the officer's language", async () => {
   await desk.click("#act button[data-o=hold]");
   await desk.waitForSelector("text=铅封号不符");
   await desk.context().close();
+});
+
+test("the desk keeps a submitted declaration after 600 others are filed", async () => {
+  const firmApi = await client("firm");
+  const mk = (pair, plate) => ({
+    gate_pair: pair, direction: "export", plate, plate_country: "VN", vehicle_kind: "truck",
+    driver: { name: "Tài", nationality: "VN", document_no: "B7654321" },
+    consignments: [{ hs_code: "85171300", description_vi: "Điện thoại", packages: 1, gross_kg: 10, value: 1, currency: "USD", origin: "VN" }],
+  });
+  const mine = await firmApi("POST", "/declarations", mk("huu-nghi", "12C-600.01"));
+  await firmApi("POST", `/declarations/${mine.data.id}/submit`);
+  for (let i = 0; i < 600; i += 50) {
+    await Promise.all(Array.from({ length: 50 }, (_, j) => firmApi("POST", "/declarations", mk("kim-thanh", `24C-${String(i + j).padStart(3, "0")}.00`))));
+  }
+  const desk = await page("vi", 360);
+  await login(desk, "vn-customs");
+  await desk.goto(`${base}/#/desk`);
+  const accept = await desk.waitForSelector(`button[data-accept="${mine.data.id}"]`);
+  assert.ok(await accept.isVisible());
+  await desk.context().close();
+});
+
+test("a Chinese driver leaving from China reads Beijing time, with the zone named", async () => {
+  const firmApi = await client("firm");
+  const r = await firmApi("POST", "/declarations", {
+    gate_pair: "huu-nghi", direction: "import", plate: "桂A-54321", plate_country: "CN", vehicle_kind: "truck",
+    driver: { name: "李伟", nationality: "CN", document_no: "E12345678" },
+    consignments: [{ hs_code: "84295200", description_zh: "挖掘机", packages: 1, gross_kg: 21000, value: 90000, currency: "USD", origin: "CN" }],
+  });
+  await firmApi("POST", `/declarations/${r.data.id}/submit`);
+  assert.equal((await (await client("cn-customs"))("POST", `/declarations/${r.data.id}/accept`)).status, 200);
+  assert.equal((await (await client("cn-guard"))("POST", "/gate-pairs/huu-nghi/yard", { plate: "桂A54321" })).status, 201);
+  const track = await (await fetch(`${base}/api/v1/track/${r.data.id}?plate=${encodeURIComponent("桂A54321")}`)).json();
+  assert.ok(track.estimated_call?.utc, JSON.stringify(track));
+  const want = new Intl.DateTimeFormat("zh-CN", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" }).format(new Date(track.estimated_call.utc));
+  const drv = await page("zh", 360);
+  await drv.goto(`${base}/#/driver?d=${r.data.id}&plate=${encodeURIComponent("桂A54321")}`);
+  const est = await drv.waitForSelector(".est-call");
+  assert.equal(await est.textContent(), `${want} 北京时间（UTC+8）`);
+  assert.equal(await drv.inputValue("#zone"), "CN");
+  await drv.context().close();
 });
 
 test("the console works from the keyboard: skip link, sign-in form, language switch", async () => {
@@ -279,4 +335,22 @@ test("every page in vi, zh and en, on a phone and a desktop", async () => {
   await shoot("operator", "#/operator?pair=huu-nghi", "admin");
   await shoot("planner", "#/planner", "admin");
   assert.ok(weights.public < 300_000, `the public page's first load is ${weights.public} bytes`);
+});
+
+test("a board says when its connection is lost and comes back by itself (SIGTERM and SIGKILL)", async () => {
+  const p = await page("vi", 360);
+  await p.goto(`${base}/#/board/huu-nghi/export`);
+  await p.waitForSelector("#conn[data-live=true]");
+  const listen = base.replace("http://", "");
+  for (const signal of ["SIGTERM", "SIGKILL"]) {
+    const stopped = new Promise((r) => server.once("exit", r));
+    server.kill(signal);
+    await stopped;
+    const lost = await p.waitForSelector("#conn[data-live=false]", { timeout: 5_000 });
+    assert.match(await lost.textContent(), /^Mất kết nối, đang thử lại… Cập nhật lần cuối /);
+    assert.ok(await p.$("#stats"), "the last board stays on screen");
+    base = await startServer(listen);
+    await p.waitForSelector("#conn[data-live=true]", { timeout: 5_000 });
+  }
+  await p.context().close();
 });

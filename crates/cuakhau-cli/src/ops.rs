@@ -171,7 +171,7 @@ pub async fn serve(database: &str, opts: ServeOpts) -> Result<()> {
             let _ = stop_rx.await;
         }))
     });
-    cuakhau_server::serve(listener, cuakhau_server::app(state), shutdown_signal()).await?;
+    cuakhau_server::serve(listener, state, shutdown_signal()).await?;
     let _ = stop_tx.send(());
     if let Some(b) = background {
         let _ = b.await;

@@ -89,6 +89,8 @@ pub enum Msg {
     },
     Internal,
     Timeout,
+    /// The server is stopping; the client should retry (another process, or this one restarted).
+    Unavailable,
     ImportRow {
         line: u64,
         reason: String,
@@ -133,6 +135,9 @@ impl Msg {
             (Internal, Vi) => "Lỗi hệ thống",
             (Internal, Zh) => "系统错误",
             (Internal, En) => "Internal error",
+            (Unavailable, Vi) => "Máy chủ đang dừng",
+            (Unavailable, Zh) => "服务器正在停止",
+            (Unavailable, En) => "Server stopping",
             (Timeout, Vi) => "Hết thời gian chờ",
             (Timeout, Zh) => "请求超时",
             (Timeout, En) => "Request timed out",
@@ -183,6 +188,9 @@ impl Msg {
             (Internal, Vi) => "Đã xảy ra lỗi; sự cố đã được ghi lại.".into(),
             (Internal, Zh) => "发生错误，已记录。".into(),
             (Internal, En) => "Something went wrong; it has been logged.".into(),
+            (Unavailable, Vi) => "Máy chủ đang dừng; hãy thử lại sau giây lát.".into(),
+            (Unavailable, Zh) => "服务器正在停止，请稍后重试。".into(),
+            (Unavailable, En) => "The server is stopping; try again in a moment.".into(),
             (Timeout, Vi) => "Máy chủ không trả lời kịp; không có gì bị thay đổi.".into(),
             (Timeout, Zh) => "服务器未能及时响应；未做任何更改。".into(),
             (Timeout, En) => "The server did not answer in time; nothing was changed.".into(),

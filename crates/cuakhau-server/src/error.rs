@@ -58,6 +58,7 @@ impl ApiError {
             Msg::Refused { refusal: cuakhau_core::goods::Refusal::Transition(_) } => "bad-transition",
             Msg::Internal => "internal",
             Msg::Timeout => "timeout",
+            Msg::Unavailable => "unavailable",
             Msg::ImportRow { .. } => "import-row",
             Msg::UnsupportedMediaType => "unsupported-media-type",
             Msg::Step { .. } => "clearance-step",

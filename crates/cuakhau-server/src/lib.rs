@@ -93,6 +93,9 @@ pub struct AppState {
     boards: Arc<routes::gate::BoardCache>,
     /// Changes at gate pairs, for queue streams.
     events: tokio::sync::broadcast::Sender<routes::gate::GateEvent>,
+    /// True once the server is stopping: open event streams end, so that browsers see the
+    /// connection drop and reconnect elsewhere instead of watching a frozen "live" board.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 /// The reference data, read once and kept: every list and every slot calendar needs it, and it
@@ -222,7 +225,13 @@ impl AppState {
             suspensions: Default::default(),
             boards: Default::default(),
             events: tokio::sync::broadcast::channel(256).0,
+            closing: tokio::sync::watch::channel(false).0,
         }
+    }
+
+    /// Ends every open event stream (called when the server stops).
+    pub fn close_streams(&self) {
+        self.closing.send_replace(true);
     }
 }
 
@@ -240,11 +249,18 @@ pub fn app(state: AppState) -> Router {
     routes::router(state)
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then finishes in-flight requests.
+/// Serves `state`'s application on `listener` until `shutdown` resolves; then ends the open event
+/// streams (a stream never finishes by itself) and finishes in-flight requests.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    app: Router,
+    state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    let app = app(state.clone());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            state.close_streams();
+        })
+        .await
 }

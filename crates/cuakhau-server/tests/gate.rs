@@ -118,6 +118,18 @@ async fn perishable_export_and_general_import_cross(engine: Engine) {
     // The public board masks plates; an officer sees them.
     let board = t.get("/api/v1/gate-pairs/huu-nghi/queue?direction=export").await.json();
     assert_eq!((board["yard"].as_u64(), board["congestion"].as_str()), (Some(1), Some("green")));
+    // The board's coming hours show what the slot calendar offers, booked or not.
+    let cal = t.get("/api/v1/gate-pairs/huu-nghi/slots?direction=export&hours=6").await.json();
+    let sum = |m: &Value| m.as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum::<u64>();
+    let from_cal: Vec<(u64, u64)> = cal.as_array().unwrap().iter().map(|h| (sum(&h["capacity"]), sum(&h["booked"]))).collect();
+    let from_board: Vec<(u64, u64)> = board["booked_ahead"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["capacity"].as_u64().unwrap(), h["booked"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(from_board, from_cal);
+    assert!(from_board[1].0 > 0 && from_board[1].1 == 0, "an hour nobody booked still shows its capacity: {from_board:?}");
     assert_eq!(board["queue"][0]["plate"], "12C-•••.45");
     assert!(board["queue"][0]["trip_id"].is_null());
     let officer_view = t.call("GET", "/api/v1/gate-pairs/huu-nghi/queue?direction=export", Some(&guard), None, None).await.json();
@@ -384,6 +396,26 @@ async fn the_queue_stream_pushes_each_change() {
     assert_eq!(busy["trip_status"], "called");
     let bad = t.get("/api/v1/gate-pairs/nowhere/queue/stream?direction=export").await;
     assert_eq!(bad.status, StatusCode::NOT_FOUND);
+
+    // Each event names itself and the reconnect delay; a stopping server ends every stream (so a
+    // browser's board says "connection lost" instead of freezing on "live"), and refuses new ones.
+    let req3 = axum::http::Request::get("/api/v1/gate-pairs/huu-nghi/queue/stream?direction=export").body(Body::empty()).unwrap();
+    let mut body3 = t.app.clone().oneshot(req3).await.unwrap().into_body();
+    let first = tokio::time::timeout(std::time::Duration::from_secs(5), body3.frame()).await.unwrap().unwrap().unwrap();
+    let text = String::from_utf8(first.into_data().unwrap().to_vec()).unwrap();
+    assert!(text.contains("\nid: 2026-11-23T03:00:00Z\n") && text.contains("\nretry: 2000\n"), "{text}");
+    t.state.close_streams();
+    for body in [&mut body, &mut body2, &mut body3] {
+        let end = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            while let Some(f) = body.frame().await {
+                f.unwrap();
+            }
+        })
+        .await;
+        assert!(end.is_ok(), "the stream ended when the server began to stop");
+    }
+    let refused = t.get("/api/v1/gate-pairs/huu-nghi/queue/stream?direction=export").await;
+    assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ const T = {
     kind: "Loại", mode: "Phương thức", vn_side: "Phía Việt Nam", cn_side: "Phía Trung Quốc", open: "Đang mở", closed: "Đang đóng", hours_unknown: "Chưa rõ giờ", board: "Bảng hàng chờ",
     export: "Xuất (VN → TQ)", import: "Nhập (TQ → VN)", yard: "Trong bãi", virtual: "Hàng chờ ảo", called: "Đã gọi", clearing: "Đang thông quan", congestion: "Mức ùn tắc",
     expected_wait: "Thời gian chờ dự kiến", lanes: "Làn", lane: "Làn", truck: "Xe", status: "Trạng thái", capacity: "Công suất/giờ", booked_ahead: "Đã đặt chỗ các giờ tới",
-    hour: "Giờ", booked: "Đã đặt", queue: "Hàng chờ", position: "Vị trí", plate: "Biển số", class: "Loại làn", est_call: "Dự kiến gọi", live: "Cập nhật trực tiếp",
+    hour: "Giờ", booked: "Đã đặt", queue: "Hàng chờ", position: "Vị trí", plate: "Biển số", class: "Loại làn", est_call: "Dự kiến gọi", live: "Cập nhật trực tiếp", conn_lost: "Mất kết nối, đang thử lại… Cập nhật lần cuối {time}", offline: "Không kết nối được máy chủ. Hãy kiểm tra mạng và thử lại.",
     driver_title: "Theo dõi xe của tôi", decl_no: "Số tờ khai", find: "Tìm", your_turn: "ĐẾN LƯỢT BẠN: vào {lane} trước {time}", place: "Vị trí trong hàng", of: "trên",
     not_in_queue: "Xe chưa vào hàng chờ.", step_now: "Bước hiện tại", declarations: "Tờ khai", new_decl: "Tờ khai mới", gate_pair: "Cặp cửa khẩu", direction: "Chiều",
     plate_country: "Nước đăng ký xe", vehicle_kind: "Loại phương tiện", driver_name: "Tên lái xe", nationality: "Quốc tịch", document_no: "Số giấy tờ", hs_code: "Mã HS",
@@ -33,7 +33,7 @@ const T = {
     kind: "类型", mode: "方式", vn_side: "越方", cn_side: "中方", open: "开放中", closed: "已关闭", hours_unknown: "时间未知", board: "排队看板",
     export: "出口（越→中）", import: "进口（中→越）", yard: "场内", virtual: "虚拟排队", called: "已叫号", clearing: "通关中", congestion: "拥堵等级",
     expected_wait: "预计等待", lanes: "通道", lane: "通道", truck: "车辆", status: "状态", capacity: "每小时能力", booked_ahead: "未来几小时预约",
-    hour: "时段", booked: "已预约", queue: "队列", position: "位置", plate: "车牌", class: "通道类别", est_call: "预计叫号", live: "实时更新",
+    hour: "时段", booked: "已预约", queue: "队列", position: "位置", plate: "车牌", class: "通道类别", est_call: "预计叫号", live: "实时更新", conn_lost: "连接中断，正在重试…… 最后更新 {time}", offline: "无法连接服务器，请检查网络后重试。",
     driver_title: "查询我的车辆", decl_no: "申报单号", find: "查询", your_turn: "轮到您了：请在 {time} 前驶入 {lane}", place: "队列位置", of: "/",
     not_in_queue: "车辆尚未排队。", step_now: "当前环节", declarations: "申报单", new_decl: "新申报", gate_pair: "口岸", direction: "方向",
     plate_country: "车辆登记国", vehicle_kind: "车辆类型", driver_name: "司机姓名", nationality: "国籍", document_no: "证件号码", hs_code: "HS 编码",
@@ -56,7 +56,7 @@ const T = {
     kind: "Kind", mode: "Mode", vn_side: "Vietnamese side", cn_side: "Chinese side", open: "Open", closed: "Closed", hours_unknown: "Hours unknown", board: "Queue board",
     export: "Export (VN → CN)", import: "Import (CN → VN)", yard: "In the yard", virtual: "Virtual queue", called: "Called", clearing: "Clearing", congestion: "Congestion",
     expected_wait: "Expected wait", lanes: "Lanes", lane: "Lane", truck: "Truck", status: "Status", capacity: "Capacity/hour", booked_ahead: "Booked for the coming hours",
-    hour: "Hour", booked: "Booked", queue: "Queue", position: "Place", plate: "Plate", class: "Lane class", est_call: "Expected call", live: "Live",
+    hour: "Hour", booked: "Booked", queue: "Queue", position: "Place", plate: "Plate", class: "Lane class", est_call: "Expected call", live: "Live", conn_lost: "Connection lost, retrying… Last update {time}", offline: "Cannot reach the server. Check the connection and try again.",
     driver_title: "Track my truck", decl_no: "Declaration number", find: "Find", your_turn: "YOUR TURN: go to {lane} before {time}", place: "Place in queue", of: "of",
     not_in_queue: "The truck is not in a queue yet.", step_now: "Current step", declarations: "Declarations", new_decl: "New declaration", gate_pair: "Gate pair", direction: "Direction",
     plate_country: "Country of registration", vehicle_kind: "Vehicle", driver_name: "Driver's name", nationality: "Nationality", document_no: "Document number", hs_code: "HS code",
@@ -90,7 +90,11 @@ const ZONE = { VN: "Asia/Ho_Chi_Minh", CN: "Asia/Shanghai" };
 
 const S = {
   lang: localStorage.getItem("lang") || (navigator.languages || [navigator.language]).map((l) => l.slice(0, 2)).find((l) => T[l]) || "en",
-  zone: localStorage.getItem("zone") || "VN",
+  // The zone a person chose; otherwise their side's (an officer's role, a driver's exit side),
+  // otherwise their language's (zh: Beijing time, else Vietnam time). See `zoneOf`.
+  chosenZone: localStorage.getItem("zone"),
+  pageZone: null,
+  get zone() { return this.chosenZone || this.pageZone || sideOfRoles(this.me) || (this.lang === "zh" ? "CN" : "VN"); },
   me: null,
   stream: null,
   timers: [],
@@ -101,7 +105,14 @@ const num = (n, d = 0) => (n == null ? t("none") : new Intl.NumberFormat(LOCALE[
 const fmt = (iso, opts = { dateStyle: "short", timeStyle: "short" }) => (iso ? new Intl.DateTimeFormat(LOCALE[S.lang], { ...opts, timeZone: ZONE[S.zone] }).format(new Date(iso)) : t("none"));
 const hhmm = (iso) => fmt(iso, { hour: "2-digit", minute: "2-digit" });
 const dur = (s) => (s == null ? t("none") : s < 60 ? `${num(s)} ${t("seconds")}` : s < 3600 ? `${num(s / 60)} ${t("minutes")}` : `${num(s / 3600, 1)} h`);
-const zoneName = () => t(S.zone === "VN" ? "zone_vn" : "zone_cn");
+const zoneName = (z = S.zone) => t(z === "VN" ? "zone_vn" : "zone_cn");
+/// An officer's side, from their roles (when all their officer roles are of one side).
+function sideOfRoles(me) {
+  const sides = new Set((me?.roles || []).filter((r) => r.startsWith("officer:")).map((r) => r.split(":")[1]));
+  return sides.size === 1 ? [...sides][0] : null;
+}
+/// A time a person must act on: hours and minutes in their zone, with the zone named.
+const actBy = (iso) => `${hhmm(iso)} ${zoneName()}`;
 const name = (n) => (S.lang === "zh" ? n.zh || n.vi : S.lang === "vi" ? n.vi : n.en);
 const $ = (sel, root = document) => root.querySelector(sel);
 
@@ -117,7 +128,8 @@ class Problem extends Error {
 async function api(method, path, body, type = "application/json") {
   const opts = { method, headers: { "Accept-Language": S.lang }, credentials: "same-origin" };
   if (body !== undefined) { opts.headers["Content-Type"] = type; opts.body = type === "application/json" ? JSON.stringify(body) : body; }
-  const r = await fetch("/api/v1" + path, opts);
+  let r;
+  try { r = await fetch("/api/v1" + path, opts); } catch (_) { throw new Problem({ title: t("error"), detail: t("offline") }, 0); }
   const ct = r.headers.get("content-type") || "";
   const data = ct.includes("json") ? await r.json() : await r.text();
   if (!r.ok) throw new Problem(typeof data === "object" ? data : { detail: data }, r.status);
@@ -129,7 +141,8 @@ async function apiAll(path) {
   let url = "/api/v1" + path;
   const all = [];
   while (url) {
-    const r = await fetch(url, { headers: { "Accept-Language": S.lang }, credentials: "same-origin" });
+    let r;
+    try { r = await fetch(url, { headers: { "Accept-Language": S.lang }, credentials: "same-origin" }); } catch (_) { throw new Problem({ title: t("error"), detail: t("offline") }, 0); }
     const data = await r.json();
     if (!r.ok) throw new Problem(data, r.status);
     all.push(...data);
@@ -202,10 +215,29 @@ async function pagePublic(main) {
   </tbody></table></div>`;
 }
 
+/// Follows a server-sent event stream for as long as the page is open: `onEvent(data)` on each
+/// event, `onState(live)` when the connection drops or comes back. The browser reconnects by
+/// itself after a drop (the server asks for 2 s); a refused reconnect (the server stopping) closes
+/// the EventSource, so the page opens a new one.
+function liveStream(url, onEvent, onState) {
+  const tk = NAV;
+  const open = () => {
+    if (tk !== NAV) return;
+    const es = new EventSource(url);
+    S.stream = es;
+    es.addEventListener("queue", (ev) => { onState(true); onEvent(JSON.parse(ev.data)); });
+    es.onerror = () => {
+      onState(false);
+      if (es.readyState === EventSource.CLOSED) setTimeout(open, 2000);
+    };
+  };
+  open();
+}
+
 // ---------- Queue board ----------
-function boardHtml(q, pairName) {
+function boardHtml(q, pairName, live = true) {
   return `<h1>${t("board")}: ${esc(pairName)} · ${t(q.direction)}</h1>
-  <p class="muted" aria-live="polite">${t("live")} · ${fmt(q.at.utc)} ${zoneName()} · VN <span class="pill ${q.vn_open == null ? "unknown" : q.vn_open ? "open" : "closed"}">${t(q.vn_open == null ? "hours_unknown" : q.vn_open ? "open" : "closed")}</span> CN <span class="pill ${q.cn_open == null ? "unknown" : q.cn_open ? "open" : "closed"}">${t(q.cn_open == null ? "hours_unknown" : q.cn_open ? "open" : "closed")}</span></p>
+  <p class="${live ? "muted" : "err"}" id="conn" role="status" data-live="${live}">${live ? `${t("live")} · ${fmt(q.at.utc)} ${zoneName()}` : t("conn_lost", { time: `${fmt(q.at.utc)} ${zoneName()}` })} · VN <span class="pill ${q.vn_open == null ? "unknown" : q.vn_open ? "open" : "closed"}">${t(q.vn_open == null ? "hours_unknown" : q.vn_open ? "open" : "closed")}</span> CN <span class="pill ${q.cn_open == null ? "unknown" : q.cn_open ? "open" : "closed"}">${t(q.cn_open == null ? "hours_unknown" : q.cn_open ? "open" : "closed")}</span></p>
   <div class="stats" id="stats">
     <div class="stat">${t("yard")}<b data-k="yard">${num(q.yard)}</b></div><div class="stat">${t("virtual")}<b>${num(q.virtual_queue)}</b></div>
     <div class="stat">${t("called")}<b>${num(q.called)}</b></div><div class="stat">${t("clearing")}<b>${num(q.clearing)}</b></div>
@@ -225,13 +257,13 @@ async function pageBoard(main, pair, dir) {
   PAIRS = PAIRS || (await api("GET", "/gate-pairs"));
   const p = PAIRS.find((x) => x.id === pair);
   const pairName = p ? `${name(p.vn.name)} – ${name(p.cn.name)}` : pair;
-  const render = (q) => { main.innerHTML = boardHtml(q, pairName); };
-  const first = await api("GET", `/gate-pairs/${pair}/queue?direction=${dir}`);
+  // The last board stays on screen when the connection drops, marked as such.
+  let last = null, live = true;
+  const render = () => { if (tk === NAV && last) main.innerHTML = boardHtml(last, pairName, live); };
+  last = await api("GET", `/gate-pairs/${pair}/queue?direction=${dir}`);
   check(tk);
-  render(first);
-  const es = new EventSource(`/api/v1/gate-pairs/${pair}/queue/stream?direction=${dir}`);
-  es.addEventListener("queue", (ev) => render(JSON.parse(ev.data)));
-  S.stream = es;
+  render();
+  liveStream(`/api/v1/gate-pairs/${pair}/queue/stream?direction=${dir}`, (q) => { last = q; render(); }, (ok) => { if (ok !== live) { live = ok; render(); } });
 }
 
 // ---------- Driver ----------
@@ -247,15 +279,15 @@ async function pageDriver(main) {
     try {
       const r = await api("GET", `/track/${encodeURIComponent(d)}?plate=${encodeURIComponent(plate)}`);
       if (tk !== NAV) return;
-      out.innerHTML = `${r.your_turn ? `<p class="turn" role="alert">${t("your_turn", { lane: esc(r.lane), time: hhmm(r.call_deadline.utc) })}</p>` : ""}
+      // A driver reads the clock of the side they leave from, unless they chose a zone.
+      S.pageZone = r.direction === "import" ? "CN" : "VN";
+      $("#zone").value = S.zone;
+      out.innerHTML = `${r.your_turn ? `<p class="turn" role="alert">${t("your_turn", { lane: esc(r.lane), time: actBy(r.call_deadline.utc) })}</p>` : ""}
       <div class="card"><p class="big">${esc(r.plate)}</p>
       ${r.status === "none" ? `<p>${t("not_in_queue")}</p>` : `<p>${t("status")}: <b>${t(r.status)}</b></p>`}
-      ${r.position ? `<p>${t("place")}: <span class="big">${r.position}</span> ${t("of")} ${r.waiting_total}</p><p>${t("est_call")}: <b>${hhmm(r.estimated_call?.utc)}</b> ${zoneName()}</p>` : ""}
+      ${r.position ? `<p>${t("place")}: <span class="big">${r.position}</span> ${t("of")} ${r.waiting_total}</p><p>${t("est_call")}: <b class="est-call">${actBy(r.estimated_call?.utc)}</b></p>` : ""}
       ${r.booking ? `<p>${t("booking")}: ${fmt(r.booking.hour)}</p>` : ""}${r.current_step ? `<p>${t("step_now")}: ${esc(r.current_step)}</p>` : ""}</div>`;
-      if (!S.stream) {
-        S.stream = new EventSource(`/api/v1/gate-pairs/${r.gate_pair}/queue/stream?direction=${r.direction}`);
-        S.stream.addEventListener("queue", () => show(d, plate));
-      }
+      if (!S.stream) liveStream(`/api/v1/gate-pairs/${r.gate_pair}/queue/stream?direction=${r.direction}`, () => show(d, plate), () => {});
     } catch (e) { showError(out, e); }
   };
   $("#f").onsubmit = (ev) => { ev.preventDefault(); const f = new FormData(ev.target); show(f.get("declaration"), f.get("plate")); };
@@ -532,6 +564,7 @@ function pageLogin(main) {
     try {
       await api("POST", "/auth/login", Object.fromEntries(new FormData(ev.target)));
       S.me = await api("GET", "/auth/me");
+      $("#zone").value = S.zone;
       location.hash = S.me.roles.some((r) => r.startsWith("enterprise:")) ? "#/enterprise" : S.me.roles.some((r) => r.startsWith("officer:")) ? "#/desk" : "#/";
     } catch (e) { showError($("#lerr"), e, ev.target); }
   };
@@ -540,6 +573,8 @@ function pageLogin(main) {
 async function route() {
   NAV += 1;
   if (S.stream) { S.stream.close(); S.stream = null; }
+  S.pageZone = null;
+  $("#zone").value = S.zone;
   document.documentElement.lang = S.lang;
   document.title = `cuakhau · ${t("nav_public")}`;
   if (!$("#demo").hidden) $("#demo").textContent = t("demo");
@@ -568,8 +603,9 @@ async function start() {
   $("#lang").value = S.lang;
   $("#zone").value = S.zone;
   $("#lang").onchange = (e) => { S.lang = e.target.value; localStorage.setItem("lang", S.lang); route(); };
-  $("#zone").onchange = (e) => { S.zone = e.target.value; localStorage.setItem("zone", S.zone); route(); };
+  $("#zone").onchange = (e) => { S.chosenZone = e.target.value; localStorage.setItem("zone", S.chosenZone); route(); };
   try { S.me = await api("GET", "/auth/me"); } catch (_) { S.me = null; }
+  $("#zone").value = S.zone;
   try {
     const h = await fetch("/healthz").then((r) => r.json());
     if (h.demo) { $("#demo").hidden = false; $("#demo").textContent = t("demo"); }

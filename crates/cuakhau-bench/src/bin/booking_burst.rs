@@ -107,7 +107,7 @@ async fn setup(clients: usize, declarations: usize) -> Setup {
     let state = AppState::new(store.clone(), Arc::new(Fixed), entropy, Config { secure_cookies: false, ..Config::default() });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(cuakhau_server::serve(listener, cuakhau_server::app(state), std::future::pending()));
+    tokio::spawn(cuakhau_server::serve(listener, state, std::future::pending()));
     let mut out = Vec::new();
     let per_client = declarations.div_ceil(clients);
     for c in 0..clients {

@@ -398,12 +398,15 @@ pub(crate) async fn snapshot(
         })
         .collect();
     let start = cuakhau_core::goods::slots::hour_of(now);
-    let usage = st.store.slot_usage(pair, direction, start, start.plus_seconds(6 * 3600)).await.map_err(err)?;
-    let booked_ahead = (0..6)
-        .map(|k| {
-            let h = start.plus_seconds(k * 3600);
-            let u = usage.iter().filter(|u| u.hour == h);
-            HourAheadOut { hour: h.into(), capacity: u.clone().map(|u| u.capacity).sum(), booked: u.map(|u| u.used).sum() }
+    // The slot calendar's own figures: the lanes' capacity in hours both sides work, not only booked buckets.
+    let booked_ahead = super::goods::calendar(st, lang, pair, direction, start, 6)
+        .await?
+        .into_iter()
+        .enumerate()
+        .map(|(k, h)| HourAheadOut {
+            hour: start.plus_seconds(k as i64 * 3600).into(),
+            capacity: h.capacity.values().sum(),
+            booked: h.booked.values().sum(),
         })
         .collect();
     let waiting_both = all.iter().filter(|t| t.status.is_waiting()).count() as u64;
@@ -464,14 +467,23 @@ pub async fn queue_stream(
     // Fail now (404) rather than inside the stream.
     let first = shared_snapshot(&st, lang, &pair, direction, detail).await?;
     let rx = st.events.subscribe();
-    let state = (st, rx, Some(first));
-    let stream = futures_util::stream::unfold(state, move |(st, mut rx, first)| {
+    let closing = st.closing.subscribe();
+    if *closing.borrow() {
+        return Err(ApiError::new(lang, StatusCode::SERVICE_UNAVAILABLE, Msg::Unavailable));
+    }
+    let state = (st, rx, closing, Some(first));
+    let stream = futures_util::stream::unfold(state, move |(st, mut rx, mut closing, first)| {
         let pair = pair.clone();
         async move {
             let doc = match first {
                 Some(doc) => doc,
                 None => loop {
-                    match rx.recv().await {
+                    let got = tokio::select! {
+                        got = rx.recv() => got,
+                        // The server is stopping: end the stream so the browser reconnects.
+                        _ = closing.wait_for(|c| *c) => return None,
+                    };
+                    match got {
                         Ok(ev) if ev.gate_pair != pair.as_str() => continue,
                         // Missed events: one fresh snapshot covers them all.
                         Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
@@ -484,8 +496,16 @@ pub async fn queue_stream(
                     }
                 },
             };
-            let ev = Event::default().event("queue").json_data(&*doc).unwrap_or_else(|_| Event::default().comment("unserialisable"));
-            Some((Ok::<_, Infallible>(ev), (st, rx, None)))
+            // Every event carries the board's time as its id (a browser sends it back as
+            // Last-Event-ID when it reconnects: the first event then is the current board) and
+            // asks for a reconnect within two seconds.
+            let ev = Event::default()
+                .event("queue")
+                .id(doc.at.utc.clone())
+                .retry(std::time::Duration::from_secs(2))
+                .json_data(&*doc)
+                .unwrap_or_else(|_| Event::default().comment("unserialisable"));
+            Some((Ok::<_, Infallible>(ev), (st, rx, closing, None)))
         }
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())

@@ -357,8 +357,9 @@ pub async fn reject(
     decide(&st, &caller, id, DeclEvent::Reject { reasons }).await
 }
 
-/// The capacity of each hour from `from`, and what is booked.
-async fn calendar(
+/// The capacity of each hour from `from`, and what is booked: the one slot calendar that booking,
+/// the enterprise's page and the public board all show.
+pub(crate) async fn calendar(
     st: &AppState,
     lang: Lang,
     pair: &GatePairId,
