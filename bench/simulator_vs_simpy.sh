@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # The simulator against SimPy on the same year-long model (bench/simulator/year.toml and
-# bench/simulator/simpy_model.py), plus how run time grows with the horizon and the number of
-# gate pairs. Installs SimPy into bench/.venv. Prints figures, and as its last line one JSON object.
+# bench/simulator/simpy_model.py) and against a bare hand-written Rust event loop of that model
+# (bench/simulator/bare.rs, built with rustc -O), plus how run time grows with the horizon and the
+# number of gate pairs. Installs SimPy into bench/.venv. Prints figures, and as its last line one
+# JSON object: speedup_in_process (SimPy's time in its loop over cuakhau's), speedup_whole_process
+# (the same for the whole processes, start-up and output included) and bare_ratio (cuakhau's
+# in-process time over the bare loop's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cuakhau-target}"
@@ -12,19 +16,27 @@ bench/.venv/bin/pip install -q simpy==4.1.1
 py=bench/.venv/bin/python
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+rustc -O --edition 2021 bench/simulator/bare.rs -o "$work/bare"
 
-peak_kb() { /usr/bin/time -f "%M" -o "$work/mem" "$@" > "$work/out" 2>"$work/err" || { cat "$work/err" >&2; exit 1; }; cat "$work/mem"; }
+# Runs a command; prints its peak memory (kB) and leaves its wall time (s) in $work/wall.
+peak_kb() {
+  /usr/bin/time -f "%M %e" -o "$work/mem" "$@" > "$work/out" 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
+  read -r kb wall < "$work/mem"; echo "$wall" > "$work/wall"; echo "$kb"
+}
 
 echo "== one year, one replication, one thread each (FIFO and perishables-first), best of 3"
 for i in 1 2 3; do
-  simpy_fifo_kb=$(peak_kb $py bench/simulator/simpy_model.py fifo 1); cp "$work/out" "$work/simpy_fifo_$i.json"
-  peak_kb $py bench/simulator/simpy_model.py perishables-first 1 >/dev/null; cp "$work/out" "$work/simpy_pf_$i.json"
-  cuakhau_kb=$(peak_kb "$bin" simulate bench/simulator/year.toml --out "$work/one_$i" --threads 1 --replications 1)
+  simpy_fifo_kb=$(peak_kb $py bench/simulator/simpy_model.py fifo 1); cp "$work/out" "$work/simpy_fifo_$i.json"; cp "$work/wall" "$work/simpy_fifo_wall_$i"
+  peak_kb $py bench/simulator/simpy_model.py perishables-first 1 >/dev/null; cp "$work/out" "$work/simpy_pf_$i.json"; cp "$work/wall" "$work/simpy_pf_wall_$i"
+  cuakhau_kb=$(peak_kb "$bin" simulate bench/simulator/year.toml --out "$work/one_$i" --threads 1 --replications 1); cp "$work/wall" "$work/cuakhau_wall_$i"
+  peak_kb "$work/bare" fifo 1 >/dev/null; cp "$work/out" "$work/bare_fifo_$i.json"
+  peak_kb "$work/bare" perishables-first 1 >/dev/null; cp "$work/out" "$work/bare_pf_$i.json"
 done
 echo "== agreement: SimPy 5 replications per policy, cuakhau 20"
 $py bench/simulator/simpy_model.py fifo 100 5 > "$work/simpy_fifo5.json"
 $py bench/simulator/simpy_model.py perishables-first 100 5 > "$work/simpy_pf5.json"
 "$bin" simulate bench/simulator/year.toml --out "$work/many" --replications 20 > /dev/null
+"$work/bare" fifo 100 20 > "$work/bare_fifo20.json"
 
 echo "== scaling"
 $py - "$work" "$bin" <<'PY'
@@ -63,14 +75,26 @@ one = [min((r[v] for r in runs), key=lambda x: x["sim_s"]) for v in (0, 1)]
 many = json.loads((work / "many" / "summary.json").read_text())["variants"]
 s5 = [json.loads((work / f).read_text()) for f in ("simpy_fifo5.json", "simpy_pf5.json")]
 T4 = 2.776  # Student t, 4 degrees of freedom
+bf = min((json.loads((work / f"bare_fifo_{i}.json").read_text()) for i in (1, 2, 3)), key=lambda r: r["sim_s"])
+bp = min((json.loads((work / f"bare_pf_{i}.json").read_text()) for i in (1, 2, 3)), key=lambda r: r["sim_s"])
+wall = lambda name: min(float((work / f"{name}_wall_{i}").read_text()) for i in (1, 2, 3))
 simpy_s = sf["sim_s"] + sp["sim_s"]
 cuakhau_s = one[0]["sim_s"] + one[1]["sim_s"]
+bare_s = bf["sim_s"] + bp["sim_s"]
+simpy_wall = wall("simpy_fifo") + wall("simpy_pf")
+cuakhau_wall = wall("cuakhau")
 simpy_ev = sf["events"] + sp["events"]
 cuakhau_ev = one[0]["events"] + one[1]["events"]
 res = {
     "simpy_s": round(simpy_s, 3),
     "cuakhau_s": round(cuakhau_s, 4),
     "speedup": round(simpy_s / cuakhau_s, 1),
+    "speedup_in_process": round(simpy_s / cuakhau_s, 1),
+    "simpy_wall_s": round(simpy_wall, 3),
+    "cuakhau_wall_s": round(cuakhau_wall, 3),
+    "speedup_whole_process": round(simpy_wall / max(cuakhau_wall, 0.01), 1),
+    "bare_s": round(bare_s, 4),
+    "bare_ratio": round(cuakhau_s / bare_s, 2),
     "simpy_events_per_s": round(simpy_ev / simpy_s),
     "cuakhau_events_per_s": round(cuakhau_ev / cuakhau_s),
     "simpy_peak_mb": round(simpy_kb / 1024, 1),
@@ -86,10 +110,15 @@ for i, (pol, s) in enumerate(zip(("fifo", "perishables_first"), s5)):
     res[f"cuakhau_mean_wait_ci95_{pol}"] = round(c["half_width"], 3)
     agree &= abs(s["mean_wait_h"] - c["mean"]) <= s_half + c["half_width"]
 res["simpy_mean_wait_h"], res["cuakhau_mean_wait_h"] = res["simpy_mean_wait_h_fifo"], res["cuakhau_mean_wait_h_fifo"]
+b20 = json.loads((work / "bare_fifo20.json").read_text())
+res["bare_mean_wait_h_fifo"] = round(b20["mean_wait_h"], 3)
+res["bare_mean_wait_ci95_fifo"] = round(2.093 * b20["mean_wait_h_sd"] / math.sqrt(b20["replications"]), 3)  # t, 19 d.f.
 res["mean_waits_agree"] = agree
 res["scaling"] = json.loads((work / "scaling.json").read_text())
 print(f"SimPy  : {simpy_s:.3f} s for two one-year runs, {res['simpy_events_per_s']} events/s, peak {res['simpy_peak_mb']} MB")
 print(f"cuakhau: {cuakhau_s:.4f} s for the same two runs, {res['cuakhau_events_per_s']} events/s, peak {res['cuakhau_peak_mb']} MB")
-print(f"speed-up {res['speedup']}x; mean waits agree within the 95 % intervals: {agree}")
+print(f"bare loop: {bare_s:.4f} s for the same two runs; cuakhau/bare {res['bare_ratio']}x")
+print(f"speed-up in process {res['speedup_in_process']}x, whole process {res['speedup_whole_process']}x ({simpy_wall:.2f} s against {cuakhau_wall:.2f} s)")
+print(f"mean waits agree within the 95 % intervals: {agree}; bare loop FIFO {res['bare_mean_wait_h_fifo']} ± {res['bare_mean_wait_ci95_fifo']} h")
 print(json.dumps(res))
 PY

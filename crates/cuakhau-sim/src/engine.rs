@@ -145,12 +145,22 @@ pub struct RunStats {
     pub spoiled_value: f64,
     /// (gate pair, direction, side, lane class, busy share of the horizon).
     pub lanes: Vec<(String, &'static str, &'static str, &'static str, f64)>,
-    /// Time-average number of trucks waiting in the yards.
+    /// Time-average number of trucks waiting in the yards (after the warm-up).
     pub mean_queue: f64,
-    /// Trucks that entered the yard queues per hour.
+    /// Time-average number of trucks waiting before the entry lanes (after the warm-up).
+    pub mean_entry_queue: f64,
+    /// Trucks that entered the yard queues per hour (after the warm-up).
     pub arrival_rate_h: f64,
     /// (hours since start, trucks waiting in the yards).
     pub queue_series: Vec<(f64, u32)>,
+    /// Trucks waiting before the entry lanes, at the same instants as `queue_series`.
+    pub entry_series: Vec<u32>,
+    /// Served trucks that arrived after the warm-up: the ones the statistics describe.
+    pub measured: u64,
+    /// Of those, how many waited at all (total wait > 0).
+    pub wait_positive: u64,
+    /// Of those, how many waited longer than each of the model's `wait_thresholds_s`.
+    pub wait_over: Vec<u64>,
 }
 
 const EV_ARRIVE: u8 = 0;
@@ -199,7 +209,11 @@ struct Sim<'m> {
     n_entry_queue: u64,
     n_entry_lane: u64,
     queue_area: f64,
+    entry_area: f64,
     last_t: i64,
+    /// Statistics count from here (start + warm-up).
+    measure_from: i64,
+    arrived_measured: u64,
     out: RunStats,
 }
 
@@ -270,7 +284,10 @@ impl<'m> Sim<'m> {
             n_entry_queue: 0,
             n_entry_lane: 0,
             queue_area: 0.0,
+            entry_area: 0.0,
             last_t: m.start_us,
+            measure_from: m.start_us + m.warmup_us,
+            arrived_measured: 0,
             out: RunStats {
                 arrived: 0,
                 served: 0,
@@ -286,10 +303,20 @@ impl<'m> Sim<'m> {
                 spoiled_value: 0.0,
                 lanes: vec![],
                 mean_queue: 0.0,
+                mean_entry_queue: 0.0,
                 arrival_rate_h: 0.0,
                 queue_series: if record_series { Vec::with_capacity(4096) } else { Vec::new() },
+                entry_series: if record_series { Vec::with_capacity(4096) } else { Vec::new() },
+                measured: 0,
+                wait_positive: 0,
+                wait_over: vec![0; m.wait_thresholds_s.len()],
             },
         }
+    }
+
+    /// The part of [a, b) inside the measured window, in µs.
+    fn measured_span(&self, a: i64, b: i64) -> i64 {
+        (b.min(self.end) - a.max(self.measure_from)).max(0)
     }
 
     fn schedule(&mut self, t: i64, kind: u8, arg: u32) {
@@ -505,6 +532,7 @@ impl<'m> Sim<'m> {
         }
         self.n_in += 1;
         self.out.arrived += 1;
+        self.arrived_measured += (self.now >= self.measure_from) as u64;
         self.n_yard += 1;
         self.arrival_seq += 1;
         let added = self.queues[station].add(WaitingTruck {
@@ -564,7 +592,6 @@ impl<'m> Sim<'m> {
         assert!(lane.busy.is_none(), "a lane serves one truck at a time");
         lane.busy = Some(id);
         self.exit[s].free -= 1;
-        let end = self.end;
         let t = &mut self.trucks[id as usize];
         assert_eq!(t.place, Place::Yard);
         t.place = Place::ExitLane;
@@ -580,9 +607,11 @@ impl<'m> Sim<'m> {
             i += 1;
         }
         let wait = (now - t.arrived) as f64 / 1e6;
-        self.exit[s].lanes[li].busy_us += at.min(end) - now;
-        self.out.wait_exit.add(wait);
-        self.out.trs[0].add(wait);
+        self.exit[s].lanes[li].busy_us += self.measured_span(now, at);
+        if self.trucks[id as usize].arrived >= self.measure_from {
+            self.out.wait_exit.add(wait);
+            self.out.trs[0].add(wait);
+        }
         self.n_yard -= 1;
         self.n_exit_lane += 1;
         self.in_flight[s] += 1;
@@ -600,7 +629,9 @@ impl<'m> Sim<'m> {
         t.exit_release = now;
         let h = t.trip.steps().iter().position(|(st, _)| *st == Step::Handover).expect("every trip has a hand-over");
         let arrive = now + travel + t.durations[h];
-        self.out.trs[1].add((now - t.called) as f64 / 1e6);
+        if t.arrived >= self.measure_from {
+            self.out.trs[1].add((now - t.called) as f64 / 1e6);
+        }
         self.n_exit_lane -= 1;
         self.n_transit += 1;
         self.schedule(arrive, EV_CROSSED, id);
@@ -621,7 +652,9 @@ impl<'m> Sim<'m> {
         t.trip
             .act(h, (t.trip.direction.exit_side(), cuakhau_core::Agency::BorderGuard), Act::Finish(Outcome::Pass), Timestamp(now), true)
             .expect("hand-over ends");
-        self.out.trs[2].add((now - t.exit_release) as f64 / 1e6);
+        if t.arrived >= self.measure_from {
+            self.out.trs[2].add((now - t.exit_release) as f64 / 1e6);
+        }
         let w = WaitingTruck {
             id: TruckId(id as u64),
             arrival_seq: 0,
@@ -698,7 +731,6 @@ impl<'m> Sim<'m> {
             lane.busy = Some(id);
             self.entry[s].free -= 1;
         }
-        let end = self.end;
         let t = &mut self.trucks[id as usize];
         assert_eq!(t.place, Place::EntryQueue);
         t.place = Place::EntryLane;
@@ -712,10 +744,13 @@ impl<'m> Sim<'m> {
             t.trip.act(i, who, Act::Finish(Outcome::Pass), Timestamp(at), true).expect("a started step finishes");
         }
         let wait = (now - t.crossed) as f64 / 1e6;
+        let measured = t.arrived >= self.measure_from;
         if let Some(li) = li {
-            self.entry[s].lanes[li].busy_us += at.min(end) - now;
+            self.entry[s].lanes[li].busy_us += self.measured_span(now, at);
         }
-        self.out.wait_entry.add(wait);
+        if measured {
+            self.out.wait_entry.add(wait);
+        }
         self.n_entry_queue -= 1;
         self.n_entry_lane += 1;
         self.trucks[id as usize].entry_lane = li;
@@ -738,12 +773,19 @@ impl<'m> Sim<'m> {
         self.n_in -= 1;
         self.out.served += 1;
         self.in_flight[t.station] -= 1;
-        self.out.trs[3].add((now - t.crossed) as f64 / 1e6);
-        let total = (t.called - t.arrived) as f64 / 1e6 + (t.entry_start - t.crossed) as f64 / 1e6;
-        self.out.wait_total.add(total);
-        if t.spoils_at.is_some_and(|sp| sp < now) {
-            self.out.spoiled += 1;
-            self.out.spoiled_value += t.value;
+        if t.arrived >= self.measure_from {
+            self.out.trs[3].add((now - t.crossed) as f64 / 1e6);
+            let total = (t.called - t.arrived) as f64 / 1e6 + (t.entry_start - t.crossed) as f64 / 1e6;
+            self.out.wait_total.add(total);
+            self.out.measured += 1;
+            self.out.wait_positive += (total > 0.0) as u64;
+            for (k, th) in self.m.wait_thresholds_s.iter().enumerate() {
+                self.out.wait_over[k] += (total > *th) as u64;
+            }
+            if t.spoils_at.is_some_and(|sp| sp < now) {
+                self.out.spoiled += 1;
+                self.out.spoiled_value += t.value;
+            }
         }
         self.dispatch_entry(s);
         self.dispatch_exit(s);
@@ -889,7 +931,9 @@ pub fn run(m: &Model, seed: u64, opts: &RunOptions<'_>) -> Result<RunStats, SimE
         if sim.out.events > m.max_events || sim.seq >= u32::MAX as u64 {
             return Err(SimError::Limit(format!("more than {} events (limits.max_events)", m.max_events)));
         }
-        sim.queue_area += sim.n_yard as f64 * (t - sim.last_t) as f64;
+        let span = sim.measured_span(sim.last_t, t) as f64;
+        sim.queue_area += sim.n_yard as f64 * span;
+        sim.entry_area += sim.n_entry_queue as f64 * span;
         sim.last_t = t;
         sim.now = t;
         match kind {
@@ -909,6 +953,7 @@ pub fn run(m: &Model, seed: u64, opts: &RunOptions<'_>) -> Result<RunStats, SimE
             EV_SAMPLE => {
                 let n = sim.n_yard as u32;
                 sim.out.queue_series.push(((t - m.start_us) as f64 / US_PER_H as f64, n));
+                sim.out.entry_series.push(sim.n_entry_queue as u32);
                 sim.schedule(t + sample_us, EV_SAMPLE, 0);
             }
             _ => unreachable!("unknown event kind {kind}"),
@@ -931,10 +976,14 @@ pub fn run(m: &Model, seed: u64, opts: &RunOptions<'_>) -> Result<RunStats, SimE
     if let Some(p) = opts.progress {
         p.fetch_add((sim.end - reported).max(0) as u64, Ordering::Relaxed);
     }
-    sim.queue_area += sim.n_yard as f64 * (sim.end - sim.last_t).max(0) as f64;
+    let span = sim.measured_span(sim.last_t, sim.end) as f64;
+    sim.queue_area += sim.n_yard as f64 * span;
+    sim.entry_area += sim.n_entry_queue as f64 * span;
+    let measured_us = (sim.end - sim.measure_from) as f64;
     sim.out.in_system_end = sim.n_in;
-    sim.out.mean_queue = sim.queue_area / m.horizon_us as f64;
-    sim.out.arrival_rate_h = sim.out.arrived as f64 / (m.horizon_us as f64 / US_PER_H as f64);
+    sim.out.mean_queue = sim.queue_area / measured_us;
+    sim.out.mean_entry_queue = sim.entry_area / measured_us;
+    sim.out.arrival_rate_h = sim.arrived_measured as f64 / (measured_us / US_PER_H as f64);
     for (stations, _which) in [(&sim.exit, "exit"), (&sim.entry, "entry")] {
         for st in stations.iter() {
             for l in &st.lanes {
@@ -943,7 +992,7 @@ pub fn run(m: &Model, seed: u64, opts: &RunOptions<'_>) -> Result<RunStats, SimE
                     st.dir.code(),
                     if st.side == 0 { "VN" } else { "CN" },
                     lane_class_code(l.class),
-                    l.busy_us as f64 / m.horizon_us as f64,
+                    l.busy_us as f64 / measured_us,
                 ));
             }
         }

@@ -126,7 +126,11 @@ pub fn simulate(
         }
         runs.push(vr);
     }
-    let outs = runs.iter().enumerate().map(|(i, v)| report::summarise(v, if i == 0 { None } else { Some(&runs[0]) })).collect();
+    let outs = runs
+        .iter()
+        .enumerate()
+        .map(|(i, v)| report::summarise(v, if i == 0 { None } else { Some(&runs[0]) }, &scenario.wait_thresholds_h))
+        .collect();
     let summary = SummaryOut {
         scenario: scenario.name.clone(),
         description: scenario.description.clone(),
@@ -135,6 +139,7 @@ pub fn simulate(
         seed: scenario.seed,
         replications: reps,
         horizon_days: scenario.horizon_days,
+        warmup_days: scenario.warmup_days,
         policy: scenario.policy.clone(),
         wall_s,
         variants: outs,

@@ -226,6 +226,10 @@ pub struct Model {
     pub name: String,
     pub start_us: i64,
     pub horizon_us: i64,
+    /// Statistics count from `start_us + warmup_us`.
+    pub warmup_us: i64,
+    /// P(total wait > t) is counted for each t, in seconds.
+    pub wait_thresholds_s: Vec<f64>,
     /// The exit yards' default policy (`policy`).
     pub policy: Policy,
     /// Policy of the exit yards on each side (index: VN, CN).
@@ -492,6 +496,18 @@ impl Model {
         let horizon_us = (s.horizon_days * US_PER_DAY as f64) as i64;
         if jiff::Timestamp::from_microsecond(start_us.saturating_add(horizon_us)).is_err() {
             return Err(err(format!("horizon_days = {}: the run would end after the year 9999", s.horizon_days)));
+        }
+        if !(s.warmup_days >= 0.0 && s.warmup_days < s.horizon_days) {
+            return Err(err(format!("warmup_days = {} must be ≥ 0 and shorter than horizon_days ({})", s.warmup_days, s.horizon_days)));
+        }
+        let warmup_us = (s.warmup_days * US_PER_DAY as f64) as i64;
+        if s.wait_thresholds_h.len() > 20 {
+            return Err(err("wait_thresholds_h: at most 20 thresholds"));
+        }
+        for t in &s.wait_thresholds_h {
+            if !(t.is_finite() && *t >= 0.0) {
+                return Err(err(format!("wait_thresholds_h: {t} must be a finite number of hours ≥ 0")));
+            }
         }
         if s.replications == 0 || s.replications > s.limits.max_replications {
             return Err(err(format!("replications must be 1–{}", s.limits.max_replications)));
@@ -791,6 +807,8 @@ impl Model {
             name: s.name.clone(),
             start_us,
             horizon_us,
+            warmup_us,
+            wait_thresholds_s: s.wait_thresholds_h.iter().map(|h| h * 3600.0).collect(),
             policy,
             exit_policy,
             entry_policy,

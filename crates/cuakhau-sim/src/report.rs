@@ -41,16 +41,42 @@ pub struct VariantOut {
     pub trs_h: TrsOut,
     pub spoiled: f64,
     pub spoiled_value_usd: f64,
+    /// Served trucks that arrived after the warm-up (the ones the wait statistics describe).
+    pub measured: f64,
+    /// P(total wait > 0): the share of measured trucks that waited at all, with its 95 % CI
+    /// over replications.
+    pub p_wait_positive: Ci,
+    /// P(total wait > t) for each of the scenario's `wait_thresholds_h`.
+    pub p_wait_over: Vec<WaitOver>,
     pub mean_queue: f64,
+    /// Time-average trucks waiting before the entry lanes.
+    pub mean_entry_queue: f64,
     pub arrival_rate_h: f64,
-    /// Busy share per lane, averaged over replications.
+    /// Busy share per lane (of the measured time, open or not), averaged over replications.
     pub lane_utilisation: Vec<LaneUse>,
+    /// Busy share of each side's lanes for a direction at a gate pair (mean over its lanes).
+    pub side_utilisation: Vec<SideUse>,
     /// Model events processed, all replications.
     pub events: u64,
     /// Seconds spent running this variant's replications (summed over threads).
     pub sim_s: f64,
     /// Differences from the baseline, paired by replication (common random numbers).
     pub vs_baseline: Option<Diff>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WaitOver {
+    pub t_h: f64,
+    pub p: Ci,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SideUse {
+    pub gate_pair: String,
+    pub direction: String,
+    pub side: String,
+    pub lanes: usize,
+    pub utilisation: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -71,6 +97,8 @@ pub struct SummaryOut {
     pub seed: u64,
     pub replications: u32,
     pub horizon_days: f64,
+    /// Days at the start left out of the statistics.
+    pub warmup_days: f64,
     pub policy: String,
     pub wall_s: f64,
     pub variants: Vec<VariantOut>,
@@ -101,7 +129,16 @@ fn pooled(runs: &[RunStats], f: impl Fn(&RunStats) -> &Hist) -> Hist {
     h
 }
 
-pub fn summarise(v: &VariantRuns, baseline: Option<&VariantRuns>) -> VariantOut {
+/// (gate pair, direction, side, class, n-th lane of that kind).
+type LaneKey<'a> = (String, &'a str, &'a str, &'a str, usize);
+
+/// The share of `part` in `whole`, 0 when there is nothing to share.
+fn share(part: u64, whole: u64) -> f64 {
+    if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
+}
+
+/// `thresholds_h`: the scenario's `wait_thresholds_h`, in the order the runs counted them.
+pub fn summarise(v: &VariantRuns, baseline: Option<&VariantRuns>, thresholds_h: &[f64]) -> VariantOut {
     let r = &v.runs;
     let mean_wait: Vec<f64> = r.iter().map(|x| x.wait_total.mean_s() / 3600.0).collect();
     let vs_baseline = baseline.map(|b| {
@@ -109,7 +146,6 @@ pub fn summarise(v: &VariantRuns, baseline: Option<&VariantRuns>) -> VariantOut 
         Diff { mean_wait_h: d(&|x| x.wait_total.mean_s() / 3600.0), spoiled: d(&|x| x.spoiled as f64), served: d(&|x| x.served as f64) }
     });
     // (pair, direction, side, class, n-th lane of that kind) → (sum of busy shares, runs)
-    type LaneKey<'a> = (String, &'a str, &'a str, &'a str, usize);
     let mut lanes: BTreeMap<LaneKey, (f64, usize)> = BTreeMap::new();
     for run in r {
         let mut idx: BTreeMap<(String, &str, &str, &str), usize> = BTreeMap::new();
@@ -141,22 +177,44 @@ pub fn summarise(v: &VariantRuns, baseline: Option<&VariantRuns>) -> VariantOut 
         },
         spoiled: mean(r.iter().map(|x| x.spoiled as f64)),
         spoiled_value_usd: mean(r.iter().map(|x| x.spoiled_value)),
+        measured: mean(r.iter().map(|x| x.measured as f64)),
+        p_wait_positive: ci(&r.iter().map(|x| share(x.wait_positive, x.measured)).collect::<Vec<_>>()),
+        p_wait_over: thresholds_h
+            .iter()
+            .enumerate()
+            .map(|(k, t)| WaitOver { t_h: *t, p: ci(&r.iter().map(|x| share(x.wait_over[k], x.measured)).collect::<Vec<_>>()) })
+            .collect(),
         mean_queue: mean(r.iter().map(|x| x.mean_queue)),
+        mean_entry_queue: mean(r.iter().map(|x| x.mean_entry_queue)),
         arrival_rate_h: mean(r.iter().map(|x| x.arrival_rate_h)),
+        side_utilisation: side_use(&lanes),
         lane_utilisation: lanes
-            .into_iter()
+            .iter()
             .map(|((p, d, s, c, _), (u, n))| LaneUse {
-                gate_pair: p,
-                direction: d.into(),
-                side: s.into(),
-                class: c.into(),
-                utilisation: u / n as f64,
+                gate_pair: p.clone(),
+                direction: d.to_string(),
+                side: s.to_string(),
+                class: c.to_string(),
+                utilisation: u / *n as f64,
             })
             .collect(),
         events: r.iter().map(|x| x.events).sum(),
         sim_s: v.run_s.iter().sum(),
         vs_baseline,
     }
+}
+
+/// Lanes grouped by gate pair, direction and side: their count and mean busy share.
+fn side_use(lanes: &BTreeMap<LaneKey, (f64, usize)>) -> Vec<SideUse> {
+    let mut by: BTreeMap<(String, &str, &str), (f64, usize)> = BTreeMap::new();
+    for ((p, d, s, _, _), (u, n)) in lanes {
+        let e = by.entry((p.clone(), *d, *s)).or_default();
+        e.0 += u / *n as f64;
+        e.1 += 1;
+    }
+    by.into_iter()
+        .map(|((p, d, s), (u, n))| SideUse { gate_pair: p, direction: d.into(), side: s.into(), lanes: n, utilisation: u / n as f64 })
+        .collect()
 }
 
 fn io(e: impl std::fmt::Display) -> crate::SimError {
@@ -191,6 +249,9 @@ pub fn write_all(dir: &Path, summary: &SummaryOut, runs: &[VariantRuns]) -> Resu
         "mean_queue",
         "events",
         "sim_s",
+        "measured",
+        "p_wait_positive",
+        "mean_entry_queue",
     ])
     .map_err(at(&p))?;
     for v in &summary.variants {
@@ -210,16 +271,22 @@ pub fn write_all(dir: &Path, summary: &SummaryOut, runs: &[VariantRuns]) -> Resu
             format!("{:.2}", v.mean_queue),
             v.events.to_string(),
             format!("{:.3}", v.sim_s),
+            format!("{:.1}", v.measured),
+            format!("{:.4}", v.p_wait_positive.mean),
+            format!("{:.2}", v.mean_entry_queue),
         ])
         .map_err(at(&p))?;
     }
     w.flush().map_err(at(&p))?;
     let p = dir.join("queue.csv");
     let mut q = csv::Writer::from_path(&p).map_err(at(&p))?;
-    q.write_record(["variant", "hours", "waiting"]).map_err(at(&p))?;
+    q.write_record(["variant", "hours", "waiting", "entry_waiting"]).map_err(at(&p))?;
     for v in runs {
-        for (h, n) in v.runs.first().map(|r| r.queue_series.as_slice()).unwrap_or(&[]) {
-            q.write_record([v.name.clone(), format!("{h:.2}"), n.to_string()]).map_err(at(&p))?;
+        if let Some(r) = v.runs.first() {
+            for (i, (h, n)) in r.queue_series.iter().enumerate() {
+                let e = r.entry_series.get(i).copied().unwrap_or(0);
+                q.write_record([v.name.clone(), format!("{h:.2}"), n.to_string(), e.to_string()]).map_err(at(&p))?;
+            }
         }
     }
     q.flush().map_err(at(&p))?;

@@ -31,6 +31,14 @@ pub struct Scenario {
     /// When the simulation starts, RFC 3339 with offset, e.g. `2027-01-01T00:00:00+07:00`.
     pub start: String,
     pub horizon_days: f64,
+    /// Days at the start left out of every statistic (waits, queues, utilisation, spoilage), so a
+    /// steady-state study does not count the empty border it starts from. Counts of trucks
+    /// (`arrived`, `served`) still cover the whole horizon.
+    #[serde(default)]
+    pub warmup_days: f64,
+    /// Thresholds t, in hours, for which the results give P(total wait > t).
+    #[serde(default)]
+    pub wait_thresholds_h: Vec<f64>,
     #[serde(default = "one")]
     pub replications: u32,
     #[serde(default)]

@@ -3,50 +3,46 @@
 
 use serde::Serialize;
 
-/// Bins, small enough to stay in cache: 1 minute wide up to 2 hours, 5 minutes up to 48 hours,
-/// 1 hour up to 60 days, then an overflow bin. Quantiles are exact to within a bin.
-const FINE: usize = 120;
-const MID: usize = (48 * 60 - 120) / 5;
-const COARSE: usize = (60 * 24 * 60 - 48 * 60) / 60;
-const BINS: usize = FINE + MID + COARSE;
+/// Durations are binned in whole milliseconds, log-linearly: exact below 256 ms, then 128 bins
+/// per doubling, so a bin is never wider than 1/128 of its lower edge. A quantile is reported as
+/// its bin's upper edge (capped at the largest value seen), so it is within max(1 ms, 0.79 %)
+/// above the exact nearest-rank quantile, and never below it. Bins grow only as far as the
+/// longest duration seen: memory is a few kilobytes whatever the horizon.
+const SUB_BITS: u32 = 7;
+const SUB: u64 = 1 << SUB_BITS;
+const LINEAR: u64 = 2 * SUB;
 
-/// The bin of a duration in minutes.
-fn bin_of(minutes: f64) -> usize {
-    let m = minutes.max(0.0);
-    if m < 120.0 {
-        m as usize
-    } else if m < 2880.0 {
-        FINE + ((m - 120.0) / 5.0) as usize
-    } else {
-        (FINE + MID + ((m - 2880.0) / 60.0) as usize).min(BINS)
+/// The relative error bound of quantiles (above 256 ms).
+pub const QUANTILE_REL_ERROR: f64 = 1.0 / SUB as f64;
+
+/// The bin of a duration in milliseconds.
+fn bin_of(ms: u64) -> usize {
+    if ms < LINEAR {
+        return ms as usize;
     }
+    let shift = 63 - ms.leading_zeros() - SUB_BITS;
+    (LINEAR + (shift as u64 - 1) * SUB + ((ms >> shift) - SUB)) as usize
 }
 
-/// The upper edge of bin `i`, in minutes.
-fn upper_edge(i: usize) -> f64 {
-    if i < FINE {
-        (i + 1) as f64
-    } else if i < FINE + MID {
-        120.0 + ((i - FINE + 1) * 5) as f64
-    } else {
-        2880.0 + ((i - FINE - MID + 1) * 60) as f64
+/// The lower and upper edges of bin `i`, in milliseconds.
+fn edges(i: usize) -> (u64, u64) {
+    let i = i as u64;
+    if i < LINEAR {
+        return (i, i + 1);
     }
+    let shift = (i - LINEAR) / SUB + 1;
+    let top = (i - LINEAR) % SUB + SUB;
+    (top << shift, (top + 1) << shift)
 }
 
 /// A histogram of durations in seconds.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Hist {
     bins: Vec<u64>,
-    overflow: u64,
     n: u64,
+    zero: u64,
     sum: f64,
     max: f64,
-}
-
-impl Default for Hist {
-    fn default() -> Self {
-        Hist { bins: vec![0; BINS], overflow: 0, n: 0, sum: 0.0, max: 0.0 }
-    }
 }
 
 /// Mean, p50, p95 and max, in hours.
@@ -61,45 +57,57 @@ pub struct Summary {
 
 impl Hist {
     pub fn add(&mut self, seconds: f64) {
-        let b = bin_of(seconds / 60.0);
-        if b < BINS {
-            self.bins[b] += 1
-        } else {
-            self.overflow += 1
+        let s = seconds.max(0.0);
+        let b = bin_of((s * 1000.0) as u64);
+        if b >= self.bins.len() {
+            self.bins.resize(b + 1, 0);
         }
+        self.bins[b] += 1;
         self.n += 1;
-        self.sum += seconds;
-        if seconds > self.max {
-            self.max = seconds;
+        self.zero += (s == 0.0) as u64;
+        self.sum += s;
+        if s > self.max {
+            self.max = s;
         }
     }
     pub fn merge(&mut self, o: &Hist) {
+        if o.bins.len() > self.bins.len() {
+            self.bins.resize(o.bins.len(), 0);
+        }
         for (a, b) in self.bins.iter_mut().zip(&o.bins) {
             *a += b;
         }
-        self.overflow += o.overflow;
         self.n += o.n;
+        self.zero += o.zero;
         self.sum += o.sum;
         self.max = self.max.max(o.max);
     }
     pub fn n(&self) -> u64 {
         self.n
     }
+    /// How many durations were exactly 0.
+    pub fn zeros(&self) -> u64 {
+        self.zero
+    }
     /// Mean in seconds.
     pub fn mean_s(&self) -> f64 {
         if self.n == 0 { 0.0 } else { self.sum / self.n as f64 }
     }
-    /// The q-quantile in seconds (upper edge of the bin, nearest rank).
+    /// The q-quantile in seconds (nearest rank): the upper edge of its bin, capped at the
+    /// largest value; within max(1 ms, `QUANTILE_REL_ERROR`) above the exact one.
     pub fn quantile_s(&self, q: f64) -> f64 {
         if self.n == 0 {
             return 0.0;
         }
         let rank = ((q * self.n as f64).ceil() as u64).clamp(1, self.n);
+        if rank <= self.zero {
+            return 0.0;
+        }
         let mut seen = 0;
         for (i, c) in self.bins.iter().enumerate() {
             seen += c;
             if seen >= rank {
-                return (upper_edge(i) * 60.0).min(self.max);
+                return (edges(i).1 as f64 / 1000.0).min(self.max);
             }
         }
         self.max
@@ -113,15 +121,14 @@ impl Hist {
             max: self.max / 3600.0,
         }
     }
-    /// Bin counts in hours-wide buckets up to `hours`, for plots and CSV.
+    /// Counts in hour-wide buckets up to `hours` (the last holds `hours` and more), for plots
+    /// and CSV; a bin belongs to the hour its lower edge falls in.
     pub fn hourly(&self, hours: usize) -> Vec<u64> {
         let mut out = vec![0; hours + 1];
         for (i, c) in self.bins.iter().enumerate() {
-            // A bin belongs to the hour its lower edge falls in.
-            let lower_h = (upper_edge(i) - 1e-9) as usize / 60;
+            let lower_h = (edges(i).0 / 3_600_000) as usize;
             out[lower_h.min(hours)] += c;
         }
-        out[hours] += self.overflow;
         out
     }
 }
@@ -160,29 +167,46 @@ mod tests {
 
     #[test]
     fn bins_cover_the_range_without_gaps() {
-        for m in [0.0, 0.5, 119.9, 120.0, 124.9, 125.0, 2879.0, 2880.0, 86_399.0] {
-            let b = bin_of(m);
-            let lower = if b == 0 { 0.0 } else { upper_edge(b - 1) };
-            assert!(lower <= m && m < upper_edge(b), "{m} min in bin {b} [{lower}, {})", upper_edge(b));
+        let mut prev_upper = 0;
+        for i in 0..6000 {
+            let (lo, hi) = edges(i);
+            assert_eq!(lo, prev_upper, "bin {i} starts where the previous ends");
+            assert!(hi > lo && (hi - lo) as f64 <= (lo as f64 / 128.0).max(1.0), "bin {i} [{lo}, {hi}) is narrow enough");
+            assert_eq!(bin_of(lo), i);
+            assert_eq!(bin_of(hi - 1), i);
+            prev_upper = hi;
         }
-        assert_eq!(bin_of(1e9), BINS);
+        assert!(bin_of(100 * 365 * 86_400_000) < 6000, "a century fits in a few thousand bins");
     }
 
+    /// Against exact nearest-rank quantiles of a seeded sample spread over six decades.
     #[test]
-    fn histogram_quantiles_are_within_a_minute() {
-        let mut h = Hist::default();
-        for m in 1..=100 {
-            h.add(m as f64 * 60.0 - 30.0);
+    fn quantiles_are_within_the_stated_bound() {
+        let mut x: u64 = 7;
+        let mut values = vec![0.0; 50];
+        for _ in 0..20_000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let u = (x >> 11) as f64 / (1u64 << 53) as f64;
+            values.push(10f64.powf(-3.0 + 9.0 * u)); // 1 ms to 1e6 s
         }
-        assert_eq!(h.n(), 100);
-        assert!((h.quantile_s(0.5) - 50.0 * 60.0).abs() <= 60.0);
-        assert!((h.quantile_s(0.95) - 95.0 * 60.0).abs() <= 60.0);
-        assert_eq!(h.quantile_s(1.0), h.max);
+        let mut h = Hist::default();
+        for v in &values {
+            h.add(*v);
+        }
+        values.sort_by(f64::total_cmp);
+        for q in [0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1.0] {
+            let exact = values[((q * values.len() as f64).ceil() as usize).clamp(1, values.len()) - 1];
+            let got = h.quantile_s(q);
+            let bound = (exact * QUANTILE_REL_ERROR).max(0.001) + 1e-9;
+            assert!(got >= exact - 0.001 && got - exact <= bound, "q {q}: {got} against {exact} (bound {bound})");
+        }
+        assert_eq!(h.zeros(), 50);
+        assert_eq!(h.quantile_s(0.001), 0.0, "the zeros come first");
         let mut g = Hist::default();
         g.add(90.0 * 86400.0);
         h.merge(&g);
         assert_eq!(h.summary_h().max, 90.0 * 24.0);
-        assert_eq!(*h.hourly(48).last().unwrap(), 1);
+        assert_eq!(h.hourly(48).iter().sum::<u64>(), h.n());
     }
 
     #[test]

@@ -196,6 +196,8 @@ fn scenario(g: &mut Gen) -> Scenario {
         sources: vec![],
         start: g.choose(&["2027-03-01T00:00:00+07:00", "2027-12-30T08:00:00+08:00"], &["2027-03-01T00:00:00"], p).to_string(),
         horizon_days: g.num(0.05, 8.0, p),
+        warmup_days: if g.chance(0.3) { g.num(0.0, 1.0, p) } else { 0.0 },
+        wait_thresholds_h: if g.chance(0.3) { (0..1 + g.below(3)).map(|_| g.num(0.0, 5.0, p)).collect() } else { vec![] },
         replications: 1,
         seed: g.next(),
         policy: g.choose(&policies, &["fastest"], p).to_string(),
@@ -258,7 +260,9 @@ fn every_accepted_scenario_runs_to_a_finite_conserved_result() {
         let ctx = format!("case {case}: {s:#?}");
         assert_eq!(r.arrived, r.served + r.in_system_end, "trucks are conserved; {ctx}");
         assert!(r.events <= s.limits.max_events, "{ctx}");
-        assert!(r.spoiled <= r.served, "{ctx}");
+        assert!(r.spoiled <= r.measured && r.measured <= r.served, "{ctx}");
+        assert!(r.wait_positive <= r.measured && r.wait_over.iter().all(|n| *n <= r.measured), "{ctx}");
+        finite_nonneg("mean_entry_queue", r.mean_entry_queue);
         finite_nonneg("spoiled_value", r.spoiled_value);
         finite_nonneg("mean_queue", r.mean_queue);
         finite_nonneg("arrival_rate_h", r.arrival_rate_h);

@@ -34,9 +34,12 @@ fn every_shipped_scenario_runs_and_writes_its_outputs() {
             assert!(text.len() > 100, "{f} is written");
         }
         let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.path().join("summary.json")).unwrap()).unwrap();
-        for key in ["arrived", "served", "spoiled", "events", "sim_s"] {
+        for key in ["arrived", "served", "spoiled", "events", "sim_s", "measured", "mean_entry_queue"] {
             assert!(json["variants"][0][key].is_number(), "summary.json has {key}");
         }
+        let p0 = &json["variants"][0]["p_wait_positive"]["mean"];
+        assert!(p0.as_f64().is_some_and(|p| (0.0..=1.0).contains(&p)), "summary.json has P(wait > 0): {p0}");
+        assert!(!json["variants"][0]["side_utilisation"].as_array().unwrap().is_empty(), "summary.json has side_utilisation");
         for key in ["mean", "p50", "p95", "max"] {
             assert!(json["variants"][0]["wait_h"][key].is_number(), "summary.json has wait_h.{key}");
         }

@@ -41,6 +41,11 @@ time = {{ kind = "exponential", mean = {mean_service_min} }}
     .unwrap()
 }
 
+/// Erlang C: the probability that an arrival waits, P(W > 0).
+fn erlang_c(lambda: f64, mu: f64, c: u32) -> f64 {
+    erlang_c_wq_h(lambda, mu, c) * (c as f64 * mu - lambda)
+}
+
 /// Erlang C mean waiting time in hours.
 fn erlang_c_wq_h(lambda: f64, mu: f64, c: u32) -> f64 {
     let a = lambda / mu;
@@ -113,4 +118,60 @@ fn a_variant_equal_to_the_baseline_differs_by_exactly_zero() {
     let more = summary.variants[2].vs_baseline.as_ref().unwrap();
     assert!(more.mean_wait_h.mean + more.mean_wait_h.half_width < 0.0, "a fourth lane cuts the wait: {:?}", more.mean_wait_h);
     assert_eq!(summary.variants[2].arrived, summary.variants[0].arrived, "the same trucks arrive in every variant");
+}
+
+/// P(W > 0) = C(c, λ/μ) and P(W > t) = C · e^(−(cμ − λ)t), after a warm-up, within the 95 %
+/// intervals over replications, for a light and a heavy load.
+#[test]
+fn the_probability_of_waiting_follows_erlang_c() {
+    for (lambda, mean_min, c) in [(10.0, 15.0, 3), (6.0, 30.0, 4)] {
+        let mu = 60.0 / mean_min;
+        let mut s = mmc(lambda, mean_min, c, 200.0, 30);
+        s.warmup_days = 5.0;
+        s.wait_thresholds_h = vec![0.25, 1.0];
+        let (summary, _) = cuakhau_sim::simulate(&s, Path::new("."), &Overrides::default(), &Progress::default()).unwrap();
+        let v = &summary.variants[0];
+        let p0 = erlang_c(lambda, mu, c);
+        let got = v.p_wait_positive;
+        assert!((got.mean - p0).abs() <= got.half_width, "M/M/{c}: P(W > 0) {:.4} ± {:.4}, Erlang C {p0:.4}", got.mean, got.half_width);
+        assert!(got.half_width < 0.05 * p0, "tight enough: ±{:.4}", got.half_width);
+        for w in &v.p_wait_over {
+            let want = p0 * (-(c as f64 * mu - lambda) * w.t_h).exp();
+            assert!(
+                (w.p.mean - want).abs() <= w.p.half_width,
+                "M/M/{c}: P(W > {} h) {:.4} ± {:.4}, theory {want:.4}",
+                w.t_h,
+                w.p.mean,
+                w.p.half_width
+            );
+        }
+        assert!(v.measured > 0.0 && v.measured < v.served, "the warm-up's trucks are left out of the statistics");
+    }
+}
+
+/// With a warm-up, statistics describe only what follows it: the queue's time average and the
+/// lanes' busy share are taken over the measured time.
+#[test]
+fn a_warm_up_leaves_the_start_out() {
+    let mut s = mmc(10.0, 15.0, 3, 20.0, 1);
+    let m = Model::compile(&s, Path::new(".")).unwrap();
+    let whole = run(&m, 3, &RunOptions::default()).unwrap();
+    s.warmup_days = 10.0;
+    let m = Model::compile(&s, Path::new(".")).unwrap();
+    let warm = run(&m, 3, &RunOptions::default()).unwrap();
+    assert_eq!((warm.arrived, warm.served), (whole.arrived, whole.served), "counts cover the whole horizon");
+    assert!(warm.wait_total.n() < whole.wait_total.n() * 6 / 10 && warm.wait_total.n() > whole.wait_total.n() * 4 / 10);
+    assert_eq!(warm.measured, warm.wait_total.n());
+    // Utilisation ρ = λ / cμ ≈ 0.83 either way.
+    for r in [&whole, &warm] {
+        let u = r.lanes.iter().map(|l| l.4).sum::<f64>() / r.lanes.len() as f64;
+        assert!((u - 10.0 / 12.0).abs() < 0.04, "{u}");
+    }
+    s.warmup_days = 20.0;
+    let e = Model::compile(&s, Path::new(".")).unwrap_err();
+    assert!(e.to_string().contains("warmup_days = 20 must be"), "{e}");
+    s.warmup_days = 0.0;
+    s.wait_thresholds_h = vec![f64::NAN];
+    let e = Model::compile(&s, Path::new(".")).unwrap_err();
+    assert!(e.to_string().contains("wait_thresholds_h: NaN"), "{e}");
 }
