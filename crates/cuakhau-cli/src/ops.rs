@@ -326,19 +326,31 @@ pub fn simulate(file: &Path, out: &Path, o: cuakhau_sim::Overrides) -> Result<()
     let base = file.parent().unwrap_or(Path::new(".")).to_path_buf();
     let progress = Arc::new(cuakhau_sim::Progress::default());
     let p2 = progress.clone();
-    let worker = std::thread::spawn(move || cuakhau_sim::simulate(&scenario, &base, &o, &p2));
+    // The result comes back on a channel: waiting on it returns the moment the run ends (a
+    // one-hour scenario pays no polling delay), and wakes every 100 ms to move the bar.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let _ = tx.send(cuakhau_sim::simulate(&scenario, &base, &o, &p2));
+    });
     let pb = ProgressBar::new(1000);
     pb.set_style(
         ProgressStyle::with_template("simulating [{bar:40}] {percent}% ({elapsed}, {eta} left)")
             .expect("valid template")
             .progress_chars("=> "),
     );
-    while !worker.is_finished() {
-        pb.set_position((progress.fraction() * 1000.0) as u64);
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let result = loop {
+        match rx.recv_timeout(std::time::Duration::from_millis(100)) {
+            Ok(r) => break r,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => pb.set_position((progress.fraction() * 1000.0) as u64),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                pb.finish_and_clear();
+                return Err(anyhow!("the simulation crashed"));
+            }
+        }
+    };
     pb.finish_and_clear();
-    let (summary, runs) = worker.join().map_err(|_| anyhow!("the simulation crashed"))?.map_err(|e| anyhow!("{}: {e}", file.display()))?;
+    let _ = worker.join();
+    let (summary, runs) = result.map_err(|e| anyhow!("{}: {e}", file.display()))?;
     cuakhau_sim::report::write_all(out, &summary, &runs)?;
     println!("{} — {} replication(s), seed {}, {:.2} s", summary.scenario, summary.replications, summary.seed, summary.wall_s);
     println!(
