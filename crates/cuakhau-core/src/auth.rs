@@ -224,6 +224,30 @@ pub fn declaration_scope(roles: &[Role]) -> ReadScope {
     ReadScope::Only { enterprises, gate_pairs }
 }
 
+/// Which audit entries `roles` may read (`ReadAudit`): every entry, only entries about some gate
+/// pair (`AnyPair`, a national gate board), or entries about these gate pairs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditScope {
+    Everything,
+    AnyPair,
+    Pairs(Vec<GatePairId>),
+}
+
+/// The audit entries `roles` may read: administrators all of them; gate boards those about their
+/// gate pairs (users, sessions and settings concern no gate pair); nobody else any.
+pub fn audit_scope(roles: &[Role]) -> AuditScope {
+    let mut pairs = Vec::new();
+    for r in roles {
+        match r {
+            Role::Admin => return AuditScope::Everything,
+            Role::Officer { agency: Agency::GateBoard, gate_pair: None, .. } => return AuditScope::AnyPair,
+            Role::Officer { agency: Agency::GateBoard, gate_pair: Some(g), .. } => pairs.push(g.clone()),
+            _ => {}
+        }
+    }
+    AuditScope::Pairs(pairs)
+}
+
 /// The gate pairs whose live trips `roles` may read (`ReadGateDetail`); `None` is every pair.
 pub fn gate_detail_scope(roles: &[Role]) -> Option<Vec<GatePairId>> {
     let mut pairs = Vec::new();

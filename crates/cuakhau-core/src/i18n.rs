@@ -91,6 +91,8 @@ pub enum Msg {
     Timeout,
     /// The server is stopping; the client should retry (another process, or this one restarted).
     Unavailable,
+    /// Too many concurrent changes to the same rows, even after retries; nothing was changed.
+    Busy,
     ImportRow {
         line: u64,
         reason: String,
@@ -135,6 +137,9 @@ impl Msg {
             (Internal, Vi) => "Lỗi hệ thống",
             (Internal, Zh) => "系统错误",
             (Internal, En) => "Internal error",
+            (Busy, Vi) => "Hệ thống đang bận",
+            (Busy, Zh) => "系统繁忙",
+            (Busy, En) => "Busy",
             (Unavailable, Vi) => "Máy chủ đang dừng",
             (Unavailable, Zh) => "服务器正在停止",
             (Unavailable, En) => "Server stopping",
@@ -188,6 +193,9 @@ impl Msg {
             (Internal, Vi) => "Đã xảy ra lỗi; sự cố đã được ghi lại.".into(),
             (Internal, Zh) => "发生错误，已记录。".into(),
             (Internal, En) => "Something went wrong; it has been logged.".into(),
+            (Busy, Vi) => "Có quá nhiều thay đổi cùng lúc; không có gì bị thay đổi. Hãy thử lại.".into(),
+            (Busy, Zh) => "同时进行的更改过多，未做任何更改，请重试。".into(),
+            (Busy, En) => "Too many changes at once; nothing was changed. Try again.".into(),
             (Unavailable, Vi) => "Máy chủ đang dừng; hãy thử lại sau giây lát.".into(),
             (Unavailable, Zh) => "服务器正在停止，请稍后重试。".into(),
             (Unavailable, En) => "The server is stopping; try again in a moment.".into(),

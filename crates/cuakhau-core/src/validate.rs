@@ -8,14 +8,25 @@ use crate::i18n::Lang;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Problem {
     Empty,
-    TooLong { max: usize },
-    NotOneOf { allowed: &'static [&'static str] },
+    TooLong {
+        max: usize,
+    },
+    NotOneOf {
+        allowed: &'static [&'static str],
+    },
     BadTime,
-    OutOfRange { min: f64, max: f64 },
+    OutOfRange {
+        min: f64,
+        max: f64,
+    },
     UnknownZone,
     BadSlug,
     NotANumber,
-    UnknownReference { what: &'static str },
+    UnknownReference {
+        what: &'static str,
+    },
+    /// A control character (NUL, ESC, …) or a bidirectional override in text.
+    ControlCharacter,
     Other(&'static str),
 }
 
@@ -50,6 +61,9 @@ impl Problem {
             (Problem::UnknownReference { what }, Vi) => format!("không có {what} này"),
             (Problem::UnknownReference { what }, Zh) => format!("不存在此{what}"),
             (Problem::UnknownReference { what }, En) => format!("no such {what}"),
+            (Problem::ControlCharacter, Vi) => "chứa ký tự điều khiển hoặc ký tự đảo chiều văn bản không được phép".into(),
+            (Problem::ControlCharacter, Zh) => "包含不允许的控制字符或文字方向控制符".into(),
+            (Problem::ControlCharacter, En) => "contains a control character or a text-direction override, which is not allowed".into(),
             (Problem::Other(s), En) => (*s).to_string(),
             (Problem::Other(s), lang) => other_in(s, lang).unwrap_or(s).to_string(),
         }
@@ -122,7 +136,20 @@ impl std::fmt::Display for FieldError {
 impl std::error::Error for FieldError {}
 
 /// A non-empty, trimmed text of at most `max` characters.
+/// A character no text field accepts: C0 and C1 controls other than tab and line breaks, DEL,
+/// and the bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069)
+/// that can make a plate or a name read differently from what is stored.
+pub fn is_forbidden_char(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Refuses text with a forbidden character (see [`is_forbidden_char`]).
+pub fn plain(field: &str, value: &str) -> Result<(), FieldError> {
+    if value.chars().any(is_forbidden_char) { Err(FieldError::new(field, Problem::ControlCharacter)) } else { Ok(()) }
+}
+
 pub fn text(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
+    plain(field, value)?;
     let v = value.trim();
     if v.is_empty() {
         return Err(FieldError::new(field, Problem::Empty));

@@ -36,6 +36,10 @@ impl ApiError {
         match e {
             StoreError::NotFound(what) => Self::not_found(lang, what),
             StoreError::Conflict(detail) => Self::new(lang, StatusCode::CONFLICT, Msg::Conflict { detail }),
+            StoreError::Contention(detail) => {
+                tracing::warn!(%detail, "contention outlasted the retries");
+                Self::new(lang, StatusCode::SERVICE_UNAVAILABLE, Msg::Busy)
+            }
             StoreError::Refused(refusal) => Self::new(lang, StatusCode::CONFLICT, Msg::Refused { refusal }),
             other => {
                 tracing::error!(error = %other, "store error");
@@ -59,6 +63,7 @@ impl ApiError {
             Msg::Internal => "internal",
             Msg::Timeout => "timeout",
             Msg::Unavailable => "unavailable",
+            Msg::Busy => "busy",
             Msg::ImportRow { .. } => "import-row",
             Msg::UnsupportedMediaType => "unsupported-media-type",
             Msg::Step { .. } => "clearance-step",

@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use cuakhau_core::{Lang, Msg};
+use cuakhau_core::{FieldError, Lang, Msg, Problem};
 use serde::de::DeserializeOwned;
 
 /// The caller's language, from `Accept-Language` (English when nothing matches).
@@ -57,11 +57,66 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 ApiError::new(lang, StatusCode::BAD_REQUEST, Msg::BadRequest)
             }
         })?;
-        serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| {
-            let status = if e.is_data() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::BAD_REQUEST };
-            ApiError::new(lang, status, json_msg(&e))
-        })
+        let value: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| ApiError::new(lang, StatusCode::BAD_REQUEST, json_msg(&e)))?;
+        // No text anywhere in a body may carry control characters or direction overrides: they
+        // hide what a plate or a name really says, and some engines refuse them (NUL).
+        if let Some(field) = forbidden_text(&value, &mut String::new()) {
+            return Err(ApiError::field(lang, FieldError::new(&field, Problem::ControlCharacter)));
+        }
+        serde_json::from_value(value).map(ApiJson).map_err(|e| ApiError::new(lang, StatusCode::UNPROCESSABLE_ENTITY, json_msg(&e)))
     }
+}
+
+/// The path of the first string (or key) in `v` holding a forbidden character, e.g.
+/// `consignments[0].description_vi`.
+fn forbidden_text(v: &serde_json::Value, path: &mut String) -> Option<String> {
+    use cuakhau_core::validate::is_forbidden_char;
+    let here = |p: &str| if p.is_empty() { "body".to_string() } else { p.to_string() };
+    match v {
+        serde_json::Value::String(s) => s.chars().any(is_forbidden_char).then(|| here(path)),
+        serde_json::Value::Array(items) => items.iter().enumerate().find_map(|(i, x)| {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            let r = forbidden_text(x, path);
+            path.truncate(len);
+            r
+        }),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, x)| {
+            let len = path.len();
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(k);
+            let r = if k.chars().any(is_forbidden_char) { Some(here(path)) } else { forbidden_text(x, path) };
+            path.truncate(len);
+            r
+        }),
+        _ => None,
+    }
+}
+
+/// True when a raw query string, once percent-decoded, would hold a forbidden character.
+fn query_has_forbidden(q: &str) -> bool {
+    let mut bytes = Vec::with_capacity(q.len());
+    let raw = q.as_bytes();
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'%' if i + 2 < raw.len() => match u8::from_str_radix(std::str::from_utf8(&raw[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                Ok(b) => {
+                    bytes.push(b);
+                    i += 3;
+                    continue;
+                }
+                Err(_) => bytes.push(b'%'),
+            },
+            b'+' => bytes.push(b' '),
+            b => bytes.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&bytes).chars().any(cuakhau_core::validate::is_forbidden_char)
 }
 
 /// The configured body limit, put into request extensions so errors can name it.
@@ -77,6 +132,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let lang = lang_of(&parts.headers);
         let q = parts.uri.query().unwrap_or("");
+        if query_has_forbidden(q) {
+            return Err(ApiError::field(lang, FieldError::new("query", Problem::ControlCharacter)));
+        }
         serde_urlencoded_from_str(q)
             .map(ApiQuery)
             .map_err(|detail| ApiError::new(lang, StatusCode::BAD_REQUEST, Msg::MalformedJson { detail }))

@@ -688,3 +688,65 @@ async fn the_desk_keeps_its_work_under_load_on_sqlite() {
 async fn the_desk_keeps_its_work_under_load_on_postgres() {
     the_desk_keeps_its_work_under_load(Engine::Postgres).await;
 }
+
+/// A gate board reads the audit entries of its own gate pair only: not another pair's
+/// declarations, not users with their roles, not sign-ins. An administrator reads everything.
+#[tokio::test]
+async fn audit_reads_are_scoped_like_every_other_read() {
+    let t = spawn().await;
+    let firm = t.login("enterprise").await;
+    let mut other = durian_export("12C-555.55");
+    other["gate_pair"] = json!("kim-thanh");
+    for body in [durian_export("12C-444.44"), other] {
+        let r = t.call("POST", "/api/v1/declarations", Some(&firm), None, Some(body)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    }
+    let board = t.login("vn-board-hn").await;
+    let seen = t.call("GET", "/api/v1/audit?limit=500", Some(&board), None, None).await;
+    assert_eq!(seen.status, StatusCode::OK, "{}", seen.text());
+    let entries = seen.json();
+    let actions: Vec<&str> = entries.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, vec!["declaration.create"], "only Hữu Nghị's entry");
+    assert_eq!(entries[0]["after"]["gate_pair"], "huu-nghi");
+    let admin = t.login("admin").await;
+    let all = t.call("GET", "/api/v1/audit?limit=500", Some(&admin), None, None).await.json();
+    let all: Vec<&str> = all.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(all.contains(&"session.login") && all.iter().filter(|a| **a == "declaration.create").count() == 2, "{all:?}");
+    assert_eq!(t.call("GET", "/api/v1/audit", Some(&firm), None, None).await.status, StatusCode::FORBIDDEN);
+}
+
+/// Control characters and direction overrides are refused with a localised 422 naming the field,
+/// on both engines (PostgreSQL cannot store NUL: it once answered 500), and nothing is written.
+async fn control_characters_are_refused(engine: Engine) {
+    let t = spawn_on(engine).await;
+    let before = t.snapshot().await;
+    let r = t.call("POST", "/api/v1/auth/login", None, Some("zh"), Some(json!({"username": "ad\u{0}min", "password": "x"}))).await;
+    assert_eq!((r.status, r.json()["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("username")), "{}", r.text());
+    assert_eq!(r.json()["detail"], "字段“username”：包含不允许的控制字符或文字方向控制符");
+    let firm = t.login("enterprise").await;
+    let before_decls = t.call("GET", "/api/v1/declarations", Some(&firm), None, None).await.json();
+    let mut bad = durian_export("12C-\u{1b}[2J123.45");
+    bad["driver"]["name"] = json!("Tài");
+    let r = t.call("POST", "/api/v1/declarations", Some(&firm), Some("vi"), Some(bad)).await;
+    assert_eq!((r.status, r.json()["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("plate")), "{}", r.text());
+    let mut bidi = durian_export("12C-123.45");
+    bidi["consignments"][0]["description_vi"] = json!("Sầu riêng \u{202E}tươi");
+    let r = t.call("POST", "/api/v1/declarations", Some(&firm), None, Some(bidi)).await;
+    assert_eq!(r.json()["field"], "consignments[0].description_vi", "{}", r.text());
+    let r = t.get("/api/v1/track/1?plate=12C%00123").await;
+    assert_eq!((r.status, r.json()["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("query")), "{}", r.text());
+    assert_eq!(t.call("GET", "/api/v1/declarations", Some(&firm), None, None).await.json(), before_decls, "nothing was filed");
+    let after = t.snapshot().await;
+    assert_eq!((before.0, before.1), (after.0, after.1));
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn control_characters_are_refused_on_sqlite() {
+    control_characters_are_refused(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn control_characters_are_refused_on_postgres() {
+    control_characters_are_refused(Engine::Postgres).await;
+}

@@ -223,6 +223,22 @@ macro_rules! conformance_tests {
             $crate::conformance::concurrent_booking_check(store.as_ref(), outcomes, 10).await;
             cleanup.await;
         }
+        // One agent's clients booking and cancelling in the same hour at once: booking and
+        // cancelling take their locks in one order, and contention is retried, so all succeed.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn booking_and_cancelling_at_once_never_fail() {
+            let (store, cleanup) = $make().await;
+            let ids = $crate::conformance::one_agent_setup(&store, 16).await;
+            let store = std::sync::Arc::new(store);
+            let mut tasks = tokio::task::JoinSet::new();
+            for id in ids {
+                let s = store.clone();
+                tasks.spawn(async move { $crate::conformance::book_and_cancel(s.as_ref(), id, 6).await });
+            }
+            tasks.join_all().await;
+            $crate::conformance::book_and_cancel_check(store.as_ref(), 16).await;
+            cleanup.await;
+        }
         #[tokio::test]
         async fn the_audit_chain_detects_tampering() {
             let (store, cleanup) = $make().await;
@@ -482,6 +498,42 @@ pub async fn concurrent_booking_setup(s: &dyn Store, n: usize) -> Vec<i64> {
 
 pub fn concurrent_request(id: i64, cap: u32) -> BookingRequest<'static> {
     request(id, HourCapacity { general: cap, reserved: 0, perishable: 0, agv: 0 }, 10)
+}
+
+/// The book/cancel race, part 1: `n` accepted declarations of ONE forwarding agent (so every
+/// booking and cancellation touches the same daily counter and the same slot counter).
+pub async fn one_agent_setup(s: &dyn Store, n: usize) -> Vec<i64> {
+    s.load_reference(&fixture(), actor("loader")).await.unwrap();
+    let mut ids = Vec::new();
+    for i in 0..n {
+        ids.push(accepted_declaration(s, "0101234567", &format!("12C-{:03}.{:02}", i, i % 100)).await);
+    }
+    ids
+}
+
+/// The book/cancel race, part 2: one declaration's rounds of booking and cancelling, run by many
+/// tasks at once; every call must succeed (a deadlock or serialization failure is retried).
+pub async fn book_and_cancel(s: &dyn Store, id: i64, rounds: usize) {
+    let req = || request(id, HourCapacity { general: 1000, reserved: 0, perishable: 0, agv: 0 }, 1000);
+    for _ in 0..rounds {
+        let b = match s.book_slot(req(), actor("agent")).await.unwrap() {
+            BookingOutcome::Booked(b) => b,
+            other => panic!("{other:?}"),
+        };
+        s.cancel_booking(b.id, actor("agent")).await.unwrap();
+    }
+    assert!(matches!(s.book_slot(req(), actor("agent")).await.unwrap(), BookingOutcome::Booked(_)));
+}
+
+/// The book/cancel race, part 3: the counters equal the live bookings, and the chain is whole.
+pub async fn book_and_cancel_check(s: &dyn Store, n: usize) {
+    let usage = s.slot_usage(&GatePairId::parse("huu-nghi").unwrap(), Direction::Export, HOUR, HOUR.plus_seconds(3600)).await.unwrap();
+    assert_eq!(usage.iter().map(|u| u.used).sum::<u32>(), n as u32, "one live booking each");
+    // The daily counter agrees: exactly `limit - n` more bookings fit.
+    let more = accepted_declaration(s, "0101234567", "12C-999.99").await;
+    let limited = request(more, HourCapacity { general: 1000, reserved: 0, perishable: 0, agv: 0 }, n as u32);
+    assert_eq!(s.book_slot(limited, actor("agent")).await.unwrap(), BookingOutcome::DailyLimitReached);
+    assert!(s.verify_audit().await.unwrap().is_ok());
 }
 
 /// Concurrency, part 2: exactly `cap` bookings, each slot once, counters agree.

@@ -34,7 +34,15 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database error: {0}")]
     Backend(String),
+    /// The engine rolled the transaction back because of a concurrent one (PostgreSQL's SQLSTATE
+    /// 40001 or 40P01); running it again is safe. Write methods retry it a few times themselves.
+    #[error("contention: {0}")]
+    Contention(String),
 }
+
+/// How many more times a write transaction runs when the engine reports contention
+/// (serialization failure or deadlock: nothing of the failed attempt was kept).
+pub const CONTENTION_RETRIES: u32 = 5;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -213,6 +221,11 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Up to `limit` audit entries with `seq > after`, oldest first.
     async fn audit_page(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>>;
+
+    /// Like `audit_page`, but only entries about one of `gate_pairs` (`None`: about any gate pair).
+    /// What a gate pair's officers may read; entries about users, sessions, settings and bulk
+    /// loads belong to no gate pair and stay with administrators.
+    async fn audit_page_scoped(&self, after: i64, limit: u32, gate_pairs: Option<&[GatePairId]>) -> Result<Vec<AuditEntry>>;
 
     /// The sequence number and hash of the last audit entry (0 and the genesis hash when empty).
     async fn audit_head(&self) -> Result<(i64, String)>;

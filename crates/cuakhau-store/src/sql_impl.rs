@@ -28,6 +28,11 @@ macro_rules! impl_sql_store {
 
             pub(super) fn db_err(e: sqlx::Error) -> StoreError {
                 if let Some(d) = e.as_database_error() {
+                    // PostgreSQL's serialization failure and deadlock: the transaction was rolled
+                    // back and may simply be run again (`retry_contention`).
+                    if matches!(d.code().as_deref(), Some("40001" | "40P01")) {
+                        return StoreError::Contention(d.message().to_string());
+                    }
                     if d.is_unique_violation() {
                         return StoreError::Conflict(d.message().to_string());
                     }
@@ -38,15 +43,17 @@ macro_rules! impl_sql_store {
                 StoreError::Backend(e.to_string())
             }
 
-            async fn audit(tx: &mut Tx, actor: &Actor<'_>, action: &str, entity: String, before: Option<String>, after: Option<String>) -> Result<()> {
+            /// Appends an audit entry; `scope` is the gate pair it concerns (its officers may read it),
+            /// None for what only administrators read (users, sessions, settings, bulk loads).
+            async fn audit(tx: &mut Tx, actor: &Actor<'_>, scope: Option<&str>, action: &str, entity: String, before: Option<String>, after: Option<String>) -> Result<()> {
                 let head = sqlx::query($lock_head).fetch_one(&mut **tx).await.map_err(db_err)?;
                 let seq: i64 = head.try_get("seq").map_err(db_err)?;
                 let hash: String = head.try_get("hash").map_err(db_err)?;
                 let rec = AuditRecord { actor: actor.name.to_string(), at: actor.at, action: action.to_string(), entity, before, after };
                 let e = seal(seq + 1, &hash, rec);
-                sqlx::query("INSERT INTO audit_log (seq, actor, at_us, action, entity, before_json, after_json, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                sqlx::query("INSERT INTO audit_log (seq, actor, at_us, action, entity, before_json, after_json, prev_hash, hash, gate_pair_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
                     .bind(e.seq).bind(&e.record.actor).bind(e.record.at.as_micros()).bind(&e.record.action).bind(&e.record.entity)
-                    .bind(&e.record.before).bind(&e.record.after).bind(&e.prev_hash).bind(&e.hash)
+                    .bind(&e.record.before).bind(&e.record.after).bind(&e.prev_hash).bind(&e.hash).bind(scope)
                     .execute(&mut **tx).await.map_err(db_err)?;
                 sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
                     .bind(e.seq).bind(&e.hash).execute(&mut **tx).await.map_err(db_err)?;
@@ -266,11 +273,13 @@ macro_rules! impl_sql_store {
 
             /// Marks a booking cancelled and gives back its slot and its place in the daily count.
             async fn release_booking(tx: &mut Tx, b: &$crate::goods::Booking) -> Result<()> {
-                sqlx::query("UPDATE bookings SET status = 'cancelled' WHERE id = $1").bind(b.id).execute(&mut **tx).await.map_err(db_err)?;
-                sqlx::query("UPDATE slot_usage SET used = used - 1 WHERE gate_pair_id = $1 AND direction = $2 AND hour_us = $3 AND bucket = $4 AND used > 0")
-                    .bind(&b.gate_pair).bind(&b.direction).bind(b.hour.as_micros()).bind(b.bucket.code()).execute(&mut **tx).await.map_err(db_err)?;
+                // Locks in booking's order everywhere: the enterprise's day counter, then the slot
+                // counter, then the booking row (and the audit head last). Two orders deadlock.
                 sqlx::query("UPDATE enterprise_day SET used = used - 1 WHERE (enterprise_code, day) IN (SELECT enterprise_code, day FROM bookings WHERE id = $1) AND used > 0")
                     .bind(b.id).execute(&mut **tx).await.map_err(db_err)?;
+                sqlx::query("UPDATE slot_usage SET used = used - 1 WHERE gate_pair_id = $1 AND direction = $2 AND hour_us = $3 AND bucket = $4 AND used > 0")
+                    .bind(&b.gate_pair).bind(&b.direction).bind(b.hour.as_micros()).bind(b.bucket.code()).execute(&mut **tx).await.map_err(db_err)?;
+                sqlx::query("UPDATE bookings SET status = 'cancelled' WHERE id = $1").bind(b.id).execute(&mut **tx).await.map_err(db_err)?;
                 Ok(())
             }
 
@@ -353,28 +362,38 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn load_reference(&self, data: &ReferenceData, actor: Actor<'_>) -> Result<LoadReport> {
-                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
-                    let stored = read_reference(&mut *tx).await?;
-                    let merged = $crate::plan::merged(&stored, data);
-                    merged.check().map_err(|e| StoreError::Conflict(format!("{} row {}: {}", e.table, e.index + 1, e.error)))?;
-                    let plan = plan_load(&stored, data);
-                    let mut report = LoadReport { unchanged: plan.unchanged, ..Default::default() };
-                    for w in plan.writes {
-                        let (entity, before, after, inserted) = match &w {
-                            Write::Province { new, old } => { write_province(&mut tx, new).await?;
-                                (format!("province/{}", new.id.as_str()), old.as_ref().map(snapshot::province), snapshot::province(new), old.is_none()) }
-                            Write::Pairing { new, old } => { write_pairing(&mut tx, new).await?;
-                                (format!("pairing/{}/{}", new.vn_province.as_str(), new.cn_province.as_str()), old.as_ref().map(snapshot::pairing), snapshot::pairing(new), old.is_none()) }
-                            Write::GatePair { new, old } => { write_gate_pair(&mut tx, new).await?;
-                                (format!("gate-pair/{}", new.id.as_str()), old.as_ref().map(snapshot::gate_pair), snapshot::gate_pair(new), old.is_none()) }
-                            Write::Lane { new, old } => { write_lane(&mut tx, new).await?;
-                                (format!("lane/{}", new.id.as_str()), old.as_ref().map(snapshot::lane), snapshot::lane(new), old.is_none()) }
-                        };
-                        if inserted { report.inserted += 1 } else { report.updated += 1 }
-                        audit(&mut tx, &actor, if inserted { "reference.insert" } else { "reference.update" }, entity, before, Some(after)).await?;
+                    // Run again while the engine reports contention (nothing of a failed attempt was kept).
+                    let mut tries = 0;
+                    loop {
+                    let attempt: Result<_> = async {
+                        let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
+                        let stored = read_reference(&mut *tx).await?;
+                        let merged = $crate::plan::merged(&stored, data);
+                        merged.check().map_err(|e| StoreError::Conflict(format!("{} row {}: {}", e.table, e.index + 1, e.error)))?;
+                        let plan = plan_load(&stored, data);
+                        let mut report = LoadReport { unchanged: plan.unchanged, ..Default::default() };
+                        for w in plan.writes {
+                            let (entity, before, after, inserted) = match &w {
+                                Write::Province { new, old } => { write_province(&mut tx, new).await?;
+                                    (format!("province/{}", new.id.as_str()), old.as_ref().map(snapshot::province), snapshot::province(new), old.is_none()) }
+                                Write::Pairing { new, old } => { write_pairing(&mut tx, new).await?;
+                                    (format!("pairing/{}/{}", new.vn_province.as_str(), new.cn_province.as_str()), old.as_ref().map(snapshot::pairing), snapshot::pairing(new), old.is_none()) }
+                                Write::GatePair { new, old } => { write_gate_pair(&mut tx, new).await?;
+                                    (format!("gate-pair/{}", new.id.as_str()), old.as_ref().map(snapshot::gate_pair), snapshot::gate_pair(new), old.is_none()) }
+                                Write::Lane { new, old } => { write_lane(&mut tx, new).await?;
+                                    (format!("lane/{}", new.id.as_str()), old.as_ref().map(snapshot::lane), snapshot::lane(new), old.is_none()) }
+                            };
+                            if inserted { report.inserted += 1 } else { report.updated += 1 }
+                            audit(&mut tx, &actor, None, if inserted { "reference.insert" } else { "reference.update" }, entity, before, Some(after)).await?;
+                        }
+                        tx.commit().await.map_err(db_err)?;
+                        Ok(report)
+                    }.await;
+                    match attempt {
+                        Err(StoreError::Contention(_)) if tries < $crate::CONTENTION_RETRIES => tries += 1,
+                        other => break other,
                     }
-                    tx.commit().await.map_err(db_err)?;
-                    Ok(report)
+                    }
                 }
 
                 async fn reference(&self) -> Result<ReferenceData> {
@@ -386,17 +405,27 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn update_gate_hours(&self, id: &GatePairId, side: Side, change: GateHoursChange, actor: Actor<'_>) -> Result<GatePair> {
-                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
-                    let before = read_pair(&mut *tx, id.as_str()).await?.ok_or_else(|| StoreError::NotFound(format!("gate pair {}", id.as_str())))?;
-                    let mut after = before.clone();
-                    after.gate_mut(side).hours = change.hours;
-                    if after != before {
-                        write_gate_pair(&mut tx, &after).await?;
-                        audit(&mut tx, &actor, "gate.hours", format!("gate-pair/{}/{}", id.as_str(), side.code()),
-                              Some(snapshot::gate_pair(&before)), Some(snapshot::gate_pair(&after))).await?;
+                    // Run again while the engine reports contention (nothing of a failed attempt was kept).
+                    let mut tries = 0;
+                    loop {
+                    let attempt: Result<_> = async {
+                        let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
+                        let before = read_pair(&mut *tx, id.as_str()).await?.ok_or_else(|| StoreError::NotFound(format!("gate pair {}", id.as_str())))?;
+                        let mut after = before.clone();
+                        after.gate_mut(side).hours = change.hours.clone();
+                        if after != before {
+                            write_gate_pair(&mut tx, &after).await?;
+                            audit(&mut tx, &actor, Some(id.as_str()), "gate.hours", format!("gate-pair/{}/{}", id.as_str(), side.code()),
+                                  Some(snapshot::gate_pair(&before)), Some(snapshot::gate_pair(&after))).await?;
+                        }
+                        tx.commit().await.map_err(db_err)?;
+                        Ok(after)
+                    }.await;
+                    match attempt {
+                        Err(StoreError::Contention(_)) if tries < $crate::CONTENTION_RETRIES => tries += 1,
+                        other => break other,
                     }
-                    tx.commit().await.map_err(db_err)?;
-                    Ok(after)
+                    }
                 }
 
                 async fn lane(&self, id: &LaneId) -> Result<Option<Lane>> {
@@ -404,18 +433,28 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn put_lane(&self, lane: &Lane, actor: Actor<'_>) -> Result<Lane> {
-                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
-                    if read_pair(&mut *tx, lane.gate_pair.as_str()).await?.is_none() {
-                        return Err(StoreError::NotFound(format!("gate pair {}", lane.gate_pair.as_str())));
+                    // Run again while the engine reports contention (nothing of a failed attempt was kept).
+                    let mut tries = 0;
+                    loop {
+                    let attempt: Result<_> = async {
+                        let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
+                        if read_pair(&mut *tx, lane.gate_pair.as_str()).await?.is_none() {
+                            return Err(StoreError::NotFound(format!("gate pair {}", lane.gate_pair.as_str())));
+                        }
+                        let old = read_lane(&mut *tx, lane.id.as_str()).await?;
+                        if old.as_ref() != Some(lane) {
+                            write_lane(&mut tx, lane).await?;
+                            audit(&mut tx, &actor, Some(lane.gate_pair.as_str()), if old.is_some() { "lane.update" } else { "lane.create" }, format!("lane/{}", lane.id.as_str()),
+                                  old.as_ref().map(snapshot::lane), Some(snapshot::lane(lane))).await?;
+                        }
+                        tx.commit().await.map_err(db_err)?;
+                        Ok(lane.clone())
+                    }.await;
+                    match attempt {
+                        Err(StoreError::Contention(_)) if tries < $crate::CONTENTION_RETRIES => tries += 1,
+                        other => break other,
                     }
-                    let old = read_lane(&mut *tx, lane.id.as_str()).await?;
-                    if old.as_ref() != Some(lane) {
-                        write_lane(&mut tx, lane).await?;
-                        audit(&mut tx, &actor, if old.is_some() { "lane.update" } else { "lane.create" }, format!("lane/{}", lane.id.as_str()),
-                              old.as_ref().map(snapshot::lane), Some(snapshot::lane(lane))).await?;
                     }
-                    tx.commit().await.map_err(db_err)?;
-                    Ok(lane.clone())
                 }
 
                 async fn create_user(&self, user: NewUser, actor: Actor<'_>) -> Result<User> {
@@ -428,7 +467,7 @@ macro_rules! impl_sql_store {
                             other => other,
                         })?;
                     let created = user_rec(&row).map_err(db_err)?.into_domain()?;
-                    audit(&mut tx, &actor, "user.create", format!("user/{}", created.username), None, Some(snapshot::user(&created))).await?;
+                    audit(&mut tx, &actor, None, "user.create", format!("user/{}", created.username), None, Some(snapshot::user(&created))).await?;
                     tx.commit().await.map_err(db_err)?;
                     Ok(created)
                 }
@@ -451,7 +490,7 @@ macro_rules! impl_sql_store {
                     // A new password ends every session of that user.
                     sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)")
                         .bind(username).execute(&mut *tx).await.map_err(db_err)?;
-                    audit(&mut tx, &actor, "user.password", format!("user/{username}"), None, None).await?;
+                    audit(&mut tx, &actor, None, "user.password", format!("user/{username}"), None, None).await?;
                     tx.commit().await.map_err(db_err)?;
                     Ok(())
                 }
@@ -461,7 +500,7 @@ macro_rules! impl_sql_store {
                     sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at_us, expires_at_us) VALUES ($1, $2, $3, $4)")
                         .bind(token_hash).bind(user_id).bind(actor.at.as_micros()).bind(expires_at.as_micros())
                         .execute(&mut *tx).await.map_err(db_err)?;
-                    audit(&mut tx, &actor, "session.login", format!("user/{}", actor.name), None, None).await?;
+                    audit(&mut tx, &actor, None, "session.login", format!("user/{}", actor.name), None, None).await?;
                     tx.commit().await.map_err(db_err)?;
                     Ok(())
                 }
@@ -477,7 +516,7 @@ macro_rules! impl_sql_store {
                     let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     let n = sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *tx).await.map_err(db_err)?.rows_affected();
                     if n > 0 {
-                        audit(&mut tx, &actor, "session.logout", format!("user/{}", actor.name), None, None).await?;
+                        audit(&mut tx, &actor, None, "session.logout", format!("user/{}", actor.name), None, None).await?;
                     }
                     tx.commit().await.map_err(db_err)?;
                     Ok(n > 0)
@@ -485,23 +524,34 @@ macro_rules! impl_sql_store {
 
 
                 async fn create_declaration(&self, d: $crate::goods::NewDeclaration, actor: Actor<'_>) -> Result<$crate::goods::DeclarationRecord> {
-                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
-                    if read_pair(&mut *tx, d.gate_pair.as_str()).await?.is_none() {
-                        return Err(StoreError::NotFound(format!("gate pair {}", d.gate_pair.as_str())));
+                    // Run again while the engine reports contention (nothing of a failed attempt was kept).
+                    let mut tries = 0;
+                    loop {
+                    let attempt: Result<_> = async {
+                        let d = d.clone();
+                        let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
+                        if read_pair(&mut *tx, d.gate_pair.as_str()).await?.is_none() {
+                            return Err(StoreError::NotFound(format!("gate pair {}", d.gate_pair.as_str())));
+                        }
+                        let now = actor.at.as_micros();
+                        let id: i64 = sqlx::query_scalar("INSERT INTO declarations (enterprise_code, gate_pair_id, direction, plate, plate_key, plate_country, vehicle_kind,
+                            driver_name, driver_nationality, driver_document_no, consignments_json, state, version, created_at_us, updated_at_us)
+                            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', 1, $12, $12) RETURNING id")
+                            .bind(d.enterprise.as_str()).bind(d.gate_pair.as_str()).bind(d.direction.code()).bind(&d.plate.display).bind(&d.plate.key)
+                            .bind(d.plate.country.code()).bind(d.vehicle_kind.code()).bind(d.driver.as_ref().map(|x| x.name.clone()))
+                            .bind(d.driver.as_ref().map(|x| x.nationality.code())).bind(d.driver.as_ref().map(|x| x.document_no.clone()))
+                            .bind($crate::goods::consignments_json(&d.consignments)).bind(now)
+                            .fetch_one(&mut *tx).await.map_err(db_err)?;
+                        let rec = read_decl(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the new declaration vanished".into()))?;
+                        audit(&mut tx, &actor, Some(rec.gate_pair.as_str()), "declaration.create", format!("declaration/{id}"), None, Some($crate::goods::snapshot(&rec))).await?;
+                        tx.commit().await.map_err(db_err)?;
+                        Ok(rec)
+                    }.await;
+                    match attempt {
+                        Err(StoreError::Contention(_)) if tries < $crate::CONTENTION_RETRIES => tries += 1,
+                        other => break other,
                     }
-                    let now = actor.at.as_micros();
-                    let id: i64 = sqlx::query_scalar("INSERT INTO declarations (enterprise_code, gate_pair_id, direction, plate, plate_key, plate_country, vehicle_kind,
-                        driver_name, driver_nationality, driver_document_no, consignments_json, state, version, created_at_us, updated_at_us)
-                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', 1, $12, $12) RETURNING id")
-                        .bind(d.enterprise.as_str()).bind(d.gate_pair.as_str()).bind(d.direction.code()).bind(&d.plate.display).bind(&d.plate.key)
-                        .bind(d.plate.country.code()).bind(d.vehicle_kind.code()).bind(d.driver.as_ref().map(|x| x.name.clone()))
-                        .bind(d.driver.as_ref().map(|x| x.nationality.code())).bind(d.driver.as_ref().map(|x| x.document_no.clone()))
-                        .bind($crate::goods::consignments_json(&d.consignments)).bind(now)
-                        .fetch_one(&mut *tx).await.map_err(db_err)?;
-                    let rec = read_decl(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the new declaration vanished".into()))?;
-                    audit(&mut tx, &actor, "declaration.create", format!("declaration/{id}"), None, Some($crate::goods::snapshot(&rec))).await?;
-                    tx.commit().await.map_err(db_err)?;
-                    Ok(rec)
+                    }
                 }
 
                 async fn declaration(&self, id: i64) -> Result<Option<$crate::goods::DeclarationRecord>> {
@@ -555,112 +605,143 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn declaration_event(&self, id: i64, event: cuakhau_core::goods::declaration::DeclEvent, actor: Actor<'_>) -> Result<$crate::goods::DeclarationRecord> {
-                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
-                    let before = read_decl(&mut *tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("declaration {id}")))?;
-                    let action = format!("declaration.{}", match &event {
-                        cuakhau_core::goods::declaration::DeclEvent::Submit => "submit",
-                        cuakhau_core::goods::declaration::DeclEvent::Accept { .. } => "accept",
-                        cuakhau_core::goods::declaration::DeclEvent::Reject { .. } => "reject",
-                        cuakhau_core::goods::declaration::DeclEvent::Amend { .. } => "amend",
-                        cuakhau_core::goods::declaration::DeclEvent::Cancel => "cancel",
-                    });
-                    // Where the truck stands decides first: once called, the declaration never changes.
-                    let trip: Option<(i64, String)> = sqlx::query_as("SELECT id, status FROM trips WHERE declaration_id = $1")
-                        .bind(id).fetch_optional(&mut *tx).await.map_err(db_err)?;
-                    let trip_status = trip.as_ref().map(|(_, s)| cuakhau_core::goods::gate::TripStatus::parse(s)
-                        .ok_or_else(|| StoreError::Corrupt(format!("trip {} has status {s:?}", id)))).transpose()?;
-                    let trip_next = cuakhau_core::goods::gate::declaration_change(&event, trip_status)
-                        .map_err(|e| StoreError::Refused(cuakhau_core::goods::Refusal::TripLocked(e)))?;
-                    let next = before.declaration.apply(event).map_err(|e| StoreError::Refused(cuakhau_core::goods::Refusal::Transition(e)))?;
-                    if let (Some(status), Some((trip_id, old))) = (trip_next, &trip) {
-                        sqlx::query("UPDATE trips SET status = $1, updated_at_us = $2 WHERE id = $3")
-                            .bind(status.code()).bind(actor.at.as_micros()).bind(trip_id).execute(&mut *tx).await.map_err(db_err)?;
-                        audit(&mut tx, &actor, "trip.withdraw", format!("trip/{trip_id}"),
-                              Some($crate::serde_json::json!({"status": old}).to_string()),
-                              Some($crate::serde_json::json!({"status": status.code()}).to_string())).await?;
-                    }
-                    let (state, reasons, accepted, valid) = $crate::goods::state_columns(&next.state);
-                    sqlx::query("UPDATE declarations SET state = $1, version = $2, reasons_json = $3, accepted_at_us = $4, valid_until_us = $5, consignments_json = $6, updated_at_us = $7 WHERE id = $8")
-                        .bind(state).bind(next.version as i64).bind(reasons).bind(accepted).bind(valid)
-                        .bind($crate::goods::consignments_json(&next.consignments)).bind(actor.at.as_micros()).bind(id)
-                        .execute(&mut *tx).await.map_err(db_err)?;
-                    // Leaving `accepted` gives up the slot the declaration held.
-                    if !matches!(next.state, cuakhau_core::goods::DeclState::Accepted { .. }) {
-                        if let Some(b) = read_live_booking(&mut *tx, id).await? {
-                            release_booking(&mut tx, &b).await?;
+                    // Run again while the engine reports contention (nothing of a failed attempt was kept).
+                    let mut tries = 0;
+                    loop {
+                    let attempt: Result<_> = async {
+                        let event = event.clone();
+                        let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
+                        let before = read_decl(&mut *tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("declaration {id}")))?;
+                        let action = format!("declaration.{}", match &event {
+                            cuakhau_core::goods::declaration::DeclEvent::Submit => "submit",
+                            cuakhau_core::goods::declaration::DeclEvent::Accept { .. } => "accept",
+                            cuakhau_core::goods::declaration::DeclEvent::Reject { .. } => "reject",
+                            cuakhau_core::goods::declaration::DeclEvent::Amend { .. } => "amend",
+                            cuakhau_core::goods::declaration::DeclEvent::Cancel => "cancel",
+                        });
+                        // Where the truck stands decides first: once called, the declaration never changes.
+                        let trip: Option<(i64, String)> = sqlx::query_as("SELECT id, status FROM trips WHERE declaration_id = $1")
+                            .bind(id).fetch_optional(&mut *tx).await.map_err(db_err)?;
+                        let trip_status = trip.as_ref().map(|(_, s)| cuakhau_core::goods::gate::TripStatus::parse(s)
+                            .ok_or_else(|| StoreError::Corrupt(format!("trip {} has status {s:?}", id)))).transpose()?;
+                        let trip_next = cuakhau_core::goods::gate::declaration_change(&event, trip_status)
+                            .map_err(|e| StoreError::Refused(cuakhau_core::goods::Refusal::TripLocked(e)))?;
+                        let next = before.declaration.apply(event).map_err(|e| StoreError::Refused(cuakhau_core::goods::Refusal::Transition(e)))?;
+                        if let (Some(status), Some((trip_id, old))) = (trip_next, &trip) {
+                            sqlx::query("UPDATE trips SET status = $1, updated_at_us = $2 WHERE id = $3")
+                                .bind(status.code()).bind(actor.at.as_micros()).bind(trip_id).execute(&mut *tx).await.map_err(db_err)?;
+                            audit(&mut tx, &actor, Some(before.gate_pair.as_str()), "trip.withdraw", format!("trip/{trip_id}"),
+                                  Some($crate::serde_json::json!({"status": old}).to_string()),
+                                  Some($crate::serde_json::json!({"status": status.code()}).to_string())).await?;
                         }
+                        let (state, reasons, accepted, valid) = $crate::goods::state_columns(&next.state);
+                        sqlx::query("UPDATE declarations SET state = $1, version = $2, reasons_json = $3, accepted_at_us = $4, valid_until_us = $5, consignments_json = $6, updated_at_us = $7 WHERE id = $8")
+                            .bind(state).bind(next.version as i64).bind(reasons).bind(accepted).bind(valid)
+                            .bind($crate::goods::consignments_json(&next.consignments)).bind(actor.at.as_micros()).bind(id)
+                            .execute(&mut *tx).await.map_err(db_err)?;
+                        // Leaving `accepted` gives up the slot the declaration held.
+                        if !matches!(next.state, cuakhau_core::goods::DeclState::Accepted { .. }) {
+                            if let Some(b) = read_live_booking(&mut *tx, id).await? {
+                                release_booking(&mut tx, &b).await?;
+                            }
+                        }
+                        let after = read_decl(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the declaration vanished".into()))?;
+                        audit(&mut tx, &actor, Some(before.gate_pair.as_str()), &action, format!("declaration/{id}"), Some($crate::goods::snapshot(&before)), Some($crate::goods::snapshot(&after))).await?;
+                        tx.commit().await.map_err(db_err)?;
+                        Ok(after)
+                    }.await;
+                    match attempt {
+                        Err(StoreError::Contention(_)) if tries < $crate::CONTENTION_RETRIES => tries += 1,
+                        other => break other,
                     }
-                    let after = read_decl(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the declaration vanished".into()))?;
-                    audit(&mut tx, &actor, &action, format!("declaration/{id}"), Some($crate::goods::snapshot(&before)), Some($crate::goods::snapshot(&after))).await?;
-                    tx.commit().await.map_err(db_err)?;
-                    Ok(after)
+                    }
                 }
 
                 async fn book_slot(&self, req: $crate::goods::BookingRequest<'_>, actor: Actor<'_>) -> Result<$crate::goods::BookingOutcome> {
-                    use $crate::goods::BookingOutcome;
-                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
-                    let d = read_decl(&mut *tx, req.declaration_id).await?.ok_or_else(|| StoreError::NotFound(format!("declaration {}", req.declaration_id)))?;
-                    if !d.declaration.is_valid_at(actor.at) {
-                        return Ok(BookingOutcome::NotBookable(format!("the declaration is {} or its validity has run out", d.declaration.state.code())));
-                    }
-                    // No read for an existing booking: the partial unique index on live bookings refuses a
-                    // second one at the insert below, and the transaction is then dropped (rolled back).
-                    // One statement each: create the counter at 1, or add 1 while below the limit.
-                    let day_ok = req.per_day_limit > 0 && sqlx::query("INSERT INTO enterprise_day (enterprise_code, day, used) VALUES ($1, $2, 1)
-                                     ON CONFLICT (enterprise_code, day) DO UPDATE SET used = enterprise_day.used + 1 WHERE enterprise_day.used < $3 RETURNING used")
-                        .bind(&d.enterprise).bind(&req.day).bind(req.per_day_limit as i64).fetch_optional(&mut *tx).await.map_err(db_err)?.is_some();
-                    if !day_ok {
-                        return Ok(BookingOutcome::DailyLimitReached);
-                    }
-                    for b in req.candidates {
-                        let cap = req.capacity.of(*b) as i64;
-                        if cap == 0 {
-                            continue;
+                    // Run again while the engine reports contention (nothing of a failed attempt was kept).
+                    let mut tries = 0;
+                    loop {
+                    let attempt: Result<_> = async {
+                        use $crate::goods::BookingOutcome;
+                        let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
+                        let d = read_decl(&mut *tx, req.declaration_id).await?.ok_or_else(|| StoreError::NotFound(format!("declaration {}", req.declaration_id)))?;
+                        if !d.declaration.is_valid_at(actor.at) {
+                            return Ok(BookingOutcome::NotBookable(format!("the declaration is {} or its validity has run out", d.declaration.state.code())));
                         }
-                        let got = sqlx::query("INSERT INTO slot_usage (gate_pair_id, direction, hour_us, bucket, capacity, used) VALUES ($1, $2, $3, $4, $5, 1)
-                                     ON CONFLICT (gate_pair_id, direction, hour_us, bucket) DO UPDATE SET used = slot_usage.used + 1
-                                     WHERE slot_usage.used < slot_usage.capacity RETURNING used")
-                            .bind(d.gate_pair.as_str()).bind(d.direction.code()).bind(req.hour.as_micros()).bind(b.code()).bind(cap)
-                            .fetch_optional(&mut *tx).await.map_err(db_err)?.map_or(0, |_| 1);
-                        if got == 1 {
-                            let inserted = sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO bookings (declaration_id, gate_pair_id, direction, hour_us, bucket, enterprise_code, day, status, created_at_us)
-                                                   VALUES ($1, $2, $3, $4, $5, $6, $7, 'booked', $8) RETURNING {BOOKING_COLS}")))
-                                .bind(d.id).bind(d.gate_pair.as_str()).bind(d.direction.code()).bind(req.hour.as_micros()).bind(b.code())
-                                .bind(&d.enterprise).bind(&req.day).bind(actor.at.as_micros())
-                                .fetch_one(&mut *tx).await.map_err(db_err);
-                            let row = match inserted {
-                                Ok(row) => row,
-                                Err(StoreError::Conflict(_)) => {
-                                    drop(tx);
-                                    let live = read_live_booking(&mut *self.pool.acquire().await.map_err(db_err)?, d.id).await?;
-                                    return match live {
-                                        Some(b) => Ok(BookingOutcome::AlreadyBooked(b)),
-                                        None => Err(StoreError::Conflict(format!("declaration {} was booked and released meanwhile; try again", d.id))),
-                                    };
-                                }
-                                Err(e) => return Err(e),
-                            };
-                            let booking = booking_rec(&row)?;
-                            audit(&mut tx, &actor, "slot.book", format!("booking/{}", booking.id), None,
-                                  Some($crate::serde_json::json!({"declaration": d.id, "gate_pair": d.gate_pair.as_str(), "direction": d.direction.code(),
-                                                          "hour": req.hour.to_rfc3339(), "bucket": b.code()}).to_string())).await?;
-                            tx.commit().await.map_err(db_err)?;
-                            return Ok(BookingOutcome::Booked(booking));
+                        // No read for an existing booking: the partial unique index on live bookings refuses a
+                        // second one at the insert below, and the transaction is then dropped (rolled back).
+                        // One statement each: create the counter at 1, or add 1 while below the limit.
+                        let day_ok = req.per_day_limit > 0 && sqlx::query("INSERT INTO enterprise_day (enterprise_code, day, used) VALUES ($1, $2, 1)
+                                         ON CONFLICT (enterprise_code, day) DO UPDATE SET used = enterprise_day.used + 1 WHERE enterprise_day.used < $3 RETURNING used")
+                            .bind(&d.enterprise).bind(&req.day).bind(req.per_day_limit as i64).fetch_optional(&mut *tx).await.map_err(db_err)?.is_some();
+                        if !day_ok {
+                            return Ok(BookingOutcome::DailyLimitReached);
                         }
+                        for b in req.candidates {
+                            let cap = req.capacity.of(*b) as i64;
+                            if cap == 0 {
+                                continue;
+                            }
+                            let got = sqlx::query("INSERT INTO slot_usage (gate_pair_id, direction, hour_us, bucket, capacity, used) VALUES ($1, $2, $3, $4, $5, 1)
+                                         ON CONFLICT (gate_pair_id, direction, hour_us, bucket) DO UPDATE SET used = slot_usage.used + 1
+                                         WHERE slot_usage.used < slot_usage.capacity RETURNING used")
+                                .bind(d.gate_pair.as_str()).bind(d.direction.code()).bind(req.hour.as_micros()).bind(b.code()).bind(cap)
+                                .fetch_optional(&mut *tx).await.map_err(db_err)?.map_or(0, |_| 1);
+                            if got == 1 {
+                                let inserted = sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO bookings (declaration_id, gate_pair_id, direction, hour_us, bucket, enterprise_code, day, status, created_at_us)
+                                                       VALUES ($1, $2, $3, $4, $5, $6, $7, 'booked', $8) RETURNING {BOOKING_COLS}")))
+                                    .bind(d.id).bind(d.gate_pair.as_str()).bind(d.direction.code()).bind(req.hour.as_micros()).bind(b.code())
+                                    .bind(&d.enterprise).bind(&req.day).bind(actor.at.as_micros())
+                                    .fetch_one(&mut *tx).await.map_err(db_err);
+                                let row = match inserted {
+                                    Ok(row) => row,
+                                    Err(StoreError::Conflict(_)) => {
+                                        drop(tx);
+                                        let live = read_live_booking(&mut *self.pool.acquire().await.map_err(db_err)?, d.id).await?;
+                                        return match live {
+                                            Some(b) => Ok(BookingOutcome::AlreadyBooked(b)),
+                                            None => Err(StoreError::Conflict(format!("declaration {} was booked and released meanwhile; try again", d.id))),
+                                        };
+                                    }
+                                    Err(e) => return Err(e),
+                                };
+                                let booking = booking_rec(&row)?;
+                                audit(&mut tx, &actor, Some(d.gate_pair.as_str()), "slot.book", format!("booking/{}", booking.id), None,
+                                      Some($crate::serde_json::json!({"declaration": d.id, "gate_pair": d.gate_pair.as_str(), "direction": d.direction.code(),
+                                                              "hour": req.hour.to_rfc3339(), "bucket": b.code()}).to_string())).await?;
+                                tx.commit().await.map_err(db_err)?;
+                                return Ok(BookingOutcome::Booked(booking));
+                            }
+                        }
+                        // Dropping the transaction rolls back the daily counter too.
+                        Ok(BookingOutcome::Full)
+                    }.await;
+                    match attempt {
+                        Err(StoreError::Contention(_)) if tries < $crate::CONTENTION_RETRIES => tries += 1,
+                        other => break other,
                     }
-                    // Dropping the transaction rolls back the daily counter too.
-                    Ok(BookingOutcome::Full)
+                    }
                 }
 
                 async fn cancel_booking(&self, booking_id: i64, actor: Actor<'_>) -> Result<$crate::goods::Booking> {
-                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
-                    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {BOOKING_COLS} FROM bookings WHERE id = $1 AND status = 'booked'")))
-                        .bind(booking_id).fetch_optional(&mut *tx).await.map_err(db_err)?;
-                    let b = booking_rec(&row.ok_or_else(|| StoreError::NotFound(format!("live booking {booking_id}")))?)?;
-                    release_booking(&mut tx, &b).await?;
-                    audit(&mut tx, &actor, "slot.cancel", format!("booking/{booking_id}"), None, None).await?;
-                    tx.commit().await.map_err(db_err)?;
-                    Ok($crate::goods::Booking { status: "cancelled".into(), ..b })
+                    // Run again while the engine reports contention (nothing of a failed attempt was kept).
+                    let mut tries = 0;
+                    loop {
+                    let attempt: Result<_> = async {
+                        let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
+                        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {BOOKING_COLS} FROM bookings WHERE id = $1 AND status = 'booked'")))
+                            .bind(booking_id).fetch_optional(&mut *tx).await.map_err(db_err)?;
+                        let b = booking_rec(&row.ok_or_else(|| StoreError::NotFound(format!("live booking {booking_id}")))?)?;
+                        release_booking(&mut tx, &b).await?;
+                        audit(&mut tx, &actor, Some(b.gate_pair.as_str()), "slot.cancel", format!("booking/{booking_id}"), None, None).await?;
+                        tx.commit().await.map_err(db_err)?;
+                        Ok($crate::goods::Booking { status: "cancelled".into(), ..b })
+                    }.await;
+                    match attempt {
+                        Err(StoreError::Contention(_)) if tries < $crate::CONTENTION_RETRIES => tries += 1,
+                        other => break other,
+                    }
+                    }
                 }
 
                 async fn live_booking(&self, declaration_id: i64) -> Result<Option<$crate::goods::Booking>> {
@@ -683,20 +764,30 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn add_suspension(&self, gate_pair: &GatePairId, su: &cuakhau_core::goods::slots::Suspension, actor: Actor<'_>) -> Result<i64> {
-                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
-                    if read_pair(&mut *tx, gate_pair.as_str()).await?.is_none() {
-                        return Err(StoreError::NotFound(format!("gate pair {}", gate_pair.as_str())));
+                    // Run again while the engine reports contention (nothing of a failed attempt was kept).
+                    let mut tries = 0;
+                    loop {
+                    let attempt: Result<_> = async {
+                        let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
+                        if read_pair(&mut *tx, gate_pair.as_str()).await?.is_none() {
+                            return Err(StoreError::NotFound(format!("gate pair {}", gate_pair.as_str())));
+                        }
+                        let id: i64 = sqlx::query_scalar("INSERT INTO suspensions (gate_pair_id, side, from_us, until_us, preregistered_only, reason, created_at_us)
+                                                          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+                            .bind(gate_pair.as_str()).bind(su.side.code()).bind(su.from.as_micros()).bind(su.until.as_micros())
+                            .bind(su.preregistered_only).bind(&su.reason).bind(actor.at.as_micros())
+                            .fetch_one(&mut *tx).await.map_err(db_err)?;
+                        audit(&mut tx, &actor, Some(gate_pair.as_str()), "gate.suspend", format!("gate-pair/{}/{}", gate_pair.as_str(), su.side.code()), None,
+                              Some($crate::serde_json::json!({"id": id, "from": su.from.to_rfc3339(), "until": su.until.to_rfc3339(),
+                                                              "preregistered_only": su.preregistered_only, "reason": su.reason}).to_string())).await?;
+                        tx.commit().await.map_err(db_err)?;
+                        Ok(id)
+                    }.await;
+                    match attempt {
+                        Err(StoreError::Contention(_)) if tries < $crate::CONTENTION_RETRIES => tries += 1,
+                        other => break other,
                     }
-                    let id: i64 = sqlx::query_scalar("INSERT INTO suspensions (gate_pair_id, side, from_us, until_us, preregistered_only, reason, created_at_us)
-                                                      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
-                        .bind(gate_pair.as_str()).bind(su.side.code()).bind(su.from.as_micros()).bind(su.until.as_micros())
-                        .bind(su.preregistered_only).bind(&su.reason).bind(actor.at.as_micros())
-                        .fetch_one(&mut *tx).await.map_err(db_err)?;
-                    audit(&mut tx, &actor, "gate.suspend", format!("gate-pair/{}/{}", gate_pair.as_str(), su.side.code()), None,
-                          Some($crate::serde_json::json!({"id": id, "from": su.from.to_rfc3339(), "until": su.until.to_rfc3339(),
-                                                          "preregistered_only": su.preregistered_only, "reason": su.reason}).to_string())).await?;
-                    tx.commit().await.map_err(db_err)?;
-                    Ok(id)
+                    }
                 }
 
                 async fn suspensions(&self, gate_pair: &GatePairId, from: Timestamp, until: Timestamp) -> Result<Vec<(i64, cuakhau_core::goods::slots::Suspension)>> {
@@ -716,46 +807,57 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn join_queue(&self, t: $crate::trips::NewTrip, actor: Actor<'_>) -> Result<$crate::trips::TripRecord> {
-                    use cuakhau_core::goods::gate::TripStatus;
-                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
-                    let d = read_decl(&mut *tx, t.declaration_id).await?.ok_or_else(|| StoreError::NotFound(format!("declaration {}", t.declaration_id)))?;
-                    if !d.declaration.is_valid_at(actor.at) {
-                        return Err(StoreError::Conflict(format!("declaration {} is {} or its validity has run out", d.id, d.declaration.state.code())));
+                    // Run again while the engine reports contention (nothing of a failed attempt was kept).
+                    let mut tries = 0;
+                    loop {
+                    let attempt: Result<_> = async {
+                        let t = t.clone();
+                        use cuakhau_core::goods::gate::TripStatus;
+                        let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
+                        let d = read_decl(&mut *tx, t.declaration_id).await?.ok_or_else(|| StoreError::NotFound(format!("declaration {}", t.declaration_id)))?;
+                        if !d.declaration.is_valid_at(actor.at) {
+                            return Err(StoreError::Conflict(format!("declaration {} is {} or its validity has run out", d.id, d.declaration.state.code())));
+                        }
+                        if t.status == TripStatus::Yard {
+                            let in_yard: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM trips WHERE gate_pair_id = $1 AND direction = $2 AND status = 'yard'")
+                                .bind(d.gate_pair.as_str()).bind(d.direction.code()).fetch_one(&mut *tx).await.map_err(db_err)?;
+                            if in_yard >= t.yard_capacity as i64 {
+                                return Err(StoreError::Conflict(format!("the yard is full ({} trucks)", t.yard_capacity)));
+                            }
+                        }
+                        let existing: Option<(i64, String)> = sqlx::query_as("SELECT id, status FROM trips WHERE declaration_id = $1")
+                            .bind(d.id).fetch_optional(&mut *tx).await.map_err(db_err)?;
+                        let now = actor.at.as_micros();
+                        let id = match existing {
+                            Some((id, status)) if status == "virtual" && t.status == TripStatus::Yard => {
+                                sqlx::query("UPDATE trips SET status = 'yard', yard_at_us = $1, updated_at_us = $1 WHERE id = $2")
+                                    .bind(now).bind(id).execute(&mut *tx).await.map_err(db_err)?;
+                                id
+                            }
+                            Some((id, status)) => return Err(StoreError::Conflict(format!("declaration {} already has trip {id} ({status})", d.id))),
+                            None => {
+                                let yard_at = (t.status == TripStatus::Yard).then_some(now);
+                                sqlx::query_scalar("INSERT INTO trips (declaration_id, gate_pair_id, direction, enterprise_code, plate, plate_key, plate_country,
+                                        lane_class, commodity, slot_us, spoils_at_us, status, joined_at_us, yard_at_us, channel, channel_reason, steps_json, updated_at_us)
+                                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $13) RETURNING id")
+                                    .bind(d.id).bind(d.gate_pair.as_str()).bind(d.direction.code()).bind(&d.enterprise).bind(&d.plate.display)
+                                    .bind(&d.plate.key).bind(d.plate.country.code()).bind(t.class.code()).bind(&t.commodity)
+                                    .bind(t.slot.map(|x| x.as_micros())).bind(t.spoils_at.map(|x| x.as_micros())).bind(t.status.code())
+                                    .bind(now).bind(yard_at).bind(t.trip.channel.code()).bind(&t.channel_reason).bind($crate::trips::steps_json(&t.trip))
+                                    .fetch_one(&mut *tx).await.map_err(db_err)?
+                            }
+                        };
+                        let rec = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the trip vanished".into()))?;
+                        audit(&mut tx, &actor, Some(d.gate_pair.as_str()), if t.status == TripStatus::Yard { "trip.yard-check-in" } else { "trip.join-virtual-queue" },
+                              format!("trip/{id}"), None, Some($crate::trips::snapshot(&rec))).await?;
+                        tx.commit().await.map_err(db_err)?;
+                        Ok(rec)
+                    }.await;
+                    match attempt {
+                        Err(StoreError::Contention(_)) if tries < $crate::CONTENTION_RETRIES => tries += 1,
+                        other => break other,
                     }
-                    if t.status == TripStatus::Yard {
-                        let in_yard: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM trips WHERE gate_pair_id = $1 AND direction = $2 AND status = 'yard'")
-                            .bind(d.gate_pair.as_str()).bind(d.direction.code()).fetch_one(&mut *tx).await.map_err(db_err)?;
-                        if in_yard >= t.yard_capacity as i64 {
-                            return Err(StoreError::Conflict(format!("the yard is full ({} trucks)", t.yard_capacity)));
-                        }
                     }
-                    let existing: Option<(i64, String)> = sqlx::query_as("SELECT id, status FROM trips WHERE declaration_id = $1")
-                        .bind(d.id).fetch_optional(&mut *tx).await.map_err(db_err)?;
-                    let now = actor.at.as_micros();
-                    let id = match existing {
-                        Some((id, status)) if status == "virtual" && t.status == TripStatus::Yard => {
-                            sqlx::query("UPDATE trips SET status = 'yard', yard_at_us = $1, updated_at_us = $1 WHERE id = $2")
-                                .bind(now).bind(id).execute(&mut *tx).await.map_err(db_err)?;
-                            id
-                        }
-                        Some((id, status)) => return Err(StoreError::Conflict(format!("declaration {} already has trip {id} ({status})", d.id))),
-                        None => {
-                            let yard_at = (t.status == TripStatus::Yard).then_some(now);
-                            sqlx::query_scalar("INSERT INTO trips (declaration_id, gate_pair_id, direction, enterprise_code, plate, plate_key, plate_country,
-                                    lane_class, commodity, slot_us, spoils_at_us, status, joined_at_us, yard_at_us, channel, channel_reason, steps_json, updated_at_us)
-                                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $13) RETURNING id")
-                                .bind(d.id).bind(d.gate_pair.as_str()).bind(d.direction.code()).bind(&d.enterprise).bind(&d.plate.display)
-                                .bind(&d.plate.key).bind(d.plate.country.code()).bind(t.class.code()).bind(&t.commodity)
-                                .bind(t.slot.map(|x| x.as_micros())).bind(t.spoils_at.map(|x| x.as_micros())).bind(t.status.code())
-                                .bind(now).bind(yard_at).bind(t.trip.channel.code()).bind(&t.channel_reason).bind($crate::trips::steps_json(&t.trip))
-                                .fetch_one(&mut *tx).await.map_err(db_err)?
-                        }
-                    };
-                    let rec = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the trip vanished".into()))?;
-                    audit(&mut tx, &actor, if t.status == TripStatus::Yard { "trip.yard-check-in" } else { "trip.join-virtual-queue" },
-                          format!("trip/{id}"), None, Some($crate::trips::snapshot(&rec))).await?;
-                    tx.commit().await.map_err(db_err)?;
-                    Ok(rec)
                 }
 
                 async fn declaration_for_plate(&self, gate_pair: &GatePairId, plate_key: &str, now: Timestamp) -> Result<Option<$crate::goods::DeclarationRecord>> {
@@ -801,100 +903,140 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn call_trips(&self, calls: &[cuakhau_core::goods::gate::Call], actor: Actor<'_>) -> Result<Vec<$crate::trips::TripRecord>> {
-                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
-                    let mut out = Vec::new();
-                    for c in calls {
-                        let id = c.truck.0 as i64;
-                        let n = sqlx::query("UPDATE trips SET status = 'called', lane_id = $1, lane_hold = $1, called_at_us = $2, call_deadline_us = $3,
-                                             calls = calls + 1, updated_at_us = $2
-                                             WHERE id = $4 AND status IN ('yard', 'virtual') AND NOT EXISTS (SELECT 1 FROM trips t2 WHERE t2.lane_hold = $1)")
-                            .bind(c.lane.as_str()).bind(actor.at.as_micros()).bind(c.deadline.as_micros()).bind(id)
-                            .execute(&mut *tx).await.map_err(db_err)?.rows_affected();
-                        if n == 0 {
-                            continue;
+                    // Run again while the engine reports contention (nothing of a failed attempt was kept).
+                    let mut tries = 0;
+                    loop {
+                    let attempt: Result<_> = async {
+                        let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
+                        let mut out = Vec::new();
+                        for c in calls {
+                            let id = c.truck.0 as i64;
+                            let n = sqlx::query("UPDATE trips SET status = 'called', lane_id = $1, lane_hold = $1, called_at_us = $2, call_deadline_us = $3,
+                                                 calls = calls + 1, updated_at_us = $2
+                                                 WHERE id = $4 AND status IN ('yard', 'virtual') AND NOT EXISTS (SELECT 1 FROM trips t2 WHERE t2.lane_hold = $1)")
+                                .bind(c.lane.as_str()).bind(actor.at.as_micros()).bind(c.deadline.as_micros()).bind(id)
+                                .execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+                            if n == 0 {
+                                continue;
+                            }
+                            let rec = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the trip vanished".into()))?;
+                            queue_notification(&mut tx, &rec, "your-turn", actor.at).await?;
+                            audit(&mut tx, &actor, Some(rec.gate_pair.as_str()), "trip.call", format!("trip/{id}"), None,
+                                  Some($crate::serde_json::json!({"lane": c.lane.as_str(), "deadline": c.deadline.to_rfc3339()}).to_string())).await?;
+                            out.push(rec);
                         }
-                        let rec = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the trip vanished".into()))?;
-                        queue_notification(&mut tx, &rec, "your-turn", actor.at).await?;
-                        audit(&mut tx, &actor, "trip.call", format!("trip/{id}"), None,
-                              Some($crate::serde_json::json!({"lane": c.lane.as_str(), "deadline": c.deadline.to_rfc3339()}).to_string())).await?;
-                        out.push(rec);
+                        tx.commit().await.map_err(db_err)?;
+                        Ok(out)
+                    }.await;
+                    match attempt {
+                        Err(StoreError::Contention(_)) if tries < $crate::CONTENTION_RETRIES => tries += 1,
+                        other => break other,
                     }
-                    tx.commit().await.map_err(db_err)?;
-                    Ok(out)
+                    }
                 }
 
                 async fn requeue_unanswered(&self, gate_pair: &GatePairId, now: Timestamp, actor: Actor<'_>) -> Result<Vec<i64>> {
-                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
-                    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM trips WHERE gate_pair_id = $1 AND status = 'called' AND call_deadline_us <= $2 ORDER BY id")
-                        .bind(gate_pair.as_str()).bind(now.as_micros()).fetch_all(&mut *tx).await.map_err(db_err)?;
-                    for id in &ids {
-                        sqlx::query("UPDATE trips SET status = CASE WHEN yard_at_us IS NULL THEN 'virtual' ELSE 'yard' END, lane_id = NULL, lane_hold = NULL,
-                                     call_deadline_us = NULL, updated_at_us = $1 WHERE id = $2")
-                            .bind(actor.at.as_micros()).bind(id).execute(&mut *tx).await.map_err(db_err)?;
-                        audit(&mut tx, &actor, "trip.requeue", format!("trip/{id}"), None, Some("{\"reason\":\"call not answered in time\"}".into())).await?;
+                    // Run again while the engine reports contention (nothing of a failed attempt was kept).
+                    let mut tries = 0;
+                    loop {
+                    let attempt: Result<_> = async {
+                        let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
+                        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM trips WHERE gate_pair_id = $1 AND status = 'called' AND call_deadline_us <= $2 ORDER BY id")
+                            .bind(gate_pair.as_str()).bind(now.as_micros()).fetch_all(&mut *tx).await.map_err(db_err)?;
+                        for id in &ids {
+                            sqlx::query("UPDATE trips SET status = CASE WHEN yard_at_us IS NULL THEN 'virtual' ELSE 'yard' END, lane_id = NULL, lane_hold = NULL,
+                                         call_deadline_us = NULL, updated_at_us = $1 WHERE id = $2")
+                                .bind(actor.at.as_micros()).bind(id).execute(&mut *tx).await.map_err(db_err)?;
+                            audit(&mut tx, &actor, Some(gate_pair.as_str()), "trip.requeue", format!("trip/{id}"), None, Some("{\"reason\":\"call not answered in time\"}".into())).await?;
+                        }
+                        tx.commit().await.map_err(db_err)?;
+                        Ok(ids)
+                    }.await;
+                    match attempt {
+                        Err(StoreError::Contention(_)) if tries < $crate::CONTENTION_RETRIES => tries += 1,
+                        other => break other,
                     }
-                    tx.commit().await.map_err(db_err)?;
-                    Ok(ids)
+                    }
                 }
 
                 async fn trip_step(&self, id: i64, index: usize, officer: (Side, cuakhau_core::Agency), act: cuakhau_core::goods::clearance::Act,
                                    side_open: bool, actor: Actor<'_>)
                     -> Result<std::result::Result<$crate::trips::TripRecord, cuakhau_core::goods::clearance::ClearanceError>> {
-                    use cuakhau_core::goods::gate::TripStatus;
-                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
-                    let before = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("trip {id}")))?;
-                    if before.status.is_waiting() {
-                        return Ok(Err(cuakhau_core::goods::clearance::ClearanceError::NotCurrent));
+                    // Run again while the engine reports contention (nothing of a failed attempt was kept).
+                    let mut tries = 0;
+                    loop {
+                    let attempt: Result<_> = async {
+                        use cuakhau_core::goods::gate::TripStatus;
+                        let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
+                        let before = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("trip {id}")))?;
+                        if before.status.is_waiting() {
+                            return Ok(Err(cuakhau_core::goods::clearance::ClearanceError::NotCurrent));
+                        }
+                        let mut trip = before.trip.clone();
+                        if let Err(e) = trip.act(index, officer, act.clone(), actor.at, side_open) {
+                            return Ok(Err(e));
+                        }
+                        let status = if trip.is_refused() { TripStatus::Refused } else if trip.is_cleared() { TripStatus::Done } else { TripStatus::Clearing };
+                        // The lane is free again once the exit side has released the truck, or refused it.
+                        let free_lane = trip.is_refused() || trip.exit_release().is_some();
+                        sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE trips SET status = $1, steps_json = $2, updated_at_us = $3, call_deadline_us = NULL {} WHERE id = $4",
+                                            if free_lane { ", lane_hold = NULL" } else { "" })))
+                            .bind(status.code()).bind($crate::trips::steps_json(&trip)).bind(actor.at.as_micros()).bind(id)
+                            .execute(&mut *tx).await.map_err(db_err)?;
+                        let after = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the trip vanished".into()))?;
+                        let (step, _) = &after.trip.steps()[index];
+                        let what = match &act {
+                            cuakhau_core::goods::clearance::Act::Start => "start".to_string(),
+                            cuakhau_core::goods::clearance::Act::Finish(o) => match o {
+                                cuakhau_core::goods::Outcome::Pass => "pass".into(),
+                                cuakhau_core::goods::Outcome::Hold { .. } => "hold".into(),
+                                cuakhau_core::goods::Outcome::Refuse { .. } => "refuse".into(),
+                            },
+                        };
+                        if status == TripStatus::Refused {
+                            queue_notification(&mut tx, &after, "refused", actor.at).await?;
+                        }
+                        audit(&mut tx, &actor, Some(before.gate_pair.as_str()), &format!("trip.step.{what}"), format!("trip/{id}/step/{}", step.code()),
+                              Some($crate::trips::snapshot(&before)), Some($crate::trips::snapshot(&after))).await?;
+                        tx.commit().await.map_err(db_err)?;
+                        Ok(Ok(after))
+                    }.await;
+                    match attempt {
+                        Err(StoreError::Contention(_)) if tries < $crate::CONTENTION_RETRIES => tries += 1,
+                        other => break other,
                     }
-                    let mut trip = before.trip.clone();
-                    if let Err(e) = trip.act(index, officer, act.clone(), actor.at, side_open) {
-                        return Ok(Err(e));
                     }
-                    let status = if trip.is_refused() { TripStatus::Refused } else if trip.is_cleared() { TripStatus::Done } else { TripStatus::Clearing };
-                    // The lane is free again once the exit side has released the truck, or refused it.
-                    let free_lane = trip.is_refused() || trip.exit_release().is_some();
-                    sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE trips SET status = $1, steps_json = $2, updated_at_us = $3, call_deadline_us = NULL {} WHERE id = $4",
-                                        if free_lane { ", lane_hold = NULL" } else { "" })))
-                        .bind(status.code()).bind($crate::trips::steps_json(&trip)).bind(actor.at.as_micros()).bind(id)
-                        .execute(&mut *tx).await.map_err(db_err)?;
-                    let after = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the trip vanished".into()))?;
-                    let (step, _) = &after.trip.steps()[index];
-                    let what = match &act {
-                        cuakhau_core::goods::clearance::Act::Start => "start".to_string(),
-                        cuakhau_core::goods::clearance::Act::Finish(o) => match o {
-                            cuakhau_core::goods::Outcome::Pass => "pass".into(),
-                            cuakhau_core::goods::Outcome::Hold { .. } => "hold".into(),
-                            cuakhau_core::goods::Outcome::Refuse { .. } => "refuse".into(),
-                        },
-                    };
-                    if status == TripStatus::Refused {
-                        queue_notification(&mut tx, &after, "refused", actor.at).await?;
-                    }
-                    audit(&mut tx, &actor, &format!("trip.step.{what}"), format!("trip/{id}/step/{}", step.code()),
-                          Some($crate::trips::snapshot(&before)), Some($crate::trips::snapshot(&after))).await?;
-                    tx.commit().await.map_err(db_err)?;
-                    Ok(Ok(after))
                 }
 
                 async fn record_fee(&self, id: i64, fee: &$crate::trips::Fee, actor: Actor<'_>) -> Result<$crate::trips::TripRecord> {
-                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
-                    let before = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("trip {id}")))?;
-                    if let Some(f) = &before.fee {
-                        return Err(StoreError::Conflict(format!("trip {id} already has fee receipt {}", f.receipt)));
+                    // Run again while the engine reports contention (nothing of a failed attempt was kept).
+                    let mut tries = 0;
+                    loop {
+                    let attempt: Result<_> = async {
+                        let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
+                        let before = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("trip {id}")))?;
+                        if let Some(f) = &before.fee {
+                            return Err(StoreError::Conflict(format!("trip {id} already has fee receipt {}", f.receipt)));
+                        }
+                        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM trips WHERE fee_receipt = $1").bind(&fee.receipt)
+                            .fetch_optional(&mut *tx).await.map_err(db_err)?;
+                        if let Some(other) = taken {
+                            return Err(StoreError::Conflict(format!("receipt {} is already recorded for trip {other}", fee.receipt)));
+                        }
+                        sqlx::query("UPDATE trips SET fee_amount = $1, fee_currency = $2, fee_receipt = $3, updated_at_us = $4 WHERE id = $5")
+                            .bind(fee.amount).bind(&fee.currency).bind(&fee.receipt).bind(actor.at.as_micros()).bind(id)
+                            .execute(&mut *tx).await.map_err(db_err)?;
+                        audit(&mut tx, &actor, Some(before.gate_pair.as_str()), "trip.fee", format!("trip/{id}"), None,
+                              Some($crate::serde_json::json!({"amount": fee.amount, "currency": fee.currency, "receipt": fee.receipt}).to_string())).await?;
+                        let after = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the trip vanished".into()))?;
+                        tx.commit().await.map_err(db_err)?;
+                        Ok(after)
+                    }.await;
+                    match attempt {
+                        Err(StoreError::Contention(_)) if tries < $crate::CONTENTION_RETRIES => tries += 1,
+                        other => break other,
                     }
-                    let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM trips WHERE fee_receipt = $1").bind(&fee.receipt)
-                        .fetch_optional(&mut *tx).await.map_err(db_err)?;
-                    if let Some(other) = taken {
-                        return Err(StoreError::Conflict(format!("receipt {} is already recorded for trip {other}", fee.receipt)));
                     }
-                    sqlx::query("UPDATE trips SET fee_amount = $1, fee_currency = $2, fee_receipt = $3, updated_at_us = $4 WHERE id = $5")
-                        .bind(fee.amount).bind(&fee.currency).bind(&fee.receipt).bind(actor.at.as_micros()).bind(id)
-                        .execute(&mut *tx).await.map_err(db_err)?;
-                    audit(&mut tx, &actor, "trip.fee", format!("trip/{id}"), None,
-                          Some($crate::serde_json::json!({"amount": fee.amount, "currency": fee.currency, "receipt": fee.receipt}).to_string())).await?;
-                    let after = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the trip vanished".into()))?;
-                    tx.commit().await.map_err(db_err)?;
-                    Ok(after)
                 }
 
                 async fn report_position(&self, id: i64, pos: $crate::trips::Position, eta: Option<Timestamp>) -> Result<$crate::trips::TripRecord> {
@@ -909,22 +1051,32 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn release_no_shows(&self, gate_pair: &GatePairId, cutoff: Timestamp, actor: Actor<'_>) -> Result<Vec<$crate::goods::Booking>> {
-                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
-                    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {BOOKING_COLS} FROM bookings b WHERE gate_pair_id = $2 AND status = 'booked' AND hour_us < $1
-                                            AND NOT EXISTS (SELECT 1 FROM trips t WHERE t.declaration_id = b.declaration_id AND t.status <> 'virtual')
-                                            ORDER BY id")))
-                        .bind(cutoff.as_micros()).bind(gate_pair.as_str()).fetch_all(&mut *tx).await.map_err(db_err)?;
-                    let mut out = Vec::new();
-                    for r in &rows {
-                        let b = booking_rec(r)?;
-                        release_booking(&mut tx, &b).await?;
-                        sqlx::query("UPDATE bookings SET status = 'no-show' WHERE id = $1").bind(b.id).execute(&mut *tx).await.map_err(db_err)?;
-                        audit(&mut tx, &actor, "slot.no-show", format!("booking/{}", b.id), None,
-                              Some($crate::serde_json::json!({"declaration": b.declaration_id, "hour": b.hour.to_rfc3339()}).to_string())).await?;
-                        out.push($crate::goods::Booking { status: "no-show".into(), ..b });
+                    // Run again while the engine reports contention (nothing of a failed attempt was kept).
+                    let mut tries = 0;
+                    loop {
+                    let attempt: Result<_> = async {
+                        let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
+                        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {BOOKING_COLS} FROM bookings b WHERE gate_pair_id = $2 AND status = 'booked' AND hour_us < $1
+                                                AND NOT EXISTS (SELECT 1 FROM trips t WHERE t.declaration_id = b.declaration_id AND t.status <> 'virtual')
+                                                ORDER BY id")))
+                            .bind(cutoff.as_micros()).bind(gate_pair.as_str()).fetch_all(&mut *tx).await.map_err(db_err)?;
+                        let mut out = Vec::new();
+                        for r in &rows {
+                            let b = booking_rec(r)?;
+                            release_booking(&mut tx, &b).await?;
+                            sqlx::query("UPDATE bookings SET status = 'no-show' WHERE id = $1").bind(b.id).execute(&mut *tx).await.map_err(db_err)?;
+                            audit(&mut tx, &actor, Some(b.gate_pair.as_str()), "slot.no-show", format!("booking/{}", b.id), None,
+                                  Some($crate::serde_json::json!({"declaration": b.declaration_id, "hour": b.hour.to_rfc3339()}).to_string())).await?;
+                            out.push($crate::goods::Booking { status: "no-show".into(), ..b });
+                        }
+                        tx.commit().await.map_err(db_err)?;
+                        Ok(out)
+                    }.await;
+                    match attempt {
+                        Err(StoreError::Contention(_)) if tries < $crate::CONTENTION_RETRIES => tries += 1,
+                        other => break other,
                     }
-                    tx.commit().await.map_err(db_err)?;
-                    Ok(out)
+                    }
                 }
 
                 async fn due_notifications(&self, now: Timestamp, limit: u32) -> Result<Vec<$crate::trips::Notification>> {
@@ -952,7 +1104,7 @@ macro_rules! impl_sql_store {
                     let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
                         .bind(key).bind(value).execute(&mut *tx).await.map_err(db_err)?;
-                    audit(&mut tx, &actor, "setting.put", format!("setting/{key}"), None, Some(value.to_string())).await?;
+                    audit(&mut tx, &actor, None, "setting.put", format!("setting/{key}"), None, Some(value.to_string())).await?;
                     tx.commit().await.map_err(db_err)?;
                     Ok(())
                 }
@@ -961,6 +1113,33 @@ macro_rules! impl_sql_store {
                     let rows = sqlx::query("SELECT seq, actor, at_us, action, entity, before_json, after_json, prev_hash, hash FROM audit_log
                                             WHERE seq > $1 ORDER BY seq LIMIT $2")
                         .bind(after).bind(limit as i64).fetch_all(&self.pool).await.map_err(db_err)?;
+                    rows.iter().map(|r| -> std::result::Result<AuditEntry, sqlx::Error> {
+                        Ok(AuditEntry {
+                            seq: r.try_get("seq")?,
+                            record: AuditRecord { actor: r.try_get("actor")?, at: Timestamp(r.try_get("at_us")?), action: r.try_get("action")?,
+                                entity: r.try_get("entity")?, before: r.try_get("before_json")?, after: r.try_get("after_json")? },
+                            prev_hash: r.try_get("prev_hash")?, hash: r.try_get("hash")?,
+                        })
+                    }).collect::<std::result::Result<Vec<_>, _>>().map_err(db_err)
+                }
+
+                async fn audit_page_scoped(&self, after: i64, limit: u32, gate_pairs: Option<&[GatePairId]>) -> Result<Vec<AuditEntry>> {
+                    let pairs = gate_pairs.unwrap_or(&[]);
+                    if gate_pairs.is_some() && pairs.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let filter = if gate_pairs.is_none() {
+                        "gate_pair_id IS NOT NULL".to_string()
+                    } else {
+                        format!("gate_pair_id IN ({})", (0..pairs.len()).map(|i| format!("${}", i + 3)).collect::<Vec<_>>().join(", "))
+                    };
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT seq, actor, at_us, action, entity, before_json, after_json, prev_hash, hash FROM audit_log
+                                            WHERE seq > $1 AND {filter} ORDER BY seq LIMIT $2")))
+                        .bind(after).bind(limit as i64);
+                    for g in pairs {
+                        q = q.bind(g.as_str());
+                    }
+                    let rows = q.fetch_all(&self.pool).await.map_err(db_err)?;
                     rows.iter().map(|r| -> std::result::Result<AuditEntry, sqlx::Error> {
                         Ok(AuditEntry {
                             seq: r.try_get("seq")?,

@@ -44,7 +44,15 @@ pub async fn list(
     if limit == 0 || limit > 500 {
         return Err(ApiError::field(caller.lang, FieldError::new("limit", Problem::OutOfRange { min: 1.0, max: 500.0 })));
     }
-    let page = st.store.audit_page(q.after.unwrap_or(0), limit).await.map_err(|e| ApiError::store(caller.lang, e))?;
+    // Scoped in the query, like every other read: a gate board reads its gate pairs' entries.
+    let after = q.after.unwrap_or(0);
+    let roles = &caller.user()?.roles;
+    let page = match cuakhau_core::auth::audit_scope(roles) {
+        cuakhau_core::auth::AuditScope::Everything => st.store.audit_page(after, limit).await,
+        cuakhau_core::auth::AuditScope::AnyPair => st.store.audit_page_scoped(after, limit, None).await,
+        cuakhau_core::auth::AuditScope::Pairs(pairs) => st.store.audit_page_scoped(after, limit, Some(&pairs)).await,
+    }
+    .map_err(|e| ApiError::store(caller.lang, e))?;
     Ok(Json(page.iter().map(|e| AuditEntryOut::new(e, &zone)).collect()))
 }
 
