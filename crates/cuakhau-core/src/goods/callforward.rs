@@ -90,8 +90,9 @@ fn slot(c: LaneClass) -> usize {
 pub struct CallForward {
     policy: Policy,
     queues: [BinaryHeap<Reverse<(Key, TruckId)>>; 3],
-    /// Who waits, in which class, with which key: the truth the heaps are checked against.
-    index: FxHashMap<TruckId, (LaneClass, Key)>,
+    /// Who waits, in which class, with which key, and whether it holds a slot: the truth the
+    /// heaps are checked against.
+    index: FxHashMap<TruckId, (LaneClass, Key, bool)>,
     /// Waiting trucks per class.
     lens: [usize; 3],
 }
@@ -125,7 +126,7 @@ impl CallForward {
         }
         let k = self.policy.key(&t);
         self.queues[slot(t.class)].push(Reverse((k, t.id)));
-        self.index.insert(t.id, (t.class, k));
+        self.index.insert(t.id, (t.class, k, t.slot.is_some()));
         self.lens[slot(t.class)] += 1;
         true
     }
@@ -133,7 +134,7 @@ impl CallForward {
     /// Takes a truck out of the yard (it left, or its declaration lapsed).
     pub fn remove(&mut self, id: TruckId) -> bool {
         match self.index.remove(&id) {
-            Some((c, _)) => {
+            Some((c, _, _)) => {
                 self.lens[slot(c)] -= 1;
                 true
             }
@@ -145,7 +146,7 @@ impl CallForward {
     fn first(&mut self, c: LaneClass) -> Option<(Key, TruckId)> {
         let q = &mut self.queues[slot(c)];
         while let Some(Reverse((k, id))) = q.peek().copied() {
-            if self.index.get(&id) == Some(&(c, k)) {
+            if self.index.get(&id).is_some_and(|(ic, ik, _)| (*ic, *ik) == (c, k)) {
                 return Some((k, id));
             }
             q.pop();
@@ -176,14 +177,29 @@ impl CallForward {
         Some(id)
     }
 
+    /// Calls the next truck holding a slot for a free lane of class `lane` (a pre-registered-only
+    /// window), by the same rules as [`CallForward::call`] among booked trucks only. O(n): such
+    /// windows are rare and short.
+    pub fn call_booked(&mut self, lane: LaneClass) -> Option<TruckId> {
+        let best =
+            |c: LaneClass| self.index.iter().filter(|(_, (ic, _, booked))| *booked && *ic == c).map(|(id, (_, k, _))| (*k, *id)).min();
+        let (_, id) = match lane {
+            LaneClass::Agv => best(LaneClass::Agv),
+            LaneClass::Perishable => best(LaneClass::Perishable).or_else(|| best(LaneClass::General)),
+            LaneClass::General => [best(LaneClass::General), best(LaneClass::Perishable)].into_iter().flatten().min(),
+        }?;
+        self.remove(id);
+        Some(id)
+    }
+
     /// A truck's place among those its lane class serves (1 = next), for the driver's view.
     pub fn position(&self, id: TruckId) -> Option<usize> {
-        let (class, key) = *self.index.get(&id)?;
+        let (class, key, _) = *self.index.get(&id)?;
         // Count distinct waiting trucks: a truck removed and added again may stand twice in a heap.
         let ahead = |c: LaneClass| {
             self.queues[slot(c)]
                 .iter()
-                .filter(|Reverse((k, t))| (*k, *t) < (key, id) && self.index.get(t) == Some(&(c, *k)))
+                .filter(|Reverse((k, t))| (*k, *t) < (key, id) && self.index.get(t).is_some_and(|(ic, ik, _)| (*ic, *ik) == (c, *k)))
                 .map(|Reverse((_, t))| *t)
                 .collect::<std::collections::BTreeSet<_>>()
                 .len()

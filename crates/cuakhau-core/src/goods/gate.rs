@@ -2,9 +2,10 @@
 //! dispatch round calls to which free lanes, and what the public may see of a plate.
 //!
 //! Everything here is a pure function of its arguments; the server feeds it what the store holds
-//! and writes back what it decides, and the simulator can call the same [`dispatch`].
+//! and writes back what it decides, and the simulator keeps a [`Yard`] alive and calls the same round.
 
 use crate::goods::callforward::{CallForward, Policy, TruckId, WaitingTruck, far_side_has_room};
+use crate::goods::slots::Admits;
 use crate::refdata::{Direction, Lane, LaneClass, LaneId, Side};
 use crate::time::Timestamp;
 
@@ -179,39 +180,96 @@ pub fn far_side_limit(lanes: &[Lane], direction: Direction) -> u32 {
     if far > 0 { far } else { on(direction.exit_side()) }
 }
 
-/// One dispatch round: each free exit-side lane calls the best truck its class serves that can
-/// answer, while the far side has room. `in_flight` counts trucks called or clearing and not yet
-/// released by the entry side.
+/// The order in which free lanes choose in a round: specialised lanes first (AGV, then green
+/// lanes for perishables), so that a general lane does not take the perishable truck a free
+/// green lane was waiting for.
+pub const LANE_ORDER: [LaneClass; 3] = [LaneClass::Agv, LaneClass::Perishable, LaneClass::General];
+
+/// The yard of one gate pair and direction as dispatch sees it: the waiting trucks that can
+/// answer a call, in the policy's order. The live server builds one for each round from what the
+/// store holds ([`dispatch`]); the simulator keeps one alive for the whole run, adding trucks as
+/// they check in. Either way a round is [`Yard::round`], the one dispatch of the project.
+#[derive(Debug, Clone)]
+pub struct Yard {
+    queue: CallForward,
+}
+
+impl Yard {
+    pub fn new(policy: Policy) -> Yard {
+        Yard { queue: CallForward::new(policy) }
+    }
+    /// A truck checks in (or can answer again); false if it already waits.
+    pub fn add(&mut self, t: WaitingTruck) -> bool {
+        self.queue.add(t)
+    }
+    /// A truck leaves the yard without being called.
+    pub fn remove(&mut self, id: TruckId) -> bool {
+        self.queue.remove(id)
+    }
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+    /// The waiting trucks in call order (peek, positions, counts).
+    pub fn queue(&mut self) -> &mut CallForward {
+        &mut self.queue
+    }
+
+    /// One dispatch round: each free exit-side lane, in [`LANE_ORDER`] (then in the order
+    /// given), calls the best truck its class serves, while the far side has room. `admits` is
+    /// what the exit side lets through now (a pre-registered-only window calls booked trucks
+    /// only); `in_flight` counts trucks called or clearing and not yet released by the entry
+    /// side. `call` is told each call; returns how many were made.
+    pub fn round<L>(
+        &mut self,
+        free_lanes: &[(L, LaneClass)],
+        admits: Admits,
+        mut in_flight: u32,
+        far_limit: u32,
+        mut call: impl FnMut(TruckId, &L),
+    ) -> u32 {
+        let mut n = 0;
+        if admits == Admits::Nobody || self.queue.is_empty() {
+            return 0;
+        }
+        for class in LANE_ORDER {
+            for (lane, _) in free_lanes.iter().filter(|(_, c)| *c == class) {
+                if !far_side_has_room(in_flight, far_limit) {
+                    return n;
+                }
+                let truck = if admits == Admits::BookedOnly { self.queue.call_booked(class) } else { self.queue.call(class) };
+                if let Some(truck) = truck {
+                    call(truck, lane);
+                    in_flight += 1;
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+}
+
+/// One dispatch round over trucks read from a store: the candidates that can answer form a
+/// [`Yard`], and [`Yard::round`] calls them (the caller has already left out trucks the exit
+/// side does not let through now, see [`crate::goods::slots::side_works_at`]). `in_flight`
+/// counts trucks called or clearing and not yet released by the entry side.
 pub fn dispatch(
     free_lanes: &[(LaneId, LaneClass)],
     waiting: &[Candidate],
     rules: &GateRules,
     now: Timestamp,
-    mut in_flight: u32,
+    in_flight: u32,
     far_limit: u32,
 ) -> Vec<Call> {
-    let mut cf = CallForward::new(rules.policy);
+    let mut yard = Yard::new(rules.policy);
     for c in waiting.iter().filter(|c| can_answer(c, now, rules.answer_window_s)) {
-        cf.add(c.truck);
+        yard.add(c.truck);
     }
+    let deadline = now.plus_seconds(rules.answer_window_s);
     let mut calls = Vec::new();
-    // Specialised lanes choose first (AGV, then green lanes for perishables), so that a general
-    // lane does not take the perishable truck a free green lane was waiting for.
-    let mut lanes: Vec<&(LaneId, LaneClass)> = free_lanes.iter().collect();
-    lanes.sort_by_key(|(_, c)| match c {
-        LaneClass::Agv => 0,
-        LaneClass::Perishable => 1,
-        LaneClass::General => 2,
-    });
-    for (lane, class) in lanes {
-        if !far_side_has_room(in_flight, far_limit) {
-            break;
-        }
-        if let Some(truck) = cf.call(*class) {
-            calls.push(Call { truck, lane: lane.clone(), deadline: now.plus_seconds(rules.answer_window_s) });
-            in_flight += 1;
-        }
-    }
+    yard.round(free_lanes, Admits::Everyone, in_flight, far_limit, |truck, lane| calls.push(Call { truck, lane: lane.clone(), deadline }));
     calls
 }
 
@@ -299,6 +357,26 @@ mod tests {
         assert!(dispatch(&lanes, &waiting, &GateRules::default(), now, 10, 10).is_empty());
         let fifo = GateRules { policy: Policy::Fifo, ..GateRules::default() };
         assert_eq!(dispatch(&lanes, &waiting, &fifo, now, 0, 10).iter().map(|c| c.truck.0).collect::<Vec<_>>(), vec![1, 2]);
+    }
+
+    #[test]
+    fn a_kept_yard_calls_as_a_fresh_round_does_and_booked_only_windows_call_booked_trucks() {
+        let booked = |id: u64, class| WaitingTruck { id: TruckId(id), arrival_seq: id, slot: Some(Timestamp(0)), spoils_at: None, class };
+        let mut yard = Yard::new(Policy::Fifo);
+        for c in [cand(1, TripStatus::Yard, None, None), cand(2, TripStatus::Yard, Some(50), None)] {
+            yard.add(c.truck);
+        }
+        yard.add(booked(3, LaneClass::General));
+        yard.add(booked(4, LaneClass::Agv));
+        let lanes = [(7usize, LaneClass::General), (8, LaneClass::Agv), (9, LaneClass::General)];
+        let mut got = vec![];
+        assert_eq!(yard.round(&lanes, Admits::BookedOnly, 0, u32::MAX, |t, l| got.push((t.0, *l))), 2);
+        assert_eq!(got, vec![(4, 8), (3, 7)], "AGV lane first, then booked trucks only");
+        got.clear();
+        assert_eq!(yard.round(&lanes, Admits::Nobody, 0, u32::MAX, |t, l| got.push((t.0, *l))), 0);
+        assert_eq!(yard.round(&lanes, Admits::Everyone, 5, 6, |t, l| got.push((t.0, *l))), 1, "the far side takes one more");
+        assert_eq!(got, vec![(1, 7)]);
+        assert_eq!(yard.len(), 1);
     }
 
     #[test]

@@ -120,10 +120,301 @@ pub fn shared_open_minutes(pair: &GatePair, hour_start: Timestamp, suspensions: 
 
 /// Does `side` of the pair work at `t` for a truck (`booked`: it holds a slot)? Unknown hours
 /// count as open; a suspension of that side closes it, or leaves it open to booked trucks only.
+/// The same model as [`SideCalendar`] (the gate's daily hours in its zone, no holidays).
 pub fn side_works_at(pair: &GatePair, suspensions: &[Suspension], side: Side, t: Timestamp, booked: bool) -> bool {
-    let hours = pair.gate(side).is_open_at(t).unwrap_or(true);
-    let suspended = suspensions.iter().any(|s| s.side == side && s.from <= t && t < s.until && !(s.preregistered_only && booked));
-    hours && !suspended
+    let gate = pair.gate(side);
+    let in_hours = match SideCalendar::of_gate(gate, &[], t) {
+        Some(c) => c.in_hours(t, None),
+        None => gate.hours.is_none(),
+    };
+    in_hours && suspensions_admit(suspensions, side, t).lets(booked)
+}
+
+/// Minutes of the hour starting at `hour_start` in which both calendars admit trucks (a
+/// pre-registered-only window counts: booked trucks may cross in it). The calendars' version of
+/// [`shared_open_minutes`], with weekdays, split windows and holidays.
+pub fn shared_open_minutes_of(a: &SideCalendar, b: &SideCalendar, hour_start: Timestamp) -> u32 {
+    (0..60i64)
+        .filter(|m| {
+            let t = hour_start.plus_seconds(m * 60);
+            a.admits(t, None) != Admits::Nobody && b.admits(t, None) != Admits::Nobody
+        })
+        .count() as u32
+}
+
+/// Most opening windows one local day may have (a window running past midnight counts as two).
+pub const MAX_WINDOWS_PER_DAY: usize = 4;
+
+/// Weekly opening hours in local time: for each weekday (Monday = 0) up to
+/// [`MAX_WINDOWS_PER_DAY`] windows `[open, close)` in minutes after local midnight, sorted and
+/// not overlapping. Split hours (Hoành Mô: 08:00–09:00 and 15:00–16:00 Monday to Friday) are
+/// two windows; a lane working 19:00–07:00 is 19:00–24:00 and 00:00–07:00.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WeeklyHours {
+    days: [[(u16, u16); MAX_WINDOWS_PER_DAY]; 7],
+    counts: [u8; 7],
+}
+
+/// Why a set of windows is not valid hours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoursError(pub String);
+
+impl std::fmt::Display for HoursError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl WeeklyHours {
+    /// Closed every day.
+    pub const CLOSED: WeeklyHours = WeeklyHours { days: [[(0, 0); MAX_WINDOWS_PER_DAY]; 7], counts: [0; 7] };
+
+    /// The same window every day; `close < open` runs past midnight (e.g. 19:00–07:00), and
+    /// `open == close` is refused.
+    pub fn daily(open_min: u16, close_min: u16) -> Result<WeeklyHours, HoursError> {
+        let mut h = WeeklyHours::CLOSED;
+        for d in 0..7 {
+            h.add(d, open_min, close_min)?;
+        }
+        Ok(h)
+    }
+
+    /// Adds `[open, close)` on weekday `day` (Monday = 0); a window past midnight continues on
+    /// the next day (Sunday's on Monday).
+    pub fn add(&mut self, day: usize, open_min: u16, close_min: u16) -> Result<(), HoursError> {
+        if day > 6 || open_min > 1440 || close_min > 1440 || open_min == close_min {
+            return Err(HoursError(format!(
+                "a window needs a weekday 0–6 and opens ≠ closes within 00:00–24:00 (got day {day}, {open_min}–{close_min})"
+            )));
+        }
+        if close_min < open_min {
+            self.add_one(day, open_min, 1440)?;
+            if close_min > 0 {
+                self.add_one((day + 1) % 7, 0, close_min)?;
+            }
+            return Ok(());
+        }
+        self.add_one(day, open_min, close_min)
+    }
+
+    fn add_one(&mut self, day: usize, open: u16, close: u16) -> Result<(), HoursError> {
+        let n = self.counts[day] as usize;
+        let w = &mut self.days[day];
+        if w[..n].iter().any(|(o, c)| open < *c && *o < close) {
+            return Err(HoursError(format!("overlapping windows on weekday {day}")));
+        }
+        if n == MAX_WINDOWS_PER_DAY {
+            return Err(HoursError(format!("at most {MAX_WINDOWS_PER_DAY} windows a day")));
+        }
+        w[n] = (open, close);
+        w[..=n].sort_unstable();
+        self.counts[day] += 1;
+        Ok(())
+    }
+
+    /// The windows of weekday `day` (Monday = 0).
+    pub fn windows(&self, day: usize) -> &[(u16, u16)] {
+        &self.days[day][..self.counts[day] as usize]
+    }
+
+    /// Open at `minute` (0–1439) of a local day that is weekday `day`?
+    #[inline]
+    pub fn is_open(&self, day: usize, minute: u16) -> bool {
+        self.windows(day).iter().any(|(o, c)| minute >= *o && minute < *c)
+    }
+
+    /// Open at some minute of the week?
+    pub fn ever_open(&self) -> bool {
+        self.counts.iter().any(|n| *n > 0)
+    }
+
+    /// The first opening at or after `minute` of weekday `day`, as minutes from that day's
+    /// midnight (within the next eight days), if the hours ever open.
+    pub fn next_open(&self, day: usize, minute: u16) -> Option<i64> {
+        for k in 0..8i64 {
+            let d = (day + k as usize) % 7;
+            for (o, c) in self.windows(d) {
+                let at = k * 1440 + *o as i64;
+                if k == 0 && (minute as i64) < *c as i64 {
+                    return Some(at.max(minute as i64));
+                }
+                if k > 0 {
+                    return Some(at);
+                }
+            }
+        }
+        None
+    }
+}
+
+impl From<&crate::refdata::OpeningHours> for WeeklyHours {
+    fn from(h: &crate::refdata::OpeningHours) -> Self {
+        WeeklyHours::daily(h.open_min, h.close_min).unwrap_or(WeeklyHours::CLOSED)
+    }
+}
+
+/// Whom a side lets through at an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Admits {
+    /// Closed (out of hours, a holiday, or suspended).
+    Nobody,
+    /// A "pre-registered only" window: trucks holding a slot.
+    BookedOnly,
+    /// Open to every truck.
+    Everyone,
+}
+
+impl Admits {
+    /// Does this let a truck through (`booked`: it holds a slot)?
+    pub fn lets(self, booked: bool) -> bool {
+        match self {
+            Admits::Nobody => false,
+            Admits::BookedOnly => booked,
+            Admits::Everyone => true,
+        }
+    }
+}
+
+/// What the suspensions of `side` leave open at `t`.
+pub fn suspensions_admit(suspensions: &[Suspension], side: Side, t: Timestamp) -> Admits {
+    let mut a = Admits::Everyone;
+    for s in suspensions.iter().filter(|s| s.side == side && s.from <= t && t < s.until) {
+        a = a.min(if s.preregistered_only { Admits::BookedOnly } else { Admits::Nobody });
+    }
+    a
+}
+
+const US_PER_MIN: i64 = 60_000_000;
+const US_PER_DAY: i64 = 86_400_000_000;
+
+/// The one opening-hours model of a side of a gate pair: weekly hours (split windows and
+/// weekdays) in the side's own zone, whole local days closed (holidays), and suspensions (full,
+/// or pre-registered trucks only). A lane may have hours of its own, which replace the side's;
+/// the side's holidays and suspensions still apply to it. The live gate asks it with the wall
+/// clock ([`side_works_at`]), the simulator in virtual time.
+///
+/// Both border zones keep one offset from UTC all year, so the calendar keeps the offset in
+/// force at the instant it is built for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SideCalendar {
+    pub side: Side,
+    /// Local time minus UTC, µs.
+    pub offset_us: i64,
+    /// `None`: hours not known, counted as open.
+    pub hours: Option<WeeklyHours>,
+    /// Local day numbers (days since 1970-01-01 in local time) closed all day, sorted.
+    holidays: Vec<i64>,
+    /// This side's suspensions, sorted by start.
+    suspensions: Vec<Suspension>,
+}
+
+impl SideCalendar {
+    /// A side with `hours` at `offset_us` from UTC, no holidays and no suspensions.
+    pub fn new(side: Side, offset_us: i64, hours: Option<WeeklyHours>) -> SideCalendar {
+        SideCalendar { side, offset_us, hours, holidays: Vec::new(), suspensions: Vec::new() }
+    }
+
+    /// A gate's calendar as the reference data give it (daily hours in its zone, the offset in
+    /// force at `at`) with the suspensions of its side; `None` if its zone is unknown.
+    pub fn of_gate(gate: &crate::refdata::Gate, suspensions: &[Suspension], at: Timestamp) -> Option<SideCalendar> {
+        let tz = jiff::tz::TimeZone::get(&gate.zone).ok()?;
+        let offset_us = tz.to_offset(at.to_jiff()).seconds() as i64 * 1_000_000;
+        Some(SideCalendar::new(gate.side, offset_us, gate.hours.as_ref().map(WeeklyHours::from)).with_suspensions(suspensions))
+    }
+
+    /// Adds whole local days closed (days since 1970-01-01 in local time).
+    pub fn with_holidays(mut self, days: impl IntoIterator<Item = i64>) -> SideCalendar {
+        self.holidays.extend(days);
+        self.holidays.sort_unstable();
+        self.holidays.dedup();
+        self
+    }
+
+    /// Adds the suspensions of this side (others are ignored).
+    pub fn with_suspensions(mut self, suspensions: &[Suspension]) -> SideCalendar {
+        self.suspensions.extend(suspensions.iter().filter(|s| s.side == self.side).cloned());
+        self.suspensions.sort_by_key(|s| (s.from, s.until));
+        self
+    }
+
+    pub fn suspensions(&self) -> &[Suspension] {
+        &self.suspensions
+    }
+
+    pub fn holidays(&self) -> &[i64] {
+        &self.holidays
+    }
+
+    /// Local day number and minute of day of `t`, and the weekday (Monday = 0).
+    #[inline]
+    fn local(&self, t: Timestamp) -> (i64, u16, usize) {
+        let local = t.as_micros() + self.offset_us;
+        let day = local.div_euclid(US_PER_DAY);
+        let minute = (local.rem_euclid(US_PER_DAY) / US_PER_MIN) as u16;
+        // 1970-01-01 was a Thursday.
+        (day, minute, (day + 3).rem_euclid(7) as usize)
+    }
+
+    /// Is the side (or a lane with `lane_hours` of its own) within its hours at `t`, holidays
+    /// included, suspensions aside?
+    #[inline]
+    pub fn in_hours(&self, t: Timestamp, lane_hours: Option<&WeeklyHours>) -> bool {
+        let Some(h) = lane_hours.or(self.hours.as_ref()) else { return true };
+        let (day, minute, weekday) = self.local(t);
+        h.is_open(weekday, minute) && (self.holidays.is_empty() || self.holidays.binary_search(&day).is_err())
+    }
+
+    /// Whom the side (or a lane with hours of its own) lets through at `t`.
+    #[inline]
+    pub fn admits(&self, t: Timestamp, lane_hours: Option<&WeeklyHours>) -> Admits {
+        if !self.in_hours(t, lane_hours) {
+            return Admits::Nobody;
+        }
+        if self.suspensions.is_empty() { Admits::Everyone } else { suspensions_admit(&self.suspensions, self.side, t) }
+    }
+
+    /// Does the side work at `t` for a truck (`booked`: it holds a slot)?
+    pub fn works_at(&self, t: Timestamp, lane_hours: Option<&WeeklyHours>, booked: bool) -> bool {
+        self.admits(t, lane_hours).lets(booked)
+    }
+
+    /// The first instant at or after `t` at which the side (or lane) lets a truck through
+    /// (`booked`: one holding a slot); `None` if not within 800 days.
+    pub fn next_works(&self, t: Timestamp, lane_hours: Option<&WeeklyHours>, booked: bool) -> Option<Timestamp> {
+        let hours = lane_hours.or(self.hours.as_ref());
+        let end = t.as_micros().saturating_add(800 * US_PER_DAY);
+        let mut c = t.as_micros();
+        while c < end {
+            let at = Timestamp(c);
+            if self.works_at(at, lane_hours, booked) {
+                return Some(at);
+            }
+            let (day, minute, weekday) = self.local(at);
+            let day_start = c - (c + self.offset_us).rem_euclid(US_PER_DAY);
+            let in_hours = self.in_hours(at, lane_hours);
+            if !in_hours {
+                if self.holidays.binary_search(&day).is_ok() {
+                    c = day_start + US_PER_DAY;
+                    continue;
+                }
+                let h = hours.expect("unknown hours are always in hours");
+                let next = h.next_open(weekday, minute)?;
+                c = (day_start + next * US_PER_MIN).max(c + 1);
+                continue;
+            }
+            // In hours but suspended: jump to the end of the suspension in force that lets this
+            // truck through latest... the earliest end among those that stop it.
+            let stop = self
+                .suspensions
+                .iter()
+                .filter(|s| s.from <= at && at < s.until && !(s.preregistered_only && booked))
+                .map(|s| s.until.as_micros())
+                .min()
+                .expect("suspended");
+            c = stop;
+        }
+        None
+    }
 }
 
 /// Capacity of `pair` in `direction` for the hour at `hour_start`.
@@ -139,7 +430,13 @@ pub fn hour_capacity(
     suspensions: &[Suspension],
     policy: &SlotPolicy,
 ) -> HourCapacity {
-    let minutes = shared_open_minutes(pair, hour_start, suspensions);
+    hour_capacity_for(pair, lanes, direction, shared_open_minutes(pair, hour_start, suspensions), policy)
+}
+
+/// Capacity of `pair` in `direction` for an hour in which both sides are open `minutes` minutes
+/// (see [`hour_capacity`]).
+pub fn hour_capacity_for(pair: &GatePair, lanes: &[Lane], direction: Direction, minutes: u32, policy: &SlotPolicy) -> HourCapacity {
+    let minutes = minutes.min(60);
     if minutes == 0 {
         return HourCapacity::default();
     }
@@ -332,5 +629,82 @@ mod tests {
         let levels: Vec<_> = [0, 499, 500, 1000, 1001, 5000, 5001].iter().map(|n| CongestionLevel::of(*n).code()).collect();
         assert_eq!(levels, ["green", "green", "yellow", "yellow", "orange", "orange", "red"]);
         assert_eq!(hour_of(Timestamp(3_600_000_000 * 5 + 17)), Timestamp(3_600_000_000 * 5));
+    }
+
+    /// Hoành Mô–Đồng Trung: 08:00–09:00 and 15:00–16:00, Monday to Friday, in Vietnam's zone.
+    fn hoanh_mo() -> SideCalendar {
+        let mut h = WeeklyHours::CLOSED;
+        for d in 0..5 {
+            h.add(d, 8 * 60, 9 * 60).unwrap();
+            h.add(d, 15 * 60, 16 * 60).unwrap();
+        }
+        SideCalendar::new(Side::Vn, 7 * 3600 * 1_000_000, Some(h))
+    }
+
+    #[test]
+    fn split_windows_weekdays_holidays_and_lane_hours() {
+        let at = |s: &str| parse_rfc3339(s).unwrap();
+        let c = hoanh_mo();
+        // 2026-11-23 is a Monday.
+        assert!(c.works_at(at("2026-11-23T08:30:00+07:00"), None, false));
+        assert!(!c.works_at(at("2026-11-23T09:00:00+07:00"), None, false), "closes at 09:00");
+        assert!(!c.works_at(at("2026-11-23T12:00:00+07:00"), None, false), "between the windows");
+        assert!(c.works_at(at("2026-11-23T15:59:00+07:00"), None, false));
+        assert!(!c.works_at(at("2026-11-28T08:30:00+07:00"), None, false), "Saturday");
+        assert_eq!(c.next_works(at("2026-11-23T09:00:00+07:00"), None, false), Some(at("2026-11-23T15:00:00+07:00")));
+        assert_eq!(c.next_works(at("2026-11-27T16:00:00+07:00"), None, false), Some(at("2026-11-30T08:00:00+07:00")), "Friday to Monday");
+        // The same instant is 09:30 in Beijing, but the calendar reads its own zone.
+        assert!(c.works_at(at("2026-11-23T01:30:00Z"), None, false));
+        // A holiday (Monday 30 November) closes the whole local day.
+        let monday = (at("2026-11-30T12:00:00+07:00").as_micros() + 7 * 3_600_000_000).div_euclid(US_PER_DAY);
+        let hol = hoanh_mo().with_holidays([monday]);
+        assert!(!hol.works_at(at("2026-11-30T08:30:00+07:00"), None, false));
+        assert_eq!(hol.next_works(at("2026-11-27T16:00:00+07:00"), None, false), Some(at("2026-12-01T08:00:00+07:00")));
+        // A lane of its own hours, past midnight, still keeps the side's holidays.
+        let night = WeeklyHours::daily(19 * 60, 7 * 60).unwrap();
+        assert!(hol.works_at(at("2026-11-23T23:00:00+07:00"), Some(&night), false));
+        assert!(hol.works_at(at("2026-11-24T06:59:00+07:00"), Some(&night), false));
+        assert!(!hol.works_at(at("2026-11-30T02:00:00+07:00"), Some(&night), false), "holiday");
+        assert_eq!(hol.next_works(at("2026-11-24T07:00:00+07:00"), Some(&night), false), Some(at("2026-11-24T19:00:00+07:00")));
+        assert!(WeeklyHours::daily(60, 60).is_err());
+        let mut h = WeeklyHours::CLOSED;
+        h.add(0, 60, 120).unwrap();
+        assert!(h.add(0, 90, 150).is_err(), "overlap");
+    }
+
+    #[test]
+    fn suspensions_in_the_calendar_and_the_live_gate_agree() {
+        let at = |s: &str| parse_rfc3339(s).unwrap();
+        let p = pair(("07:00", "19:00"), ("08:00", "20:00"));
+        let t0 = at("2026-02-16T10:00:00+07:00");
+        let sus = [
+            Suspension { side: Side::Vn, from: t0, until: t0.plus_seconds(7200), preregistered_only: true, reason: "Tết".into() },
+            Suspension {
+                side: Side::Vn,
+                from: t0.plus_seconds(3600),
+                until: t0.plus_seconds(5400),
+                preregistered_only: false,
+                reason: "x".into(),
+            },
+            Suspension { side: Side::Cn, from: t0, until: t0.plus_seconds(86400), preregistered_only: false, reason: "y".into() },
+        ];
+        for side in [Side::Vn, Side::Cn] {
+            let cal = SideCalendar::of_gate(p.gate(side), &sus, t0).unwrap();
+            for m in (-600..1800).step_by(7) {
+                let t = t0.plus_seconds(m * 60);
+                for booked in [false, true] {
+                    assert_eq!(cal.works_at(t, None, booked), side_works_at(&p, &sus, side, t, booked), "{side:?} {m} {booked}");
+                }
+            }
+        }
+        let vn = SideCalendar::of_gate(&p.vn, &sus, t0).unwrap();
+        assert_eq!(vn.admits(t0, None), Admits::BookedOnly);
+        assert_eq!(vn.admits(t0.plus_seconds(3600), None), Admits::Nobody);
+        assert_eq!(vn.next_works(t0, None, false), Some(t0.plus_seconds(7200)));
+        assert_eq!(vn.next_works(t0.plus_seconds(3600), None, true), Some(t0.plus_seconds(5400)));
+        let cn = SideCalendar::of_gate(&p.cn, &sus, t0).unwrap();
+        assert_eq!(shared_open_minutes_of(&vn, &cn, t0), 0);
+        assert_eq!(shared_open_minutes_of(&vn, &SideCalendar::of_gate(&p.cn, &[], t0).unwrap(), t0), 60, "booked trucks cross in Tết");
+        assert_eq!(shared_open_minutes_of(&vn, &SideCalendar::of_gate(&p.cn, &[], t0).unwrap(), t0.plus_seconds(3600)), 30);
     }
 }
