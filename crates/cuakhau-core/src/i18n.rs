@@ -91,6 +91,16 @@ pub enum Msg {
     Timeout,
     /// The server is stopping; the client should retry (another process, or this one restarted).
     Unavailable,
+    /// Too many failed sign-ins for this account or from this address.
+    TooManyAttempts {
+        retry_after_s: i64,
+    },
+    /// A cookie-authenticated change sent from another site's page (cross-site request forgery).
+    CrossSite,
+    /// The path exists but not with this method.
+    MethodNotAllowed,
+    /// A part of the path (an id, a code) is not valid.
+    BadPath,
     /// Too many concurrent changes to the same rows, even after retries; nothing was changed.
     Busy,
     ImportRow {
@@ -137,6 +147,18 @@ impl Msg {
             (Internal, Vi) => "Lỗi hệ thống",
             (Internal, Zh) => "系统错误",
             (Internal, En) => "Internal error",
+            (TooManyAttempts { .. }, Vi) => "Quá nhiều lần thử",
+            (TooManyAttempts { .. }, Zh) => "尝试次数过多",
+            (TooManyAttempts { .. }, En) => "Too many attempts",
+            (CrossSite, Vi) => "Yêu cầu từ trang khác",
+            (CrossSite, Zh) => "来自其他网站的请求",
+            (CrossSite, En) => "Cross-site request",
+            (MethodNotAllowed, Vi) => "Phương thức không được hỗ trợ",
+            (MethodNotAllowed, Zh) => "不支持该方法",
+            (MethodNotAllowed, En) => "Method not allowed",
+            (BadPath, Vi) => "Đường dẫn không hợp lệ",
+            (BadPath, Zh) => "路径无效",
+            (BadPath, En) => "Invalid path",
             (Busy, Vi) => "Hệ thống đang bận",
             (Busy, Zh) => "系统繁忙",
             (Busy, En) => "Busy",
@@ -193,6 +215,18 @@ impl Msg {
             (Internal, Vi) => "Đã xảy ra lỗi; sự cố đã được ghi lại.".into(),
             (Internal, Zh) => "发生错误，已记录。".into(),
             (Internal, En) => "Something went wrong; it has been logged.".into(),
+            (TooManyAttempts { retry_after_s }, Vi) => format!("Đăng nhập sai quá nhiều lần; hãy thử lại sau {retry_after_s} giây."),
+            (TooManyAttempts { retry_after_s }, Zh) => format!("登录失败次数过多，请 {retry_after_s} 秒后重试。"),
+            (TooManyAttempts { retry_after_s }, En) => format!("Too many failed sign-ins; try again in {retry_after_s} s."),
+            (CrossSite, Vi) => "Thay đổi này được gửi từ một trang web khác nên đã bị từ chối.".into(),
+            (CrossSite, Zh) => "此更改来自其他网站的页面，已被拒绝。".into(),
+            (CrossSite, En) => "This change was sent from another site's page and was refused.".into(),
+            (MethodNotAllowed, Vi) => "Địa chỉ này không nhận phương thức đó.".into(),
+            (MethodNotAllowed, Zh) => "该地址不接受此请求方法。".into(),
+            (MethodNotAllowed, En) => "This address does not accept that method.".into(),
+            (BadPath, Vi) => "Một phần của đường dẫn (mã số hoặc mã) không hợp lệ.".into(),
+            (BadPath, Zh) => "路径中的某一部分（编号或代码）无效。".into(),
+            (BadPath, En) => "A part of the path (an id or a code) is not valid.".into(),
             (Busy, Vi) => "Có quá nhiều thay đổi cùng lúc; không có gì bị thay đổi. Hãy thử lại.".into(),
             (Busy, Zh) => "同时进行的更改过多，未做任何更改，请重试。".into(),
             (Busy, En) => "Too many changes at once; nothing was changed. Try again.".into(),

@@ -73,6 +73,9 @@ impl Problem {
 /// Translations of the free-text problems, keyed by their English wording (a message catalogue:
 /// the English text is the key, as in gettext). A wording missing here is shown in English.
 const OTHER: &[(&str, &str, &str)] = &[
+    ("the hour starts after the declaration's validity ends", "giờ này bắt đầu sau khi tờ khai hết hiệu lực", "该时段开始时申报单已失效"),
+    ("the hour is further ahead than bookings may be made", "giờ này xa hơn thời hạn được phép đặt trước", "该时段超出可提前预约的范围"),
+    ("the hour has passed", "giờ này đã qua", "该时段已过"),
     ("6 to 10 digits", "từ 6 đến 10 chữ số", "6 至 10 位数字"),
     ("6 to 32 letters and digits", "từ 6 đến 32 chữ cái và chữ số", "6 至 32 个字母和数字"),
     ("a description in Vietnamese or Chinese is required", "cần mô tả bằng tiếng Việt hoặc tiếng Trung", "需要越南语或中文描述"),

@@ -146,3 +146,15 @@ fn serde_urlencoded_from_str<T: DeserializeOwned>(q: &str) -> Result<T, String> 
         .map(|axum::extract::Query(t)| t)
         .map_err(|e| e.body_text())
 }
+
+/// The client's address, when the server was started with connection info (`serve`); tests
+/// that call the router directly have none.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerAddr {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(PeerAddr(parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip())))
+    }
+}

@@ -21,6 +21,7 @@ mod extract;
 mod metrics;
 pub mod openapi;
 mod routes;
+mod throttle;
 
 pub use auth::{hash_password, verify_password};
 pub use error::ApiError;
@@ -55,6 +56,8 @@ pub struct Config {
     pub gate_rules: cuakhau_core::goods::gate::GateRules,
     /// Customs risk rules that pick a truck's channel (first match wins).
     pub risk_rules: Vec<cuakhau_core::goods::clearance::RiskRule>,
+    /// How far ahead an hour may be booked (besides the declaration's own validity).
+    pub max_booking_ahead_h: i64,
     /// Where "your turn" and "refused" messages for drivers are POSTed (an SMS or chat gateway).
     pub webhook_url: Option<String>,
 }
@@ -70,6 +73,7 @@ impl Default for Config {
             simulation_slots: 2,
             gate_rules: Default::default(),
             risk_rules: cuakhau_data::parse_risk_rules(cuakhau_data::BUNDLED_RISK_RULES).expect("the bundled risk rules parse"),
+            max_booking_ahead_h: 7 * 24,
             webhook_url: None,
         }
     }
@@ -96,6 +100,8 @@ pub struct AppState {
     /// True once the server is stopping: open event streams end, so that browsers see the
     /// connection drop and reconnect elsewhere instead of watching a frozen "live" board.
     closing: tokio::sync::watch::Sender<bool>,
+    /// Failed sign-ins per account and per address (see [`throttle`]).
+    logins: Arc<throttle::LoginThrottle>,
 }
 
 /// The reference data, read once and kept: every list and every slot calendar needs it, and it
@@ -226,6 +232,7 @@ impl AppState {
             boards: Default::default(),
             events: tokio::sync::broadcast::channel(256).0,
             closing: tokio::sync::watch::channel(false).0,
+            logins: Default::default(),
         }
     }
 
@@ -257,7 +264,8 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = app(state.clone());
-    axum::serve(listener, app)
+    // The peer's address reaches handlers (sign-in throttling per address).
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async move {
             shutdown.await;
             state.close_streams();

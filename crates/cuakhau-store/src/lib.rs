@@ -123,6 +123,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn create_session(&self, token_hash: &str, user_id: i64, expires_at: Timestamp, actor: Actor<'_>) -> Result<()>;
     /// The session's user, if the session exists and has not expired at `now`.
     async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>>;
+    /// Audits a refused sign-in for the name that was tried (no password, no session).
+    async fn record_failed_login(&self, username: &str, actor: Actor<'_>) -> Result<()>;
     /// Ends a session; true when there was one.
     async fn delete_session(&self, token_hash: &str, actor: Actor<'_>) -> Result<bool>;
 

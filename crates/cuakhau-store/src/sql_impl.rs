@@ -505,6 +505,12 @@ macro_rules! impl_sql_store {
                     Ok(())
                 }
 
+                async fn record_failed_login(&self, username: &str, actor: Actor<'_>) -> Result<()> {
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
+                    audit(&mut tx, &actor, None, "session.login-failed", format!("user/{username}"), None, None).await?;
+                    tx.commit().await.map_err(db_err)
+                }
+
                 async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>> {
                     let row = sqlx::query("SELECT u.id, u.username, u.display_name, u.roles, u.created_at_us FROM sessions s JOIN users u ON u.id = s.user_id
                                            WHERE s.token_hash = $1 AND s.expires_at_us > $2")

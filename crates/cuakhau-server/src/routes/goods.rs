@@ -458,6 +458,18 @@ pub async fn book(
     if hour < hour_of(now) {
         return Err(ApiError::field(lang, FieldError::new("hour", Problem::Other("the hour has passed"))));
     }
+    // No booking past the declaration's validity, nor further ahead than the configured horizon.
+    if let DeclState::Accepted { valid_until, .. } = d.declaration.state
+        && hour >= valid_until
+    {
+        return Err(ApiError::field(
+            lang,
+            FieldError::new("hour", Problem::Other("the hour starts after the declaration's validity ends")),
+        ));
+    }
+    if hour > now.plus_seconds(st.config.max_booking_ahead_h * 3600) {
+        return Err(ApiError::field(lang, FieldError::new("hour", Problem::Other("the hour is further ahead than bookings may be made"))));
+    }
     // The hour's capacity from the lanes, both sides' hours and the suspensions (all cached). It
     // only seeds an hour's counters at its first booking; the store then keeps the counters' own.
     let data = st.reference().await.map_err(|e| ApiError::store(lang, e))?;

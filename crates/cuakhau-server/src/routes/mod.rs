@@ -48,7 +48,66 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), observe))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
+        .layer(middleware::from_fn(harden))
         .with_state(state)
+}
+
+/// On every request and response: refuses cookie-authenticated changes sent from another site
+/// (CSRF: `Sec-Fetch-Site`, else `Origin` against `Host`); turns axum's bare 405s and plain-text
+/// path rejections into problem+json in the caller's language; sets `X-Content-Type-Options`
+/// and `Referrer-Policy`.
+async fn harden(req: Request, next: Next) -> Response {
+    let lang = lang_of(req.headers());
+    if is_cross_site_cookie_write(&req) {
+        return finish(ApiError::new(lang, StatusCode::FORBIDDEN, Msg::CrossSite).into_response());
+    }
+    let res = next.run(req).await;
+    let plain = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_none_or(|ct| ct.starts_with("text/plain"));
+    let res = match res.status() {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = res.headers().get(header::ALLOW).cloned();
+            let mut r = ApiError::new(lang, StatusCode::METHOD_NOT_ALLOWED, Msg::MethodNotAllowed).into_response();
+            if let Some(a) = allow {
+                r.headers_mut().insert(header::ALLOW, a);
+            }
+            r
+        }
+        // Path extractors (`Path<i64>`) reject with English text/plain: say it as a problem.
+        StatusCode::BAD_REQUEST if plain => ApiError::new(lang, StatusCode::BAD_REQUEST, Msg::BadPath).into_response(),
+        _ => res,
+    };
+    finish(res)
+}
+
+fn finish(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, header::HeaderValue::from_static("same-origin"));
+    res
+}
+
+/// A state-changing request that a browser sent from another site's page with the session
+/// cookie. Bearer-token requests are not at risk (a page cannot add the header cross-site); a
+/// request with neither `Sec-Fetch-Site` nor `Origin` is not from a browser page.
+fn is_cross_site_cookie_write(req: &Request) -> bool {
+    use axum::http::Method;
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return false;
+    }
+    let h = req.headers();
+    if h.contains_key(header::AUTHORIZATION)
+        || !h.get_all(header::COOKIE).iter().any(|c| c.to_str().is_ok_and(|c| c.contains(crate::auth::COOKIE)))
+    {
+        return false;
+    }
+    if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
+    }
+    match (h.get(header::ORIGIN).and_then(|v| v.to_str().ok()), h.get(header::HOST).and_then(|v| v.to_str().ok())) {
+        (Some(origin), Some(host)) => origin.split_once("://").map(|(_, rest)| rest) != Some(host),
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
 }
 
 /// Logs each request, counts it, limits its time, and tells extractors the body limit.

@@ -3,7 +3,7 @@
 use crate::AppState;
 use crate::auth::{COOKIE, Caller, hash_password, new_token, token_from, token_hash, verify_password};
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ReqLang};
+use crate::extract::{ApiJson, PeerAddr, ReqLang};
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -47,24 +47,45 @@ fn check_password(p: &str) -> Result<(), FieldError> {
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = cuakhau_api::Problem)))]
-pub async fn login(State(st): State<AppState>, ReqLang(lang): ReqLang, ApiJson(req): ApiJson<LoginRequest>) -> Result<Response, ApiError> {
+pub async fn login(
+    State(st): State<AppState>,
+    ReqLang(lang): ReqLang,
+    PeerAddr(peer): PeerAddr,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<Response, ApiError> {
     let wrong = || ApiError::new(lang, StatusCode::UNAUTHORIZED, Msg::WrongCredentials);
+    // Throttled per account and per address before any work is done.
+    let now = st.clock.now();
+    let mut keys = vec![format!("user:{}", req.username.trim().to_lowercase())];
+    if let Some(ip) = peer {
+        keys.push(format!("addr:{ip}"));
+    }
+    let wait = st.logins.wait_s(&keys, now);
+    if wait > 0 {
+        let mut res = ApiError::new(lang, StatusCode::TOO_MANY_REQUESTS, Msg::TooManyAttempts { retry_after_s: wait }).into_response();
+        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        return Ok(res);
+    }
     let found = st.store.user_credentials(&req.username).await.map_err(|e| ApiError::store(lang, e))?;
-    // Hash even for an unknown user, so response time does not reveal which names exist.
-    let (user, phc) = match found {
-        Some(x) => x,
+    // Hash even for an unknown user, so response time does not reveal which names exist; every
+    // hash runs in the blocking pool, never on the async workers.
+    let password = req.password.clone();
+    let (user, ok) = match found {
+        Some((user, phc)) => (Some(user), tokio::task::spawn_blocking(move || verify_password(&password, &phc)).await.unwrap_or(false)),
         None => {
-            let _ = verify_password(&req.password, DUMMY_PHC);
-            return Err(wrong());
+            let _ = tokio::task::spawn_blocking(move || verify_password(&password, DUMMY_PHC)).await;
+            (None, false)
         }
     };
-    let password = req.password.clone();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc)).await.unwrap_or(false);
-    if !ok {
+    let Some(user) = user.filter(|_| ok) else {
+        st.logins.failed(&keys, now);
+        // Failed sign-ins are audited (as the name tried; never the password).
+        let tried: String = req.username.chars().take(64).collect();
+        st.store.record_failed_login(&tried, Actor { name: "anonymous", at: now }).await.map_err(|e| ApiError::store(lang, e))?;
         return Err(wrong());
-    }
+    };
+    st.logins.succeeded(&keys[0]);
     let token = new_token(st.entropy.as_ref());
-    let now = st.clock.now();
     let expires = now.plus_seconds(st.config.session_ttl_s);
     st.store
         .create_session(&token_hash(&token), user.id, expires, Actor { name: &user.username, at: now })
