@@ -10,9 +10,10 @@ use crate::model::Sampler;
 use crate::model::{MAX_DRAW_US, Model, US_PER_DAY, US_PER_H, dir_index, side_index};
 use crate::stats::Hist;
 use cuakhau_core::Timestamp;
-use cuakhau_core::goods::callforward::{CallForward, TruckId, WaitingTruck};
+use cuakhau_core::goods::callforward::{CallForward, TruckId, WaitingTruck, far_side_has_room};
 use cuakhau_core::goods::clearance::{Act, Channel, Outcome, Step, Trip, plan_iter};
-use cuakhau_core::goods::slots::{HourCapacity, hour_capacity, pick_bucket};
+use cuakhau_core::goods::gate::Yard;
+use cuakhau_core::goods::slots::{Admits, HourCapacity, WeeklyHours, hour_capacity_for, pick_bucket, shared_open_minutes_of};
 use cuakhau_core::refdata::{Direction, LaneClass};
 use rand::{Rng, SeedableRng};
 use std::cmp::Reverse;
@@ -87,6 +88,8 @@ enum Place {
 
 #[derive(Debug, Clone)]
 struct Truck {
+    /// The truck's number in arrival order (as `generate` lists them).
+    serial: u64,
     station: usize,
     agv: bool,
     class: LaneClass,
@@ -109,7 +112,7 @@ struct Truck {
 #[derive(Debug, Clone)]
 struct LaneSt {
     class: LaneClass,
-    hours: Option<(i64, i64)>,
+    hours: Option<WeeklyHours>,
     busy: Option<u32>,
     busy_us: i64,
 }
@@ -124,7 +127,10 @@ struct Station {
     free: usize,
     /// No lane has hours of its own: the side's hours decide for all of them at once.
     uniform_hours: bool,
-    wake_pending: bool,
+    /// The pending wake-up, if any (`i64::MAX`: none).
+    wake_at: i64,
+    /// Known to let nobody through before this instant (lanes without hours of their own).
+    closed_until: i64,
 }
 
 /// What one replication of one variant measured.
@@ -161,6 +167,28 @@ pub struct RunStats {
     pub wait_positive: u64,
     /// Of those, how many waited longer than each of the model's `wait_thresholds_s`.
     pub wait_over: Vec<u64>,
+    /// Every check-in at an exit yard and every call, in order (with `RunOptions::trace`).
+    pub trace: Vec<Traced>,
+}
+
+/// What a traced run records, for comparing the simulator's calls with the live gate's.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Traced {
+    /// A truck checks in at an exit yard (station: gate pair × 2 + direction index).
+    Yard {
+        station: usize,
+        at: i64,
+        /// As the yard holds it, with `id` = the truck's number in arrival order.
+        truck: WaitingTruck,
+        /// Time at the exit lane, from the call to the exit side's release.
+        exit_us: i64,
+        /// From the exit release to reaching the entry side (travel and hand-over).
+        cross_us: i64,
+        /// Time at the entry side.
+        entry_us: i64,
+    },
+    /// A truck is called to lane `lane` (index among the station's exit lanes) at `at`.
+    Call { station: usize, truck: u64, lane: usize, at: i64 },
 }
 
 const EV_ARRIVE: u8 = 0;
@@ -176,6 +204,8 @@ const EV_SAMPLE: u8 = 7;
 #[derive(Debug, Default)]
 pub struct RunOptions<'a> {
     pub record_series: bool,
+    /// Record every check-in and call in `RunStats::trace`.
+    pub trace: bool,
     /// Incremented by simulated microseconds as the run advances.
     pub progress: Option<&'a AtomicU64>,
 }
@@ -194,11 +224,17 @@ struct Sim<'m> {
     free: Vec<u32>,
     exit: Vec<Station>,
     entry: Vec<Station>,
-    queues: Vec<CallForward>,
+    /// Each exit station's yard: the core's dispatch state, kept alive for the run.
+    yards: Vec<Yard>,
     /// The queue before each entry station's lanes, ordered by its side's policy.
     entry_queues: Vec<CallForward>,
     in_flight: Vec<u32>,
     arrival_seq: u64,
+    serial: u64,
+    trace: bool,
+    /// Reused buffers of a dispatch round: free open lanes, and the calls made.
+    lane_buf: Vec<(u32, LaneClass)>,
+    call_buf: Vec<(TruckId, u32)>,
     replay_pos: Vec<usize>,
     slot_book: HashMap<(usize, i64), (HourCapacity, [u32; 4])>,
     // Counters for the conservation invariant.
@@ -222,7 +258,7 @@ fn lane_class_code(c: LaneClass) -> &'static str {
 }
 
 impl<'m> Sim<'m> {
-    fn new(m: &'m Model, seed: u64, record_series: bool) -> Self {
+    fn new(m: &'m Model, seed: u64, record_series: bool, trace: bool) -> Self {
         let mut exit = Vec::new();
         let mut entry = Vec::new();
         for (pi, p) in m.pairs.iter().enumerate() {
@@ -242,7 +278,8 @@ impl<'m> Sim<'m> {
                     free: p.sides[ex].lanes[dir_index(dir)].len(),
                     uniform_hours: p.sides[ex].lane_hours[dir_index(dir)].iter().all(Option::is_none),
                     lanes: lanes(ex),
-                    wake_pending: false,
+                    wake_at: i64::MAX,
+                    closed_until: i64::MIN,
                 });
                 entry.push(Station {
                     pair: pi,
@@ -251,13 +288,14 @@ impl<'m> Sim<'m> {
                     free: p.sides[en].lanes[dir_index(dir)].len(),
                     uniform_hours: p.sides[en].lane_hours[dir_index(dir)].iter().all(Option::is_none),
                     lanes: lanes(en),
-                    wake_pending: false,
+                    wake_at: i64::MAX,
+                    closed_until: i64::MIN,
                 });
             }
         }
         let n = exit.len();
         let end = m.start_us + m.horizon_us;
-        let queues = exit.iter().map(|st| CallForward::new(m.exit_policy[st.side])).collect();
+        let yards = exit.iter().map(|st| Yard::new(m.exit_policy[st.side])).collect();
         let entry_queues = entry.iter().map(|st| CallForward::new(m.entry_policy[st.side])).collect();
         Sim {
             m,
@@ -271,10 +309,14 @@ impl<'m> Sim<'m> {
             free: Vec::new(),
             exit,
             entry,
-            queues,
+            yards,
             entry_queues,
             in_flight: vec![0; n],
             arrival_seq: 0,
+            serial: 0,
+            trace,
+            lane_buf: Vec::new(),
+            call_buf: Vec::new(),
             replay_pos: vec![0; m.flows.len()],
             slot_book: HashMap::new(),
             n_in: 0,
@@ -310,6 +352,7 @@ impl<'m> Sim<'m> {
                 measured: 0,
                 wait_positive: 0,
                 wait_over: vec![0; m.wait_thresholds_s.len()],
+                trace: Vec::new(),
             },
         }
     }
@@ -379,6 +422,7 @@ impl<'m> Sim<'m> {
             }
             None => {
                 self.trucks.push(Truck {
+                    serial: 0,
                     station: 0,
                     agv: false,
                     class: LaneClass::General,
@@ -448,6 +492,8 @@ impl<'m> Sim<'m> {
         let seed = self.rng.next_u64();
         let mut mix = Mix(seed, None);
         let Drawn { pair, commodity: com_i, booked, no_show, channel, durations, .. } = self.draw_truck(f, &mut mix);
+        let serial = self.serial;
+        self.serial += 1;
         let fl = &self.m.flows[f];
         let direction = fl.direction;
         // Schedule this flow's next arrival first, so the stream advances the same way whatever happens to this truck.
@@ -482,6 +528,7 @@ impl<'m> Sim<'m> {
             }
         }
         let t = &mut self.trucks[id as usize];
+        t.serial = serial;
         t.station = station;
         t.agv = com.agv;
         t.class = class;
@@ -507,10 +554,11 @@ impl<'m> Sim<'m> {
         for k in 0..72 {
             let h = first + k * US_PER_H;
             let p = &self.m.pairs[pair];
-            let e = self
-                .slot_book
-                .entry((station, h))
-                .or_insert_with(|| (hour_capacity(&p.core_pair, &p.core_lanes, dir, Timestamp(h), &[], &self.m.slot_policy), [0; 4]));
+            let e = self.slot_book.entry((station, h)).or_insert_with(|| {
+                // Booking capacity follows both sides' calendars (weekdays, windows, holidays, closures).
+                let minutes = shared_open_minutes_of(&p.sides[0].cal, &p.sides[1].cal, Timestamp(h));
+                (hour_capacity_for(&p.core_pair, &p.core_lanes, dir, minutes, &self.m.slot_policy), [0; 4])
+            });
             let used = e.1;
             if let Some(b) = pick_bucket(&e.0, |b| used[b as usize], perishable, agv) {
                 e.1[b as usize] += 1;
@@ -525,7 +573,7 @@ impl<'m> Sim<'m> {
         assert_eq!(t.place, Place::Booked, "a truck enters the yard once");
         t.place = Place::Yard;
         let (station, slot, spoils_at, class) = (t.station, t.slot, t.spoils_at, t.class);
-        if self.queues[station].len() >= self.m.max_queue {
+        if self.yards[station].len() >= self.m.max_queue {
             self.out.turned_away += 1;
             self.release(id);
             return;
@@ -535,58 +583,110 @@ impl<'m> Sim<'m> {
         self.arrived_measured += (self.now >= self.measure_from) as u64;
         self.n_yard += 1;
         self.arrival_seq += 1;
-        let added = self.queues[station].add(WaitingTruck {
+        let waiting = WaitingTruck {
             id: TruckId(id as u64),
             arrival_seq: self.arrival_seq,
             slot: slot.map(Timestamp),
             spoils_at: spoils_at.map(Timestamp),
             class,
-        });
+        };
+        let added = self.yards[station].add(waiting);
         assert!(added, "a truck waits in one yard queue at most once");
+        if self.trace {
+            let t = &self.trucks[id as usize];
+            let h = t.trip.steps().iter().position(|(st, _)| *st == Step::Handover).expect("every trip has a hand-over");
+            let n = t.trip.steps().len();
+            self.out.trace.push(Traced::Yard {
+                station,
+                at: self.now,
+                truck: WaitingTruck { id: TruckId(t.serial), ..waiting },
+                exit_us: t.durations[..h].iter().sum(),
+                cross_us: self.m.pairs[self.exit[station].pair].travel_us + t.durations[h],
+                entry_us: t.durations[h + 1..n].iter().sum(),
+            });
+        }
         self.dispatch_exit(station);
     }
 
+    /// One dispatch round at exit station `s`: the core's [`Yard::round`] over the lanes that
+    /// are free and open now, as the live server's round calls it; wakes itself when a closed
+    /// lane with trucks for it opens, or a pre-registered-only window ends.
     fn dispatch_exit(&mut self, s: usize) {
-        if self.queues[s].is_empty() || self.exit[s].free == 0 {
+        let st = &self.exit[s];
+        if st.free == 0 || self.now < st.closed_until || self.yards[s].is_empty() {
             return;
         }
-        // All lanes open together: while a wake-up is pending the side is closed, and the wake-up
-        // will dispatch.
-        if self.exit[s].uniform_hours && self.exit[s].wake_pending {
+        let m = self.m;
+        let (pair, side) = (st.pair, st.side);
+        let cal = &m.pairs[pair].sides[side].cal;
+        let limit = m.pairs[pair].far_side_limit.unwrap_or(u32::MAX);
+        if !far_side_has_room(self.in_flight[s], limit) {
             return;
         }
-        let (pair, side) = (self.exit[s].pair, self.exit[s].side);
-        let limit = self.m.pairs[pair].far_side_limit;
-        let mut wake: Option<i64> = None;
-        for li in 0..self.exit[s].lanes.len() {
-            if self.exit[s].lanes[li].busy.is_some() {
-                continue;
+        let now = Timestamp(self.now);
+        let mut free = std::mem::take(&mut self.lane_buf);
+        free.clear();
+        let mut admits = Admits::Nobody;
+        let mut wake = i64::MAX;
+        if st.uniform_hours {
+            admits = cal.admits(now, None);
+            if admits == Admits::Nobody {
+                // Every lane keeps the side's hours: nothing to do until the side lets anyone through.
+                let t = cal.next_works(now, None, true).map_or(i64::MAX, Timestamp::as_micros);
+                self.exit[s].closed_until = t;
+                wake = t;
+            } else {
+                free.extend(st.lanes.iter().enumerate().filter(|(_, l)| l.busy.is_none()).map(|(i, l)| (i as u32, l.class)));
             }
-            if limit.is_some_and(|l| self.in_flight[s] >= l) {
-                break;
-            }
-            let (class, hours) = (self.exit[s].lanes[li].class, self.exit[s].lanes[li].hours);
-            let sm = &self.m.pairs[pair].sides[side];
-            if !sm.is_open_with(self.now, hours) {
-                if let Some(t) = self.queues[s].peek(class).and_then(|_| sm.next_open_with(self.now, hours)) {
-                    wake = Some(wake.map_or(t, |w| w.min(t)));
+        } else {
+            for (i, l) in st.lanes.iter().enumerate() {
+                if l.busy.is_some() {
+                    continue;
                 }
-                continue;
+                match cal.admits(now, l.hours.as_ref()) {
+                    Admits::Nobody => {
+                        if self.yards[s].queue().peek(l.class).is_some()
+                            && let Some(t) = cal.next_works(now, l.hours.as_ref(), true)
+                        {
+                            wake = wake.min(t.as_micros());
+                        }
+                    }
+                    a => {
+                        admits = admits.max(a);
+                        free.push((i as u32, l.class));
+                    }
+                }
             }
-            let Some(TruckId(tid)) = self.queues[s].call(class) else { continue };
-            self.start_exit(s, li, tid as u32);
         }
-        // Wake when the first closed lane with trucks for it opens (one pending wake-up at a time).
-        if let Some(t) = wake.filter(|_| !self.exit[s].wake_pending) {
-            self.exit[s].wake_pending = true;
-            self.schedule(t, EV_WAKE_EXIT, s as u32);
+        let mut calls = std::mem::take(&mut self.call_buf);
+        calls.clear();
+        if !free.is_empty() {
+            self.yards[s].round(&free, admits, self.in_flight[s], limit, |truck, lane| calls.push((truck, *lane)));
+        }
+        if admits == Admits::BookedOnly && !self.yards[s].is_empty() {
+            // Unbooked trucks wait for the pre-registered-only window to end.
+            for (li, _) in &free {
+                if let Some(t) = cal.next_works(now, self.exit[s].lanes[*li as usize].hours.as_ref(), false) {
+                    wake = wake.min(t.as_micros());
+                }
+            }
+        }
+        for (TruckId(id), li) in calls.drain(..) {
+            self.start_exit(s, li as usize, id as u32);
+        }
+        self.lane_buf = free;
+        self.call_buf = calls;
+        if wake < self.exit[s].wake_at {
+            self.exit[s].wake_at = wake;
+            self.schedule(wake, EV_WAKE_EXIT, s as u32);
         }
     }
 
     fn start_exit(&mut self, s: usize, li: usize, id: u32) {
         let now = self.now;
-        let hours = self.exit[s].lanes[li].hours;
-        let side_open = self.m.pairs[self.exit[s].pair].sides[self.exit[s].side].is_open_with(now, hours);
+        let booked = self.trucks[id as usize].slot.is_some();
+        let cal = &self.m.pairs[self.exit[s].pair].sides[self.exit[s].side].cal;
+        let side_open = cal.works_at(Timestamp(now), self.exit[s].lanes[li].hours.as_ref(), booked);
         assert!(side_open, "no inspection starts while its side (or lane) is closed");
         let lane = &mut self.exit[s].lanes[li];
         assert!(lane.busy.is_none(), "a lane serves one truck at a time");
@@ -596,6 +696,9 @@ impl<'m> Sim<'m> {
         assert_eq!(t.place, Place::Yard);
         t.place = Place::ExitLane;
         t.called = now;
+        if self.trace {
+            self.out.trace.push(Traced::Call { station: s, truck: t.serial, lane: li, at: now });
+        }
         // Drive the core's clearance state machine through the exit side's steps.
         let mut at = now;
         let mut i = 0;
@@ -672,57 +775,74 @@ impl<'m> Sim<'m> {
     }
 
     fn dispatch_entry(&mut self, s: usize) {
-        if self.entry_queues[s].is_empty() || (self.entry[s].free == 0 && !self.entry[s].lanes.is_empty()) {
+        let st = &self.entry[s];
+        if self.entry_queues[s].is_empty() || (st.free == 0 && !st.lanes.is_empty()) || self.now < st.closed_until {
             return;
         }
-        if self.entry[s].uniform_hours && self.entry[s].wake_pending {
-            return;
-        }
-        let (pair, side) = (self.entry[s].pair, self.entry[s].side);
-        let mut wake: Option<i64> = None;
-        if self.entry[s].lanes.is_empty() {
+        let m = self.m;
+        let cal = &m.pairs[st.pair].sides[st.side].cal;
+        let now = Timestamp(self.now);
+        let mut wake = i64::MAX;
+        if st.uniform_hours && cal.admits(now, None) == Admits::Nobody {
+            let t = cal.next_works(now, None, true).map_or(i64::MAX, Timestamp::as_micros);
+            self.entry[s].closed_until = t;
+            wake = t;
+        } else if st.lanes.is_empty() {
             // No lanes recorded on this side for the direction: its agencies are not a bottleneck,
-            // but they work only in the side's hours.
-            let sm = &self.m.pairs[pair].sides[side];
-            if sm.is_open(self.now) {
-                loop {
-                    let q = &mut self.entry_queues[s];
-                    let Some(TruckId(id)) = q.call(LaneClass::General).or_else(|| q.call(LaneClass::Agv)) else { break };
-                    self.start_entry(s, None, id as u32);
+            // but they work only when the side lets the truck through.
+            let a = cal.admits(now, None);
+            loop {
+                let q = &mut self.entry_queues[s];
+                let next = match a {
+                    Admits::BookedOnly => q.call_booked(LaneClass::General).or_else(|| q.call_booked(LaneClass::Agv)),
+                    _ => q.call(LaneClass::General).or_else(|| q.call(LaneClass::Agv)),
+                };
+                let Some(TruckId(id)) = next else { break };
+                self.start_entry(s, None, id as u32);
+            }
+            if !self.entry_queues[s].is_empty()
+                && let Some(t) = cal.next_works(now, None, false)
+            {
+                wake = t.as_micros();
+            }
+        } else {
+            for li in 0..self.entry[s].lanes.len() {
+                let l = &self.entry[s].lanes[li];
+                if l.busy.is_some() {
+                    continue;
                 }
-            } else {
-                wake = sm.next_open(self.now);
+                let (class, hours) = (l.class, l.hours);
+                if self.entry_queues[s].peek(class).is_none() {
+                    continue;
+                }
+                let a = cal.admits(now, hours.as_ref());
+                let called = match a {
+                    Admits::Nobody => None,
+                    Admits::BookedOnly => self.entry_queues[s].call_booked(class),
+                    Admits::Everyone => self.entry_queues[s].call(class),
+                };
+                match called {
+                    Some(TruckId(id)) => self.start_entry(s, Some(li), id as u32),
+                    None => {
+                        if let Some(t) = cal.next_works(now, hours.as_ref(), a == Admits::Nobody) {
+                            wake = wake.min(t.as_micros());
+                        }
+                    }
+                }
             }
         }
-        for li in 0..self.entry[s].lanes.len() {
-            if self.entry[s].lanes[li].busy.is_some() {
-                continue;
-            }
-            let (class, hours) = (self.entry[s].lanes[li].class, self.entry[s].lanes[li].hours);
-            if self.entry_queues[s].peek(class).is_none() {
-                continue;
-            }
-            let sm = &self.m.pairs[pair].sides[side];
-            if !sm.is_open_with(self.now, hours) {
-                if let Some(t) = sm.next_open_with(self.now, hours) {
-                    wake = Some(wake.map_or(t, |w| w.min(t)));
-                }
-                continue;
-            }
-            let TruckId(id) = self.entry_queues[s].call(class).expect("peeked");
-            self.start_entry(s, Some(li), id as u32);
-        }
-        if let Some(t) = wake.filter(|_| !self.entry[s].wake_pending) {
-            self.entry[s].wake_pending = true;
-            self.schedule(t, EV_WAKE_ENTRY, s as u32);
+        if wake < self.entry[s].wake_at {
+            self.entry[s].wake_at = wake;
+            self.schedule(wake, EV_WAKE_ENTRY, s as u32);
         }
     }
 
     fn start_entry(&mut self, s: usize, li: Option<usize>, id: u32) {
         let now = self.now;
         let hours = li.and_then(|l| self.entry[s].lanes[l].hours);
+        let booked = self.trucks[id as usize].slot.is_some();
         assert!(
-            self.m.pairs[self.entry[s].pair].sides[self.entry[s].side].is_open_with(now, hours),
+            self.m.pairs[self.entry[s].pair].sides[self.entry[s].side].cal.works_at(Timestamp(now), hours.as_ref(), booked),
             "no inspection starts while its side (or lane) is closed"
         );
         if let Some(li) = li {
@@ -803,11 +923,7 @@ impl<'m> Sim<'m> {
     /// O(stations + lanes), once a simulated day and at the end: the counters agree with the
     /// queues and lanes themselves.
     fn check_structures(&self) {
-        assert_eq!(
-            self.n_yard as usize,
-            self.queues.iter().map(CallForward::len).sum::<usize>(),
-            "every waiting truck is in exactly one queue"
-        );
+        assert_eq!(self.n_yard as usize, self.yards.iter().map(Yard::len).sum::<usize>(), "every waiting truck is in exactly one queue");
         let busy = |st: &[Station]| st.iter().map(|s| s.lanes.iter().filter(|l| l.busy.is_some()).count()).sum::<usize>();
         assert_eq!(self.n_exit_lane as usize, busy(&self.exit), "exit lanes serve the trucks counted at them");
         for st in self.exit.iter().chain(&self.entry) {
@@ -879,7 +995,7 @@ pub struct Arrival {
 /// Every arrival of the model's horizon, in time order, drawn exactly as `run` draws them for
 /// the same seed.
 pub fn generate(m: &Model, seed: u64) -> Vec<Arrival> {
-    let mut sim = Sim::new(m, seed, false);
+    let mut sim = Sim::new(m, seed, false, false);
     let mut next: Vec<Option<i64>> = (0..m.flows.len()).map(|f| sim.next_arrival(f, m.start_us)).collect();
     let mut out = Vec::new();
     while let Some((f, t)) = next.iter().enumerate().filter_map(|(f, t)| t.map(|t| (f, t))).min_by_key(|(f, t)| (*t, *f)) {
@@ -908,7 +1024,7 @@ pub fn generate(m: &Model, seed: u64) -> Vec<Arrival> {
 }
 
 pub fn run(m: &Model, seed: u64, opts: &RunOptions<'_>) -> Result<RunStats, SimError> {
-    let mut sim = Sim::new(m, seed, opts.record_series);
+    let mut sim = Sim::new(m, seed, opts.record_series, opts.trace);
     let sample_us = (m.horizon_us / 20_000).max(US_PER_H);
     for f in 0..m.flows.len() {
         if let Some(t) = sim.next_arrival(f, m.start_us) {
@@ -943,11 +1059,15 @@ pub fn run(m: &Model, seed: u64, opts: &RunOptions<'_>) -> Result<RunStats, SimE
             EV_CROSSED => sim.on_crossed(arg),
             EV_ENTRY_DONE => sim.on_entry_done(arg),
             EV_WAKE_EXIT => {
-                sim.exit[arg as usize].wake_pending = false;
+                if t >= sim.exit[arg as usize].wake_at {
+                    sim.exit[arg as usize].wake_at = i64::MAX;
+                }
                 sim.dispatch_exit(arg as usize);
             }
             EV_WAKE_ENTRY => {
-                sim.entry[arg as usize].wake_pending = false;
+                if t >= sim.entry[arg as usize].wake_at {
+                    sim.entry[arg as usize].wake_at = i64::MAX;
+                }
                 sim.dispatch_entry(arg as usize);
             }
             EV_SAMPLE => {

@@ -107,7 +107,7 @@ pub fn simulate(
                     let j = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&(v, r)) = jobs.get(j) else { break };
                     let t0 = Instant::now();
-                    let opts = RunOptions { record_series: r == 0, progress: Some(&progress.done) };
+                    let opts = RunOptions { record_series: r == 0, progress: Some(&progress.done), ..Default::default() };
                     let res = run(&models[v], replication_seed(scenario.seed, r), &opts).map(|s| (s, t0.elapsed().as_secs_f64()));
                     results.lock().expect("no thread panicked while holding it")[j] = Some(res);
                 }

@@ -3,12 +3,12 @@
 
 use crate::SimError;
 use crate::scenario::{Dist, Scenario, SideSpec};
+use cuakhau_core::Timestamp;
 use cuakhau_core::auth::Agency;
 use cuakhau_core::goods::callforward::Policy;
 use cuakhau_core::goods::clearance::Channel;
-use cuakhau_core::goods::slots::SlotPolicy;
+use cuakhau_core::goods::slots::{Admits, SideCalendar, SlotPolicy, Suspension, WeeklyHours};
 use cuakhau_core::refdata::{Direction, Gate, GateFields, GateKind, GatePair, GatePairId, Lane, LaneClass, Mode, Side, parse_hhmm};
-use std::collections::HashSet;
 use std::path::Path;
 
 pub const US_PER_MIN: i64 = 60_000_000;
@@ -19,66 +19,25 @@ pub const US_PER_DAY: i64 = 86_400_000_000;
 #[derive(Debug, Clone)]
 pub struct SideModel {
     pub offset_us: i64,
-    pub opens_min: i64,
-    pub closes_min: i64,
-    pub closures: Vec<(i64, i64)>,
-    /// Local day numbers (days since the epoch in local time) that are closed.
-    pub holidays: HashSet<i64>,
+    /// The core's opening-hours model of the side: its hours (weekdays, split windows) in its
+    /// own zone, holidays and closures (suspensions).
+    pub cal: SideCalendar,
     /// Lanes per direction (index: 0 export, 1 import), by class.
     pub lanes: [Vec<LaneClass>; 2],
-    /// Each lane's own hours (opens, closes in local minutes; may wrap midnight), if it has them.
-    pub lane_hours: [Vec<Option<(i64, i64)>>; 2],
+    /// Each lane's own hours (in place of the side's), if it has them.
+    pub lane_hours: [Vec<Option<WeeklyHours>>; 2],
 }
 
 impl SideModel {
-    fn local_minute(&self, t: i64) -> i64 {
-        (t + self.offset_us).rem_euclid(US_PER_DAY) / US_PER_MIN
-    }
-    fn local_day(&self, t: i64) -> i64 {
-        (t + self.offset_us).div_euclid(US_PER_DAY)
-    }
-    /// Is this side open at `t`? (Hours in its own zone, closures, holidays.)
+    /// Is this side open to every truck at `t`? (Hours in its own zone, closures, holidays.)
     pub fn is_open(&self, t: i64) -> bool {
-        self.is_open_with(t, None)
+        self.cal.admits(Timestamp(t), None) == Admits::Everyone
     }
 
-    /// Open at `t` with `hours` (a lane's own) in place of the side's hours; closures and
-    /// holidays of the side still apply.
-    pub fn is_open_with(&self, t: i64, hours: Option<(i64, i64)>) -> bool {
-        let (o, c) = hours.unwrap_or((self.opens_min, self.closes_min));
-        let m = self.local_minute(t);
-        let in_hours = if o < c { m >= o && m < c } else { m >= o || m < c };
-        in_hours
-            && (self.holidays.is_empty() || !self.holidays.contains(&self.local_day(t)))
-            && !self.closures.iter().any(|(a, b)| *a <= t && t < *b)
-    }
-
-    /// The first instant at or after `t` when the side is open (`None` if never within 800 days).
+    /// The first instant at or after `t` when the side lets any truck through (`None` if never
+    /// within 800 days).
     pub fn next_open(&self, t: i64) -> Option<i64> {
-        self.next_open_with(t, None)
-    }
-
-    /// The first instant at or after `t` when a lane with `hours` (or the side's) is open.
-    pub fn next_open_with(&self, t: i64, hours: Option<(i64, i64)>) -> Option<i64> {
-        let opens = hours.map_or(self.opens_min, |h| h.0);
-        let mut c = t;
-        for _ in 0..800 {
-            if self.is_open_with(c, hours) {
-                return Some(c);
-            }
-            if let Some((_, until)) = self.closures.iter().find(|(a, b)| *a <= c && c < *b) {
-                c = *until;
-                continue;
-            }
-            let m = self.local_minute(c);
-            let day_start = c - (c + self.offset_us).rem_euclid(US_PER_DAY);
-            c = if m < opens && !self.holidays.contains(&self.local_day(c)) {
-                day_start + opens * US_PER_MIN
-            } else {
-                day_start + US_PER_DAY + opens * US_PER_MIN
-            };
-        }
-        None
+        self.cal.next_works(Timestamp(t), None, true).map(|t| t.as_micros())
     }
 }
 
@@ -416,15 +375,69 @@ fn parse_instant(what: &str, s: &str) -> Result<i64, SimError> {
     Ok(t.as_microsecond())
 }
 
+fn weekdays(what: &str, days: &str) -> Result<Vec<usize>, SimError> {
+    const NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let day = |d: &str| {
+        NAMES
+            .iter()
+            .position(|n| *n == d.trim())
+            .ok_or_else(|| err(format!("{what}: windows: days '{days}': use mon…sun, a range such as mon-fri, or daily")))
+    };
+    if days.trim() == "daily" {
+        return Ok((0..7).collect());
+    }
+    let mut out = Vec::new();
+    for part in days.split(',') {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (day(a)?, day(b)?);
+                let mut d = a;
+                loop {
+                    out.push(d);
+                    if d == b {
+                        break;
+                    }
+                    d = (d + 1) % 7;
+                }
+            }
+            None => out.push(day(part)?),
+        }
+    }
+    Ok(out)
+}
+
+/// A window's minutes: opening at 24:00 is midnight; closing at 24:00 stays the day's end.
+fn window(opens: u16, closes: u16) -> (u16, u16) {
+    (opens % 1440, closes)
+}
+
 fn side_model(pair: &str, side: Side, s: &SideSpec, start: i64) -> Result<SideModel, SimError> {
     let what = format!("gate pair {pair}, {} side", side.code());
     let tz = jiff::tz::TimeZone::get(side.zone()).map_err(|e| err(e.to_string()))?;
     let offset_us = tz.to_offset(jiff::Timestamp::from_microsecond(start).map_err(|e| err(e.to_string()))?).seconds() as i64 * 1_000_000;
-    let opens = parse_hhmm("opens", &s.opens).map_err(|e| err(format!("{what}: {e}")))? as i64;
-    let closes = parse_hhmm("closes", &s.closes).map_err(|e| err(format!("{what}: {e}")))? as i64;
-    if closes <= opens {
-        return Err(err(format!("{what}: closes must be after opens")));
-    }
+    let hours_err = |e: cuakhau_core::goods::slots::HoursError| err(format!("{what}: windows: {e}"));
+    let hours = if s.windows.is_empty() {
+        let opens = parse_hhmm("opens", &s.opens).map_err(|e| err(format!("{what}: {e}")))?;
+        let closes = parse_hhmm("closes", &s.closes).map_err(|e| err(format!("{what}: {e}")))?;
+        if closes <= opens {
+            return Err(err(format!("{what}: closes must be after opens")));
+        }
+        WeeklyHours::daily(opens, closes).map_err(hours_err)?
+    } else {
+        if !(s.opens.is_empty() && s.closes.is_empty()) {
+            return Err(err(format!("{what}: give the hours either as opens/closes or as windows, not both")));
+        }
+        let mut h = WeeklyHours::CLOSED;
+        for w in &s.windows {
+            let o = parse_hhmm("opens", &w.opens).map_err(|e| err(format!("{what}: windows: {e}")))?;
+            let c = parse_hhmm("closes", &w.closes).map_err(|e| err(format!("{what}: windows: {e}")))?;
+            let (o, c) = window(o, c);
+            for d in weekdays(&what, &w.days)? {
+                h.add(d, o, c).map_err(hours_err)?;
+            }
+        }
+        h
+    };
     let closures = s
         .closures
         .iter()
@@ -433,7 +446,13 @@ fn side_model(pair: &str, side: Side, s: &SideSpec, start: i64) -> Result<SideMo
             if until <= from {
                 return Err(err(format!("{what}: closures: a closure's until ({}) must be after its from ({})", c.until, c.from)));
             }
-            Ok((from, until))
+            Ok(Suspension {
+                side,
+                from: Timestamp(from),
+                until: Timestamp(until),
+                preregistered_only: c.preregistered_only,
+                reason: "scenario".into(),
+            })
         })
         .collect::<Result<Vec<_>, SimError>>()?;
     let holidays = s
@@ -444,9 +463,10 @@ fn side_model(pair: &str, side: Side, s: &SideSpec, start: i64) -> Result<SideMo
             let days = date.since(jiff::civil::date(1970, 1, 1)).map_err(|e| err(e.to_string()))?.get_days() as i64;
             Ok(days)
         })
-        .collect::<Result<HashSet<_>, SimError>>()?;
+        .collect::<Result<Vec<_>, SimError>>()?;
+    let cal = SideCalendar::new(side, offset_us, Some(hours)).with_holidays(holidays).with_suspensions(&closures);
     let mut lanes: [Vec<LaneClass>; 2] = [vec![], vec![]];
-    let mut lane_hours: [Vec<Option<(i64, i64)>>; 2] = [vec![], vec![]];
+    let mut lane_hours: [Vec<Option<WeeklyHours>>; 2] = [vec![], vec![]];
     for l in &s.lanes {
         let d = Direction::parse("direction", &l.direction).map_err(|e| err(format!("{what}: {e}")))?;
         let c = LaneClass::parse("class", &l.class).map_err(|e| err(format!("{what}: {e}")))?;
@@ -459,19 +479,20 @@ fn side_model(pair: &str, side: Side, s: &SideSpec, start: i64) -> Result<SideMo
         let hours = match (&l.opens, &l.closes) {
             (None, None) => None,
             (Some(o), Some(c)) => {
-                let o = parse_hhmm("opens", o).map_err(|e| err(format!("{what}: lane {e}")))? as i64;
-                let c = parse_hhmm("closes", c).map_err(|e| err(format!("{what}: lane {e}")))? as i64;
+                let o = parse_hhmm("opens", o).map_err(|e| err(format!("{what}: lane {e}")))?;
+                let c = parse_hhmm("closes", c).map_err(|e| err(format!("{what}: lane {e}")))?;
+                let (o, c) = window(o, c);
                 if o == c {
                     return Err(err(format!("{what}: a lane's opens and closes must differ")));
                 }
-                Some((o, c % 1440))
+                Some(WeeklyHours::daily(o, c).map_err(hours_err)?)
             }
             _ => return Err(err(format!("{what}: a lane with its own hours needs both opens and closes"))),
         };
         lanes[dir_index(d)].extend(std::iter::repeat_n(c, l.count as usize));
         lane_hours[dir_index(d)].extend(std::iter::repeat_n(hours, l.count as usize));
     }
-    Ok(SideModel { offset_us, opens_min: opens, closes_min: closes, closures, holidays, lanes, lane_hours })
+    Ok(SideModel { offset_us, cal, lanes, lane_hours })
 }
 
 fn day_of_year(mmdd: &str) -> Result<i16, SimError> {
@@ -543,8 +564,9 @@ impl Model {
                         name_en: &g.id,
                         province: "scenario",
                         zone: side.zone(),
-                        opens: &spec.opens,
-                        closes: &spec.closes,
+                        // Windowed hours live in the side's calendar; the gate keeps a day's envelope.
+                        opens: if spec.windows.is_empty() { &spec.opens } else { "00:00" },
+                        closes: if spec.windows.is_empty() { &spec.closes } else { "24:00" },
                         hours_source: "scenario",
                         ..Default::default()
                     },

@@ -109,10 +109,18 @@ pub struct GatePairSpec {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SideSpec {
-    /// Opening time, `HH:MM` in this side's own zone (VN: Asia/Ho_Chi_Minh, CN: Asia/Shanghai).
+    /// Opening time every day, `HH:MM` in this side's own zone (VN: Asia/Ho_Chi_Minh, CN:
+    /// Asia/Shanghai). Leave `opens` and `closes` out when `windows` gives the hours.
+    #[serde(default)]
     pub opens: String,
+    #[serde(default)]
     pub closes: String,
-    /// Closures, RFC 3339 instants.
+    /// Hours by weekday, in place of `opens`/`closes`: each window names its days and its
+    /// `HH:MM` times, e.g. Hoành Mô's `{ days = "mon-fri", opens = "08:00", closes = "09:00" }`
+    /// and `{ days = "mon-fri", opens = "15:00", closes = "16:00" }`. Days not named are closed.
+    #[serde(default)]
+    pub windows: Vec<WindowSpec>,
+    /// Closures (suspensions), RFC 3339 instants.
     #[serde(default)]
     pub closures: Vec<Closure>,
     /// Whole local days closed, `YYYY-MM-DD`.
@@ -127,6 +135,22 @@ pub struct SideSpec {
 pub struct Closure {
     pub from: String,
     pub until: String,
+    /// `true`: only trucks holding a slot cross in it (a Tết-style pre-registered window);
+    /// default: nobody crosses.
+    #[serde(default)]
+    pub preregistered_only: bool,
+}
+
+/// An opening window on some weekdays.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WindowSpec {
+    /// Weekdays: `mon`…`sun`, a range such as `mon-fri`, or several separated by commas
+    /// (`mon,wed,fri`); `daily` for all seven.
+    pub days: String,
+    /// `HH:MM`, local time of the side; `closes` before `opens` runs past midnight into the next day.
+    pub opens: String,
+    pub closes: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -380,6 +404,7 @@ impl Scenario {
                         if h.side.as_deref().is_none_or(|s| s == code) {
                             side.opens = h.opens.clone();
                             side.closes = h.closes.clone();
+                            side.windows.clear();
                         }
                     }
                 }

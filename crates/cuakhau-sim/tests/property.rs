@@ -106,12 +106,12 @@ impl Gen {
             } else {
                 ("2027-03-02T06:00:00+07:00", "2027-03-03T12:00:00+07:00")
             };
-            vec![Closure { from: a.into(), until: b.into() }]
+            vec![Closure { from: a.into(), until: b.into(), preregistered_only: self.chance(0.3) }]
         } else {
             vec![]
         };
         let holidays = if self.chance(0.2) { vec!["2027-03-04".to_string()] } else { vec![] };
-        SideSpec { opens: opens.into(), closes: closes.into(), closures, holidays, lanes }
+        SideSpec { opens: opens.into(), closes: closes.into(), windows: vec![], closures, holidays, lanes }
     }
 }
 
@@ -248,7 +248,7 @@ fn every_accepted_scenario_runs_to_a_finite_conserved_result() {
             Err(e) => panic!("case {case}: a bad scenario is a scenario error, not {e}"),
             Ok(m) => m,
         };
-        let r = match run(&m, s.seed, &RunOptions { record_series: true, progress: None }) {
+        let r = match run(&m, s.seed, &RunOptions { record_series: true, ..Default::default() }) {
             Err(SimError::Limit(_)) => {
                 limited += 1;
                 continue;

@@ -83,7 +83,7 @@ fn model(text: &str) -> Result<Model, SimError> {
 fn a_month_with_every_rule_keeps_its_invariants() {
     let m = model(BASE).unwrap();
     // The run asserts its invariants after every event; reaching the end is the first check.
-    let r = run(&m, 9, &RunOptions { record_series: true, progress: None }).unwrap();
+    let r = run(&m, 9, &RunOptions { record_series: true, ..Default::default() }).unwrap();
     assert_eq!(r.arrived, r.served + r.in_system_end, "trucks are conserved");
     assert!(r.no_shows > 0, "some booked trucks did not come");
     assert!(r.served > 1000);
@@ -192,6 +192,23 @@ fn bad_scenarios_are_refused_with_a_reason() {
         ),
         (BASE.replace("values = [6, 12, 24]", "values = [6, 12, 24], weights = [1, -2, 1]"), "commodity durian: age_h: weights must be"),
         (BASE.replace("values = [6, 12, 24]", "values = [6, 12, 24], weights = [0, 0, 0]"), "commodity durian: age_h: weights must be"),
+        // Weekday windows: named days, one way of giving the hours, no overlaps.
+        (
+            BASE.replace("opens = \"08:00\"\ncloses = \"20:00\"", "windows = [{ days = \"mon-fry\", opens = \"08:00\", closes = \"09:00\" }]"),
+            "gate pair a, CN side: windows: days 'mon-fry'",
+        ),
+        (
+            BASE.replace("closes = \"20:00\"\nlanes", "closes = \"20:00\"\nwindows = [{ days = \"daily\", opens = \"08:00\", closes = \"09:00\" }]\nlanes"),
+            "gate pair a, CN side: give the hours either as opens/closes or as windows",
+        ),
+        (
+            BASE.replace(
+                "opens = \"08:00\"\ncloses = \"20:00\"",
+                "windows = [{ days = \"mon-fri\", opens = \"08:00\", closes = \"12:00\" }, { days = \"fri\", opens = \"11:00\", closes = \"13:00\" }]",
+            ),
+            "gate pair a, CN side: windows: overlapping windows on weekday 4",
+        ),
+        (BASE.replace("opens = \"08:00\"\ncloses = \"20:00\"", "opens = \"08:00\""), "gate pair a, CN side: closes"),
     ];
     for (text, want) in cases {
         let e = match Scenario::from_toml(&text) {

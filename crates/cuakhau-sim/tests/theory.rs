@@ -87,7 +87,7 @@ fn littles_law_holds() {
 fn the_same_seed_repeats_exactly_and_other_seeds_differ() {
     let m = Model::compile(&mmc(10.0, 15.0, 3, 60.0, 1), Path::new(".")).unwrap();
     let fingerprint = |seed| {
-        let r = run(&m, seed, &RunOptions { record_series: true, progress: None }).unwrap();
+        let r = run(&m, seed, &RunOptions { record_series: true, ..Default::default() }).unwrap();
         (r.events, r.served, r.wait_total.mean_s().to_bits(), r.wait_total.quantile_s(0.95).to_bits(), r.queue_series.clone())
     };
     assert_eq!(fingerprint(replication_seed(1, 0)), fingerprint(replication_seed(1, 0)));
