@@ -189,7 +189,7 @@ test("an enterprise declares and books, both sides clear the truck, the board fo
 
   // The driver, on a phone, sees it is their turn.
   const drv = await page("vi", 360);
-  await drv.goto(`${base}/#/driver?d=${decl.id}&plate=12C-123.45`);
+  await drv.goto(`${base}/#/driver?d=${decl.id}&code=${decl.track_code}`);
   const turn = await drv.waitForSelector(".turn");
   assert.match(await turn.textContent(), /ĐẾN LƯỢT BẠN: vào huu-nghi-vn-export-green/);
 
@@ -278,11 +278,11 @@ test("a Chinese driver leaving from China reads Beijing time, with the zone name
   await firmApi("POST", `/declarations/${r.data.id}/submit`);
   assert.equal((await (await client("cn-customs"))("POST", `/declarations/${r.data.id}/accept`)).status, 200);
   assert.equal((await (await client("cn-guard"))("POST", "/gate-pairs/huu-nghi/yard", { plate: "桂A54321" })).status, 201);
-  const track = await (await fetch(`${base}/api/v1/track/${r.data.id}?plate=${encodeURIComponent("桂A54321")}`)).json();
+  const track = await (await fetch(`${base}/api/v1/track/${r.data.id}?code=${r.data.track_code}`)).json();
   assert.ok(track.estimated_call?.utc, JSON.stringify(track));
   const want = new Intl.DateTimeFormat("zh-CN", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" }).format(new Date(track.estimated_call.utc));
   const drv = await page("zh", 360);
-  await drv.goto(`${base}/#/driver?d=${r.data.id}&plate=${encodeURIComponent("桂A54321")}`);
+  await drv.goto(`${base}/#/driver?d=${r.data.id}&code=${r.data.track_code}`);
   const est = await drv.waitForSelector(".est-call");
   assert.equal(await est.textContent(), `${want} 北京时间（UTC+8）`);
   assert.equal(await drv.inputValue("#zone"), "CN");
@@ -329,7 +329,8 @@ test("a planner runs a small simulation and sees its plot", async () => {
 test("every page in vi, zh and en, on a phone and a desktop", async () => {
   await shoot("public", "#/");
   await shoot("board", "#/board/huu-nghi/export");
-  await shoot("driver", "#/driver?d=1&plate=12C-123.45");
+  const first = (await (await client("firm"))("GET", "/declarations/1")).data;
+  await shoot("driver", `#/driver?d=1&code=${first.track_code}`);
   await shoot("enterprise", "#/enterprise", "firm");
   await shoot("desk", "#/desk", "vn-customs");
   await shoot("operator", "#/operator?pair=huu-nghi", "admin");

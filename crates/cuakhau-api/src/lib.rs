@@ -399,6 +399,8 @@ pub struct DeclarationOut {
     pub trip_status: Option<String>,
     /// What the declarant may do now: `submit`, `amend`, `cancel`, `book`, `queue`.
     pub actions: Vec<String>,
+    /// The secret of the driver's page (`/#/driver?d=ID&code=CODE`): give it to the driver only.
+    pub track_code: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

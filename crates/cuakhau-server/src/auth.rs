@@ -35,6 +35,21 @@ pub fn new_token(entropy: &dyn Entropy) -> String {
     hex::encode(b)
 }
 
+/// A driver's tracking code: 80 random bits as 16 characters of Crockford's base 32 (no i, l, o
+/// or u beside the digits), easy to read out over a phone and to type.
+pub fn new_track_code(entropy: &dyn Entropy) -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+    let mut b = [0u8; 10];
+    entropy.fill(&mut b);
+    let bits = b.iter().fold(0u128, |acc, x| (acc << 8) | *x as u128);
+    (0..16).map(|i| ALPHABET[((bits >> (75 - 5 * i)) & 31) as usize] as char).collect()
+}
+
+/// Equal strings, compared in time independent of where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }

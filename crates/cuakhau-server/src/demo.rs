@@ -140,7 +140,10 @@ fn generate(now: Timestamp, seed: u64) -> Result<Vec<DemoTruck>, DemoError> {
     Ok(out)
 }
 
-fn new_declaration(t: &DemoTruck) -> Result<NewDeclaration, DemoError> {
+/// The demo's declarations are reproducible from the seed, their tracking codes too (demo data
+/// only: a real declaration's code comes from the server's randomness).
+fn new_declaration(t: &DemoTruck, seed: u64) -> Result<NewDeclaration, DemoError> {
+    use sha2::Digest;
     let bad = |e: cuakhau_core::FieldError| DemoError::Scenario(e.to_string());
     let (hs, vi, zh, shelf, cert, kind) = cargo(&t.commodity);
     let (firm, plate, side, driver, nationality, origin) = match t.direction {
@@ -174,6 +177,7 @@ fn new_declaration(t: &DemoTruck) -> Result<NewDeclaration, DemoError> {
         vehicle_kind: kind,
         driver: Some(Driver::parse(driver, nationality, &format!("DEMO{:06}", t.n)).map_err(bad)?),
         consignments: vec![consignment],
+        track_code: hex::encode(sha2::Sha256::digest(format!("demo-track:{seed}:{}", t.n)))[..16].to_string(),
     })
 }
 
@@ -217,8 +221,9 @@ pub async fn fill(store: Arc<dyn Store>, now: Timestamp, seed: u64, progress: im
             let tr = &trucks[next];
             next += 1;
             set(tr.at);
-            let d =
-                store.create_declaration(new_declaration(tr)?, Actor { name: "demo:enterprise", at: tr.at.plus_seconds(-5400) }).await?;
+            let d = store
+                .create_declaration(new_declaration(tr, seed)?, Actor { name: "demo:enterprise", at: tr.at.plus_seconds(-5400) })
+                .await?;
             store.declaration_event(d.id, DeclEvent::Submit, Actor { name: "demo:enterprise", at: tr.at.plus_seconds(-5300) }).await?;
             let accept = DeclEvent::Accept { at: tr.at.plus_seconds(-3600), validity_h: crate::routes::goods::VALIDITY_H };
             let d = store.declaration_event(d.id, accept, Actor { name: "demo:customs", at: tr.at.plus_seconds(-3600) }).await?;

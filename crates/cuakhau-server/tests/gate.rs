@@ -92,12 +92,20 @@ async fn perishable_export_and_general_import_cross(engine: Engine) {
     // The importer's truck joins the virtual queue from the road and reports its position.
     let r = t.call("POST", &format!("/api/v1/declarations/{imp}/queue"), Some(&firm), None, None).await;
     assert_eq!((r.status, r.json()["status"].as_str()), (StatusCode::CREATED, Some("virtual")), "{}", r.text());
-    let track = t.get(&format!("/api/v1/track/{imp}?plate=%E6%A1%82A12345")).await;
+    let code_of = async |id: i64| {
+        t.call("GET", &format!("/api/v1/declarations/{id}"), Some(&firm), None, None).await.json()["track_code"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (imp_code, exp_code) = (code_of(imp).await, code_of(exp).await);
+    assert_eq!(imp_code.len(), 16);
+    let track = t.get(&format!("/api/v1/track/{imp}?code={imp_code}")).await;
     assert_eq!((track.status, track.json()["position"].as_u64()), (StatusCode::OK, Some(1)), "{}", track.text());
     assert_eq!(
-        t.get(&format!("/api/v1/track/{imp}?plate=%E6%A1%82A99999")).await.status,
-        StatusCode::NOT_FOUND,
-        "the plate proves it is the driver"
+        t.get(&format!("/api/v1/track/{imp}?plate=%E6%A1%82A12345")).await.status,
+        StatusCode::BAD_REQUEST,
+        "a plate is no proof: the public board shows most of it"
     );
 
     // The camera reads the durian truck's plate at the yard.
@@ -145,12 +153,18 @@ async fn perishable_export_and_general_import_cross(engine: Engine) {
     let none = t.call("POST", "/api/v1/gate-pairs/huu-nghi/dispatch?direction=import", Some(&cn_board), None, None).await.json();
     assert_eq!(none["called"].as_array().unwrap().len(), 0, "no ETA yet: a truck on the road cannot answer a call");
     let eta = json!({"lat": 21.9, "lon": 106.7, "eta": "2026-11-23T10:10:00+07:00"});
-    let r = t.call("POST", &format!("/api/v1/track/{imp}/position?plate=%E6%A1%82A-12345"), None, None, Some(eta)).await;
+    assert_eq!(t.get(&format!("/api/v1/track/{imp}?code={exp_code}")).await.status, StatusCode::NOT_FOUND, "another declaration's code");
+    let r = t.call("POST", &format!("/api/v1/track/{imp}/position?code={}", imp_code.to_uppercase()), None, None, Some(eta.clone())).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let called = t.call("POST", "/api/v1/gate-pairs/huu-nghi/dispatch?direction=import", Some(&cn_board), None, None).await.json();
     assert_eq!(called["called"][0]["declaration_id"], imp);
     let im_id = called["called"][0]["id"].as_i64().unwrap();
-    let mine = t.get(&format!("/api/v1/track/{exp}?plate=12C-123.45")).await.json();
+    // A second report within seconds is refused, and the report is on record.
+    let again = t.call("POST", &format!("/api/v1/track/{imp}/position?code={imp_code}"), None, None, Some(eta)).await;
+    assert_eq!(again.status, StatusCode::TOO_MANY_REQUESTS, "{}", again.text());
+    let log = t.call("GET", "/api/v1/audit?limit=500", Some(&t.login("admin").await), None, None).await.json();
+    assert_eq!(log.as_array().unwrap().iter().filter(|e| e["action"] == "trip.position").count(), 1);
+    let mine = t.get(&format!("/api/v1/track/{exp}?code={exp_code}")).await.json();
     assert_eq!((mine["your_turn"].as_bool(), mine["lane"].as_str()), (Some(true), Some("huu-nghi-vn-export-green")));
 
     // The Vietnamese customs desk sees the export truck; the Chinese one the import truck.
@@ -550,8 +564,8 @@ async fn bad_input_at_the_live_gate_is_refused_in_the_callers_language_and_chang
             Some(json!({"amount": 5.0, "currency": "VND", "receipt": " "})),
             "receipt",
         ),
-        ("POST", format!("/api/v1/track/{id}/position?plate=12C12345"), "", Some(json!({"lat": 95.0, "lon": 106.0})), "lat"),
-        ("POST", format!("/api/v1/track/{id}/position?plate=12C12345"), "", Some(json!({"lat": 21.0, "lon": 106.0, "eta": "soon"})), "eta"),
+        ("POST", format!("/api/v1/track/{id}/position?code=x"), "", Some(json!({"lat": 95.0, "lon": 106.0})), "lat"),
+        ("POST", format!("/api/v1/track/{id}/position?code=x"), "", Some(json!({"lat": 21.0, "lon": 106.0, "eta": "soon"})), "eta"),
         ("GET", "/api/v1/reports/dwell?from=yesterday".into(), "admin", None, "from"),
         ("GET", "/api/v1/reports/dwell?format=xlsx".into(), "admin", None, "format"),
     ];
@@ -636,6 +650,7 @@ async fn the_desk_keeps_its_work_under_load(engine: Engine) {
             vehicle_kind: VehicleKind::TractorTrailer,
             driver: Some(Driver::parse("李伟", "CN", "E12345678").unwrap()),
             consignments: vec![goods.clone()],
+            track_code: format!("other{i}"),
         };
         let rec = t.store.create_declaration(d, cuakhau_store::Actor { name: "other", at: NOW }).await.unwrap();
         if i % 100 == 0 {
@@ -733,7 +748,7 @@ async fn control_characters_are_refused(engine: Engine) {
     bidi["consignments"][0]["description_vi"] = json!("Sầu riêng \u{202E}tươi");
     let r = t.call("POST", "/api/v1/declarations", Some(&firm), None, Some(bidi)).await;
     assert_eq!(r.json()["field"], "consignments[0].description_vi", "{}", r.text());
-    let r = t.get("/api/v1/track/1?plate=12C%00123").await;
+    let r = t.get("/api/v1/track/1?code=12C%00123").await;
     assert_eq!((r.status, r.json()["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("query")), "{}", r.text());
     assert_eq!(t.call("GET", "/api/v1/declarations", Some(&firm), None, None).await.json(), before_decls, "nothing was filed");
     let after = t.snapshot().await;

@@ -180,7 +180,7 @@ fn rows() -> Vec<Row> {
             success: StatusCode::NOT_FOUND,
         },
         Row { method: "GET", path: "/api/v1/declarations/999/trip", body: none, allowed: Some(&["*"]), success: StatusCode::NOT_FOUND },
-        Row { method: "GET", path: "/api/v1/track/999?plate=12C12345", body: none, allowed: None, success: StatusCode::NOT_FOUND },
+        Row { method: "GET", path: "/api/v1/track/999?code=0123456789abcdef", body: none, allowed: None, success: StatusCode::NOT_FOUND },
         Row { method: "GET", path: "/api/v1/auth/me", body: none, allowed: Some(&["*"]), success: StatusCode::OK },
         Row { method: "GET", path: "/api/v1/users", body: none, allowed: Some(&["admin"]), success: StatusCode::OK },
         Row {

@@ -318,6 +318,7 @@ pub fn new_declaration(enterprise: &str, plate: &str) -> NewDeclaration {
         vehicle_kind: VehicleKind::Refrigerated,
         driver: Some(Driver::parse("Nguyễn Văn Tài", "VN", "B1234567").unwrap()),
         consignments: vec![durian()],
+        track_code: format!("code-{}", Plate::key_of(plate)),
     }
 }
 
@@ -612,8 +613,10 @@ pub async fn trips_go_from_queue_to_crossing(s: &dyn Store) {
     let full = s.join_queue(new_trip(b, TripStatus::Yard, 1), at(62, "guard")).await.unwrap_err();
     assert!(matches!(full, StoreError::Conflict(ref m) if m.contains("yard is full")), "{full:?}");
     let tb = s.join_queue(new_trip(b, TripStatus::Virtual, 1), at(63, "firm")).await.unwrap();
-    let tb =
-        s.report_position(tb.id, Position { lat: 21.8, lon: 106.7, at: T0.plus_seconds(70) }, Some(T0.plus_seconds(600))).await.unwrap();
+    let tb = s
+        .report_position(tb.id, Position { lat: 21.8, lon: 106.7, at: T0.plus_seconds(70) }, Some(T0.plus_seconds(600)), at(70, "driver"))
+        .await
+        .unwrap();
     assert_eq!((tb.eta, tb.position.map(|p| p.lat)), (Some(T0.plus_seconds(600)), Some(21.8)));
     assert_eq!(s.declaration_for_plate(&hn, "12C11111", T0).await.unwrap(), None, "in the yard already");
     let waiting = s.trips(TripQuery { statuses: &[TripStatus::Yard, TripStatus::Virtual], ..Default::default() }).await.unwrap();

@@ -20,6 +20,8 @@ pub struct NewDeclaration {
     /// None only for a driverless AGV.
     pub driver: Option<Driver>,
     pub consignments: Vec<Consignment>,
+    /// The driver's page secret (from the application's randomness).
+    pub track_code: String,
 }
 
 /// A stored declaration: who, where, which vehicle, and the core's declaration (state, version,
@@ -36,6 +38,8 @@ pub struct DeclarationRecord {
     pub declaration: Declaration,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The secret of the driver's page for this declaration.
+    pub track_code: String,
     /// Where the declaration's truck stands, once it has joined a queue.
     pub trip_status: Option<cuakhau_core::goods::gate::TripStatus>,
 }

@@ -201,9 +201,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<std::result::Result<trips::TripRecord, cuakhau_core::goods::clearance::ClearanceError>>;
     /// Records the infrastructure fee of a trip; a receipt number is used once.
     async fn record_fee(&self, id: i64, fee: &trips::Fee, actor: Actor<'_>) -> Result<trips::TripRecord>;
-    /// The driver's phone reports where the truck is and when it expects to arrive. Not audited:
-    /// a position is an observation, not a decision.
-    async fn report_position(&self, id: i64, pos: trips::Position, eta: Option<Timestamp>) -> Result<trips::TripRecord>;
+    /// The driver's phone reports where the truck is and when it expects to arrive. Audited: the
+    /// ETA decides whether dispatch may call a truck on the road.
+    async fn report_position(&self, id: i64, pos: trips::Position, eta: Option<Timestamp>, actor: Actor<'_>) -> Result<trips::TripRecord>;
     /// Marks `no-show` every live booking at `gate_pair` whose hour started before `cutoff` and
     /// whose truck never reached the yard, giving its capacity back.
     async fn release_no_shows(&self, gate_pair: &GatePairId, cutoff: Timestamp, actor: Actor<'_>) -> Result<Vec<goods::Booking>>;

@@ -198,7 +198,7 @@ macro_rules! impl_sql_store {
             }
 
 
-            const DECL_COLS: &str = "id, enterprise_code, gate_pair_id, direction, plate, plate_country, vehicle_kind, driver_name, driver_nationality, driver_document_no, consignments_json, state, version, reasons_json, accepted_at_us, valid_until_us, created_at_us, updated_at_us, (SELECT t.status FROM trips t WHERE t.declaration_id = declarations.id) AS trip_status";
+            const DECL_COLS: &str = "id, enterprise_code, gate_pair_id, direction, plate, plate_country, vehicle_kind, driver_name, driver_nationality, driver_document_no, consignments_json, state, version, reasons_json, accepted_at_us, valid_until_us, created_at_us, updated_at_us, track_code, (SELECT t.status FROM trips t WHERE t.declaration_id = declarations.id) AS trip_status";
 
             fn decl_rec(r: &<$db as sqlx::Database>::Row) -> Result<$crate::goods::DeclarationRecord> {
                 use cuakhau_core::goods::parties::{Driver, Plate, VehicleKind};
@@ -237,6 +237,7 @@ macro_rules! impl_sql_store {
                     },
                     created_at: Timestamp(r.try_get("created_at_us").map_err(g)?),
                     updated_at: Timestamp(r.try_get("updated_at_us").map_err(g)?),
+                    track_code: r.try_get::<Option<String>, _>("track_code").map_err(g)?.unwrap_or_default(),
                     trip_status: match r.try_get::<Option<String>, _>("trip_status").map_err(g)? {
                         Some(t) => Some(cuakhau_core::goods::gate::TripStatus::parse(&t).ok_or_else(|| StoreError::Corrupt(format!("trip status {t:?}")))?),
                         None => None,
@@ -541,12 +542,12 @@ macro_rules! impl_sql_store {
                         }
                         let now = actor.at.as_micros();
                         let id: i64 = sqlx::query_scalar("INSERT INTO declarations (enterprise_code, gate_pair_id, direction, plate, plate_key, plate_country, vehicle_kind,
-                            driver_name, driver_nationality, driver_document_no, consignments_json, state, version, created_at_us, updated_at_us)
-                            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', 1, $12, $12) RETURNING id")
+                            driver_name, driver_nationality, driver_document_no, consignments_json, state, version, created_at_us, updated_at_us, track_code)
+                            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', 1, $12, $12, $13) RETURNING id")
                             .bind(d.enterprise.as_str()).bind(d.gate_pair.as_str()).bind(d.direction.code()).bind(&d.plate.display).bind(&d.plate.key)
                             .bind(d.plate.country.code()).bind(d.vehicle_kind.code()).bind(d.driver.as_ref().map(|x| x.name.clone()))
                             .bind(d.driver.as_ref().map(|x| x.nationality.code())).bind(d.driver.as_ref().map(|x| x.document_no.clone()))
-                            .bind($crate::goods::consignments_json(&d.consignments)).bind(now)
+                            .bind($crate::goods::consignments_json(&d.consignments)).bind(now).bind(&d.track_code)
                             .fetch_one(&mut *tx).await.map_err(db_err)?;
                         let rec = read_decl(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the new declaration vanished".into()))?;
                         audit(&mut tx, &actor, Some(rec.gate_pair.as_str()), "declaration.create", format!("declaration/{id}"), None, Some($crate::goods::snapshot(&rec))).await?;
@@ -1045,15 +1046,19 @@ macro_rules! impl_sql_store {
                     }
                 }
 
-                async fn report_position(&self, id: i64, pos: $crate::trips::Position, eta: Option<Timestamp>) -> Result<$crate::trips::TripRecord> {
-                    let mut conn = self.pool.acquire().await.map_err(db_err)?;
-                    let n = sqlx::query("UPDATE trips SET lat = $1, lon = $2, position_at_us = $3, eta_us = COALESCE($4, eta_us) WHERE id = $5")
+                async fn report_position(&self, id: i64, pos: $crate::trips::Position, eta: Option<Timestamp>, actor: Actor<'_>) -> Result<$crate::trips::TripRecord> {
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
+                    let before = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("trip {id}")))?;
+                    sqlx::query("UPDATE trips SET lat = $1, lon = $2, position_at_us = $3, eta_us = COALESCE($4, eta_us) WHERE id = $5")
                         .bind(pos.lat).bind(pos.lon).bind(pos.at.as_micros()).bind(eta.map(|e| e.as_micros())).bind(id)
-                        .execute(&mut *conn).await.map_err(db_err)?.rows_affected();
-                    if n == 0 {
-                        return Err(StoreError::NotFound(format!("trip {id}")));
-                    }
-                    read_trip(&mut conn, id).await?.ok_or_else(|| StoreError::NotFound(format!("trip {id}")))
+                        .execute(&mut *tx).await.map_err(db_err)?;
+                    // The ETA moves the truck in dispatch's eyes: who reported what is on record.
+                    audit(&mut tx, &actor, Some(before.gate_pair.as_str()), "trip.position", format!("trip/{id}"),
+                          Some($crate::serde_json::json!({"eta": before.eta.map(|e| e.to_rfc3339())}).to_string()),
+                          Some($crate::serde_json::json!({"lat": pos.lat, "lon": pos.lon, "eta": eta.map(|e| e.to_rfc3339())}).to_string())).await?;
+                    let after = read_trip(&mut *tx, id).await?.ok_or_else(|| StoreError::NotFound(format!("trip {id}")))?;
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(after)
                 }
 
                 async fn release_no_shows(&self, gate_pair: &GatePairId, cutoff: Timestamp, actor: Actor<'_>) -> Result<Vec<$crate::goods::Booking>> {

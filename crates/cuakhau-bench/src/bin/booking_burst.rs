@@ -128,6 +128,7 @@ async fn setup(clients: usize, declarations: usize) -> Setup {
                 vehicle_kind: VehicleKind::Truck,
                 driver: Some(cuakhau_core::goods::parties::Driver::parse("D", "VN", "B1234567").unwrap()),
                 consignments: vec![cuakhau_store::conformance::durian_free()],
+                track_code: format!("bench{c}x{i}"),
             };
             let d = store.create_declaration(new, at.clone()).await.unwrap();
             store.declaration_event(d.id, DeclEvent::Submit, at.clone()).await.unwrap();

@@ -8,7 +8,7 @@
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiQuery, ReqLang};
+use crate::extract::{ApiJson, ApiQuery, PeerAddr, ReqLang};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -714,18 +714,37 @@ pub async fn record_fee(
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct TrackQuery {
-    /// The vehicle's plate, as on the declaration (spaces, dots and dashes do not matter).
-    pub plate: String,
+    /// The declaration's tracking code (16 characters, on the booking confirmation and in the
+    /// driver's link; case and spaces do not matter).
+    pub code: String,
 }
 
-/// The declaration a driver tracks: found by number, proven by the plate.
-async fn tracked(st: &AppState, lang: Lang, declaration: i64, plate: &str) -> Result<DeclarationRecord, ApiError> {
-    let nf = || ApiError::not_found(lang, format!("declaration {declaration} with plate {}", plate.trim()));
-    let d = st.store.declaration(declaration).await.map_err(|e| ApiError::store(lang, e))?.ok_or_else(nf)?;
-    if d.plate.key != Plate::key_of(plate) {
-        return Err(nf());
+/// The declaration a driver tracks: found by number, proven by its unguessable tracking code
+/// (a plate is no secret: the public board shows most of it). Wrong codes from one address are
+/// throttled like failed sign-ins.
+async fn tracked(
+    st: &AppState,
+    lang: Lang,
+    peer: Option<std::net::IpAddr>,
+    declaration: i64,
+    code: &str,
+) -> Result<DeclarationRecord, ApiError> {
+    let now = st.clock.now();
+    let keys: Vec<String> = peer.map(|ip| format!("track:{ip}")).into_iter().collect();
+    let wait = st.logins.wait_s(&keys, now);
+    if wait > 0 {
+        return Err(ApiError::new(lang, StatusCode::TOO_MANY_REQUESTS, Msg::TooManyAttempts { retry_after_s: wait }));
     }
-    Ok(d)
+    let nf = || ApiError::not_found(lang, format!("declaration {declaration} with this tracking code"));
+    let code: String = code.chars().filter(|c| !c.is_whitespace() && *c != '-').flat_map(char::to_lowercase).collect();
+    let d = st.store.declaration(declaration).await.map_err(|e| ApiError::store(lang, e))?;
+    match d {
+        Some(d) if !d.track_code.is_empty() && crate::auth::same_secret(&d.track_code, &code) => Ok(d),
+        _ => {
+            st.logins.failed(&keys, now);
+            Err(nf())
+        }
+    }
 }
 
 async fn track_out(st: &AppState, lang: Lang, d: &DeclarationRecord) -> Result<TrackOut, ApiError> {
@@ -756,10 +775,11 @@ async fn track_out(st: &AppState, lang: Lang, d: &DeclarationRecord) -> Result<T
 pub async fn track(
     State(st): State<AppState>,
     ReqLang(lang): ReqLang,
+    PeerAddr(peer): PeerAddr,
     Path(declaration): Path<i64>,
     ApiQuery(q): ApiQuery<TrackQuery>,
 ) -> Result<Json<TrackOut>, ApiError> {
-    let d = tracked(&st, lang, declaration, &q.plate).await?;
+    let d = tracked(&st, lang, peer, declaration, &q.code).await?;
     Ok(Json(track_out(&st, lang, &d).await?))
 }
 
@@ -768,10 +788,11 @@ pub async fn track(
 pub async fn report_position(
     State(st): State<AppState>,
     ReqLang(lang): ReqLang,
+    PeerAddr(peer): PeerAddr,
     Path(declaration): Path<i64>,
     ApiQuery(q): ApiQuery<TrackQuery>,
     ApiJson(b): ApiJson<PositionIn>,
-) -> Result<Json<TrackOut>, ApiError> {
+) -> Result<Response, ApiError> {
     if !(-90.0..=90.0).contains(&b.lat) {
         return Err(ApiError::field(lang, FieldError::new("lat", Problem::OutOfRange { min: -90.0, max: 90.0 })));
     }
@@ -785,7 +806,7 @@ pub async fn report_position(
         ),
         None => None,
     };
-    let d = tracked(&st, lang, declaration, &q.plate).await?;
+    let d = tracked(&st, lang, peer, declaration, &q.code).await?;
     let t = st
         .store
         .trip_of_declaration(d.id)
@@ -793,7 +814,22 @@ pub async fn report_position(
         .map_err(|e| ApiError::store(lang, e))?
         .ok_or_else(|| ApiError::not_found(lang, format!("trip of declaration {}", d.id)))?;
     let now = st.clock.now();
-    st.store.report_position(t.id, Position { lat: b.lat, lon: b.lon, at: now }, eta).await.map_err(|e| ApiError::store(lang, e))?;
+    // One report per trip every few seconds is all a phone needs; more is refused, not published.
+    if let Some(last) = &t.position
+        && now.as_micros() - last.at.as_micros() < POSITION_EVERY_S * 1_000_000
+    {
+        let wait = POSITION_EVERY_S - (now.as_micros() - last.at.as_micros()) / 1_000_000;
+        let mut res = ApiError::new(lang, StatusCode::TOO_MANY_REQUESTS, Msg::TooManyAttempts { retry_after_s: wait }).into_response();
+        res.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(wait));
+        return Ok(res);
+    }
+    st.store
+        .report_position(t.id, Position { lat: b.lat, lon: b.lon, at: now }, eta, Actor { name: "driver", at: now })
+        .await
+        .map_err(|e| ApiError::store(lang, e))?;
     publish(&st, &d.gate_pair);
-    Ok(Json(track_out(&st, lang, &d).await?))
+    Ok(Json(track_out(&st, lang, &d).await?).into_response())
 }
+
+/// A trip's position may be reported once in this many seconds.
+pub const POSITION_EVERY_S: i64 = 10;

@@ -113,6 +113,7 @@ fn out(d: &DeclarationRecord) -> DeclarationOut {
         consignments: d.declaration.consignments.iter().map(consignment_out).collect(),
         perishable: d.declaration.is_perishable(),
         trip_status: d.trip_status.map(|t| t.code().into()),
+        track_code: d.track_code.clone(),
         actions: cuakhau_core::goods::gate::declarant_actions(&d.declaration, d.trip_status).into_iter().map(String::from).collect(),
     }
 }
@@ -183,6 +184,7 @@ pub async fn create(State(st): State<AppState>, caller: Caller, ApiJson(d): ApiJ
         vehicle_kind: kind,
         driver,
         consignments: consignments(lang, &d.consignments)?,
+        track_code: crate::auth::new_track_code(st.entropy.as_ref()),
     };
     let rec =
         st.store.create_declaration(new, Actor { name: &user.username, at: st.clock.now() }).await.map_err(|e| ApiError::store(lang, e))?;
