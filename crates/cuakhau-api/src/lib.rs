@@ -223,6 +223,8 @@ pub struct UserOut {
     pub username: String,
     pub display_name: String,
     pub roles: Vec<String>,
+    /// A disabled account cannot sign in.
+    pub disabled: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -247,6 +249,19 @@ pub struct NewUserRequest {
 #[serde(deny_unknown_fields)]
 pub struct PasswordRequest {
     pub password: String,
+    /// Required when changing one's own password.
+    #[serde(default)]
+    pub current_password: Option<String>,
+}
+
+/// A change to an account (admins only): new roles, or disabled (`true`) / enabled (`false`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    #[serde(default)]
+    pub roles: Option<Vec<String>>,
+    #[serde(default)]
+    pub disabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

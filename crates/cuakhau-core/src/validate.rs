@@ -76,6 +76,8 @@ const OTHER: &[(&str, &str, &str)] = &[
     ("the hour starts after the declaration's validity ends", "giờ này bắt đầu sau khi tờ khai hết hiệu lực", "该时段开始时申报单已失效"),
     ("the hour is further ahead than bookings may be made", "giờ này xa hơn thời hạn được phép đặt trước", "该时段超出可提前预约的范围"),
     ("the hour has passed", "giờ này đã qua", "该时段已过"),
+    ("the current password is not right", "mật khẩu hiện tại không đúng", "当前密码不正确"),
+    ("an administrator cannot lock themselves out", "quản trị viên không thể tự khóa mình", "管理员不能锁定自己的账户"),
     ("6 to 10 digits", "từ 6 đến 10 chữ số", "6 至 10 位数字"),
     ("6 to 32 letters and digits", "từ 6 đến 32 chữ cái và chữ số", "6 至 32 个字母和数字"),
     ("a description in Vietnamese or Chinese is required", "cần mô tả bằng tiếng Việt hoặc tiếng Trung", "需要越南语或中文描述"),

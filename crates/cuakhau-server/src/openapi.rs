@@ -23,7 +23,7 @@ impl Modify for Bearer {
         reference::list_gates, reference::get_gate, reference::put_hours,
         reference::list_provinces, reference::get_province, reference::list_pairings,
         reference::list_lanes, reference::get_lane, reference::patch_lane, reference::import_table,
-        session::login, session::logout, session::me, session::list_users, session::create_user, session::set_password,
+        session::login, session::logout, session::me, session::list_users, session::create_user, session::set_password, session::update_user,
         audit::list, audit::verify,
         simulations::start, simulations::status, simulations::plot, simulations::shipped,
         goods::create, goods::list, goods::show, goods::submit, goods::amend, goods::cancel, goods::accept, goods::reject,

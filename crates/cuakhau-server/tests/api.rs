@@ -615,3 +615,37 @@ async fn a_suspension_closes_its_hours_and_bookings_move_past_it() {
         "12:00 Hà Nội, after the suspension"
     );
 }
+
+/// Accounts: an administrator changes roles and disables an account; its sessions end at once,
+/// it cannot sign in, and enabling it again
+/// restores sign-in. Changing one's own password needs the current one.
+#[tokio::test]
+async fn accounts_are_disabled_re_enabled_and_re_roled_with_sessions_ending_at_once() {
+    let t = spawn().await;
+    let admin = t.login("admin").await;
+    let guard = t.login("vn-guard").await;
+    assert_eq!(t.call("GET", "/api/v1/auth/me", Some(&guard), None, None).await.status, StatusCode::OK);
+    let r = t.call("PATCH", "/api/v1/users/vn-guard", Some(&admin), None, Some(json!({"disabled": true}))).await;
+    assert_eq!((r.status, r.json()["disabled"].as_bool()), (StatusCode::OK, Some(true)), "{}", r.text());
+    assert_eq!(t.call("GET", "/api/v1/auth/me", Some(&guard), None, None).await.status, StatusCode::UNAUTHORIZED, "the session ended");
+    let again = t.call("POST", "/api/v1/auth/login", None, None, Some(json!({"username": "vn-guard", "password": PASSWORD}))).await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED, "a disabled account cannot sign in");
+    t.call("PATCH", "/api/v1/users/vn-guard", Some(&admin), None, Some(json!({"disabled": false, "roles": ["officer:VN:border-guard:*"]})))
+        .await;
+    let guard = t.login("vn-guard").await;
+    let me = t.call("GET", "/api/v1/auth/me", Some(&guard), None, None).await.json();
+    assert_eq!((me["roles"][0].as_str(), me["disabled"].as_bool()), (Some("officer:VN:border-guard:*"), Some(false)));
+    let r = t.call("PATCH", "/api/v1/users/admin", Some(&admin), Some("vi"), Some(json!({"disabled": true}))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "no self lock-out");
+    let r = t.call("PATCH", "/api/v1/users/vn-guard", Some(&admin), None, Some(json!({"roles": ["king"]}))).await;
+    assert_eq!((r.status, r.json()["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("roles")));
+    // One's own password: the current one is required.
+    let new = json!({"password": "another long password"});
+    let r = t.call("PUT", "/api/v1/users/vn-guard/password", Some(&guard), Some("zh"), Some(new)).await;
+    assert_eq!((r.status, r.json()["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("current_password")), "{}", r.text());
+    assert_eq!(r.json()["detail"], "字段“current_password”：当前密码不正确");
+    let ok = json!({"password": "another long password", "current_password": PASSWORD});
+    assert_eq!(t.call("PUT", "/api/v1/users/vn-guard/password", Some(&guard), None, Some(ok)).await.status, StatusCode::NO_CONTENT);
+    let log = t.call("GET", "/api/v1/audit?limit=500", Some(&admin), None, None).await.json();
+    assert_eq!(log.as_array().unwrap().iter().filter(|e| e["action"] == "user.update").count(), 2);
+}

@@ -197,9 +197,16 @@ fn rows() -> Vec<Row> {
         Row {
             method: "PUT",
             path: "/api/v1/users/driver/password",
-            body: |_| Some(json!({"password": PASSWORD})),
+            body: |_| Some(json!({"password": PASSWORD, "current_password": PASSWORD})),
             allowed: Some(&["admin", "driver"]),
             success: StatusCode::NO_CONTENT,
+        },
+        Row {
+            method: "PATCH",
+            path: "/api/v1/users/vn-labour",
+            body: |_| Some(json!({"roles": ["officer:VN:labour:*"]})),
+            allowed: Some(&["admin"]),
+            success: StatusCode::OK,
         },
         Row { method: "GET", path: "/api/v1/audit", body: none, allowed: Some(BOARDS), success: StatusCode::OK },
         Row { method: "GET", path: "/api/v1/audit/verify", body: none, allowed: Some(BOARDS), success: StatusCode::OK },

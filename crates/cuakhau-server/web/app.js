@@ -18,7 +18,7 @@ const T = {
     shelf_life: "Hạn dùng (giờ, hàng tươi)", certificate: "Số giấy chứng nhận KDTV", create: "Tạo", submit: "Nộp", cancel: "Huỷ", state: "Trạng thái", book: "Đặt chỗ",
     slots: "Lịch khung giờ", free: "Còn trống", join_queue: "Vào hàng chờ ảo", booking: "Đặt chỗ", cancel_booking: "Huỷ đặt chỗ", saved: "Đã lưu.",
     worklist: "Danh sách việc", channel: "Luồng", step: "Bước", start: "Bắt đầu", pass: "Cho qua", hold: "Tạm giữ", refuse: "Từ chối", reason: "Lý do",
-    consignments: "Lô hàng", steps: "Các bước", nothing: "Không có gì.", track_code: "Mã theo dõi", driver_link: "Liên kết cho lái xe", trip_virtual: "Xe đang trong hàng chờ ảo", trip_yard: "Xe đang chờ ở bãi", trip_called: "Xe đã được gọi vào làn", trip_clearing: "Đang thông quan", trip_done: "Đã qua cửa khẩu", trip_refused: "Bị từ chối thông quan", trip_withdrawn: "Đã rút khỏi hàng chờ", need_login: "Hãy đăng nhập để xem trang này.", not_allowed: "Vai trò của bạn không được xem trang này.",
+    consignments: "Lô hàng", steps: "Các bước", nothing: "Không có gì.", disable: "Khóa tài khoản", enable: "Mở khóa", track_code: "Mã theo dõi", driver_link: "Liên kết cho lái xe", trip_virtual: "Xe đang trong hàng chờ ảo", trip_yard: "Xe đang chờ ở bãi", trip_called: "Xe đã được gọi vào làn", trip_clearing: "Đang thông quan", trip_done: "Đã qua cửa khẩu", trip_refused: "Bị từ chối thông quan", trip_withdrawn: "Đã rút khỏi hàng chờ", need_login: "Hãy đăng nhập để xem trang này.", not_allowed: "Vai trò của bạn không được xem trang này.",
     hours: "Giờ mở cửa", opens: "Mở", closes: "Đóng", save: "Lưu", active: "Hoạt động", suspensions: "Tạm dừng", from: "Từ", until: "Đến", preregistered: "Chỉ xe đã đăng ký",
     add: "Thêm", users: "Người dùng", roles: "Vai trò", display_name: "Tên hiển thị", audit: "Nhật ký kiểm toán", verified: "Chuỗi băm nguyên vẹn: {n} bản ghi", broken: "Chuỗi băm bị phá vỡ",
     actor: "Người thực hiện", action: "Hành động", entity: "Đối tượng", when: "Thời điểm", dwell: "Thời gian giải phóng hàng (WCO TRS)", group_by: "Nhóm theo",
@@ -41,7 +41,7 @@ const T = {
     shelf_life: "保质期（小时，生鲜）", certificate: "检疫证书号", create: "创建", submit: "提交", cancel: "撤销", state: "状态", book: "预约",
     slots: "时段日历", free: "空余", join_queue: "加入虚拟排队", booking: "预约", cancel_booking: "取消预约", saved: "已保存。",
     worklist: "待办清单", channel: "通道", step: "环节", start: "开始", pass: "放行", hold: "扣留", refuse: "拒绝", reason: "理由",
-    consignments: "货物", steps: "环节", nothing: "暂无。", track_code: "跟踪码", driver_link: "司机链接", trip_virtual: "车辆在虚拟排队中", trip_yard: "车辆在停车场等候", trip_called: "车辆已被叫号", trip_clearing: "正在通关", trip_done: "已通关", trip_refused: "已被拒绝通关", trip_withdrawn: "已退出排队", need_login: "请登录后查看此页。", not_allowed: "您的角色无权查看此页。",
+    consignments: "货物", steps: "环节", nothing: "暂无。", disable: "停用账户", enable: "启用账户", track_code: "跟踪码", driver_link: "司机链接", trip_virtual: "车辆在虚拟排队中", trip_yard: "车辆在停车场等候", trip_called: "车辆已被叫号", trip_clearing: "正在通关", trip_done: "已通关", trip_refused: "已被拒绝通关", trip_withdrawn: "已退出排队", need_login: "请登录后查看此页。", not_allowed: "您的角色无权查看此页。",
     hours: "开放时间", opens: "开", closes: "关", save: "保存", active: "启用", suspensions: "暂停通关", from: "自", until: "至", preregistered: "仅限已预约车辆",
     add: "添加", users: "用户", roles: "角色", display_name: "显示名称", audit: "审计日志", verified: "哈希链完整：{n} 条记录", broken: "哈希链已断裂",
     actor: "操作人", action: "操作", entity: "对象", when: "时间", dwell: "货物放行时间（WCO TRS）", group_by: "分组",
@@ -64,7 +64,7 @@ const T = {
     shelf_life: "Shelf life (hours, perishables)", certificate: "Phytosanitary/health certificate no.", create: "Create", submit: "Submit", cancel: "Cancel", state: "State", book: "Book",
     slots: "Slot calendar", free: "Free", join_queue: "Join the virtual queue", booking: "Booking", cancel_booking: "Cancel booking", saved: "Saved.",
     worklist: "Worklist", channel: "Channel", step: "Step", start: "Start", pass: "Pass", hold: "Hold", refuse: "Refuse", reason: "Reason",
-    consignments: "Consignments", steps: "Steps", nothing: "Nothing here.", track_code: "Tracking code", driver_link: "Driver's link", trip_virtual: "Truck in the virtual queue", trip_yard: "Truck waiting in the yard", trip_called: "Truck called to a lane", trip_clearing: "In clearance", trip_done: "Crossed", trip_refused: "Refused at the gate", trip_withdrawn: "Withdrawn from the queue", need_login: "Sign in to see this page.", not_allowed: "Your role may not see this page.",
+    consignments: "Consignments", steps: "Steps", nothing: "Nothing here.", disable: "Disable", enable: "Enable", track_code: "Tracking code", driver_link: "Driver's link", trip_virtual: "Truck in the virtual queue", trip_yard: "Truck waiting in the yard", trip_called: "Truck called to a lane", trip_clearing: "In clearance", trip_done: "Crossed", trip_refused: "Refused at the gate", trip_withdrawn: "Withdrawn from the queue", need_login: "Sign in to see this page.", not_allowed: "Your role may not see this page.",
     hours: "Opening hours", opens: "Opens", closes: "Closes", save: "Save", active: "Active", suspensions: "Suspensions", from: "From", until: "Until", preregistered: "Pre-registered trucks only",
     add: "Add", users: "Users", roles: "Roles", display_name: "Display name", audit: "Audit log", verified: "Hash chain intact: {n} entries", broken: "Hash chain broken",
     actor: "Actor", action: "Action", entity: "Entity", when: "When", dwell: "Time release (WCO TRS)", group_by: "Group by",
@@ -477,9 +477,12 @@ async function pageOperator(main) {
   if (roles().includes("admin")) {
     const users = await api("GET", "/users");
     check(tk);
-    $("#users").innerHTML = `<h2>${t("users")}</h2><div class="scroll"><table><thead><tr><th>${t("username")}</th><th>${t("display_name")}</th><th>${t("roles")}</th></tr></thead><tbody>
-    ${users.map((u) => `<tr><td>${esc(u.username)}</td><td>${esc(u.display_name)}</td><td>${esc(u.roles.join(", "))}</td></tr>`).join("")}</tbody></table></div>
+    $("#users").innerHTML = `<h2>${t("users")}</h2><div class="scroll"><table><thead><tr><th>${t("username")}</th><th>${t("display_name")}</th><th>${t("roles")}</th><th></th></tr></thead><tbody>
+    ${users.map((u) => `<tr${u.disabled ? ' class="muted"' : ""}><td>${esc(u.username)}</td><td>${esc(u.display_name)}</td><td>${esc(u.roles.join(", "))}</td><td><button class="alt" data-user="${esc(u.username)}" data-disable="${!u.disabled}">${t(u.disabled ? "enable" : "disable")}</button></td></tr>`).join("")}</tbody></table></div>
     <form id="nu" class="card row" novalidate>${field("username", "username")}${field("display_name", "display_name")}${field("password", "password", 'type="password"')}${field("roles", "roles", 'placeholder="officer:VN:customs:huu-nghi"')}<button>${t("add")}</button></form>`;
+    $("#users").querySelectorAll("button[data-user]").forEach((b) => (b.onclick = async () => {
+      try { await api("PATCH", `/users/${encodeURIComponent(b.dataset.user)}`, { disabled: b.dataset.disable === "true" }); route(); } catch (e) { showError($("#users"), e); }
+    }));
     $("#nu").onsubmit = async (ev) => {
       ev.preventDefault();
       const f = Object.fromEntries(new FormData(ev.target));

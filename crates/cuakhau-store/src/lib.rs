@@ -54,6 +54,15 @@ pub struct User {
     pub display_name: String,
     pub roles: Vec<Role>,
     pub created_at: Timestamp,
+    /// Disabled accounts keep their record but cannot sign in.
+    pub disabled: bool,
+}
+
+/// A change to an account: new roles, disabled or enabled again (`None`: unchanged).
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    pub roles: Option<Vec<Role>>,
+    pub disabled: Option<bool>,
 }
 
 /// A new user; the password is already hashed by the caller.
@@ -118,6 +127,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// The user and their password hash, by user name.
     async fn user_credentials(&self, username: &str) -> Result<Option<(User, String)>>;
     async fn set_password(&self, username: &str, password_hash: &str, actor: Actor<'_>) -> Result<()>;
+    /// Changes roles or disables/enables an account, audited; disabling ends its sessions.
+    async fn update_user(&self, username: &str, change: UserChange, actor: Actor<'_>) -> Result<User>;
 
     /// Stores a session under the SHA-256 of its token; the token itself is never stored.
     async fn create_session(&self, token_hash: &str, user_id: i64, expires_at: Timestamp, actor: Actor<'_>) -> Result<()>;

@@ -206,6 +206,7 @@ pub struct UserRec {
     pub display_name: String,
     pub roles: String,
     pub created_at_us: i64,
+    pub disabled_at_us: Option<i64>,
 }
 
 impl UserRec {
@@ -216,7 +217,14 @@ impl UserRec {
             .map(Role::parse)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| corrupt(&format!("user {}", self.username), e))?;
-        Ok(User { id: self.id, username: self.username, display_name: self.display_name, roles, created_at: Timestamp(self.created_at_us) })
+        Ok(User {
+            id: self.id,
+            username: self.username,
+            display_name: self.display_name,
+            roles,
+            created_at: Timestamp(self.created_at_us),
+            disabled: self.disabled_at_us.is_some(),
+        })
     }
 }
 

@@ -84,7 +84,7 @@ macro_rules! impl_sql_store {
 
             fn user_rec(r: &<$db as sqlx::Database>::Row) -> std::result::Result<UserRec, sqlx::Error> {
                 Ok(UserRec { id: r.try_get("id")?, username: r.try_get("username")?, display_name: r.try_get("display_name")?,
-                    roles: r.try_get("roles")?, created_at_us: r.try_get("created_at_us")? })
+                    roles: r.try_get("roles")?, created_at_us: r.try_get("created_at_us")?, disabled_at_us: r.try_get("disabled_at_us")? })
             }
 
             const GATE_COLS: &str = "gate_pair_id, side, name_vi, name_zh, name_pinyin, name_en, province_id, former_province, zone, lat, lon, coord_precision, coord_source, open_min, close_min, hours_source";
@@ -190,7 +190,7 @@ macro_rules! impl_sql_store {
 
             async fn read_user<'e, E>(ex: E, username: &str) -> Result<Option<(User, String)>>
             where E: sqlx::Executor<'e, Database = $db> {
-                let row = sqlx::query("SELECT id, username, display_name, roles, created_at_us, password_hash FROM users WHERE username = $1")
+                let row = sqlx::query("SELECT id, username, display_name, roles, created_at_us, disabled_at_us, password_hash FROM users WHERE username = $1")
                     .bind(username).fetch_optional(ex).await.map_err(db_err)?;
                 let Some(r) = row else { return Ok(None) };
                 let hash: String = r.try_get("password_hash").map_err(db_err)?;
@@ -461,7 +461,7 @@ macro_rules! impl_sql_store {
                 async fn create_user(&self, user: NewUser, actor: Actor<'_>) -> Result<User> {
                     let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
                     let row = sqlx::query("INSERT INTO users (username, display_name, password_hash, roles, created_at_us) VALUES ($1, $2, $3, $4, $5)
-                                           RETURNING id, username, display_name, roles, created_at_us")
+                                           RETURNING id, username, display_name, roles, created_at_us, disabled_at_us")
                         .bind(&user.username).bind(&user.display_name).bind(&user.password_hash).bind(records::roles_text(&user.roles)).bind(actor.at.as_micros())
                         .fetch_one(&mut *tx).await.map_err(|e| match db_err(e) {
                             StoreError::Conflict(_) => StoreError::Conflict(format!("user name '{}' is taken", user.username)),
@@ -474,7 +474,7 @@ macro_rules! impl_sql_store {
                 }
 
                 async fn list_users(&self) -> Result<Vec<User>> {
-                    sqlx::query("SELECT id, username, display_name, roles, created_at_us FROM users ORDER BY username")
+                    sqlx::query("SELECT id, username, display_name, roles, created_at_us, disabled_at_us FROM users ORDER BY username")
                         .fetch_all(&self.pool).await.map_err(db_err)?
                         .iter().map(|r| user_rec(r).map_err(db_err).and_then(UserRec::into_domain)).collect()
                 }
@@ -512,9 +512,37 @@ macro_rules! impl_sql_store {
                     tx.commit().await.map_err(db_err)
                 }
 
+                async fn update_user(&self, username: &str, change: $crate::UserChange, actor: Actor<'_>) -> Result<User> {
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
+                    let (before, _) = read_user(&mut *tx, username).await?.ok_or_else(|| StoreError::NotFound(format!("user {username}")))?;
+                    if let Some(roles) = &change.roles {
+                        sqlx::query("UPDATE users SET roles = $1 WHERE username = $2")
+                            .bind(records::roles_text(roles)).bind(username).execute(&mut *tx).await.map_err(db_err)?;
+                    }
+                    match change.disabled {
+                        Some(true) if !before.disabled => {
+                            sqlx::query("UPDATE users SET disabled_at_us = $1 WHERE username = $2")
+                                .bind(actor.at.as_micros()).bind(username).execute(&mut *tx).await.map_err(db_err)?;
+                            // A disabled account's sessions end with it, in the same transaction.
+                            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(before.id).execute(&mut *tx).await.map_err(db_err)?;
+                        }
+                        Some(false) if before.disabled => {
+                            sqlx::query("UPDATE users SET disabled_at_us = NULL WHERE username = $1")
+                                .bind(username).execute(&mut *tx).await.map_err(db_err)?;
+                        }
+                        _ => {}
+                    }
+                    let (after, _) = read_user(&mut *tx, username).await?.ok_or_else(|| StoreError::NotFound(format!("user {username}")))?;
+                    audit(&mut tx, &actor, None, "user.update", format!("user/{username}"),
+                          Some($crate::serde_json::json!({"roles": records::roles_text(&before.roles), "disabled": before.disabled}).to_string()),
+                          Some($crate::serde_json::json!({"roles": records::roles_text(&after.roles), "disabled": after.disabled}).to_string())).await?;
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(after)
+                }
+
                 async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>> {
-                    let row = sqlx::query("SELECT u.id, u.username, u.display_name, u.roles, u.created_at_us FROM sessions s JOIN users u ON u.id = s.user_id
-                                           WHERE s.token_hash = $1 AND s.expires_at_us > $2")
+                    let row = sqlx::query("SELECT u.id, u.username, u.display_name, u.roles, u.created_at_us, u.disabled_at_us FROM sessions s JOIN users u ON u.id = s.user_id
+                                           WHERE s.token_hash = $1 AND s.expires_at_us > $2 AND u.disabled_at_us IS NULL")
                         .bind(token_hash).bind(now.as_micros()).fetch_optional(&self.pool).await.map_err(db_err)?;
                     row.map(|r| user_rec(&r).map_err(db_err).and_then(UserRec::into_domain)).transpose()
                 }

@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/me", get(me))
         .route("/users", get(list_users).post(create_user))
         .route("/users/{username}/password", put(set_password))
+        .route("/users/{username}", axum::routing::patch(update_user))
 }
 
 pub fn user_out(u: &User) -> UserOut {
@@ -29,6 +30,7 @@ pub fn user_out(u: &User) -> UserOut {
         username: u.username.clone(),
         display_name: u.display_name.clone(),
         roles: u.roles.iter().map(Role::code).collect(),
+        disabled: u.disabled,
     }
 }
 
@@ -77,7 +79,8 @@ pub async fn login(
             (None, false)
         }
     };
-    let Some(user) = user.filter(|_| ok) else {
+    // A disabled account is refused like a wrong password (nothing tells it exists).
+    let Some(user) = user.filter(|u| ok && !u.disabled) else {
         st.logins.failed(&keys, now);
         // Failed sign-ins are audited (as the name tried; never the password).
         let tried: String = req.username.chars().take(64).collect();
@@ -169,9 +172,24 @@ pub async fn set_password(
     ApiJson(req): ApiJson<PasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
     let me = caller.user()?;
-    // Users change their own password; admins reset anyone's.
+    // Users change their own password, proving the current one (a borrowed session is not
+    // enough); admins reset anyone else's.
     if me.username != username {
         caller.require(Action::ManageUsers)?;
+    } else {
+        let current = req.current_password.clone().unwrap_or_default();
+        let (_, phc) = st
+            .store
+            .user_credentials(&username)
+            .await
+            .map_err(|e| ApiError::store(caller.lang, e))?
+            .ok_or_else(|| ApiError::unauthenticated(caller.lang))?;
+        if !tokio::task::spawn_blocking(move || verify_password(&current, &phc)).await.unwrap_or(false) {
+            return Err(ApiError::field(
+                caller.lang,
+                FieldError::new("current_password", Problem::Other("the current password is not right")),
+            ));
+        }
     }
     check_password(&req.password).map_err(|e| ApiError::field(caller.lang, e))?;
     let phc = hash_password(st.entropy.as_ref(), &req.password);
@@ -181,4 +199,37 @@ pub async fn set_password(
         .map_err(|e| ApiError::store(caller.lang, e))?;
     st.sessions_changed(None, Some(&username));
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(patch, path = "/api/v1/users/{username}", tag = "users", request_body = cuakhau_api::UserPatch, params(("username" = String, Path)),
+    security(("bearer" = [])), responses((status = 200, body = UserOut), (status = 401, body = cuakhau_api::Problem), (status = 403, body = cuakhau_api::Problem),
+    (status = 404, body = cuakhau_api::Problem), (status = 422, body = cuakhau_api::Problem)))]
+pub async fn update_user(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(username): Path<String>,
+    ApiJson(req): ApiJson<cuakhau_api::UserPatch>,
+) -> Result<Json<UserOut>, ApiError> {
+    let admin = caller.require(Action::ManageUsers)?;
+    let lang = caller.lang;
+    let roles = match &req.roles {
+        Some(rs) if rs.is_empty() => return Err(ApiError::field(lang, FieldError::new("roles", Problem::Empty))),
+        Some(rs) => Some(rs.iter().map(|r| Role::parse(r)).collect::<Result<Vec<_>, _>>().map_err(|e| ApiError::field(lang, e))?),
+        None => None,
+    };
+    if admin.username == username && (req.disabled == Some(true) || roles.as_ref().is_some_and(|r| !r.contains(&Role::Admin))) {
+        return Err(ApiError::field(lang, FieldError::new("username", Problem::Other("an administrator cannot lock themselves out"))));
+    }
+    let u = st
+        .store
+        .update_user(
+            &username,
+            cuakhau_store::UserChange { roles, disabled: req.disabled },
+            Actor { name: &admin.username, at: st.clock.now() },
+        )
+        .await
+        .map_err(|e| ApiError::store(lang, e))?;
+    // Every cached session of the account is forgotten now; a disabled one's were deleted.
+    st.sessions_changed(None, Some(&username));
+    Ok(Json(user_out(&u)))
 }
