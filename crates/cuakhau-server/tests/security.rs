@@ -108,3 +108,53 @@ async fn a_slot_cannot_be_booked_past_the_declarations_validity_or_the_horizon()
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "within 72 h: {}", r.text());
 }
+
+/// `POST /declarations` twice with one `Idempotency-Key` files one declaration and answers the
+/// same twice; the key with another body is refused; on both engines (the keys live in the store).
+async fn a_create_retried_with_its_idempotency_key_happens_once(engine: Engine) {
+    let t = spawn_on(engine).await;
+    let firm = t.login("enterprise").await;
+    let body = |plate: &str| {
+        json!({
+            "gate_pair": "huu-nghi", "direction": "export", "plate": plate, "plate_country": "VN", "vehicle_kind": "truck",
+            "driver": {"name": "Tài", "nationality": "VN", "document_no": "B1234567"},
+            "consignments": [{"hs_code": "85171300", "description_vi": "Điện thoại", "packages": 1, "gross_kg": 10.0, "value": 1.0, "currency": "USD", "origin": "VN"}]
+        })
+    };
+    let post = |b: serde_json::Value, key: &str| {
+        Request::post("/api/v1/declarations")
+            .header("authorization", format!("Bearer {firm}"))
+            .header("content-type", "application/json")
+            .header("idempotency-key", key)
+            .header("accept-language", "vi")
+            .body(Body::from(b.to_string()))
+            .unwrap()
+    };
+    let first = t.send(post(body("12C-123.45"), "k-2026-0001")).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
+    let again = t.send(post(body("12C-123.45"), "k-2026-0001")).await;
+    assert_eq!((again.status, again.json()["id"].clone()), (StatusCode::CREATED, first.json()["id"].clone()));
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    let list = t.call("GET", "/api/v1/declarations", Some(&firm), None, None).await.json();
+    assert_eq!(list.as_array().unwrap().len(), 1, "one declaration, not two");
+    let other = t.send(post(body("12C-999.99"), "k-2026-0001")).await;
+    assert_eq!(
+        (other.status, other.json()["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("Idempotency-Key")),
+        "{}",
+        other.text()
+    );
+    assert_eq!(other.json()["detail"], "Trường «Idempotency-Key»: đã được dùng cho một yêu cầu khác");
+    assert_eq!(t.send(post(body("12C-999.99"), "k-2026-0002")).await.status, StatusCode::CREATED, "a new key is a new request");
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_create_retried_with_its_idempotency_key_happens_once_on_sqlite() {
+    a_create_retried_with_its_idempotency_key_happens_once(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_create_retried_with_its_idempotency_key_happens_once_on_postgres() {
+    a_create_retried_with_its_idempotency_key_happens_once(Engine::Postgres).await;
+}

@@ -229,6 +229,20 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         next_attempt: Timestamp,
         at: Timestamp,
     ) -> Result<()>;
+    /// Claims an idempotency key for a request: `Ok(None)` when it is new (the caller runs the
+    /// request and then calls `idempotency_finish`), else what was stored: the request's hash and,
+    /// once finished, its status and body. A claim older than `stale_before` that never finished
+    /// (its process died) is taken over.
+    async fn idempotency_claim(
+        &self,
+        scope: &str,
+        request_hash: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> Result<Option<(String, Option<(u16, String)>)>>;
+    /// Stores the answer of a claimed key (or forgets the claim when `answer` is None: the request
+    /// failed in a way worth retrying).
+    async fn idempotency_finish(&self, scope: &str, answer: Option<(u16, &str)>) -> Result<()>;
     async fn setting(&self, key: &str) -> Result<Option<String>>;
     async fn put_setting(&self, key: &str, value: &str, actor: Actor<'_>) -> Result<()>;
 

@@ -1135,6 +1135,36 @@ macro_rules! impl_sql_store {
                     Ok(())
                 }
 
+                async fn idempotency_claim(&self, scope: &str, request_hash: &str, now: Timestamp, stale_before: Timestamp)
+                    -> Result<Option<(String, Option<(u16, String)>)>> {
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
+                    sqlx::query("DELETE FROM idempotency WHERE scope = $1 AND status IS NULL AND created_at_us < $2")
+                        .bind(scope).bind(stale_before.as_micros()).execute(&mut *tx).await.map_err(db_err)?;
+                    let inserted = sqlx::query("INSERT INTO idempotency (scope, request_hash, created_at_us) VALUES ($1, $2, $3) ON CONFLICT (scope) DO NOTHING")
+                        .bind(scope).bind(request_hash).bind(now.as_micros()).execute(&mut *tx).await.map_err(db_err)?.rows_affected();
+                    let out = if inserted == 1 {
+                        None
+                    } else {
+                        let row = sqlx::query("SELECT request_hash, status, body FROM idempotency WHERE scope = $1")
+                            .bind(scope).fetch_one(&mut *tx).await.map_err(db_err)?;
+                        let status: Option<i64> = row.try_get("status").map_err(db_err)?;
+                        let body: Option<String> = row.try_get("body").map_err(db_err)?;
+                        Some((row.try_get("request_hash").map_err(db_err)?, status.map(|s| (s as u16, body.unwrap_or_default()))))
+                    };
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(out)
+                }
+
+                async fn idempotency_finish(&self, scope: &str, answer: Option<(u16, &str)>) -> Result<()> {
+                    let (_gate, mut tx) = self.begin_write().await.map_err(db_err)?;
+                    match answer {
+                        Some((status, body)) => sqlx::query("UPDATE idempotency SET status = $1, body = $2 WHERE scope = $3")
+                            .bind(status as i64).bind(body).bind(scope).execute(&mut *tx).await.map_err(db_err)?,
+                        None => sqlx::query("DELETE FROM idempotency WHERE scope = $1").bind(scope).execute(&mut *tx).await.map_err(db_err)?,
+                    };
+                    tx.commit().await.map_err(db_err)
+                }
+
                 async fn setting(&self, key: &str) -> Result<Option<String>> {
                     sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(&self.pool).await.map_err(db_err)
                 }

@@ -65,41 +65,56 @@ pub(crate) fn publish(st: &AppState, pair: &GatePairId) {
 
 /// One board snapshot per (gate pair, direction, detail) and change, shared by all the streams
 /// watching it: a thousand phones on one board cost one snapshot per change, not a thousand.
+/// Single flight: the first stream to find the board stale builds it while the others wait for
+/// that one build; the board is kept serialised, so each viewer only copies bytes.
 #[derive(Debug, Default)]
 pub struct BoardCache {
     /// Bumped by every change at any gate pair.
     generation: std::sync::atomic::AtomicU64,
-    boards: std::sync::Mutex<std::collections::HashMap<BoardKey, SharedBoard>>,
+    boards: std::sync::Mutex<std::collections::HashMap<BoardKey, std::sync::Arc<tokio::sync::Mutex<Option<std::sync::Arc<SharedBoard>>>>>>,
 }
 
 /// Gate pair, direction, full plates or not.
 type BoardKey = (String, Direction, bool);
-/// The generation it was made at, when, and the board.
-type SharedBoard = (u64, std::time::Instant, std::sync::Arc<QueueOut>);
+
+/// A board as every viewer gets it.
+#[derive(Debug)]
+pub struct SharedBoard {
+    /// The change generation it was made at, and when.
+    generation: u64,
+    made: std::time::Instant,
+    /// The board's own time (the event id).
+    at: String,
+    /// The board as JSON.
+    json: String,
+}
 
 impl BoardCache {
     /// A snapshot is reused while nothing changed and for at most this long (times in it move on).
     const MAX_AGE: std::time::Duration = std::time::Duration::from_secs(1);
 }
 
-/// The board for a stream: the shared snapshot when it is current, else a fresh one.
+/// The board for a stream: the shared snapshot when it is current, else one fresh build that
+/// every waiting stream shares.
 async fn shared_snapshot(
     st: &AppState,
     lang: Lang,
     pair: &GatePairId,
     direction: Direction,
     detail: bool,
-) -> Result<std::sync::Arc<QueueOut>, ApiError> {
+) -> Result<std::sync::Arc<SharedBoard>, ApiError> {
     let key = (pair.as_str().to_string(), direction, detail);
+    let slot = st.boards.boards.lock().expect("not poisoned").entry(key).or_default().clone();
+    let mut cell = slot.lock().await;
     let generation = st.boards.generation.load(std::sync::atomic::Ordering::SeqCst);
-    if let Some((_, _, doc)) =
-        st.boards.boards.lock().expect("not poisoned").get(&key).filter(|(g, at, _)| *g == generation && at.elapsed() < BoardCache::MAX_AGE)
-    {
-        return Ok(doc.clone());
+    if let Some(b) = cell.as_ref().filter(|b| b.generation == generation && b.made.elapsed() < BoardCache::MAX_AGE) {
+        return Ok(b.clone());
     }
-    let doc = std::sync::Arc::new(snapshot(st, lang, pair, direction, detail).await?);
-    st.boards.boards.lock().expect("not poisoned").insert(key, (generation, std::time::Instant::now(), doc.clone()));
-    Ok(doc)
+    let doc = snapshot(st, lang, pair, direction, detail).await?;
+    let json = serde_json::to_string(&doc).unwrap_or_default();
+    let board = std::sync::Arc::new(SharedBoard { generation, made: std::time::Instant::now(), at: doc.at.utc.clone(), json });
+    *cell = Some(board.clone());
+    Ok(board)
 }
 
 fn opt_when(t: Option<Timestamp>) -> Option<When> {
@@ -499,12 +514,7 @@ pub async fn queue_stream(
             // Every event carries the board's time as its id (a browser sends it back as
             // Last-Event-ID when it reconnects: the first event then is the current board) and
             // asks for a reconnect within two seconds.
-            let ev = Event::default()
-                .event("queue")
-                .id(doc.at.utc.clone())
-                .retry(std::time::Duration::from_secs(2))
-                .json_data(&*doc)
-                .unwrap_or_else(|_| Event::default().comment("unserialisable"));
+            let ev = Event::default().event("queue").id(doc.at.clone()).retry(std::time::Duration::from_secs(2)).data(&doc.json);
             Some((Ok::<_, Infallible>(ev), (st, rx, closing, None)))
         }
     });

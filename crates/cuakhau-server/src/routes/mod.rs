@@ -46,10 +46,97 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route_layer(middleware::from_fn_with_state(state.clone(), observe))
+        .route_layer(middleware::from_fn_with_state(state.clone(), idempotent))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
         .layer(middleware::from_fn(harden))
         .with_state(state)
+}
+
+/// `Idempotency-Key` on POST: the first request with a key runs and its answer is kept; the same
+/// request again (same caller, method, path and body) gets that answer back with
+/// `Idempotent-Replayed: true` instead of running twice; the key with another request is refused.
+/// Server errors are not kept, so a retry runs again. Kept in the database: every process agrees.
+fn idempotency_key(lang: cuakhau_core::Lang, req: &Request) -> Result<Option<String>, ApiError> {
+    let Some(v) = req.headers().get("idempotency-key") else { return Ok(None) };
+    let bad = || {
+        ApiError::field(
+            lang,
+            cuakhau_core::FieldError::new("Idempotency-Key", cuakhau_core::Problem::Other("1 to 200 visible ASCII characters")),
+        )
+    };
+    let key = v.to_str().map_err(|_| bad())?;
+    if key.is_empty() || key.len() > 200 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(bad());
+    }
+    Ok(Some(key.to_string()))
+}
+
+async fn idempotent(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    use sha2::{Digest, Sha256};
+    let lang = lang_of(req.headers());
+    if req.method() != axum::http::Method::POST {
+        return next.run(req).await;
+    }
+    let key = match idempotency_key(lang, &req) {
+        Ok(Some(k)) => k,
+        Ok(None) => return next.run(req).await,
+        Err(e) => return e.into_response(),
+    };
+    // Whose key: the credentials' hash (a key is private to its caller).
+    let who = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .or_else(|| req.headers().get(header::COOKIE))
+        .map(|v| v.as_bytes().to_vec())
+        .unwrap_or_default();
+    let scope = format!("{}:{key}", hex::encode(Sha256::digest(&who)));
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, st.config.body_limit_bytes).await else {
+        return ApiError::new(lang, StatusCode::PAYLOAD_TOO_LARGE, Msg::BodyTooLarge { limit_bytes: st.config.body_limit_bytes })
+            .into_response();
+    };
+    let mut h = Sha256::new();
+    h.update(parts.method.as_str());
+    h.update([0]);
+    h.update(parts.uri.path());
+    h.update([0]);
+    h.update(&bytes);
+    let request_hash = hex::encode(h.finalize());
+    let now = st.clock.now();
+    let claimed = st.store.idempotency_claim(&scope, &request_hash, now, now.plus_seconds(-60)).await;
+    match claimed {
+        Err(e) => return ApiError::store(lang, e).into_response(),
+        Ok(Some((hash, _))) if hash != request_hash => {
+            return ApiError::field(
+                lang,
+                cuakhau_core::FieldError::new("Idempotency-Key", cuakhau_core::Problem::Other("was used for another request")),
+            )
+            .into_response();
+        }
+        Ok(Some((_, None))) => {
+            let mut e = ApiError::field(
+                lang,
+                cuakhau_core::FieldError::new("Idempotency-Key", cuakhau_core::Problem::Other("a request with this key is still running")),
+            );
+            e.status = StatusCode::CONFLICT;
+            return e.into_response();
+        }
+        Ok(Some((_, Some((status, body))))) => {
+            let ct = if status >= 400 { "application/problem+json" } else { "application/json" };
+            let mut res = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), [(header::CONTENT_TYPE, ct)], body).into_response();
+            res.headers_mut().insert("idempotent-replayed", header::HeaderValue::from_static("true"));
+            return res;
+        }
+        Ok(None) => {}
+    }
+    let res = next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await;
+    let (parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let keep = !parts.status.is_server_error();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let _ = st.store.idempotency_finish(&scope, keep.then_some((parts.status.as_u16(), text.as_str()))).await;
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// On every request and response: refuses cookie-authenticated changes sent from another site
