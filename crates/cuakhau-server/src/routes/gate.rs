@@ -71,11 +71,13 @@ pub(crate) fn publish(st: &AppState, pair: &GatePairId) {
 pub struct BoardCache {
     /// Bumped by every change at any gate pair.
     generation: std::sync::atomic::AtomicU64,
-    boards: std::sync::Mutex<std::collections::HashMap<BoardKey, std::sync::Arc<tokio::sync::Mutex<Option<std::sync::Arc<SharedBoard>>>>>>,
+    boards: std::sync::Mutex<std::collections::HashMap<BoardKey, BoardSlot>>,
 }
 
 /// Gate pair, direction, full plates or not.
 type BoardKey = (String, Direction, bool);
+/// One board's latest build; the async lock makes its rebuild a single flight.
+type BoardSlot = std::sync::Arc<tokio::sync::Mutex<Option<std::sync::Arc<SharedBoard>>>>;
 
 /// A board as every viewer gets it.
 #[derive(Debug)]
