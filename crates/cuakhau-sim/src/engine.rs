@@ -13,7 +13,7 @@ use cuakhau_core::Timestamp;
 use cuakhau_core::goods::callforward::{CallForward, TruckId, WaitingTruck, far_side_has_room};
 use cuakhau_core::goods::clearance::{Act, Channel, Outcome, Step, Trip, plan_iter};
 use cuakhau_core::goods::gate::Yard;
-use cuakhau_core::goods::slots::{Admits, HourCapacity, WeeklyHours, hour_capacity_for, pick_bucket, shared_open_minutes_of};
+use cuakhau_core::goods::slots::{Admits, HourCapacity, SideCalendar, WeeklyHours, hour_capacity_for, pick_bucket, shared_open_minutes_of};
 use cuakhau_core::refdata::{Direction, LaneClass};
 use rand::{Rng, SeedableRng};
 use std::cmp::Reverse;
@@ -131,6 +131,23 @@ struct Station {
     wake_at: i64,
     /// Known to let nobody through before this instant (lanes without hours of their own).
     closed_until: i64,
+    /// Whom the side lets through (lanes without hours of their own), valid before `adm_until`:
+    /// the calendar is asked again only when its answer may have changed.
+    adm: Admits,
+    adm_until: i64,
+}
+
+impl Station {
+    /// Whom the side lets through at `now` (time only moves forward).
+    #[inline]
+    fn admits(&mut self, cal: &SideCalendar, now: i64) -> Admits {
+        if now >= self.adm_until {
+            let (a, until) = cal.admits_until(Timestamp(now), None);
+            self.adm = a;
+            self.adm_until = until.as_micros();
+        }
+        self.adm
+    }
 }
 
 /// What one replication of one variant measured.
@@ -280,6 +297,8 @@ impl<'m> Sim<'m> {
                     lanes: lanes(ex),
                     wake_at: i64::MAX,
                     closed_until: i64::MIN,
+                    adm: Admits::Nobody,
+                    adm_until: i64::MIN,
                 });
                 entry.push(Station {
                     pair: pi,
@@ -290,6 +309,8 @@ impl<'m> Sim<'m> {
                     lanes: lanes(en),
                     wake_at: i64::MAX,
                     closed_until: i64::MIN,
+                    adm: Admits::Nobody,
+                    adm_until: i64::MIN,
                 });
             }
         }
@@ -617,7 +638,7 @@ impl<'m> Sim<'m> {
             return;
         }
         let m = self.m;
-        let (pair, side) = (st.pair, st.side);
+        let (pair, side, uniform) = (st.pair, st.side, st.uniform_hours);
         let cal = &m.pairs[pair].sides[side].cal;
         let limit = m.pairs[pair].far_side_limit.unwrap_or(u32::MAX);
         if !far_side_has_room(self.in_flight[s], limit) {
@@ -628,8 +649,9 @@ impl<'m> Sim<'m> {
         free.clear();
         let mut admits = Admits::Nobody;
         let mut wake = i64::MAX;
-        if st.uniform_hours {
-            admits = cal.admits(now, None);
+        if uniform {
+            admits = self.exit[s].admits(cal, self.now);
+            let st = &self.exit[s];
             if admits == Admits::Nobody {
                 // Every lane keeps the side's hours: nothing to do until the side lets anyone through.
                 let t = cal.next_works(now, None, true).map_or(i64::MAX, Timestamp::as_micros);
@@ -639,7 +661,7 @@ impl<'m> Sim<'m> {
                 free.extend(st.lanes.iter().enumerate().filter(|(_, l)| l.busy.is_none()).map(|(i, l)| (i as u32, l.class)));
             }
         } else {
-            for (i, l) in st.lanes.iter().enumerate() {
+            for (i, l) in self.exit[s].lanes.iter().enumerate() {
                 if l.busy.is_some() {
                     continue;
                 }
@@ -685,8 +707,13 @@ impl<'m> Sim<'m> {
     fn start_exit(&mut self, s: usize, li: usize, id: u32) {
         let now = self.now;
         let booked = self.trucks[id as usize].slot.is_some();
-        let cal = &self.m.pairs[self.exit[s].pair].sides[self.exit[s].side].cal;
-        let side_open = cal.works_at(Timestamp(now), self.exit[s].lanes[li].hours.as_ref(), booked);
+        let st = &self.exit[s];
+        let side_open = if st.uniform_hours {
+            // The answer the round was made with, from the same calendar and still valid now.
+            st.adm_until > now && st.adm.lets(booked)
+        } else {
+            self.m.pairs[st.pair].sides[st.side].cal.works_at(Timestamp(now), st.lanes[li].hours.as_ref(), booked)
+        };
         assert!(side_open, "no inspection starts while its side (or lane) is closed");
         let lane = &mut self.exit[s].lanes[li];
         assert!(lane.busy.is_none(), "a lane serves one truck at a time");
@@ -783,26 +810,43 @@ impl<'m> Sim<'m> {
         let cal = &m.pairs[st.pair].sides[st.side].cal;
         let now = Timestamp(self.now);
         let mut wake = i64::MAX;
-        if st.uniform_hours && cal.admits(now, None) == Admits::Nobody {
-            let t = cal.next_works(now, None, true).map_or(i64::MAX, Timestamp::as_micros);
-            self.entry[s].closed_until = t;
-            wake = t;
-        } else if st.lanes.is_empty() {
-            // No lanes recorded on this side for the direction: its agencies are not a bottleneck,
-            // but they work only when the side lets the truck through.
-            let a = cal.admits(now, None);
-            loop {
-                let q = &mut self.entry_queues[s];
-                let next = match a {
-                    Admits::BookedOnly => q.call_booked(LaneClass::General).or_else(|| q.call_booked(LaneClass::Agv)),
-                    _ => q.call(LaneClass::General).or_else(|| q.call(LaneClass::Agv)),
-                };
-                let Some(TruckId(id)) = next else { break };
-                self.start_entry(s, None, id as u32);
+        if self.entry[s].uniform_hours {
+            let a = self.entry[s].admits(cal, self.now);
+            if a == Admits::Nobody {
+                let t = cal.next_works(now, None, true).map_or(i64::MAX, Timestamp::as_micros);
+                self.entry[s].closed_until = t;
+                wake = t;
+            } else if self.entry[s].lanes.is_empty() {
+                // No lanes recorded on this side for the direction: its agencies are not a
+                // bottleneck, but they work only when the side lets the truck through.
+                loop {
+                    let q = &mut self.entry_queues[s];
+                    let next = match a {
+                        Admits::BookedOnly => q.call_booked(LaneClass::General).or_else(|| q.call_booked(LaneClass::Agv)),
+                        _ => q.call(LaneClass::General).or_else(|| q.call(LaneClass::Agv)),
+                    };
+                    let Some(TruckId(id)) = next else { break };
+                    self.start_entry(s, None, id as u32);
+                }
+            } else {
+                for li in 0..self.entry[s].lanes.len() {
+                    let l = &self.entry[s].lanes[li];
+                    if l.busy.is_some() {
+                        continue;
+                    }
+                    let class = l.class;
+                    let q = &mut self.entry_queues[s];
+                    let called = if a == Admits::BookedOnly { q.call_booked(class) } else { q.call(class) };
+                    if let Some(TruckId(id)) = called {
+                        self.start_entry(s, Some(li), id as u32);
+                    }
+                }
             }
-            if !self.entry_queues[s].is_empty()
+            if a == Admits::BookedOnly
+                && !self.entry_queues[s].is_empty()
                 && let Some(t) = cal.next_works(now, None, false)
             {
+                // Unbooked trucks wait for the pre-registered-only window to end.
                 wake = t.as_micros();
             }
         } else {
@@ -841,10 +885,13 @@ impl<'m> Sim<'m> {
         let now = self.now;
         let hours = li.and_then(|l| self.entry[s].lanes[l].hours);
         let booked = self.trucks[id as usize].slot.is_some();
-        assert!(
-            self.m.pairs[self.entry[s].pair].sides[self.entry[s].side].cal.works_at(Timestamp(now), hours.as_ref(), booked),
-            "no inspection starts while its side (or lane) is closed"
-        );
+        let st = &self.entry[s];
+        let side_open = if st.uniform_hours {
+            st.adm_until > now && st.adm.lets(booked)
+        } else {
+            self.m.pairs[st.pair].sides[st.side].cal.works_at(Timestamp(now), hours.as_ref(), booked)
+        };
+        assert!(side_open, "no inspection starts while its side (or lane) is closed");
         if let Some(li) = li {
             let lane = &mut self.entry[s].lanes[li];
             assert!(lane.busy.is_none(), "a lane serves one truck at a time");

@@ -59,6 +59,7 @@ impl Policy {
         Policy::ALL.into_iter().find(|p| p.code() == s)
     }
     /// The truck's place under this policy: smaller is called first.
+    #[inline]
     pub fn key(self, t: &WaitingTruck) -> Key {
         let never = i64::MAX;
         match self {
@@ -77,6 +78,7 @@ pub type Key = (i64, i64, u64);
 
 const CLASSES: [LaneClass; 3] = [LaneClass::General, LaneClass::Perishable, LaneClass::Agv];
 
+#[inline]
 fn slot(c: LaneClass) -> usize {
     match c {
         LaneClass::General => 0,
@@ -95,21 +97,26 @@ pub struct CallForward {
     index: FxHashMap<TruckId, (LaneClass, Key, bool)>,
     /// Waiting trucks per class.
     lens: [usize; 3],
+    /// At least as many heap entries per class as are stale (taken out by `remove`); while 0, a
+    /// heap's top is known to be waiting and needs no look-up.
+    stale: [usize; 3],
 }
 
 impl CallForward {
     pub fn new(policy: Policy) -> Self {
-        CallForward { policy, queues: Default::default(), index: FxHashMap::default(), lens: [0; 3] }
+        CallForward { policy, queues: Default::default(), index: FxHashMap::default(), lens: [0; 3], stale: [0; 3] }
     }
 
     pub fn policy(&self) -> Policy {
         self.policy
     }
 
+    #[inline]
     pub fn len(&self) -> usize {
         self.index.len()
     }
 
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.index.is_empty()
     }
@@ -120,22 +127,25 @@ impl CallForward {
 
     /// Adds a waiting truck (again, for a truck whose call went unanswered). Returns false if it
     /// is already waiting.
+    #[inline]
     pub fn add(&mut self, t: WaitingTruck) -> bool {
-        if self.index.contains_key(&t.id) {
-            return false;
-        }
         let k = self.policy.key(&t);
+        match self.index.entry(t.id) {
+            std::collections::hash_map::Entry::Occupied(_) => return false,
+            std::collections::hash_map::Entry::Vacant(v) => v.insert((t.class, k, t.slot.is_some())),
+        };
         self.queues[slot(t.class)].push(Reverse((k, t.id)));
-        self.index.insert(t.id, (t.class, k, t.slot.is_some()));
         self.lens[slot(t.class)] += 1;
         true
     }
 
     /// Takes a truck out of the yard (it left, or its declaration lapsed).
+    #[inline]
     pub fn remove(&mut self, id: TruckId) -> bool {
         match self.index.remove(&id) {
             Some((c, _, _)) => {
                 self.lens[slot(c)] -= 1;
+                self.stale[slot(c)] += 1;
                 true
             }
             None => false,
@@ -143,37 +153,54 @@ impl CallForward {
     }
 
     /// The best waiting truck of class `c`, dropping stale heap entries on the way.
+    #[inline]
     fn first(&mut self, c: LaneClass) -> Option<(Key, TruckId)> {
-        let q = &mut self.queues[slot(c)];
+        let i = slot(c);
+        let q = &mut self.queues[i];
+        if self.stale[i] == 0 {
+            return q.peek().map(|Reverse(e)| *e);
+        }
         while let Some(Reverse((k, id))) = q.peek().copied() {
             if self.index.get(&id).is_some_and(|(ic, ik, _)| (*ic, *ik) == (c, k)) {
                 return Some((k, id));
             }
             q.pop();
+            self.stale[i] = self.stale[i].saturating_sub(1);
         }
+        self.stale[i] = 0;
         None
     }
 
-    fn best_for(&mut self, lane: LaneClass) -> Option<(Key, TruckId)> {
-        let mut first = |c: LaneClass| self.first(c);
+    /// The truck a lane of class `lane` calls, and the class it waits in.
+    #[inline]
+    fn best_for(&mut self, lane: LaneClass) -> Option<(Key, TruckId, LaneClass)> {
+        let mut first = |c: LaneClass| self.first(c).map(|(k, id)| (k, id, c));
         match lane {
             LaneClass::Agv => first(LaneClass::Agv),
             // A green lane serves perishables first and takes general cargo when none wait.
             LaneClass::Perishable => first(LaneClass::Perishable).or_else(|| first(LaneClass::General)),
             // A general lane takes the best of general and perishable cargo.
-            LaneClass::General => [first(LaneClass::General), first(LaneClass::Perishable)].into_iter().flatten().min(),
+            LaneClass::General => match (first(LaneClass::General), first(LaneClass::Perishable)) {
+                (Some(g), Some(p)) => Some(if (p.0, p.1) < (g.0, g.1) { p } else { g }),
+                (g, p) => g.or(p),
+            },
         }
     }
 
     /// Which truck a free lane of class `lane` should call, without calling it.
+    #[inline]
     pub fn peek(&mut self, lane: LaneClass) -> Option<TruckId> {
-        self.best_for(lane).map(|(_, id)| id)
+        self.best_for(lane).map(|(_, id, _)| id)
     }
 
     /// Calls the next truck for a free lane of class `lane`, taking it out of the queue.
+    #[inline]
     pub fn call(&mut self, lane: LaneClass) -> Option<TruckId> {
-        let (_, id) = self.best_for(lane)?;
-        self.remove(id);
+        let (_, id, c) = self.best_for(lane)?;
+        // The called truck is its heap's top: taken out of the heap at once, not left stale.
+        self.queues[slot(c)].pop();
+        self.index.remove(&id);
+        self.lens[slot(c)] -= 1;
         Some(id)
     }
 

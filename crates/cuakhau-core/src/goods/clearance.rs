@@ -85,16 +85,32 @@ impl Step {
 }
 
 /// The steps of a crossing, in order, without allocating.
-pub fn plan_iter(direction: Direction, needs_quarantine: bool) -> impl Iterator<Item = Step> {
-    let side_steps = move |side: Side| {
-        let a = |agency| Step::Agency { side, agency };
+pub fn plan_iter(direction: Direction, needs_quarantine: bool) -> impl ExactSizeIterator<Item = Step> {
+    let (steps, n) = plan_array(direction, needs_quarantine);
+    steps.into_iter().take(n)
+}
+
+/// The steps of a crossing in a fixed array, and how many there are.
+#[inline]
+fn plan_array(direction: Direction, needs_quarantine: bool) -> ([Step; 7], usize) {
+    let mut steps = [Step::Handover; 7];
+    let mut n = 0;
+    let exit = direction.exit_side();
+    for side in [exit, exit.other()] {
+        if side != exit {
+            steps[n] = Step::Handover;
+            n += 1;
+        }
         // Vietnam: customs, border guard, then plant/animal quarantine where the goods need it.
         // China: customs (which includes inspection and quarantine), then border inspection.
-        let quarantine = side == Side::Vn && needs_quarantine;
-        [Some(a(Agency::Customs)), Some(a(Agency::BorderGuard)), quarantine.then(|| a(Agency::Quarantine))].into_iter().flatten()
-    };
-    let exit = direction.exit_side();
-    side_steps(exit).chain(std::iter::once(Step::Handover)).chain(side_steps(exit.other()))
+        for agency in [Agency::Customs, Agency::BorderGuard, Agency::Quarantine] {
+            if agency != Agency::Quarantine || (side == Side::Vn && needs_quarantine) {
+                steps[n] = Step::Agency { side, agency };
+                n += 1;
+            }
+        }
+    }
+    (steps, n)
 }
 
 /// The steps of a crossing, in order.
@@ -191,11 +207,13 @@ impl Trip {
 
     /// Makes this trip a new one for another truck, reusing its storage (the simulator runs
     /// millions of trips).
+    #[inline]
     pub fn reset(&mut self, direction: Direction, channel: Channel, needs_quarantine: bool) {
         self.direction = direction;
         self.channel = channel;
         self.steps.clear();
-        self.steps.extend(plan_iter(direction, needs_quarantine).map(|s| (s, StepState::Pending)));
+        let (plan, n) = plan_array(direction, needs_quarantine);
+        self.steps.extend(plan[..n].iter().map(|s| (*s, StepState::Pending)));
         self.cursor = 0;
         self.refused = false;
     }
@@ -207,25 +225,30 @@ impl Trip {
         Trip { direction, channel, steps, cursor, refused }
     }
 
+    #[inline]
     pub fn steps(&self) -> &[(Step, StepState)] {
         &self.steps
     }
 
     /// The index of the first step not yet passed; `None` when all passed or one was refused.
+    #[inline]
     pub fn current(&self) -> Option<usize> {
         if self.refused || self.cursor >= self.steps.len() { None } else { Some(self.cursor) }
     }
 
+    #[inline]
     pub fn is_refused(&self) -> bool {
         self.refused
     }
 
+    #[inline]
     pub fn is_cleared(&self) -> bool {
         !self.refused && self.cursor >= self.steps.len()
     }
 
     /// Applies an officer's act on step `index`. `officer` is the officer's side and agency;
     /// `side_open` tells whether the step's side is open at `now`.
+    #[inline]
     pub fn act(&mut self, index: usize, officer: (Side, Agency), act: Act, now: Timestamp, side_open: bool) -> Result<(), ClearanceError> {
         if self.is_refused() || self.is_cleared() {
             return Err(ClearanceError::Finished);

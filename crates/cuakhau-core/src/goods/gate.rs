@@ -199,6 +199,7 @@ impl Yard {
         Yard { queue: CallForward::new(policy) }
     }
     /// A truck checks in (or can answer again); false if it already waits.
+    #[inline]
     pub fn add(&mut self, t: WaitingTruck) -> bool {
         self.queue.add(t)
     }
@@ -206,9 +207,11 @@ impl Yard {
     pub fn remove(&mut self, id: TruckId) -> bool {
         self.queue.remove(id)
     }
+    #[inline]
     pub fn len(&self) -> usize {
         self.queue.len()
     }
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
     }
@@ -236,7 +239,7 @@ impl Yard {
         }
         for class in LANE_ORDER {
             for (lane, _) in free_lanes.iter().filter(|(_, c)| *c == class) {
-                if !far_side_has_room(in_flight, far_limit) {
+                if !far_side_has_room(in_flight, far_limit) || self.queue.is_empty() {
                     return n;
                 }
                 let truck = if admits == Admits::BookedOnly { self.queue.call_booked(class) } else { self.queue.call(class) };

@@ -266,6 +266,7 @@ pub enum Admits {
 
 impl Admits {
     /// Does this let a truck through (`booked`: it holds a slot)?
+    #[inline]
     pub fn lets(self, booked: bool) -> bool {
         match self {
             Admits::Nobody => false,
@@ -371,6 +372,34 @@ impl SideCalendar {
             return Admits::Nobody;
         }
         if self.suspensions.is_empty() { Admits::Everyone } else { suspensions_admit(&self.suspensions, self.side, t) }
+    }
+
+    /// Whom the side (or lane) lets through at `t`, and an instant before which that answer
+    /// cannot change (the next window boundary, local midnight, or suspension start or end), so
+    /// that a caller asking often may ask again only then.
+    pub fn admits_until(&self, t: Timestamp, lane_hours: Option<&WeeklyHours>) -> (Admits, Timestamp) {
+        let a = self.admits(t, lane_hours);
+        let c = t.as_micros();
+        let (_, minute, weekday) = self.local(t);
+        let day_start = c - (c + self.offset_us).rem_euclid(US_PER_DAY);
+        let mut until = day_start + US_PER_DAY;
+        if let Some(h) = lane_hours.or(self.hours.as_ref()) {
+            for (o, cl) in h.windows(weekday) {
+                for edge in [*o, *cl] {
+                    if edge > minute {
+                        until = until.min(day_start + edge as i64 * US_PER_MIN);
+                    }
+                }
+            }
+        }
+        for s in &self.suspensions {
+            for edge in [s.from.as_micros(), s.until.as_micros()] {
+                if edge > c {
+                    until = until.min(edge);
+                }
+            }
+        }
+        (a, Timestamp(until))
     }
 
     /// Does the side work at `t` for a truck (`booked`: it holds a slot)?
@@ -670,6 +699,30 @@ mod tests {
         let mut h = WeeklyHours::CLOSED;
         h.add(0, 60, 120).unwrap();
         assert!(h.add(0, 90, 150).is_err(), "overlap");
+    }
+
+    #[test]
+    fn an_answer_holds_until_the_instant_it_says() {
+        let at = |s: &str| parse_rfc3339(s).unwrap();
+        let t0 = at("2026-11-23T10:00:00+07:00");
+        let sus = [Suspension { side: Side::Vn, from: t0, until: t0.plus_seconds(5000), preregistered_only: true, reason: "x".into() }];
+        let night = WeeklyHours::daily(19 * 60, 7 * 60).unwrap();
+        for cal in [hoanh_mo(), hoanh_mo().with_suspensions(&sus)] {
+            for lane in [None, Some(&night)] {
+                let mut t = t0.plus_seconds(-86_400);
+                while t < t0.plus_seconds(8 * 86_400) {
+                    let (a, until) = cal.admits_until(t, lane);
+                    assert!(until > t);
+                    // Every minute up to `until` answers the same.
+                    let mut x = t;
+                    while x < until {
+                        assert_eq!(cal.admits(x, lane), a, "{x:?} before {until:?}");
+                        x = x.plus_seconds(60 - x.as_micros().rem_euclid(60_000_000) / 1_000_000);
+                    }
+                    t = until;
+                }
+            }
+        }
     }
 
     #[test]
