@@ -265,6 +265,14 @@ test("the desk keeps a submitted declaration after 600 others are filed", async 
   await desk.goto(`${base}/#/desk`);
   const accept = await desk.waitForSelector(`button[data-accept="${mine.data.id}"]`);
   assert.ok(await accept.isVisible());
+  // Rejecting asks for the reason in the page (no prompt() dialog), in the officer's language.
+  await desk.click(`button[data-reject="${mine.data.id}"]`);
+  await desk.click("form.reject button");
+  const why = await desk.waitForSelector("form.reject .rerr .err");
+  assert.match(await why.textContent(), /reasons/);
+  await desk.fill("form.reject input[name=reason]", "Giấy chứng nhận không khớp");
+  await Promise.all([desk.waitForResponse((r) => r.url().endsWith("/reject") && r.status() === 200), desk.click("form.reject button")]);
+  assert.equal((await firmApi("GET", `/declarations/${mine.data.id}`)).data.state, "rejected");
   await desk.context().close();
 });
 

@@ -404,10 +404,18 @@ async function pageDesk(main) {
   main.querySelectorAll("button[data-accept]").forEach((b) => (b.onclick = async () => {
     try { await api("POST", `/declarations/${b.dataset.accept}/accept`); route(); } catch (e) { showError($("#derr"), e); }
   }));
-  main.querySelectorAll("button[data-reject]").forEach((b) => (b.onclick = async () => {
-    const reason = prompt(t("reason"));
-    if (!reason) return;
-    try { await api("POST", `/declarations/${b.dataset.reject}/reject`, { reasons: [reason] }); route(); } catch (e) { showError($("#derr"), e); }
+  // A rejection's reason is asked for in the row itself, labelled, and sent with the button.
+  main.querySelectorAll("button[data-reject]").forEach((b) => (b.onclick = () => {
+    const cell = b.parentElement;
+    if (cell.querySelector("form")) return;
+    cell.insertAdjacentHTML("beforeend", `<form class="reject row"><label class="f"><span>${t("reason")}</span><input name="reason" required></label><button class="bad">${t("reject")}</button><div class="rerr"></div></form>`);
+    const form = cell.querySelector("form");
+    form.querySelector("input").focus();
+    form.onsubmit = async (ev) => {
+      ev.preventDefault();
+      const reason = form.querySelector("input").value.trim();
+      try { await api("POST", `/declarations/${b.dataset.reject}/reject`, { reasons: reason ? [reason] : [] }); route(); } catch (e) { showError(form.querySelector(".rerr"), e, form); }
+    };
   }));
 }
 async function showTrip(id) {
