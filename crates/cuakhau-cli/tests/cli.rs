@@ -8,6 +8,7 @@ use std::process::{Command, Output, Stdio};
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cuakhau"));
     c.env_remove("CUAKHAU_DATABASE").env_remove("CUAKHAU_CONFIG").env_remove("CUAKHAU_LISTEN");
+    c.env_remove("CUAKHAU_AUDIT_KEY").env_remove("CUAKHAU_CHECKPOINTS");
     c
 }
 
@@ -102,6 +103,92 @@ fn audit_verify_fails_naming_the_entry_after_a_hand_edit() {
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("audit entry 60") && err.contains("altered"), "{err}");
+}
+
+/// A key file from a fixed seed (tests never draw from the operating system).
+fn key_file(dir: &Path, name: &str, kind: cuakhau_core::transparency::KeyKind, seed: u8) -> String {
+    let k = cuakhau_core::transparency::NoteSigner::from_seed(name, kind, [seed; 32]).unwrap();
+    let path = dir.join(format!("{seed}.key"));
+    std::fs::write(&path, k.encode()).unwrap();
+    std::fs::write(dir.join(format!("{seed}.key.pub")), k.verifier().encode()).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn signed_checkpoints_catch_a_resealed_edit_that_the_chain_misses() {
+    use cuakhau_core::transparency::KeyKind;
+    let dir = tempfile::tempdir().unwrap();
+    let url = seeded(dir.path());
+    let key = key_file(dir.path(), "test.cuakhau.example/audit", KeyKind::Note, 7);
+    let cps = dir.path().join("checkpoints");
+    let cps = cps.to_str().unwrap();
+    let out = ok(&["audit", "checkpoint", "--database", &url, "--audit-key", &key, "--out", cps]);
+    assert!(out.contains("checkpoint of 70 entries"), "{out}");
+    assert!(ok(&["audit", "checkpoint", "--database", &url, "--audit-key", &key, "--checkpoints", cps]).contains("no new entries"));
+    let note = std::fs::read_to_string(dir.path().join("checkpoints/checkpoint-000000000070")).unwrap();
+    assert!(note.starts_with("test.cuakhau.example/audit\n70\n") && note.contains("\n\n\u{2014} test.cuakhau.example/audit "), "{note}");
+    let out = ok(&["audit", "verify", "--database", &url, "--log-key", &format!("{key}.pub"), "--checkpoints", cps]);
+    assert!(out.contains("intact: 70 entries") && out.contains("1 signed checkpoints"), "{out}");
+
+    // A witness cosigns it, then refuses to go back to a smaller one.
+    let wkey = key_file(dir.path(), "witness.example", KeyKind::Cosignature, 9);
+    let state = dir.path().join("witness-state");
+    let cosign = |cp: &str| {
+        run(&["audit", "cosign", cp, "--database", &url, "--witness-key", &wkey, "--log-key", &key, "--state", state.to_str().unwrap()])
+    };
+    let cp70 = dir.path().join("checkpoints/checkpoint-000000000070");
+    let o = cosign(cp70.to_str().unwrap());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("\u{2014} witness.example "));
+
+    // Edit entry 60 and re-seal the chain after it: the hash chain alone passes, the checkpoint does not.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 60").execute(&pool).await.unwrap();
+        type Row = (i64, String, i64, String, String, Option<String>, Option<String>);
+        let rows: Vec<Row> =
+            sqlx::query_as("SELECT seq, actor, at_us, action, entity, before_json, after_json FROM audit_log ORDER BY seq")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        let mut prev = cuakhau_core::audit::GENESIS_HASH.to_string();
+        for (seq, actor, at, action, entity, before, after) in rows {
+            let r = cuakhau_core::AuditRecord { actor, at: cuakhau_core::Timestamp(at), action, entity, before, after };
+            let e = cuakhau_core::audit::seal(seq, &prev, r);
+            sqlx::query("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE seq = $3")
+                .bind(&e.prev_hash)
+                .bind(&e.hash)
+                .bind(seq)
+                .execute(&pool)
+                .await
+                .unwrap();
+            prev = e.hash;
+        }
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&prev).execute(&pool).await.unwrap();
+        pool.close().await;
+    });
+    assert!(ok(&["audit", "verify", "--database", &url]).contains("intact: 70 entries"), "without checkpoints the rewrite passes");
+    let o = run(&["audit", "verify", "--database", &url, "--audit-key", &key, "--checkpoints", cps]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("audit entry 60") && err.contains("checkpointed"), "{err}");
+    // The node refuses to sign the rewritten log.
+    let o = run(&["audit", "checkpoint", "--database", &url, "--audit-key", &key, "--checkpoints", cps]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("rewritten"));
+}
+
+#[test]
+fn keygen_writes_a_key_and_its_verifier_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("node.key");
+    let p = path.to_str().unwrap();
+    ok(&["audit", "keygen", p, "--name", "cuakhau.example/audit"]);
+    let k = cuakhau_core::transparency::NoteSigner::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let v = cuakhau_core::transparency::NoteVerifier::parse(&std::fs::read_to_string(dir.path().join("node.key.pub")).unwrap()).unwrap();
+    assert_eq!(k.verifier(), v);
+    assert!(!run(&["audit", "keygen", p]).status.success(), "an existing key is never overwritten");
 }
 
 #[test]
