@@ -274,9 +274,31 @@ async fn checkpointed_log(s: &dyn Store) -> Exported {
 
 pub async fn a_resealed_edit_fails_against_checkpoints(s: &dyn Store, sql: Sql) {
     let e = checkpointed_log(s).await;
+    // A witness cosigns both checkpoints, the second after a consistency proof from the store.
+    let v = test_key().verifier();
+    let cps: Vec<Checkpoint> = e.notes.iter().map(|n| Checkpoint::open(n, &v).unwrap().0).collect();
+    let wkey = NoteSigner::from_seed("witness.example", KeyKind::Cosignature, [9; 32]).unwrap();
+    let mut w = cuakhau_core::transparency::Witness::new(wkey, v, None).unwrap();
+    w.cosign(&e.notes[0], &[], 1).unwrap();
+    let proof = ledger::consistency(s, cps[0].size, cps[1].size).await.unwrap();
+    w.cosign(&e.notes[1], &proof, 2).unwrap();
+
     sql("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2".into()).await;
     reseal(s, &sql).await;
     assert_eq!(bad_entry(&e, s).await, 2);
+
+    // Even a checkpoint of the rewritten log signed with the node's key (stolen, say) and one entry
+    // longer is refused by the witness: no consistency proof from what it cosigned exists.
+    s.put_setting("banner", "rewritten", actor("admin")).await.unwrap();
+    let scan = ledger::scan(s).await.unwrap();
+    let forged = Checkpoint {
+        origin: test_key().name().into(),
+        size: scan.leaves.len() as u64,
+        root: cuakhau_core::transparency::root(&scan.leaves),
+    };
+    let proof = ledger::consistency(s, cps[1].size, forged.size).await.unwrap();
+    let refused = w.cosign(&forged.sign(&test_key()), &proof, 3);
+    assert!(matches!(refused, Err(cuakhau_core::transparency::WitnessError::Inconsistent { .. })), "{refused:?}");
 }
 
 pub async fn a_resealed_deletion_fails_against_checkpoints(s: &dyn Store, sql: Sql) {
