@@ -103,23 +103,29 @@ pub fn read_dir(dir: &Path, log: &NoteVerifier) -> Result<Dir> {
     Ok(d)
 }
 
-/// Signs and writes a checkpoint if the log grew since the last one in `dir`. Returns its size.
-pub async fn export(store: &dyn Store, key: &NoteSigner, dir: &Path) -> Result<Option<u64>> {
+/// The last checkpoint in `dir` (every signature there checked).
+pub fn last_checkpoint(dir: &Path, key: &NoteSigner) -> Result<Option<Checkpoint>> {
+    Ok(read_dir(dir, &key.verifier())?.checkpoints.pop())
+}
+
+/// Signs and writes a checkpoint if the log grew since `last` (the last one in `dir`). Returns
+/// the new one.
+pub async fn export(store: &dyn Store, key: &NoteSigner, dir: &Path, last: Option<&Checkpoint>) -> Result<Option<Checkpoint>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let existing = read_dir(dir, &key.verifier())?;
-    let Some(s) = ledger::checkpoint(store, key, existing.checkpoints.last()).await? else { return Ok(None) };
+    let Some(s) = ledger::checkpoint(store, key, last).await? else { return Ok(None) };
     let n = s.checkpoint.size;
     let leaves: String = s.leaves.iter().map(|(seq, h)| format!("{seq} {}\n", hex::encode(h))).collect();
     write_new(&dir.join(format!("leaves-{n:012}")), leaves.as_bytes(), false)?;
     write_new(&dir.join(format!("checkpoint-{n:012}")), s.note.as_bytes(), false)?;
-    Ok(Some(n))
+    Ok(Some(s.checkpoint))
 }
 
 pub async fn checkpoint_command(database: &str, key: &Path, dir: &Path) -> Result<()> {
     let store = open_store(database).await?;
     let key = load_signer(key)?;
-    match export(store.as_ref(), &key, dir).await? {
-        Some(n) => println!("signed checkpoint of {n} entries written to {}", dir.display()),
+    let last = last_checkpoint(dir, &key)?;
+    match export(store.as_ref(), &key, dir, last.as_ref()).await? {
+        Some(c) => println!("signed checkpoint of {} entries written to {}", c.size, dir.display()),
         None => println!("no new entries since the last checkpoint in {}", dir.display()),
     }
     Ok(())
@@ -136,14 +142,29 @@ pub async fn exporter(
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(stop);
+    // The directory is read (and every signature in it checked) once; after that the exporter
+    // remembers what it signed.
+    let mut last: Option<Option<Checkpoint>> = None;
     loop {
-        let last = tokio::select! { _ = tick.tick() => false, _ = &mut stop => true };
-        match export(store.as_ref(), &key, &dir).await {
-            Ok(Some(n)) => tracing::info!(size = n, dir = %dir.display(), "audit checkpoint signed"),
-            Ok(None) => {}
+        let stopping = tokio::select! { _ = tick.tick() => false, _ = &mut stop => true };
+        let result = async {
+            let prev = match &last {
+                Some(p) => p.clone(),
+                None => last_checkpoint(&dir, &key)?,
+            };
+            let new = export(store.as_ref(), &key, &dir, prev.as_ref()).await?;
+            Ok::<_, anyhow::Error>((prev, new))
+        }
+        .await;
+        match result {
+            Ok((_, Some(c))) => {
+                tracing::info!(size = c.size, dir = %dir.display(), "audit checkpoint signed");
+                last = Some(Some(c));
+            }
+            Ok((prev, None)) => last = Some(prev),
             Err(e) => tracing::error!(error = %format!("{e:#}"), "audit checkpoint NOT signed"),
         }
-        if last {
+        if stopping {
             break;
         }
     }
