@@ -13,6 +13,8 @@ pub struct File {
     pub log_format: Option<String>,
     pub session_ttl_s: Option<i64>,
     pub insecure_cookies: Option<bool>,
+    pub audit_key: Option<std::path::PathBuf>,
+    pub checkpoints: Option<std::path::PathBuf>,
 }
 
 impl File {

@@ -11,7 +11,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::TryRng;
 use std::io::{BufRead, Write};
 use std::path::Path;
-use std::process::ExitCode;
 use std::sync::Arc;
 
 /// The wall clock. The only place cuakhau reads it.
@@ -112,6 +111,8 @@ pub struct ServeOpts {
     pub clock_start: Option<Timestamp>,
     /// The call-forward policy of every gate.
     pub policy: cuakhau_core::goods::Policy,
+    /// Signed audit checkpoints: the key, the directory, how often.
+    pub audit: Option<(cuakhau_core::transparency::NoteSigner, std::path::PathBuf, std::time::Duration)>,
 }
 
 /// Fills an empty database with the demo day, with a progress bar.
@@ -137,7 +138,8 @@ pub async fn demo(database: &str, seed: u64, until: Option<Timestamp>) -> Result
 }
 
 pub async fn serve(database: &str, opts: ServeOpts) -> Result<()> {
-    let ServeOpts { listen, insecure_cookies, session_ttl_s, load_reference, dispatch_every_s, webhook_url, clock_start, policy } = opts;
+    let ServeOpts { listen, insecure_cookies, session_ttl_s, load_reference, dispatch_every_s, webhook_url, clock_start, policy, audit } =
+        opts;
     let listen = listen.as_str();
     let store = open_store(database).await?;
     if load_reference && store.is_empty().await? {
@@ -171,10 +173,19 @@ pub async fn serve(database: &str, opts: ServeOpts) -> Result<()> {
             let _ = stop_rx.await;
         }))
     });
+    let exporter = audit.map(|(key, dir, every)| {
+        println!("Signed audit checkpoints go to {} every {} s.", dir.display(), every.as_secs());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        (tx, tokio::spawn(crate::transparency::exporter(store.clone(), key, dir, every, rx)))
+    });
     cuakhau_server::serve(listener, state, shutdown_signal()).await?;
     let _ = stop_tx.send(());
     if let Some(b) = background {
         let _ = b.await;
+    }
+    if let Some((tx, task)) = exporter {
+        let _ = tx.send(());
+        let _ = task.await;
     }
     println!("cuakhau stopped.");
     Ok(())
@@ -304,20 +315,6 @@ pub async fn list_users(database: &str) -> Result<()> {
         println!("{}\t{}\t{}", u.username, u.display_name, u.roles.iter().map(|r| r.code()).collect::<Vec<_>>().join(" "));
     }
     Ok(())
-}
-
-pub async fn audit_verify(database: &str) -> Result<ExitCode> {
-    let store = open_store(database).await?;
-    match store.verify_audit().await? {
-        Ok(n) => {
-            println!("audit log intact: {n} entries");
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(b) => {
-            eprintln!("audit log BROKEN: {b}");
-            Ok(ExitCode::FAILURE)
-        }
-    }
 }
 
 pub fn simulate(file: &Path, out: &Path, o: cuakhau_sim::Overrides) -> Result<()> {

@@ -8,6 +8,7 @@ use std::process::{Command, Output, Stdio};
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cuakhau"));
     c.env_remove("CUAKHAU_DATABASE").env_remove("CUAKHAU_CONFIG").env_remove("CUAKHAU_LISTEN");
+    c.env_remove("CUAKHAU_AUDIT_KEY").env_remove("CUAKHAU_CHECKPOINTS");
     c
 }
 
@@ -102,6 +103,107 @@ fn audit_verify_fails_naming_the_entry_after_a_hand_edit() {
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("audit entry 60") && err.contains("altered"), "{err}");
+}
+
+/// A key file from a fixed seed (tests never draw from the operating system).
+fn key_file(dir: &Path, name: &str, kind: cuakhau_core::transparency::KeyKind, seed: u8) -> String {
+    let k = cuakhau_core::transparency::NoteSigner::from_seed(name, kind, [seed; 32]).unwrap();
+    let path = dir.join(format!("{seed}.key"));
+    std::fs::write(&path, k.encode()).unwrap();
+    std::fs::write(dir.join(format!("{seed}.key.pub")), k.verifier().encode()).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn signed_checkpoints_catch_a_resealed_edit_that_the_chain_misses() {
+    use cuakhau_core::transparency::KeyKind;
+    let dir = tempfile::tempdir().unwrap();
+    let url = seeded(dir.path());
+    let key = key_file(dir.path(), "test.cuakhau.example/audit", KeyKind::Note, 7);
+    let cps = dir.path().join("checkpoints");
+    let cps = cps.to_str().unwrap();
+    let out = ok(&["audit", "checkpoint", "--database", &url, "--audit-key", &key, "--out", cps]);
+    assert!(out.contains("checkpoint of 70 entries"), "{out}");
+    assert!(ok(&["audit", "checkpoint", "--database", &url, "--audit-key", &key, "--checkpoints", cps]).contains("no new entries"));
+    let note = std::fs::read_to_string(dir.path().join("checkpoints/checkpoint-000000000070")).unwrap();
+    assert!(note.starts_with("test.cuakhau.example/audit\n70\n") && note.contains("\n\n\u{2014} test.cuakhau.example/audit "), "{note}");
+    let out = ok(&["audit", "verify", "--database", &url, "--log-key", &format!("{key}.pub"), "--checkpoints", cps]);
+    assert!(out.contains("intact: 70 entries") && out.contains("1 signed checkpoints"), "{out}");
+
+    // A witness cosigns it, then refuses to go back to a smaller one.
+    let wkey = key_file(dir.path(), "witness.example", KeyKind::Cosignature, 9);
+    let state = dir.path().join("witness-state");
+    let cosign = |cp: &str| {
+        run(&["audit", "cosign", cp, "--database", &url, "--witness-key", &wkey, "--log-key", &key, "--state", state.to_str().unwrap()])
+    };
+    let cp70 = dir.path().join("checkpoints/checkpoint-000000000070");
+    let o = cosign(cp70.to_str().unwrap());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("\u{2014} witness.example "));
+    let mut child = bin()
+        .args(["admin", "create-user", "--database", &url, "--username", "u1", "--display-name", "U", "--role", "admin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"a long enough password 1\n").unwrap();
+    assert!(child.wait().unwrap().success());
+    let out = ok(&["audit", "checkpoint", "--database", &url, "--audit-key", &key, "--checkpoints", cps]);
+    let n: u64 = out.split("checkpoint of ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    let newer = dir.path().join(format!("checkpoints/checkpoint-{n:012}"));
+    assert!(cosign(newer.to_str().unwrap()).status.success(), "a consistent, larger checkpoint is cosigned");
+    let o = cosign(cp70.to_str().unwrap());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("smaller"), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // Edit entry 60 and re-seal the chain after it: the hash chain alone passes, the checkpoint does not.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 60").execute(&pool).await.unwrap();
+        type Row = (i64, String, i64, String, String, Option<String>, Option<String>);
+        let rows: Vec<Row> =
+            sqlx::query_as("SELECT seq, actor, at_us, action, entity, before_json, after_json FROM audit_log ORDER BY seq")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        let mut prev = cuakhau_core::audit::GENESIS_HASH.to_string();
+        for (seq, actor, at, action, entity, before, after) in rows {
+            let r = cuakhau_core::AuditRecord { actor, at: cuakhau_core::Timestamp(at), action, entity, before, after };
+            let e = cuakhau_core::audit::seal(seq, &prev, r);
+            sqlx::query("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE seq = $3")
+                .bind(&e.prev_hash)
+                .bind(&e.hash)
+                .bind(seq)
+                .execute(&pool)
+                .await
+                .unwrap();
+            prev = e.hash;
+        }
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&prev).execute(&pool).await.unwrap();
+        pool.close().await;
+    });
+    assert!(ok(&["audit", "verify", "--database", &url]).contains("intact"), "without checkpoints the rewrite passes");
+    let o = run(&["audit", "verify", "--database", &url, "--audit-key", &key, "--checkpoints", cps]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("audit entry 60") && err.contains("checkpointed"), "{err}");
+    // The node refuses to sign the rewritten log.
+    let o = run(&["audit", "checkpoint", "--database", &url, "--audit-key", &key, "--checkpoints", cps]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("rewritten"));
+}
+
+#[test]
+fn keygen_writes_a_key_and_its_verifier_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("node.key");
+    let p = path.to_str().unwrap();
+    ok(&["audit", "keygen", p, "--name", "cuakhau.example/audit"]);
+    let k = cuakhau_core::transparency::NoteSigner::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let v = cuakhau_core::transparency::NoteVerifier::parse(&std::fs::read_to_string(dir.path().join("node.key.pub")).unwrap()).unwrap();
+    assert_eq!(k.verifier(), v);
+    assert!(!run(&["audit", "keygen", p]).status.success(), "an existing key is never overwritten");
 }
 
 #[test]
@@ -203,6 +305,44 @@ fn serve_loads_reference_data_on_first_start_and_stops_gracefully() {
     let mut rest = String::new();
     out.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("cuakhau stopped."), "{rest}");
+}
+
+#[test]
+fn serve_exports_a_signed_checkpoint_that_verifies() {
+    use cuakhau_core::transparency::KeyKind;
+    let dir = tempfile::tempdir().unwrap();
+    let url = db(dir.path());
+    let key = key_file(dir.path(), "test.cuakhau.example/audit", KeyKind::Note, 7);
+    let cps = dir.path().join("cps");
+    let mut child = bin()
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &url, "--audit-key", &key, "--checkpoints", cps.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    let mut addr = String::new();
+    while !line.contains("Signed audit checkpoints go to") {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "serve ended early");
+        if let Some(a) = line.split("http://").nth(1) {
+            addr = a.split('/').next().unwrap().to_string();
+        }
+    }
+    // Once a request is answered the server is running and handles SIGTERM.
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(child.wait().unwrap().success());
+    // At least the checkpoint written at shutdown.
+    let names: Vec<String> = std::fs::read_dir(&cps).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert!(names.iter().any(|n| n.starts_with("checkpoint-")) && names.iter().any(|n| n.starts_with("leaves-")), "{names:?}");
+    let out = ok(&["audit", "verify", "--database", &url, "--log-key", &format!("{key}.pub"), "--checkpoints", cps.to_str().unwrap()]);
+    assert!(out.contains("intact") && out.contains("signed checkpoints"), "{out}");
 }
 
 #[test]

@@ -11,6 +11,7 @@ pub mod goods;
 pub mod i18n;
 pub mod refdata;
 pub mod time;
+pub mod transparency;
 pub mod validate;
 
 pub use audit::{AuditEntry, AuditRecord, ChainBreak};

@@ -3,7 +3,7 @@
 //! Needs `DATABASE_URL` (e.g. `postgres://postgres@127.0.0.1:5432/test`). Without it the tests
 //! fail rather than skip: CI must never pass with the PostgreSQL suite silently left out.
 
-use cuakhau_store::conformance::Tamper;
+use cuakhau_store::conformance::{Sql, Tamper};
 use cuakhau_store_postgres::PgStore;
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -31,7 +31,17 @@ fn tamper(store: &PgStore) -> Tamper {
     })
 }
 
-cuakhau_store::conformance_tests!(make, tamper);
+fn sql(store: &PgStore) -> Sql {
+    let pool = store.pool().clone();
+    std::sync::Arc::new(move |q: String| {
+        let pool = pool.clone();
+        Box::pin(async move {
+            sqlx::query(sqlx::AssertSqlSafe(q)).execute(&pool).await.unwrap();
+        })
+    })
+}
+
+cuakhau_store::conformance_tests!(make, tamper, sql);
 
 #[tokio::test]
 async fn two_servers_on_one_schema_keep_one_audit_chain() {

@@ -1,6 +1,6 @@
 //! Runs the store conformance suite on SQLite, one fresh database file per test.
 
-use cuakhau_store::conformance::Tamper;
+use cuakhau_store::conformance::{Sql, Tamper};
 use cuakhau_store_sqlite::SqliteStore;
 use std::future::Future;
 
@@ -20,7 +20,17 @@ fn tamper(store: &SqliteStore) -> Tamper {
     })
 }
 
-cuakhau_store::conformance_tests!(make, tamper);
+fn sql(store: &SqliteStore) -> Sql {
+    let pool = store.pool().clone();
+    std::sync::Arc::new(move |q: String| {
+        let pool = pool.clone();
+        Box::pin(async move {
+            sqlx::query(sqlx::AssertSqlSafe(q)).execute(&pool).await.unwrap();
+        })
+    })
+}
+
+cuakhau_store::conformance_tests!(make, tamper, sql);
 
 #[tokio::test]
 async fn reopening_applies_no_migration_twice_and_keeps_data() {

@@ -11,6 +11,7 @@ use cuakhau_core::{AuditEntry, GatePair, GatePairId, Lane, ReferenceData, Role, 
 
 pub mod conformance;
 pub mod goods;
+pub mod ledger;
 #[doc(hidden)]
 pub use serde_json;
 pub mod plan;
@@ -256,6 +257,11 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// The sequence number and hash of the last audit entry (0 and the genesis hash when empty).
     async fn audit_head(&self) -> Result<(i64, String)>;
+
+    /// Every booking and declaration as it stands, as `(entity, state)` in the shape the audit
+    /// log records it (`booking/7`, [`ledger::booking_state`]; `declaration/3`, [`goods::snapshot`]),
+    /// for [`ledger::verify`] to compare with the log's last states.
+    async fn business_rows(&self) -> Result<Vec<(String, serde_json::Value)>>;
 
     /// Walks the whole audit chain. `Ok(Ok(n))`: n entries, all intact.
     async fn verify_audit(&self) -> Result<std::result::Result<i64, ChainBreak>> {

@@ -49,6 +49,10 @@ macro_rules! impl_sql_store {
                 let head = sqlx::query($lock_head).fetch_one(&mut **tx).await.map_err(db_err)?;
                 let seq: i64 = head.try_get("seq").map_err(db_err)?;
                 let hash: String = head.try_get("hash").map_err(db_err)?;
+                // A row someone appended past the head must not block every write with a unique
+                // violation: number after it (still chained to the head), and `audit verify` names it.
+                let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM audit_log").fetch_one(&mut **tx).await.map_err(db_err)?;
+                let seq = seq.max(last);
                 let rec = AuditRecord { actor: actor.name.to_string(), at: actor.at, action: action.to_string(), entity, before, after };
                 let e = seal(seq + 1, &hash, rec);
                 sqlx::query("INSERT INTO audit_log (seq, actor, at_us, action, entity, before_json, after_json, prev_hash, hash, gate_pair_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
@@ -678,6 +682,8 @@ macro_rules! impl_sql_store {
                         if !matches!(next.state, cuakhau_core::goods::DeclState::Accepted { .. }) {
                             if let Some(b) = read_live_booking(&mut *tx, id).await? {
                                 release_booking(&mut tx, &b).await?;
+                                audit(&mut tx, &actor, Some(b.gate_pair.as_str()), "slot.release", format!("booking/{}", b.id), None,
+                                      Some($crate::serde_json::json!({"declaration": id, "reason": action}).to_string())).await?;
                             }
                         }
                         let after = read_decl(&mut *tx, id).await?.ok_or_else(|| StoreError::Backend("the declaration vanished".into()))?;
@@ -1217,6 +1223,22 @@ macro_rules! impl_sql_store {
                             prev_hash: r.try_get("prev_hash")?, hash: r.try_get("hash")?,
                         })
                     }).collect::<std::result::Result<Vec<_>, _>>().map_err(db_err)
+                }
+
+                async fn business_rows(&self) -> Result<Vec<(String, $crate::serde_json::Value)>> {
+                    let mut out = Vec::new();
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {DECL_COLS} FROM declarations ORDER BY id"))).fetch_all(&self.pool).await.map_err(db_err)?;
+                    for r in &rows {
+                        let d = decl_rec(r)?;
+                        let v = $crate::serde_json::from_str($crate::goods::snapshot(&d).as_str()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                        out.push((format!("declaration/{}", d.id), v));
+                    }
+                    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {BOOKING_COLS} FROM bookings ORDER BY id"))).fetch_all(&self.pool).await.map_err(db_err)?;
+                    for r in &rows {
+                        let b = booking_rec(r)?;
+                        out.push((format!("booking/{}", b.id), $crate::ledger::booking_state(&b)));
+                    }
+                    Ok(out)
                 }
 
                 async fn audit_head(&self) -> Result<(i64, String)> {
