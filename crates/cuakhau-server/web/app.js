@@ -408,7 +408,7 @@ async function pageDesk(main) {
   main.querySelectorAll("button[data-reject]").forEach((b) => (b.onclick = () => {
     const cell = b.parentElement;
     if (cell.querySelector("form")) return;
-    cell.insertAdjacentHTML("beforeend", `<form class="reject row"><label class="f"><span>${t("reason")}</span><input name="reason" required></label><button class="bad">${t("reject")}</button><div class="rerr"></div></form>`);
+    cell.insertAdjacentHTML("beforeend", `<form class="reject row"><label class="f"><span>${t("reason")}</span><input name="reason"></label><button class="bad">${t("reject")}</button><div class="rerr"></div></form>`);
     const form = cell.querySelector("form");
     form.querySelector("input").focus();
     form.onsubmit = async (ev) => {
