@@ -86,6 +86,15 @@ macro_rules! impl_sql_store {
                     capacity_per_hour: r.try_get("capacity_per_hour")?, active: r.try_get("active")?, basis: r.try_get("basis")? })
             }
 
+            fn audit_entry(r: &<$db as sqlx::Database>::Row) -> std::result::Result<AuditEntry, sqlx::Error> {
+                Ok(AuditEntry {
+                    seq: r.try_get("seq")?,
+                    record: AuditRecord { actor: r.try_get("actor")?, at: Timestamp(r.try_get("at_us")?), action: r.try_get("action")?,
+                        entity: r.try_get("entity")?, before: r.try_get("before_json")?, after: r.try_get("after_json")? },
+                    prev_hash: r.try_get("prev_hash")?, hash: r.try_get("hash")?,
+                })
+            }
+
             fn user_rec(r: &<$db as sqlx::Database>::Row) -> std::result::Result<UserRec, sqlx::Error> {
                 Ok(UserRec { id: r.try_get("id")?, username: r.try_get("username")?, display_name: r.try_get("display_name")?,
                     roles: r.try_get("roles")?, created_at_us: r.try_get("created_at_us")?, disabled_at_us: r.try_get("disabled_at_us")? })
@@ -599,7 +608,7 @@ macro_rules! impl_sql_store {
 
                 async fn declarations(&self, q: $crate::goods::DeclarationQuery<'_>) -> Result<Vec<$crate::goods::DeclarationRecord>> {
                     use cuakhau_core::auth::ReadScope;
-                    // Every value is bound; only the placeholders' numbers are formatted in.
+                    // Every value is bound as a parameter; the SQL text holds only $n markers.
                     let mut text: Vec<String> = Vec::new();
                     let mut clauses: Vec<String> = Vec::new();
                     let mut ph = |v: String, text: &mut Vec<String>| { text.push(v); format!("${}", text.len()) };
@@ -1188,14 +1197,7 @@ macro_rules! impl_sql_store {
                     let rows = sqlx::query("SELECT seq, actor, at_us, action, entity, before_json, after_json, prev_hash, hash FROM audit_log
                                             WHERE seq > $1 ORDER BY seq LIMIT $2")
                         .bind(after).bind(limit as i64).fetch_all(&self.pool).await.map_err(db_err)?;
-                    rows.iter().map(|r| -> std::result::Result<AuditEntry, sqlx::Error> {
-                        Ok(AuditEntry {
-                            seq: r.try_get("seq")?,
-                            record: AuditRecord { actor: r.try_get("actor")?, at: Timestamp(r.try_get("at_us")?), action: r.try_get("action")?,
-                                entity: r.try_get("entity")?, before: r.try_get("before_json")?, after: r.try_get("after_json")? },
-                            prev_hash: r.try_get("prev_hash")?, hash: r.try_get("hash")?,
-                        })
-                    }).collect::<std::result::Result<Vec<_>, _>>().map_err(db_err)
+                    rows.iter().map(audit_entry).collect::<std::result::Result<Vec<_>, _>>().map_err(db_err)
                 }
 
                 async fn audit_page_scoped(&self, after: i64, limit: u32, gate_pairs: Option<&[GatePairId]>) -> Result<Vec<AuditEntry>> {
@@ -1215,14 +1217,7 @@ macro_rules! impl_sql_store {
                         q = q.bind(g.as_str());
                     }
                     let rows = q.fetch_all(&self.pool).await.map_err(db_err)?;
-                    rows.iter().map(|r| -> std::result::Result<AuditEntry, sqlx::Error> {
-                        Ok(AuditEntry {
-                            seq: r.try_get("seq")?,
-                            record: AuditRecord { actor: r.try_get("actor")?, at: Timestamp(r.try_get("at_us")?), action: r.try_get("action")?,
-                                entity: r.try_get("entity")?, before: r.try_get("before_json")?, after: r.try_get("after_json")? },
-                            prev_hash: r.try_get("prev_hash")?, hash: r.try_get("hash")?,
-                        })
-                    }).collect::<std::result::Result<Vec<_>, _>>().map_err(db_err)
+                    rows.iter().map(audit_entry).collect::<std::result::Result<Vec<_>, _>>().map_err(db_err)
                 }
 
                 async fn business_rows(&self) -> Result<Vec<(String, $crate::serde_json::Value)>> {
