@@ -13,3 +13,5 @@ impl Mix {
         z ^ (z >> 31)
     }
 }
+
+pub mod server;

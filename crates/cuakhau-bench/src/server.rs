@@ -1,0 +1,125 @@
+//! What the benchmarks that drive a real server share: a one-pair reference, a fixed clock, seeded
+//! entropy, a plain HTTP/1.1 client on kept-alive connections, and percentiles.
+
+use cuakhau_core::refdata::{Gate, GateFields, GateKind, GatePair, Lane, Province};
+use cuakhau_core::{GatePairId, Mode, ReferenceData, Side, Timestamp};
+use cuakhau_server::{Clock, Entropy};
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// 2026-11-24 00:00 UTC: the first bookable hour.
+pub const H0: i64 = 1_795_478_400_000_000;
+
+/// The clock of a benchmark's server: one hour before `H0`, always.
+#[derive(Debug)]
+pub struct Fixed;
+impl Clock for Fixed {
+    fn now(&self) -> Timestamp {
+        Timestamp(H0 - 3_600_000_000)
+    }
+}
+
+/// Entropy from a counter through SplitMix64: reproducible, and cheap enough not to be measured.
+#[derive(Debug)]
+pub struct Counter(pub AtomicU64);
+impl Entropy for Counter {
+    fn fill(&self, buf: &mut [u8]) {
+        let mut m = crate::Mix(self.0.fetch_add(1, Ordering::Relaxed));
+        for chunk in buf.chunks_mut(8) {
+            let v = m.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
+    }
+}
+
+/// One gate pair, `bench`, open round the clock, whose export lanes give 5,000 general slots an hour.
+pub fn reference() -> ReferenceData {
+    let gate = |side: Side| {
+        Gate::parse(
+            side,
+            &GateFields {
+                name_vi: "B",
+                name_en: "B",
+                province: if side == Side::Vn { "vn" } else { "cn" },
+                zone: side.zone(),
+                opens: "00:00",
+                closes: "24:00",
+                hours_source: "bench",
+                ..Default::default()
+            },
+        )
+        .expect("the bench gate parses")
+    };
+    let lanes = (0..12)
+        .map(|i| {
+            Lane::parse(&format!("b-{i}"), "bench", "VN", "export", "general", "l", if i < 11 { "600" } else { "543" }, "true", "bench")
+                .expect("the bench lane parses")
+        })
+        .collect();
+    ReferenceData {
+        provinces: vec![
+            Province::parse("vn", "VN", "v", "v", "v", "", "bench").expect("parses"),
+            Province::parse("cn", "CN", "c", "c", "c", "", "bench").expect("parses"),
+        ],
+        pairings: vec![],
+        gate_pairs: vec![GatePair {
+            id: GatePairId::parse("bench").expect("parses"),
+            kind: GateKind::International,
+            mode: Mode::Road,
+            designation: "bench".into(),
+            vn: gate(Side::Vn),
+            cn: gate(Side::Cn),
+            order: 1,
+            sources: vec!["bench".into()],
+        }],
+        lanes,
+    }
+}
+
+/// One HTTP/1.1 request on a kept-alive connection; returns status and body.
+pub async fn request(s: &mut TcpStream, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
+    let auth = token.map(|t| format!("authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n{auth}content-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.expect("the request is sent");
+    let mut buf = Vec::with_capacity(1024);
+    let mut tmp = [0u8; 4096];
+    loop {
+        let n = s.read(&mut tmp).await.expect("the answer is read");
+        assert!(n > 0, "the server closed the connection");
+        buf.extend_from_slice(&tmp[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let len: usize =
+                head.lines().find_map(|l| l.strip_prefix("content-length:")).map_or(0, |v| v.trim().parse().expect("a length"));
+            while buf.len() < end + 4 + len {
+                let n = s.read(&mut tmp).await.expect("the body is read");
+                assert!(n > 0, "the server closed the connection");
+                buf.extend_from_slice(&tmp[..n]);
+            }
+            let status: u16 = head[9..12].parse().expect("a status");
+            return (status, String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).into_owned());
+        }
+    }
+}
+
+/// Signs in and returns the bearer token.
+pub async fn login(addr: std::net::SocketAddr, user: &str, password: &str) -> String {
+    let mut s = TcpStream::connect(addr).await.expect("the server listens");
+    let (status, body) =
+        request(&mut s, "POST", "/api/v1/auth/login", None, &format!(r#"{{"username":"{user}","password":"{password}"}}"#)).await;
+    assert_eq!(status, 200, "{body}");
+    body.split("\"token\":\"").nth(1).and_then(|t| t.split('"').next()).expect("a token").to_string()
+}
+
+/// The `p` quantile (0..=1) of `v` (µs), in milliseconds; sorts `v`.
+pub fn pct_ms(v: &mut [u64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_unstable();
+    v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1] as f64 / 1000.0
+}
