@@ -35,6 +35,11 @@ impl Entropy for Counter {
 
 /// One gate pair, `bench`, open round the clock, whose export lanes give 5,000 general slots an hour.
 pub fn reference() -> ReferenceData {
+    reference_with_lanes(&[600, 600, 600, 600, 600, 600, 600, 600, 600, 600, 600, 543])
+}
+
+/// The `bench` gate pair with one general export lane per entry of `capacities` (trucks a day).
+pub fn reference_with_lanes(capacities: &[u32]) -> ReferenceData {
     let gate = |side: Side| {
         Gate::parse(
             side,
@@ -51,9 +56,11 @@ pub fn reference() -> ReferenceData {
         )
         .expect("the bench gate parses")
     };
-    let lanes = (0..12)
-        .map(|i| {
-            Lane::parse(&format!("b-{i}"), "bench", "VN", "export", "general", "l", if i < 11 { "600" } else { "543" }, "true", "bench")
+    let lanes = capacities
+        .iter()
+        .enumerate()
+        .map(|(i, cap)| {
+            Lane::parse(&format!("b-{i}"), "bench", "VN", "export", "general", "l", &cap.to_string(), "true", "bench")
                 .expect("the bench lane parses")
         })
         .collect();
