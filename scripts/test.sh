@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of cuakhau, on a fresh machine too: installs what is missing, makes sure
-# PostgreSQL is up, then checks formatting, lints, architecture boundaries, and runs all tests on
-# SQLite and PostgreSQL, then the browser suite in Chromium. Fails if the PostgreSQL suite did not run.
+# PostgreSQL is up, then checks formatting, lints, architecture boundaries, dependency licences and
+# sources, runs all tests on SQLite and PostgreSQL, fuzzes every parser briefly, then runs the
+# browser suite in Chromium. Fails if the PostgreSQL suite did not run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,9 @@ pg_isready -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not reachable at 127.0.
 echo "== format"; cargo fmt --all --check
 echo "== lints";  cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== architecture"; cargo run --quiet --locked -p xtask -- check
+echo "== dependencies (cargo deny: bans, licences, sources; deny.toml)"
+command -v cargo-deny >/dev/null 2>&1 || cargo install --locked --quiet cargo-deny
+cargo deny --log-level error check bans licenses sources
 
 echo "== tests (SQLite and PostgreSQL at ${DATABASE_URL%%@*}@…)"
 log="$(mktemp)"
@@ -43,6 +47,9 @@ if [ "$status" -ne 0 ]; then exit "$status"; fi
 if [ -z "${pg:-}" ] || [ "$pg" -eq 0 ]; then echo "the PostgreSQL suite did not run" >&2; exit 1; fi
 read -r passed failed <<<"$total"
 echo "$passed passed, $failed failed"
+
+echo "== fuzz (every target in fuzz/ for 15 s; bash scripts/fuzz.sh SECONDS for longer)"
+bash scripts/fuzz.sh 15
 
 echo "== browser suite (bash scripts/e2e.sh; screenshots in e2e/screenshots/)"
 bash scripts/e2e.sh

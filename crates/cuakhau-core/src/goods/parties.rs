@@ -24,6 +24,10 @@ impl EnterpriseCode {
                 Problem::Other("not a Vietnamese tax code (10 or 10-3 digits) or a Chinese unified social credit code (18 characters)"),
             )
         };
+        // Both forms are ASCII; checking first also makes the byte slices below safe.
+        if !s.is_ascii() {
+            return Err(bad());
+        }
         let digits = |x: &str| !x.is_empty() && x.chars().all(|c| c.is_ascii_digit());
         if (s.len() == 10 && digits(&s)) || (s.len() == 14 && digits(&s[..10]) && &s[10..11] == "-" && digits(&s[11..])) {
             return Ok(EnterpriseCode { code: s, country: Side::Vn });
@@ -178,7 +182,9 @@ mod tests {
         // A published example of a valid unified social credit code.
         assert_eq!(EnterpriseCode::parse("91350100M000100Y43").unwrap().country(), Side::Cn);
         assert!(EnterpriseCode::parse("91350100M000100Y44").is_err(), "wrong check character");
-        for bad in ["", "12345", "0101234567-1", "91350100M000100YI3"] {
+        // Found by fuzzing (fuzz/fuzz_targets/api_inputs.rs): 14 bytes with a character that
+        // straddles byte 10 made the tax-code check slice inside it and panic.
+        for bad in ["", "12345", "0101234567-1", "91350100M000100YI3", "2M.39C+ 𥥥 ", "0101234567𥥥", "91350100M000100Y4𥥥"] {
             assert_eq!(EnterpriseCode::parse(bad).unwrap_err().field, "enterprise_code", "{bad}");
         }
     }
