@@ -4,17 +4,18 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use cuakhau_api::{AuditEntryOut, AuditVerifyOut};
 use cuakhau_app::audit::Verdict;
 use cuakhau_core::{FieldError, Problem, time};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/audit", get(list)).route("/audit/verify", get(verify))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(verify))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -11,12 +11,11 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, PeerAddr, ReqLang};
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use cuakhau_api::{
     DispatchOut, FeeIn, FeeOut, FinishIn, HourAheadOut, LaneStateOut, PositionIn, PositionOut, QueueEntryOut, QueueOut, StepOut, TrackOut,
     TripOut, When, YardCheckIn,
@@ -30,22 +29,24 @@ use serde::Deserialize;
 use std::convert::Infallible;
 use std::time::Duration;
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/gate-pairs/{id}/yard", post(yard_check_in))
-        .route("/gate-pairs/{id}/dispatch", post(dispatch))
-        .route("/gate-pairs/{id}/queue", get(queue))
-        .route("/gate-pairs/{id}/queue/stream", get(queue_stream))
-        .route("/declarations/{id}/queue", post(join_virtual_queue))
-        .route("/declarations/{id}/trip", get(trip_of_declaration))
-        .route("/worklist", get(worklist))
-        .route("/trips/{id}", get(show_trip))
-        .route("/trips/{id}/steps/{index}/start", post(start_step))
-        .route("/trips/{id}/steps/{index}/finish", post(finish_step))
-        .route("/trips/{id}/fee", post(record_fee))
-        .route("/track/{declaration}", get(track))
-        .route("/track/{declaration}/position", post(report_position))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(yard_check_in))
+        .routes(routes!(dispatch))
+        .routes(routes!(queue))
+        .routes(routes!(queue_stream))
+        .routes(routes!(join_virtual_queue))
+        .routes(routes!(trip_of_declaration))
+        .routes(routes!(worklist))
+        .routes(routes!(show_trip))
+        .routes(routes!(start_step))
+        .routes(routes!(finish_step))
+        .routes(routes!(record_fee))
+        .routes(routes!(track))
+        .routes(routes!(report_position))
 }
 
 /// One board snapshot per (gate pair, direction, detail) and change, shared by all the streams

@@ -5,11 +5,10 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, ReqLang};
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use cuakhau_api::{
     AmendIn, BookingIn, BookingOut, ConsignmentIn, DeclarationIn, DeclarationOut, DriverIn, RejectIn, SlotHourOut, SuspensionIn,
     SuspensionOut,
@@ -23,19 +22,21 @@ use cuakhau_core::{Direction, FieldError, GatePairId, Lang, Problem, Side, time}
 use cuakhau_store::goods::{Booking, DeclarationRecord};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/declarations", post(create).get(list))
-        .route("/declarations/{id}", get(show))
-        .route("/declarations/{id}/submit", post(submit))
-        .route("/declarations/{id}/amend", post(amend))
-        .route("/declarations/{id}/cancel", post(cancel))
-        .route("/declarations/{id}/accept", post(accept))
-        .route("/declarations/{id}/reject", post(reject))
-        .route("/declarations/{id}/booking", post(book).get(show_booking).delete(cancel_booking))
-        .route("/gate-pairs/{id}/slots", get(slots))
-        .route("/gate-pairs/{id}/suspensions", get(list_suspensions).post(suspend))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(show))
+        .routes(routes!(submit))
+        .routes(routes!(amend))
+        .routes(routes!(cancel))
+        .routes(routes!(accept))
+        .routes(routes!(reject))
+        .routes(routes!(book, show_booking, cancel_booking))
+        .routes(routes!(slots))
+        .routes(routes!(list_suspensions, suspend))
 }
 
 fn fe(lang: Lang) -> impl Fn(FieldError) -> ApiError {

@@ -1,4 +1,7 @@
 //! The router: one module per resource, plus health, metrics and the OpenAPI document.
+//!
+//! Every API route is registered once, with `utoipa_axum::routes!`: the path and method come from
+//! the handler's `#[utoipa::path]`, so the router and the OpenAPI document cannot disagree.
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -11,6 +14,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use cuakhau_core::Msg;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub mod audit;
 pub mod gate;
@@ -29,8 +35,9 @@ pub(crate) fn with_next(mut resp: Response, next: Option<String>) -> Response {
     resp
 }
 
-pub fn router(state: AppState) -> Router {
-    let api = Router::new()
+/// Every documented route with its OpenAPI entry: the one list of what the API serves.
+pub fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
         .merge(reference::routes())
         .merge(session::routes())
         .merge(audit::routes())
@@ -38,18 +45,24 @@ pub fn router(state: AppState) -> Router {
         .merge(goods::routes())
         .merge(gate::routes())
         .merge(reports::routes())
-        .route("/openapi.json", get(openapi));
-    Router::new()
-        .nest("/api/v1", api)
-        .merge(web::routes())
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .route_layer(middleware::from_fn_with_state(state.clone(), observe))
-        .route_layer(middleware::from_fn_with_state(state.clone(), idempotent))
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
-        .layer(middleware::from_fn(harden))
-        .with_state(state)
+        .routes(routes!(healthz))
+        .routes(routes!(metrics))
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = documented().split_for_parts();
+    let doc = crate::openapi::json(doc);
+    api.route(
+        "/api/v1/openapi.json",
+        get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc.clone()).into_response() }),
+    )
+    .merge(web::routes())
+    .route_layer(middleware::from_fn_with_state(state.clone(), observe))
+    .route_layer(middleware::from_fn_with_state(state.clone(), idempotent))
+    .fallback(not_found)
+    .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
+    .layer(middleware::from_fn(harden))
+    .with_state(state)
 }
 
 /// `Idempotency-Key` on POST: the first request with a key runs and its answer is kept; the same
@@ -239,8 +252,4 @@ pub async fn healthz(State(st): State<AppState>) -> Response {
 #[utoipa::path(get, path = "/metrics", tag = "meta", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(st): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], st.metrics.render()).into_response()
-}
-
-async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], crate::openapi::json()).into_response()
 }

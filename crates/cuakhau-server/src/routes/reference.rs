@@ -5,32 +5,33 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, ReqLang};
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
-use axum::{Json, Router};
 use cuakhau_api::{GateOut, GatePairOut, HoursPatch, LaneOut, LanePatch, NewLane, PairingOut, ProvinceOut};
 use cuakhau_app::reference::{GateFilter, ImportFormat, LaneFilter, PairFilter};
 use cuakhau_core::refdata::OpeningHours;
 use cuakhau_core::{Direction, FieldError, GateKind, GatePairId, Lane, Lang, Mode, Problem, ProvinceId, Side};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/gate-pairs", get(list_gate_pairs))
-        .route("/gate-pairs/{id}", get(get_gate_pair))
-        .route("/gate-pairs/{id}/lanes", get(list_pair_lanes).post(create_lane))
-        .route("/gates", get(list_gates))
-        .route("/gates/{pair}/{side}", get(get_gate))
-        .route("/gates/{pair}/{side}/hours", put(put_hours))
-        .route("/provinces", get(list_provinces))
-        .route("/provinces/{id}", get(get_province))
-        .route("/pairings", get(list_pairings))
-        .route("/lanes", get(list_lanes))
-        .route("/lanes/{id}", get(get_lane).patch(patch_lane))
-        .route("/reference/{table}", axum::routing::post(import_table))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_gate_pairs))
+        .routes(routes!(get_gate_pair))
+        .routes(routes!(list_pair_lanes, create_lane))
+        .routes(routes!(list_gates))
+        .routes(routes!(get_gate))
+        .routes(routes!(put_hours))
+        .routes(routes!(list_provinces))
+        .routes(routes!(get_province))
+        .routes(routes!(list_pairings))
+        .routes(routes!(list_lanes))
+        .routes(routes!(get_lane, patch_lane))
+        .routes(routes!(import_table))
 }
 
 fn field_err(lang: Lang, field: &str, problem: Problem) -> ApiError {

@@ -7,19 +7,19 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use cuakhau_api::DwellRowOut;
 use cuakhau_core::{Direction, FieldError, GatePairId, Problem, time};
 use cuakhau_store::trips::dwell_csv;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/reports/dwell", get(dwell))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(dwell))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -4,24 +4,25 @@ use crate::AppState;
 use crate::auth::{COOKIE, Caller};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, PeerAddr, ReqLang};
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use cuakhau_api::{LoginRequest, LoginResponse, NewUserRequest, PasswordRequest, UserOut};
 use cuakhau_app::accounts::NewAccount;
 use cuakhau_core::Role;
 use cuakhau_store::User;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/auth/login", post(login))
-        .route("/auth/logout", post(logout))
-        .route("/auth/me", get(me))
-        .route("/users", get(list_users).post(create_user))
-        .route("/users/{username}/password", put(set_password))
-        .route("/users/{username}", axum::routing::patch(update_user))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(set_password))
+        .routes(routes!(update_user))
 }
 
 pub fn user_out(u: &User) -> UserOut {

@@ -4,15 +4,16 @@
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use cuakhau_app::simulations::{JobState, Outcome};
 use cuakhau_core::Msg;
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// A job's state.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -31,12 +32,8 @@ pub struct SimulationOut {
     pub plots: Vec<String>,
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/scenarios", get(shipped))
-        .route("/simulations", post(start))
-        .route("/simulations/{id}", get(status))
-        .route("/simulations/{id}/plots/{name}", get(plot))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(shipped)).routes(routes!(start)).routes(routes!(status)).routes(routes!(plot))
 }
 
 fn out(j: JobState) -> SimulationOut {

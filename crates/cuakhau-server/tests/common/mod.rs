@@ -203,6 +203,16 @@ impl TestApp {
         self.send(req).await
     }
 
+    /// The status of a request whose body is never read (an event stream).
+    pub async fn status_of(&self, method: &str, uri: &str, token: Option<&str>) -> Resp {
+        let mut b = Request::builder().method(method).uri(uri);
+        if let Some(t) = token {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        let res = self.app.clone().oneshot(b.body(Body::empty()).unwrap()).await.unwrap();
+        Resp { status: res.status(), headers: res.headers().clone(), body: Vec::new() }
+    }
+
     /// Sends a raw body with a content type.
     pub async fn send_body(&self, method: &str, uri: &str, token: Option<&str>, content_type: &str, body: &str) -> Resp {
         let mut b = Request::builder().method(method).uri(uri).header("content-type", content_type);
