@@ -3,9 +3,10 @@
 
 use crate::config::redact;
 use anyhow::{Context, Result, anyhow, bail};
+use cuakhau_app::{App, Clock, Entropy, Ticker};
 use cuakhau_core::{ReferenceData, Timestamp};
 use cuakhau_data::{DataError, Table};
-use cuakhau_server::{AppState, Clock, Config, Entropy};
+use cuakhau_server::{AppState, Config};
 use cuakhau_store::{Actor, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::TryRng;
@@ -40,6 +41,23 @@ impl ShiftedClock {
 impl Clock for ShiftedClock {
     fn now(&self) -> Timestamp {
         Timestamp(SystemClock.now().as_micros() + self.offset_us)
+    }
+}
+
+/// Monotonic time, from the process's start: the only place cuakhau reads `Instant::now`.
+#[derive(Debug)]
+pub struct SystemTicker(std::time::Instant);
+
+impl SystemTicker {
+    #[allow(clippy::disallowed_methods)] // the composition root owns the real timer
+    pub fn start() -> Self {
+        SystemTicker(std::time::Instant::now())
+    }
+}
+
+impl Ticker for SystemTicker {
+    fn elapsed(&self) -> std::time::Duration {
+        self.0.elapsed()
     }
 }
 
@@ -123,7 +141,7 @@ pub async fn demo(database: &str, seed: u64, until: Option<Timestamp>) -> Result
         ProgressStyle::with_template("demo day [{bar:40}] {pos}/{len} ticks ({eta})").expect("valid template").progress_chars("=> "),
     );
     let now = until.unwrap_or_else(|| SystemClock.now());
-    let r = cuakhau_server::demo::fill(store, now, seed, |done, total| {
+    let r = cuakhau_app::demo::fill(store, now, seed, |done, total| {
         pb.set_length(total);
         pb.set_position(done);
     })
@@ -150,10 +168,11 @@ pub async fn serve(database: &str, opts: ServeOpts) -> Result<()> {
     if let Some(u) = webhook_url.as_ref().filter(|u| !u.starts_with("http://")) {
         anyhow::bail!("the webhook URL must start with http:// (put a TLS-terminating relay in front of an https gateway): {u}");
     }
-    let mut config = Config { secure_cookies: !insecure_cookies, webhook_url, ..Config::default() };
-    config.gate_rules.policy = policy;
+    let config = Config { secure_cookies: !insecure_cookies, ..Config::default() };
+    let mut rules = cuakhau_app::Config { webhook_url, ..Default::default() };
+    rules.gate_rules.policy = policy;
     if let Some(ttl) = session_ttl_s {
-        config.session_ttl_s = ttl;
+        rules.session_ttl_s = ttl;
     }
     let clock: Arc<dyn Clock> = match clock_start {
         Some(t) => {
@@ -162,7 +181,8 @@ pub async fn serve(database: &str, opts: ServeOpts) -> Result<()> {
         }
         None => Arc::new(SystemClock),
     };
-    let state = AppState::new(store.clone(), clock, Arc::new(OsEntropy), config);
+    let app = App::new(store.clone(), clock, Arc::new(SystemTicker::start()), Arc::new(OsEntropy), rules);
+    let state = AppState::new(app, config);
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     println!("cuakhau is serving http://{addr}/ (API: http://{addr}/api/v1/gate-pairs) on {} {}", store.engine(), redact(database));
@@ -292,9 +312,9 @@ fn read_password() -> Result<String> {
 pub async fn create_user(database: &str, username: String, display_name: String, roles: Vec<String>) -> Result<()> {
     let password = read_password()?;
     let store = open_store(database).await?;
-    let state = AppState::new(store.clone(), Arc::new(SystemClock), Arc::new(OsEntropy), Config::default());
-    let req = cuakhau_api::NewUserRequest { username, display_name, password, roles };
-    let nu = cuakhau_server::validate_new_user(&state, &req).map_err(|e| anyhow!("{e}"))?;
+    let app = live_app(store.clone());
+    let req = cuakhau_app::accounts::NewAccount { username: &username, display_name: &display_name, password: &password, roles: &roles };
+    let nu = cuakhau_app::accounts::new_user(&app, &req).map_err(|e| anyhow!("{e}"))?;
     let u = store.create_user(nu, system_actor()).await?;
     println!("created user {} with roles {}", u.username, u.roles.iter().map(|r| r.code()).collect::<Vec<_>>().join(", "));
     Ok(())
@@ -303,7 +323,7 @@ pub async fn create_user(database: &str, username: String, display_name: String,
 pub async fn reset_password(database: &str, username: &str) -> Result<()> {
     let password = read_password()?;
     let store = open_store(database).await?;
-    let phc = cuakhau_server::hash_password(&OsEntropy, &password);
+    let phc = cuakhau_app::secrets::hash_password(&OsEntropy, &password);
     store.set_password(username, &phc, system_actor()).await?;
     println!("password of {username} changed; their sessions have ended");
     Ok(())
@@ -419,13 +439,14 @@ pub async fn report_dwell(database: &str, a: DwellArgs) -> Result<()> {
     Ok(())
 }
 
-fn live_state(store: Arc<dyn Store>) -> AppState {
-    AppState::new(store, Arc::new(SystemClock), Arc::new(OsEntropy), Config::default())
+/// The use cases on `store` with the real clock, timer and randomness and the shipped rules.
+fn live_app(store: Arc<dyn Store>) -> App {
+    App::new(store, Arc::new(SystemClock), Arc::new(SystemTicker::start()), Arc::new(OsEntropy), Default::default())
 }
 
 pub async fn gate_dispatch(database: &str) -> Result<()> {
-    let st = live_state(open_store(database).await?);
-    let called = cuakhau_server::background::dispatch_all(&st).await;
+    let app = live_app(open_store(database).await?);
+    let called = app.gate().dispatch_all().await;
     println!("Dispatch round done: {called} truck(s) called.");
     Ok(())
 }
@@ -433,29 +454,37 @@ pub async fn gate_dispatch(database: &str) -> Result<()> {
 pub async fn gate_queue(database: &str, pair: &str, direction: &str) -> Result<()> {
     let pair = cuakhau_core::GatePairId::parse(pair).map_err(|e| anyhow!("--gate-pair: {e}"))?;
     let direction = cuakhau_core::Direction::parse("direction", direction).map_err(|e| anyhow!("--direction: {e}"))?;
-    let st = live_state(open_store(database).await?);
-    let q = cuakhau_server::queue_board(&st, &pair, direction).await.map_err(|e| anyhow!("{}", e.msg.detail(cuakhau_core::Lang::En)))?;
+    let app = live_app(open_store(database).await?);
+    let q = app.gate().board(&pair, direction, true).await?;
+    let vn = |t: Timestamp| t.to_rfc3339_in(cuakhau_core::time::VN_ZONE);
     let open = |o: Option<bool>| match o {
         Some(true) => "open",
         Some(false) => "closed",
         None => "hours unknown",
     };
-    println!("{} {} at {} (VN {}, CN {})", q.gate_pair, q.direction, q.at.vn, open(q.vn_open), open(q.cn_open));
+    println!("{} {} at {} (VN {}, CN {})", q.gate_pair.as_str(), q.direction.code(), vn(q.at), open(q.vn_open), open(q.cn_open));
     println!(
         "congestion {} · yard {} · virtual queue {} · called {} · clearing {} · far-side limit {}/h",
-        q.congestion, q.yard, q.virtual_queue, q.called, q.clearing, q.far_side_limit
+        q.congestion.code(),
+        q.yard,
+        q.virtual_queue,
+        q.called,
+        q.clearing,
+        q.far_side_limit
     );
     for l in &q.lanes {
-        println!("  lane {:<28} {} {:<10} {:>3}/h  {}", l.id, l.side, l.class, l.capacity_per_hour, l.plate.as_deref().unwrap_or("—"));
+        let lane = &l.lane;
+        let plate = l.plate.as_deref().unwrap_or("—");
+        println!("  lane {:<28} {} {:<10} {:>3}/h  {plate}", lane.id.as_str(), lane.side.code(), lane.class.code(), lane.capacity_per_hour);
     }
     for e in &q.queue {
         println!(
             "  {:>4}. {:<14} {:<10} {:<7} {}",
             e.position,
             e.plate,
-            e.class,
-            e.status,
-            e.estimated_call.as_ref().map_or("—", |w| w.vn.as_str())
+            e.class.code(),
+            e.status.code(),
+            e.estimated_call.map_or("—".to_string(), vn)
         );
     }
     Ok(())

@@ -8,8 +8,8 @@
 
 use crate::ops::{OsEntropy, SystemClock, open_store};
 use anyhow::{Context, Result, anyhow, bail};
+use cuakhau_app::{Clock, Entropy};
 use cuakhau_core::transparency::{Checkpoint, Hash, KeyKind, NoteSigner, NoteVerifier, Witness};
-use cuakhau_server::{Clock, Entropy};
 use cuakhau_store::Store;
 use cuakhau_store::ledger::{self, Failure};
 use std::collections::BTreeMap;

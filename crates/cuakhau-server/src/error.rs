@@ -1,10 +1,12 @@
 //! The one API error: every failure becomes an RFC 9457 problem+json document in the caller's
 //! language. Internal details are logged, never returned.
 
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cuakhau_api::Problem;
-use cuakhau_core::{FieldError, Lang, Msg};
+use cuakhau_app::{AppError, ConflictKind};
+use cuakhau_core::goods::clearance::ClearanceError;
+use cuakhau_core::{FieldError, Lang, Msg, Side};
 use cuakhau_store::StoreError;
 
 /// An error on its way to the client.
@@ -14,14 +16,59 @@ pub struct ApiError {
     pub msg: Msg,
     pub field: Option<String>,
     pub lang: Lang,
+    /// Headers the answer carries besides the problem (`Retry-After`, `X-Alternatives`).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
     pub fn new(lang: Lang, status: StatusCode, msg: Msg) -> Self {
-        ApiError { status, msg, field: None, lang }
+        ApiError { status, msg, field: None, lang, headers: Vec::new() }
     }
     pub fn field(lang: Lang, e: FieldError) -> Self {
-        ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, msg: e.message(lang), field: Some(e.field), lang }
+        ApiError { field: Some(e.field.clone()), ..Self::new(lang, StatusCode::UNPROCESSABLE_ENTITY, e.message(lang)) }
+    }
+    fn with_header(mut self, name: HeaderName, value: impl TryInto<HeaderValue>) -> Self {
+        if let Ok(v) = value.try_into() {
+            self.headers.push((name, v));
+        }
+        self
+    }
+    /// A use case's refusal, worded in `lang`: the one place kinds become statuses and messages.
+    pub fn app(lang: Lang, e: AppError) -> Self {
+        match e {
+            AppError::Unauthenticated => Self::unauthenticated(lang),
+            AppError::Forbidden => Self::forbidden(lang),
+            AppError::WrongCredentials => Self::new(lang, StatusCode::UNAUTHORIZED, Msg::WrongCredentials),
+            AppError::TooManyAttempts { retry_after_s } => {
+                Self::new(lang, StatusCode::TOO_MANY_REQUESTS, Msg::TooManyAttempts { retry_after_s })
+                    .with_header(header::RETRY_AFTER, HeaderValue::from(retry_after_s))
+            }
+            AppError::NotFound(what) => Self::not_found(lang, what.to_string()),
+            AppError::Invalid(fe) => Self::field(lang, fe),
+            AppError::InvalidScenario(reason) => ApiError {
+                field: Some("scenario".into()),
+                ..Self::new(lang, StatusCode::UNPROCESSABLE_ENTITY, Msg::InvalidField { field: "scenario".into(), reason })
+            },
+            AppError::Import(e) => Self::new(lang, StatusCode::UNPROCESSABLE_ENTITY, e.message(lang)),
+            AppError::Conflict(ConflictKind::HourFull { alternatives, direction }) => {
+                let header_value = alternatives.iter().map(|t| t.to_rfc3339()).collect::<Vec<_>>().join(",");
+                Self::new(lang, StatusCode::CONFLICT, Msg::Conflict { detail: hour_full(lang, &alternatives, direction.exit_side()) })
+                    .with_header(HeaderName::from_static("x-alternatives"), header_value)
+            }
+            AppError::Conflict(kind) => Self::new(lang, StatusCode::CONFLICT, Msg::Conflict { detail: conflict_detail(lang, kind) }),
+            AppError::Refused(refusal) => Self::new(lang, StatusCode::CONFLICT, Msg::Refused { refusal }),
+            AppError::Step(error) => {
+                let status = match error {
+                    ClearanceError::NotYourStep => StatusCode::FORBIDDEN,
+                    ClearanceError::NoReason => StatusCode::UNPROCESSABLE_ENTITY,
+                    _ => StatusCode::CONFLICT,
+                };
+                let field = (error == ClearanceError::NoReason).then(|| "reason".to_string());
+                ApiError { field, ..Self::new(lang, status, Msg::Step { error }) }
+            }
+            AppError::Busy => Self::new(lang, StatusCode::SERVICE_UNAVAILABLE, Msg::Busy),
+            AppError::Store(e) => Self::store(lang, e),
+        }
     }
     pub fn not_found(lang: Lang, what: impl Into<String>) -> Self {
         Self::new(lang, StatusCode::NOT_FOUND, Msg::NotFound { what: what.into() })
@@ -87,8 +134,48 @@ impl IntoResponse for ApiError {
             lang: self.lang.code().to_string(),
         };
         let mut res = (self.status, axum::Json(body)).into_response();
-        res.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
-        res.headers_mut().insert(header::CONTENT_LANGUAGE, header::HeaderValue::from_static(self.lang.code()));
+        let h = res.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        h.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(self.lang.code()));
+        for (name, value) in self.headers {
+            h.insert(name, value);
+        }
         res
+    }
+}
+
+/// "The hour is full" with the next free hours in the exit side's local time, as the enterprise
+/// plans in it.
+fn hour_full(lang: Lang, alternatives: &[cuakhau_core::Timestamp], exit: Side) -> String {
+    let local: Vec<String> = alternatives.iter().map(|t| t.to_rfc3339_in(exit.zone())[..16].replace('T', " ")).collect();
+    let list = format!("{} ({})", local.join(", "), if exit == Side::Vn { "UTC+7" } else { "UTC+8" });
+    match (lang, local.is_empty()) {
+        (Lang::Vi, false) => format!("giờ này đã kín chỗ; các giờ còn trống tiếp theo: {list}"),
+        (Lang::Vi, true) => "giờ này đã kín chỗ; 72 giờ tới không còn giờ trống".into(),
+        (Lang::Zh, false) => format!("该时段已满；接下来的空余时段：{list}"),
+        (Lang::Zh, true) => "该时段已满；未来 72 小时内没有空余时段".into(),
+        (Lang::En, false) => format!("the hour is full; next free hours: {list}"),
+        (Lang::En, true) => "the hour is full; none free in the next 72 h".into(),
+    }
+}
+
+/// The other collisions, in `lang` where the words are the edge's own.
+fn conflict_detail(lang: Lang, kind: ConflictKind) -> String {
+    match kind {
+        ConflictKind::HourFull { alternatives, direction } => hour_full(lang, &alternatives, direction.exit_side()),
+        ConflictKind::DailyLimit => match lang {
+            Lang::Vi => "doanh nghiệp đã dùng hết số lượt đặt chỗ trong ngày",
+            Lang::Zh => "该企业当日预约次数已用完",
+            Lang::En => "the enterprise holds its daily number of bookings",
+        }
+        .into(),
+        ConflictKind::AlreadyBooked { booking } => match lang {
+            Lang::Vi => format!("tờ khai đã có lượt đặt chỗ {booking}"),
+            Lang::Zh => format!("该申报单已有预约 {booking}"),
+            Lang::En => format!("the declaration already holds booking {booking}"),
+        },
+        ConflictKind::LaneExists(id) => format!("lane {id} exists"),
+        ConflictKind::SimulationsBusy { slots } => format!("{slots} simulations are running; try again when one is done"),
+        ConflictKind::NotBookable(why) | ConflictKind::Stored(why) => why,
     }
 }

@@ -459,9 +459,11 @@ async fn the_drivers_gateway_is_told_your_turn_and_retried_when_down() {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, gateway).await.unwrap() });
 
-    let t =
-        spawn_with(cuakhau_server::Config { secure_cookies: false, webhook_url: Some(format!("http://{addr}/sms")), ..Default::default() })
-            .await;
+    let t = spawn_with_app(
+        cuakhau_server::Config { secure_cookies: false, ..Default::default() },
+        cuakhau_app::Config { webhook_url: Some(format!("http://{addr}/sms")), ..app_config() },
+    )
+    .await;
     add_vn_export_lanes(&t).await;
     accepted(&t, durian_export("12C-123.45"), "vn-customs").await;
     t.call("POST", "/api/v1/gate-pairs/huu-nghi/yard", Some(&t.login("vn-guard").await), None, Some(json!({"plate": "12C12345"}))).await;

@@ -1,7 +1,8 @@
 //! The role matrix: every endpoint, every role, the exact status each gets.
 //!
 //! When an endpoint is added, add its row here; a row lists who may do it, and everybody else
-//! must be refused (401 when not signed in, 403 when signed in without the role).
+//! must be refused (401 when not signed in, 403 when signed in without the role). The operations
+//! are read from the OpenAPI document the server serves: one without a row fails the test.
 
 mod common;
 
@@ -16,6 +17,14 @@ struct Row {
     /// `None`: public, everyone including the anonymous caller succeeds.
     allowed: Option<&'static [&'static str]>,
     success: StatusCode,
+}
+
+/// An event stream never ends: its status is read and the body left alone.
+const STREAMS: &[&str] = &["/api/v1/gate-pairs/huu-nghi/queue/stream?direction=export"];
+
+/// A consignment any declaration may carry.
+fn consignment() -> Value {
+    json!({"hs_code": "85171300", "description_vi": "Điện thoại", "packages": 1, "gross_kg": 10.0, "value": 1.0, "currency": "USD", "origin": "VN"})
 }
 
 const BOARDS: &[&str] = &["admin", "vn-board-hn", "cn-board-hn", "vn-board-all"];
@@ -210,6 +219,77 @@ fn rows() -> Vec<Row> {
         },
         Row { method: "GET", path: "/api/v1/audit", body: none, allowed: Some(BOARDS), success: StatusCode::OK },
         Row { method: "GET", path: "/api/v1/audit/verify", body: none, allowed: Some(BOARDS), success: StatusCode::OK },
+        Row { method: "GET", path: "/healthz", body: none, allowed: None, success: StatusCode::OK },
+        Row { method: "GET", path: "/metrics", body: none, allowed: None, success: StatusCode::OK },
+        Row { method: "GET", path: "/api/v1/scenarios", body: none, allowed: None, success: StatusCode::OK },
+        Row { method: "GET", path: "/api/v1/simulations/999", body: none, allowed: Some(STAFF), success: StatusCode::NOT_FOUND },
+        Row {
+            method: "GET",
+            path: "/api/v1/simulations/999/plots/queue",
+            body: none,
+            allowed: Some(STAFF),
+            success: StatusCode::NOT_FOUND,
+        },
+        // Someone else's declaration does not exist for the caller: every signed-in role learns
+        // only that (404); the public is asked to sign in.
+        Row { method: "GET", path: "/api/v1/declarations/999", body: none, allowed: Some(&["*"]), success: StatusCode::NOT_FOUND },
+        Row { method: "POST", path: "/api/v1/declarations/999/submit", body: none, allowed: Some(&["*"]), success: StatusCode::NOT_FOUND },
+        Row {
+            method: "POST",
+            path: "/api/v1/declarations/999/amend",
+            body: |_| Some(json!({"consignments": [consignment()]})),
+            allowed: Some(&["*"]),
+            success: StatusCode::NOT_FOUND,
+        },
+        Row { method: "POST", path: "/api/v1/declarations/999/cancel", body: none, allowed: Some(&["*"]), success: StatusCode::NOT_FOUND },
+        Row { method: "POST", path: "/api/v1/declarations/999/accept", body: none, allowed: Some(&["*"]), success: StatusCode::NOT_FOUND },
+        Row {
+            method: "POST",
+            path: "/api/v1/declarations/999/reject",
+            body: |_| Some(json!({"reasons": ["test"]})),
+            allowed: Some(&["*"]),
+            success: StatusCode::NOT_FOUND,
+        },
+        Row {
+            method: "POST",
+            path: "/api/v1/declarations/999/booking",
+            body: |_| Some(json!({"hour": "2026-11-23T12:00:00+07:00"})),
+            allowed: Some(&["*"]),
+            success: StatusCode::NOT_FOUND,
+        },
+        Row { method: "GET", path: "/api/v1/declarations/999/booking", body: none, allowed: Some(&["*"]), success: StatusCode::NOT_FOUND },
+        Row {
+            method: "DELETE",
+            path: "/api/v1/declarations/999/booking",
+            body: none,
+            allowed: Some(&["*"]),
+            success: StatusCode::NOT_FOUND,
+        },
+        Row { method: "POST", path: "/api/v1/declarations/999/queue", body: none, allowed: Some(&["*"]), success: StatusCode::NOT_FOUND },
+        Row { method: "GET", path: STREAMS[0], body: none, allowed: None, success: StatusCode::OK },
+        Row {
+            method: "POST",
+            path: "/api/v1/trips/999/steps/0/finish",
+            body: |_| Some(json!({"outcome": "pass"})),
+            allowed: Some(&["*"]),
+            success: StatusCode::NOT_FOUND,
+        },
+        Row {
+            method: "POST",
+            path: "/api/v1/track/999/position?code=0123456789abcdef",
+            body: |_| Some(json!({"lat": 21.97, "lon": 106.7})),
+            allowed: None,
+            success: StatusCode::NOT_FOUND,
+        },
+        // Anyone may sign in (the public as an existing user); a signed-in user signs out.
+        Row {
+            method: "POST",
+            path: "/api/v1/auth/login",
+            body: |who| Some(json!({"username": if who == "anonymous" { "admin" } else { who }, "password": PASSWORD})),
+            allowed: None,
+            success: StatusCode::OK,
+        },
+        Row { method: "POST", path: "/api/v1/auth/logout", body: none, allowed: Some(&["*"]), success: StatusCode::NO_CONTENT },
     ]
 }
 
@@ -230,6 +310,7 @@ async fn every_role_gets_exactly_what_it_should() {
             };
             let before = t.snapshot().await;
             let r = match (row.body)(who) {
+                _ if STREAMS.contains(&row.path) => t.status_of(row.method, row.path, token.as_deref()).await,
                 Some(Value::String(text)) => t.send_body(row.method, row.path, token.as_deref(), "application/toml", &text).await,
                 body => t.call(row.method, row.path, token.as_deref(), None, body).await,
             };
@@ -249,4 +330,55 @@ async fn every_role_gets_exactly_what_it_should() {
     }
     assert!(failures.is_empty(), "{} of {checked} cells wrong:\n{}", failures.len(), failures.join("\n"));
     assert_eq!(checked, rows().len() * (USERS.len() + 1));
+}
+
+/// Whether a row's `METHOD /path?query` is the operation `METHOD /template/{param}`.
+fn is_operation(row_method: &str, row_path: &str, method: &str, template: &str) -> bool {
+    let path = row_path.split('?').next().unwrap_or_default();
+    let (a, b): (Vec<&str>, Vec<&str>) = (path.split('/').collect(), template.split('/').collect());
+    row_method.eq_ignore_ascii_case(method)
+        && a.len() == b.len()
+        && a.iter().zip(&b).all(|(x, y)| x == y || (y.starts_with('{') && y.ends_with('}') && !x.is_empty()))
+}
+
+/// Every (method, path template) of the OpenAPI document.
+fn operations(doc: &Value) -> Vec<(String, String)> {
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in ["get", "put", "post", "delete", "patch", "head", "options"] {
+            if item.get(method).is_some() {
+                ops.push((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    ops
+}
+
+/// The operations that no row covers.
+fn without_rows(ops: &[(String, String)], rows: &[Row]) -> Vec<String> {
+    ops.iter().filter(|(m, p)| !rows.iter().any(|r| is_operation(r.method, r.path, m, p))).map(|(m, p)| format!("{m} {p}")).collect()
+}
+
+#[tokio::test]
+async fn every_operation_of_the_openapi_document_has_a_role_matrix_row() {
+    let t = spawn().await;
+    let doc = t.get("/api/v1/openapi.json").await.json();
+    let ops = operations(&doc);
+    // The document is the router's own list (routes are registered once, with their entry):
+    // it must hold every operation the server has, at least the 56 it had when this test came.
+    assert!(ops.len() >= 56, "only {} operations in the document", ops.len());
+    let rows = rows();
+    let missing = without_rows(&ops, &rows);
+    assert!(missing.is_empty(), "operations without a role-matrix row:\n{}", missing.join("\n"));
+    // And no row tests an operation that does not exist (the document itself is served outside it).
+    let stale: Vec<String> = rows
+        .iter()
+        .filter(|r| !r.path.ends_with("/openapi.json") && !ops.iter().any(|(m, p)| is_operation(r.method, r.path, m, p)))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(stale.is_empty(), "rows for operations the document does not have:\n{}", stale.join("\n"));
+    // The check can fail: an operation nobody wrote a row for is named.
+    let extra = [("DELETE".to_string(), "/api/v1/gate-pairs/{id}".to_string())];
+    assert_eq!(without_rows(&extra, &rows), ["DELETE /api/v1/gate-pairs/{id}"]);
+    assert!(!is_operation("GET", "/api/v1/trips/999/fee", "GET", "/api/v1/trips/{id}"));
 }

@@ -1,4 +1,7 @@
 //! The router: one module per resource, plus health, metrics and the OpenAPI document.
+//!
+//! Every API route is registered once, with `utoipa_axum::routes!`: the path and method come from
+//! the handler's `#[utoipa::path]`, so the router and the OpenAPI document cannot disagree.
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -11,7 +14,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use cuakhau_core::Msg;
-use std::time::Instant;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub mod audit;
 pub mod gate;
@@ -30,8 +35,9 @@ pub(crate) fn with_next(mut resp: Response, next: Option<String>) -> Response {
     resp
 }
 
-pub fn router(state: AppState) -> Router {
-    let api = Router::new()
+/// Every documented route with its OpenAPI entry: the one list of what the API serves.
+pub fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
         .merge(reference::routes())
         .merge(session::routes())
         .merge(audit::routes())
@@ -39,18 +45,24 @@ pub fn router(state: AppState) -> Router {
         .merge(goods::routes())
         .merge(gate::routes())
         .merge(reports::routes())
-        .route("/openapi.json", get(openapi));
-    Router::new()
-        .nest("/api/v1", api)
-        .merge(web::routes())
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .route_layer(middleware::from_fn_with_state(state.clone(), observe))
-        .route_layer(middleware::from_fn_with_state(state.clone(), idempotent))
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
-        .layer(middleware::from_fn(harden))
-        .with_state(state)
+        .routes(routes!(healthz))
+        .routes(routes!(metrics))
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = documented().split_for_parts();
+    let doc = crate::openapi::json(doc);
+    api.route(
+        "/api/v1/openapi.json",
+        get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc.clone()).into_response() }),
+    )
+    .merge(web::routes())
+    .route_layer(middleware::from_fn_with_state(state.clone(), observe))
+    .route_layer(middleware::from_fn_with_state(state.clone(), idempotent))
+    .fallback(not_found)
+    .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
+    .layer(middleware::from_fn(harden))
+    .with_state(state)
 }
 
 /// `Idempotency-Key` on POST: the first request with a key runs and its answer is kept; the same
@@ -103,8 +115,8 @@ async fn idempotent(State(st): State<AppState>, req: Request, next: Next) -> Res
     h.update([0]);
     h.update(&bytes);
     let request_hash = hex::encode(h.finalize());
-    let now = st.clock.now();
-    let claimed = st.store.idempotency_claim(&scope, &request_hash, now, now.plus_seconds(-60)).await;
+    let now = st.app.now();
+    let claimed = st.app.store().idempotency_claim(&scope, &request_hash, now, now.plus_seconds(-60)).await;
     match claimed {
         Err(e) => return ApiError::store(lang, e).into_response(),
         Ok(Some((hash, _))) if hash != request_hash => {
@@ -135,7 +147,7 @@ async fn idempotent(State(st): State<AppState>, req: Request, next: Next) -> Res
     let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
     let keep = !parts.status.is_server_error();
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    let _ = st.store.idempotency_finish(&scope, keep.then_some((parts.status.as_u16(), text.as_str()))).await;
+    let _ = st.app.store().idempotency_finish(&scope, keep.then_some((parts.status.as_u16(), text.as_str()))).await;
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
@@ -203,13 +215,13 @@ async fn observe(State(st): State<AppState>, mut req: Request, next: Next) -> Re
     let method = req.method().to_string();
     let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_default();
     req.extensions_mut().insert(BodyLimit(st.config.body_limit_bytes));
-    let started = Instant::now();
+    let started = st.app.ticker().elapsed();
     // Dropping the handler future on timeout rolls back any open transaction: nothing half-done.
     let res = match tokio::time::timeout(st.config.request_timeout, next.run(req)).await {
         Ok(r) => r,
         Err(_) => ApiError::new(lang, StatusCode::REQUEST_TIMEOUT, Msg::Timeout).into_response(),
     };
-    let elapsed = started.elapsed();
+    let elapsed = st.app.ticker().elapsed().saturating_sub(started);
     let status = res.status().as_u16();
     st.metrics.requests.get_or_create(&RequestLabels { method: method.clone(), route: route.clone(), status }).inc();
     st.metrics.latency.get_or_create(&RouteLabels { route: route.clone() }).observe(elapsed.as_secs_f64());
@@ -224,15 +236,13 @@ async fn not_found(req: Request) -> ApiError {
 
 #[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, body = cuakhau_api::Health)))]
 pub async fn healthz(State(st): State<AppState>) -> Response {
-    match st.store.setting("demo").await {
-        Ok(demo) => {
-            Json(cuakhau_api::Health { status: "ok".into(), engine: st.store.engine().into(), demo: demo.is_some() }).into_response()
-        }
+    match st.app.health().await {
+        Ok((engine, demo)) => Json(cuakhau_api::Health { status: "ok".into(), engine: engine.into(), demo }).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(cuakhau_api::Health { status: "unavailable".into(), engine: st.store.engine().into(), demo: false }),
+                Json(cuakhau_api::Health { status: "unavailable".into(), engine: st.app.store().engine().into(), demo: false }),
             )
                 .into_response()
         }
@@ -242,8 +252,4 @@ pub async fn healthz(State(st): State<AppState>) -> Response {
 #[utoipa::path(get, path = "/metrics", tag = "meta", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(st): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], st.metrics.render()).into_response()
-}
-
-async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], crate::openapi::json()).into_response()
 }

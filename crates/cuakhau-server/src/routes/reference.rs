@@ -5,33 +5,33 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, ReqLang};
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
-use axum::{Json, Router};
 use cuakhau_api::{GateOut, GatePairOut, HoursPatch, LaneOut, LanePatch, NewLane, PairingOut, ProvinceOut};
-use cuakhau_core::auth::Action;
-use cuakhau_core::refdata::{LaneClass, OpeningHours, check_capacity};
-use cuakhau_core::{Direction, FieldError, GateKind, GatePairId, Lane, LaneId, Lang, Mode, Problem, ProvinceId, Side, validate};
-use cuakhau_store::{Actor, GateHoursChange};
+use cuakhau_app::reference::{GateFilter, ImportFormat, LaneFilter, PairFilter};
+use cuakhau_core::refdata::OpeningHours;
+use cuakhau_core::{Direction, FieldError, GateKind, GatePairId, Lane, Lang, Mode, Problem, ProvinceId, Side};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/gate-pairs", get(list_gate_pairs))
-        .route("/gate-pairs/{id}", get(get_gate_pair))
-        .route("/gate-pairs/{id}/lanes", get(list_pair_lanes).post(create_lane))
-        .route("/gates", get(list_gates))
-        .route("/gates/{pair}/{side}", get(get_gate))
-        .route("/gates/{pair}/{side}/hours", put(put_hours))
-        .route("/provinces", get(list_provinces))
-        .route("/provinces/{id}", get(get_province))
-        .route("/pairings", get(list_pairings))
-        .route("/lanes", get(list_lanes))
-        .route("/lanes/{id}", get(get_lane).patch(patch_lane))
-        .route("/reference/{table}", axum::routing::post(import_table))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_gate_pairs))
+        .routes(routes!(get_gate_pair))
+        .routes(routes!(list_pair_lanes, create_lane))
+        .routes(routes!(list_gates))
+        .routes(routes!(get_gate))
+        .routes(routes!(put_hours))
+        .routes(routes!(list_provinces))
+        .routes(routes!(get_province))
+        .routes(routes!(list_pairings))
+        .routes(routes!(list_lanes))
+        .routes(routes!(get_lane, patch_lane))
+        .routes(routes!(import_table))
 }
 
 fn field_err(lang: Lang, field: &str, problem: Problem) -> ApiError {
@@ -83,29 +83,15 @@ pub async fn list_gate_pairs(
     ReqLang(lang): ReqLang,
     ApiQuery(q): ApiQuery<PairQuery>,
 ) -> Result<Response, ApiError> {
-    let kind = parse_opt(lang, &q.kind, |s| GateKind::parse("kind", s))?;
-    let mode = parse_opt(lang, &q.mode, |s| Mode::parse("mode", s))?;
-    let province = parse_opt(lang, &q.province, ProvinceId::parse)?;
-    let needle = q.q.as_deref().map(str::to_lowercase);
-    let data = st.reference().await.map_err(|e| ApiError::store(lang, e))?;
-    let now = st.clock.now();
-    let items: Vec<GatePairOut> = data
-        .gate_pairs
-        .iter()
-        .filter(|g| kind.is_none_or(|k| g.kind == k) && mode.is_none_or(|m| g.mode == m))
-        .filter(|g| province.as_ref().is_none_or(|p| g.vn.province == *p || g.cn.province == *p))
-        .filter(|g| {
-            needle.as_ref().is_none_or(|n| {
-                [&g.vn, &g.cn].iter().any(|gate| {
-                    [Some(&gate.name_vi), gate.name_zh.as_ref(), gate.name_pinyin.as_ref(), Some(&gate.name_en)]
-                        .into_iter()
-                        .flatten()
-                        .any(|s| s.to_lowercase().contains(n.as_str()))
-                })
-            })
-        })
-        .map(|g| GatePairOut::new(g, now))
-        .collect();
+    let filter = PairFilter {
+        kind: parse_opt(lang, &q.kind, |s| GateKind::parse("kind", s))?,
+        mode: parse_opt(lang, &q.mode, |s| Mode::parse("mode", s))?,
+        province: parse_opt(lang, &q.province, ProvinceId::parse)?,
+        text: q.q.clone(),
+    };
+    let pairs = st.app.reference().gate_pairs(&filter).await.map_err(|e| ApiError::app(lang, e))?;
+    let now = st.app.now();
+    let items: Vec<GatePairOut> = pairs.iter().map(|g| GatePairOut::new(g, now)).collect();
     let (h, items) = page(&st, lang, items, q.limit, q.offset)?;
     Ok((h, Json(items)).into_response())
 }
@@ -117,9 +103,9 @@ pub async fn get_gate_pair(
     ReqLang(lang): ReqLang,
     Path(id): Path<String>,
 ) -> Result<Json<GatePairOut>, ApiError> {
-    let id = GatePairId::parse(&id).map_err(|_| ApiError::not_found(lang, format!("gate pair {id}")))?;
-    let g = st.store.gate_pair(&id).await.map_err(|e| ApiError::store(lang, e))?;
-    g.map(|g| Json(GatePairOut::new(&g, st.clock.now()))).ok_or_else(|| ApiError::not_found(lang, format!("gate pair {}", id.as_str())))
+    let id = pair_id(lang, &id)?;
+    let g = st.app.reference().gate_pair(&id).await.map_err(|e| ApiError::app(lang, e))?;
+    Ok(Json(GatePairOut::new(&g, st.app.now())))
 }
 
 /// A gate with the pair it belongs to.
@@ -146,30 +132,28 @@ pub async fn list_gates(
     ReqLang(lang): ReqLang,
     ApiQuery(q): ApiQuery<GateQuery>,
 ) -> Result<Json<Vec<GateWithPair>>, ApiError> {
-    let side = parse_opt(lang, &q.side, |s| Side::parse("side", s))?;
-    let province = parse_opt(lang, &q.province, ProvinceId::parse)?;
-    let data = st.reference().await.map_err(|e| ApiError::store(lang, e))?;
-    let now = st.clock.now();
-    let out = data
-        .gate_pairs
-        .iter()
-        .flat_map(|p| {
-            let out = GatePairOut::new(p, now);
-            [(p, out.vn), (p, out.cn)]
-        })
-        .filter(|(p, g)| side.is_none_or(|s| s.code() == g.side) && province.as_ref().is_none_or(|pr| p.gate(side_of(g)).province == *pr))
-        .filter(|(_, g)| q.open_now.is_none_or(|o| g.open_now == Some(o)))
-        .map(|(p, gate)| GateWithPair { gate_pair: p.id.as_str().into(), gate })
-        .collect();
-    Ok(Json(out))
+    let filter = GateFilter {
+        side: parse_opt(lang, &q.side, |s| Side::parse("side", s))?,
+        province: parse_opt(lang, &q.province, ProvinceId::parse)?,
+        open_now: q.open_now,
+    };
+    let gates = st.app.reference().gates(&filter).await.map_err(|e| ApiError::app(lang, e))?;
+    let now = st.app.now();
+    Ok(Json(gates.iter().map(|(p, side)| gate_with_pair(p, *side, now)).collect()))
 }
 
-fn side_of(g: &GateOut) -> Side {
-    if g.side == "VN" { Side::Vn } else { Side::Cn }
+fn gate_with_pair(p: &cuakhau_core::GatePair, side: Side, now: cuakhau_core::Timestamp) -> GateWithPair {
+    let out = GatePairOut::new(p, now);
+    GateWithPair { gate_pair: p.id.as_str().into(), gate: if side == Side::Vn { out.vn } else { out.cn } }
+}
+
+/// A gate pair id from the path: one that cannot exist is simply not found.
+pub(crate) fn pair_id(lang: Lang, id: &str) -> Result<GatePairId, ApiError> {
+    GatePairId::parse(id).map_err(|_| ApiError::not_found(lang, format!("gate pair {id}")))
 }
 
 fn path_pair_side(lang: Lang, pair: &str, side: &str) -> Result<(GatePairId, Side), ApiError> {
-    let id = GatePairId::parse(pair).map_err(|_| ApiError::not_found(lang, format!("gate pair {pair}")))?;
+    let id = pair_id(lang, pair)?;
     let side = Side::parse("side", &side.to_ascii_uppercase()).map_err(|e| ApiError::field(lang, e))?;
     Ok((id, side))
 }
@@ -182,14 +166,8 @@ pub async fn get_gate(
     Path((pair, side)): Path<(String, String)>,
 ) -> Result<Json<GateWithPair>, ApiError> {
     let (id, side) = path_pair_side(lang, &pair, &side)?;
-    let g = st
-        .store
-        .gate_pair(&id)
-        .await
-        .map_err(|e| ApiError::store(lang, e))?
-        .ok_or_else(|| ApiError::not_found(lang, format!("gate pair {pair}")))?;
-    let out = GatePairOut::new(&g, st.clock.now());
-    Ok(Json(GateWithPair { gate_pair: pair, gate: if side == Side::Vn { out.vn } else { out.cn } }))
+    let g = st.app.reference().gate_pair(&id).await.map_err(|e| ApiError::app(lang, e))?;
+    Ok(Json(gate_with_pair(&g, side, st.app.now())))
 }
 
 #[utoipa::path(put, path = "/api/v1/gates/{pair}/{side}/hours", tag = "reference", request_body = HoursPatch,
@@ -203,7 +181,7 @@ pub async fn put_hours(
 ) -> Result<Json<GatePairOut>, ApiError> {
     let lang = caller.lang;
     let (id, side) = path_pair_side(lang, &pair, &side)?;
-    let user = caller.require(Action::EditGate { gate_pair: &id, side })?;
+    caller.signed_in()?;
     let hours = match (&body.opens, &body.closes) {
         (None, None) => None,
         _ => {
@@ -212,14 +190,8 @@ pub async fn put_hours(
             Some(h.ok_or_else(|| field_err(lang, "opens", Problem::Empty))?)
         }
     };
-    let at = st.clock.now();
-    let g = st
-        .store
-        .update_gate_hours(&id, side, GateHoursChange { hours }, Actor { name: &user.username, at })
-        .await
-        .map_err(|e| ApiError::store(lang, e))?;
-    st.reference_changed();
-    Ok(Json(GatePairOut::new(&g, at)))
+    let g = st.app.reference().set_hours(&caller.who, &id, side, hours).await.map_err(caller.err())?;
+    Ok(Json(GatePairOut::new(&g, st.app.now())))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -236,8 +208,8 @@ pub async fn list_provinces(
     ApiQuery(q): ApiQuery<CountryQuery>,
 ) -> Result<Json<Vec<ProvinceOut>>, ApiError> {
     let country = parse_opt(lang, &q.country, |s| Side::parse("country", s))?;
-    let data = st.reference().await.map_err(|e| ApiError::store(lang, e))?;
-    Ok(Json(data.provinces.iter().filter(|p| country.is_none_or(|c| p.country == c)).map(ProvinceOut::from).collect()))
+    let list = st.app.reference().provinces(country).await.map_err(|e| ApiError::app(lang, e))?;
+    Ok(Json(list.iter().map(ProvinceOut::from).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/provinces/{id}", tag = "reference", params(("id" = String, Path)),
@@ -247,18 +219,14 @@ pub async fn get_province(
     ReqLang(lang): ReqLang,
     Path(id): Path<String>,
 ) -> Result<Json<ProvinceOut>, ApiError> {
-    let data = st.reference().await.map_err(|e| ApiError::store(lang, e))?;
-    data.provinces
-        .iter()
-        .find(|p| p.id.as_str() == id)
-        .map(|p| Json(ProvinceOut::from(p)))
-        .ok_or_else(|| ApiError::not_found(lang, format!("province {id}")))
+    let p = st.app.reference().province(&id).await.map_err(|e| ApiError::app(lang, e))?;
+    Ok(Json(ProvinceOut::from(&p)))
 }
 
 #[utoipa::path(get, path = "/api/v1/pairings", tag = "reference", responses((status = 200, body = Vec<PairingOut>)))]
 pub async fn list_pairings(State(st): State<AppState>, ReqLang(lang): ReqLang) -> Result<Json<Vec<PairingOut>>, ApiError> {
-    let data = st.reference().await.map_err(|e| ApiError::store(lang, e))?;
-    Ok(Json(data.pairings.iter().map(PairingOut::from).collect()))
+    let list = st.app.reference().pairings().await.map_err(|e| ApiError::app(lang, e))?;
+    Ok(Json(list.iter().map(PairingOut::from).collect()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -276,19 +244,13 @@ pub async fn list_lanes(
     ReqLang(lang): ReqLang,
     ApiQuery(q): ApiQuery<LaneQuery>,
 ) -> Result<Json<Vec<LaneOut>>, ApiError> {
-    let pair = parse_opt(lang, &q.gate_pair, GatePairId::parse)?;
-    let side = parse_opt(lang, &q.side, |s| Side::parse("side", s))?;
-    let dir = parse_opt(lang, &q.direction, |s| Direction::parse("direction", s))?;
-    let data = st.reference().await.map_err(|e| ApiError::store(lang, e))?;
-    Ok(Json(
-        data.lanes
-            .iter()
-            .filter(|l| {
-                pair.as_ref().is_none_or(|p| l.gate_pair == *p) && side.is_none_or(|s| l.side == s) && dir.is_none_or(|d| l.direction == d)
-            })
-            .map(LaneOut::from)
-            .collect(),
-    ))
+    let filter = LaneFilter {
+        gate_pair: parse_opt(lang, &q.gate_pair, GatePairId::parse)?,
+        side: parse_opt(lang, &q.side, |s| Side::parse("side", s))?,
+        direction: parse_opt(lang, &q.direction, |s| Direction::parse("direction", s))?,
+    };
+    let lanes = st.app.reference().lanes(&filter).await.map_err(|e| ApiError::app(lang, e))?;
+    Ok(Json(lanes.iter().map(LaneOut::from).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/gate-pairs/{id}/lanes", tag = "reference", params(("id" = String, Path)), responses((status = 200, body = Vec<LaneOut>)))]
@@ -297,19 +259,15 @@ pub async fn list_pair_lanes(
     ReqLang(lang): ReqLang,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<LaneOut>>, ApiError> {
-    let data = st.reference().await.map_err(|e| ApiError::store(lang, e))?;
-    if !data.gate_pairs.iter().any(|g| g.id.as_str() == id) {
-        return Err(ApiError::not_found(lang, format!("gate pair {id}")));
-    }
-    Ok(Json(data.lanes.iter().filter(|l| l.gate_pair.as_str() == id).map(LaneOut::from).collect()))
+    let lanes = st.app.reference().pair_lanes(&id).await.map_err(|e| ApiError::app(lang, e))?;
+    Ok(Json(lanes.iter().map(LaneOut::from).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/lanes/{id}", tag = "reference", params(("id" = String, Path)),
     responses((status = 200, body = LaneOut), (status = 404, body = cuakhau_api::Problem)))]
 pub async fn get_lane(State(st): State<AppState>, ReqLang(lang): ReqLang, Path(id): Path<String>) -> Result<Json<LaneOut>, ApiError> {
-    let lid = LaneId::parse(&id).map_err(|_| ApiError::not_found(lang, format!("lane {id}")))?;
-    let l = st.store.lane(&lid).await.map_err(|e| ApiError::store(lang, e))?;
-    l.map(|l| Json(LaneOut::from(&l))).ok_or_else(|| ApiError::not_found(lang, format!("lane {id}")))
+    let l = st.app.reference().lane(&id).await.map_err(|e| ApiError::app(lang, e))?;
+    Ok(Json(LaneOut::from(&l)))
 }
 
 #[utoipa::path(patch, path = "/api/v1/lanes/{id}", tag = "reference", request_body = LanePatch, params(("id" = String, Path)), security(("bearer" = [])),
@@ -321,31 +279,14 @@ pub async fn patch_lane(
     Path(id): Path<String>,
     ApiJson(p): ApiJson<LanePatch>,
 ) -> Result<Json<LaneOut>, ApiError> {
-    let lang = caller.lang;
-    caller.user()?;
-    let lid = LaneId::parse(&id).map_err(|_| ApiError::not_found(lang, format!("lane {id}")))?;
-    let mut lane =
-        st.store.lane(&lid).await.map_err(|e| ApiError::store(lang, e))?.ok_or_else(|| ApiError::not_found(lang, format!("lane {id}")))?;
-    let user = caller.require(Action::EditLane { gate_pair: &lane.gate_pair, side: lane.side })?;
-    let fe = |e| ApiError::field(lang, e);
-    if let Some(n) = &p.name {
-        lane.name = validate::text("name", n, 120).map_err(fe)?;
-    }
-    if let Some(c) = p.capacity_per_hour {
-        lane.capacity_per_hour = check_capacity("capacity_per_hour", c).map_err(fe)?;
-    }
-    if let Some(a) = p.active {
-        lane.active = a;
-    }
-    if let Some(c) = &p.class {
-        lane.class = LaneClass::parse("class", c).map_err(fe)?;
-    }
-    lane.basis = match &p.basis {
-        Some(b) => validate::text("basis", b, 2000).map_err(fe)?,
-        None => format!("set by {} (gate management board)", user.username),
+    let patch = cuakhau_app::reference::LanePatch {
+        name: p.name,
+        capacity_per_hour: p.capacity_per_hour,
+        active: p.active,
+        class: p.class,
+        basis: p.basis,
     };
-    let saved = st.store.put_lane(&lane, Actor { name: &user.username, at: st.clock.now() }).await.map_err(|e| ApiError::store(lang, e))?;
-    st.reference_changed();
+    let saved = st.app.reference().patch_lane(&caller.who, &id, patch).await.map_err(caller.err())?;
     Ok(Json(LaneOut::from(&saved)))
 }
 
@@ -359,18 +300,17 @@ pub async fn create_lane(
     ApiJson(n): ApiJson<NewLane>,
 ) -> Result<Response, ApiError> {
     let lang = caller.lang;
-    caller.user()?;
+    caller.signed_in()?;
     let fe = |e| ApiError::field(lang, e);
     let side = Side::parse("side", &n.side).map_err(fe)?;
-    let pair = GatePairId::parse(&id).map_err(|_| ApiError::not_found(lang, format!("gate pair {id}")))?;
-    let user = caller.require(Action::EditLane { gate_pair: &pair, side })?;
+    let pair = pair_id(lang, &id)?;
+    // Whether the caller may touch this side is asked before the rest of the body is read.
+    if !caller.who.may(cuakhau_core::auth::Action::EditLane { gate_pair: &pair, side }) {
+        return Err(ApiError::forbidden(lang));
+    }
     let lane = Lane::parse(&n.id, &id, &n.side, &n.direction, &n.class, &n.name, &n.capacity_per_hour.to_string(), "true", &n.basis)
         .map_err(fe)?;
-    if st.store.lane(&lane.id).await.map_err(|e| ApiError::store(lang, e))?.is_some() {
-        return Err(ApiError::new(lang, StatusCode::CONFLICT, cuakhau_core::Msg::Conflict { detail: format!("lane {} exists", n.id) }));
-    }
-    let saved = st.store.put_lane(&lane, Actor { name: &user.username, at: st.clock.now() }).await.map_err(|e| ApiError::store(lang, e))?;
-    st.reference_changed();
+    let saved = st.app.reference().add_lane(&caller.who, lane).await.map_err(caller.err())?;
     Ok((StatusCode::CREATED, Json(LaneOut::from(&saved))).into_response())
 }
 
@@ -396,29 +336,16 @@ pub async fn import_table(
     body: axum::body::Bytes,
 ) -> Result<Json<ImportReport>, ApiError> {
     let lang = caller.lang;
-    let user = caller.require(Action::ImportReference)?;
-    let t = cuakhau_data::Table::parse(&table).ok_or_else(|| ApiError::not_found(lang, format!("table {table}")))?;
-    let ct = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let rows = match ct.as_str() {
-        "text/csv" => cuakhau_data::parse_csv(t, body.as_ref(), &mut |_| {}),
-        "application/json" => cuakhau_data::parse_json(t, body.as_ref()),
-        _ => return Err(ApiError::new(lang, StatusCode::UNSUPPORTED_MEDIA_TYPE, cuakhau_core::Msg::UnsupportedMediaType)),
+    if !caller.who.may(cuakhau_core::auth::Action::ImportReference) {
+        caller.signed_in()?;
+        return Err(ApiError::forbidden(lang));
     }
-    .map_err(|e| ApiError::new(lang, StatusCode::UNPROCESSABLE_ENTITY, e.message(lang)))?;
-    let n = rows.len();
-    let r = st
-        .store
-        .load_reference(&rows.into_reference(), Actor { name: &user.username, at: st.clock.now() })
-        .await
-        .map_err(|e| ApiError::store(lang, e))?;
-    st.reference_changed();
-    Ok(Json(ImportReport { rows: n, inserted: r.inserted, updated: r.updated, unchanged: r.unchanged }))
+    let format = match crate::extract::media_type(&headers).as_str() {
+        "text/csv" => ImportFormat::Csv,
+        "application/json" => ImportFormat::Json,
+        _ if cuakhau_data::Table::parse(&table).is_none() => return Err(ApiError::not_found(lang, format!("table {table}"))),
+        _ => return Err(ApiError::new(lang, StatusCode::UNSUPPORTED_MEDIA_TYPE, cuakhau_core::Msg::UnsupportedMediaType)),
+    };
+    let (rows, r) = st.app.reference().import(&caller.who, &table, format, body.as_ref()).await.map_err(caller.err())?;
+    Ok(Json(ImportReport { rows, inserted: r.inserted, updated: r.updated, unchanged: r.unchanged }))
 }

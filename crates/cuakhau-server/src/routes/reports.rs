@@ -1,26 +1,25 @@
 //! Dwell times the WCO Time Release Study way, from the trips' milestones: per gate pair,
 //! direction, day, commodity group and channel as asked, with each agency's time, as JSON or CSV.
-//! The grouping itself is `cuakhau_store::trips::dwell_report`, shared with the CLI.
+//! The report itself is the app's (`cuakhau_app::reports`).
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use cuakhau_api::DwellRowOut;
-use cuakhau_core::auth::Action;
-use cuakhau_core::{Direction, FieldError, GatePairId, Problem, Timestamp, time};
-use cuakhau_store::trips::{DWELL_GROUPS as GROUPS, REPORTED, TripQuery, dwell_csv, dwell_report};
+use cuakhau_core::{Direction, FieldError, GatePairId, Problem, time};
+use cuakhau_store::trips::dwell_csv;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/reports/dwell", get(dwell))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(dwell))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -45,42 +44,31 @@ pub struct DwellQuery {
               (status = 403, body = cuakhau_api::Problem), (status = 422, body = cuakhau_api::Problem)))]
 pub async fn dwell(State(st): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<DwellQuery>) -> Result<Response, ApiError> {
     let lang = caller.lang;
-    caller.require(Action::ReadReports)?;
+    if !caller.who.may(cuakhau_core::auth::Action::ReadReports) {
+        caller.signed_in()?;
+        return Err(ApiError::forbidden(lang));
+    }
     let bad = |field: &str, p: Problem| ApiError::field(lang, FieldError::new(field, p));
-    let pair = q.gate_pair.as_deref().map(GatePairId::parse).transpose().map_err(|e| ApiError::field(lang, e))?;
-    let direction = q.direction.as_deref().map(|d| Direction::parse("direction", d)).transpose().map_err(|e| ApiError::field(lang, e))?;
-    let when = |field: &str, v: &Option<String>, default: Timestamp| -> Result<Timestamp, ApiError> {
-        match v {
-            Some(s) => time::parse_rfc3339(s).ok_or_else(|| bad(field, Problem::Other("an RFC 3339 time with offset"))),
-            None => Ok(default),
-        }
+    let when = |field: &str, v: &Option<String>| -> Result<Option<cuakhau_core::Timestamp>, ApiError> {
+        v.as_deref().map(|s| time::parse_rfc3339(s).ok_or_else(|| bad(field, Problem::Other("an RFC 3339 time with offset")))).transpose()
     };
-    let now = st.clock.now();
-    let (from, until) = (when("from", &q.from, now.plus_seconds(-30 * 86_400))?, when("until", &q.until, now.plus_seconds(1))?);
     let by: Vec<&str> = q.by.as_deref().unwrap_or("gate-pair,direction").split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
-    if by.is_empty() || by.iter().any(|g| !GROUPS.contains(g)) {
-        return Err(bad("by", Problem::NotOneOf { allowed: GROUPS }));
+    if by.is_empty() {
+        return Err(bad("by", Problem::NotOneOf { allowed: cuakhau_store::trips::DWELL_GROUPS }));
     }
     let csv = match q.format.as_deref().unwrap_or("json") {
         "json" => false,
         "csv" => true,
         _ => return Err(bad("format", Problem::NotOneOf { allowed: &["json", "csv"] })),
     };
-    let trips = st
-        .store
-        .trips(TripQuery {
-            gate_pair: pair.as_ref(),
-            direction,
-            statuses: REPORTED,
-            from: Some(from),
-            until: Some(until),
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| ApiError::store(lang, e))?;
-    let u = caller.user()?;
-    let mine = trips.iter().filter(|t| cuakhau_core::auth::allows(&u.roles, Action::ReadGateDetail { gate_pair: &t.gate_pair }));
-    let report = dwell_report(mine, &by);
+    let query = cuakhau_app::reports::DwellQuery {
+        gate_pair: q.gate_pair.as_deref().map(GatePairId::parse).transpose().map_err(|e| ApiError::field(lang, e))?,
+        direction: q.direction.as_deref().map(|d| Direction::parse("direction", d)).transpose().map_err(|e| ApiError::field(lang, e))?,
+        from: when("from", &q.from)?,
+        until: when("until", &q.until)?,
+        by,
+    };
+    let report = st.app.reports().dwell(&caller.who, &query).await.map_err(caller.err())?;
     if csv {
         return Ok((
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"dwell.csv\"")],

@@ -6,8 +6,9 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use cuakhau_app::App;
 use cuakhau_core::Timestamp;
-use cuakhau_server::{AppState, Clock, Config, Entropy};
+use cuakhau_server::{AppState, Clock, Config, Entropy, Ticker};
 use cuakhau_store::{Actor, NewUser, Store};
 use cuakhau_store_sqlite::SqliteStore;
 use http_body_util::BodyExt;
@@ -22,6 +23,15 @@ pub const NOW: Timestamp = Timestamp(1_795_402_800_000_000);
 pub struct FixedClock(pub Mutex<Timestamp>);
 impl Clock for FixedClock {
     fn now(&self) -> Timestamp {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// Monotonic time that moves only when a test moves it.
+#[derive(Debug, Default)]
+pub struct ManualTicker(pub Mutex<std::time::Duration>);
+impl Ticker for ManualTicker {
+    fn elapsed(&self) -> std::time::Duration {
         *self.0.lock().unwrap()
     }
 }
@@ -59,6 +69,7 @@ pub struct TestApp {
     /// The SQLite store, for tests that need raw SQL (None on PostgreSQL).
     pub sqlite: Option<Arc<SqliteStore>>,
     pub clock: Arc<FixedClock>,
+    pub ticker: Arc<ManualTicker>,
     /// The PostgreSQL schema to drop at the end (see [`TestApp::cleanup`]).
     pg_schema: Option<(sqlx::PgPool, String)>,
     _dir: tempfile::TempDir,
@@ -73,7 +84,7 @@ pub enum Engine {
 
 /// A test server on `engine` (PostgreSQL needs `DATABASE_URL`; its absence fails the test).
 pub async fn spawn_on(engine: Engine) -> TestApp {
-    let config = Config { secure_cookies: false, simulation_slots: 1000, ..Config::default() };
+    let config = Config { secure_cookies: false, ..Config::default() };
     match engine {
         Engine::Sqlite => spawn_with(config).await,
         Engine::Postgres => {
@@ -83,26 +94,36 @@ pub async fn spawn_on(engine: Engine) -> TestApp {
             let schema = format!("srv_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
             let store = Arc::new(cuakhau_store_postgres::PgStore::open_in_schema(&url, Some(&schema)).await.unwrap());
             let pool = store.pool().clone();
-            let mut t = build(store, None, config).await;
+            let mut t = build(store, None, config, app_config()).await;
             t.pg_schema = Some((pool, schema));
             t
         }
     }
 }
 
+/// The rules of every test server: as shipped, but any number of simulations at once.
+pub fn app_config() -> cuakhau_app::Config {
+    cuakhau_app::Config { simulation_slots: 1000, ..Default::default() }
+}
+
 pub async fn spawn() -> TestApp {
-    spawn_with(Config { secure_cookies: false, simulation_slots: 1000, ..Config::default() }).await
+    spawn_with(Config { secure_cookies: false, ..Config::default() }).await
 }
 
 pub async fn spawn_with(config: Config) -> TestApp {
+    spawn_with_app(config, app_config()).await
+}
+
+/// A test server with its own HTTP settings and rules.
+pub async fn spawn_with_app(config: Config, rules: cuakhau_app::Config) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = Arc::new(SqliteStore::open(&format!("sqlite:{}", dir.path().join("t.db").display())).await.unwrap());
-    let mut t = build(sqlite.clone(), Some(sqlite), config).await;
+    let mut t = build(sqlite.clone(), Some(sqlite), config, rules).await;
     t._dir = dir;
     t
 }
 
-async fn build(store: Arc<dyn Store>, sqlite: Option<Arc<SqliteStore>>, config: Config) -> TestApp {
+async fn build(store: Arc<dyn Store>, sqlite: Option<Arc<SqliteStore>>, config: Config, rules: cuakhau_app::Config) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let actor = Actor { name: "test", at: NOW };
     store.load_reference(&cuakhau_data::bundled().unwrap(), actor.clone()).await.unwrap();
@@ -120,8 +141,10 @@ async fn build(store: Arc<dyn Store>, sqlite: Option<Arc<SqliteStore>>, config: 
             .unwrap();
     }
     let clock = Arc::new(FixedClock(Mutex::new(NOW)));
-    let state = AppState::new(store.clone(), clock.clone(), entropy, config);
-    TestApp { app: cuakhau_server::app(state.clone()), state, store, sqlite, clock, pg_schema: None, _dir: dir }
+    let ticker = Arc::new(ManualTicker::default());
+    let app = App::new(store.clone(), clock.clone(), ticker.clone(), entropy, rules);
+    let state = AppState::new(app, config);
+    TestApp { app: cuakhau_server::app(state.clone()), state, store, sqlite, clock, ticker, pg_schema: None, _dir: dir }
 }
 
 pub struct Resp {
@@ -147,9 +170,14 @@ impl TestApp {
         }
     }
 
-    /// Moves the fixed clock.
+    /// Moves the fixed clock, and the monotonic time by as much (time moves on for both).
     pub fn set_now(&self, t: Timestamp) {
-        *self.clock.0.lock().unwrap() = t;
+        let mut now = self.clock.0.lock().unwrap();
+        let ahead = t.as_micros() - now.as_micros();
+        if ahead > 0 {
+            *self.ticker.0.lock().unwrap() += std::time::Duration::from_micros(ahead as u64);
+        }
+        *now = t;
     }
 
     pub async fn send(&self, req: Request<Body>) -> Resp {
@@ -173,6 +201,16 @@ impl TestApp {
             None => b.body(Body::empty()).unwrap(),
         };
         self.send(req).await
+    }
+
+    /// The status of a request whose body is never read (an event stream).
+    pub async fn status_of(&self, method: &str, uri: &str, token: Option<&str>) -> Resp {
+        let mut b = Request::builder().method(method).uri(uri);
+        if let Some(t) = token {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        let res = self.app.clone().oneshot(b.body(Body::empty()).unwrap()).await.unwrap();
+        Resp { status: res.status(), headers: res.headers().clone(), body: Vec::new() }
     }
 
     /// Sends a raw body with a content type.

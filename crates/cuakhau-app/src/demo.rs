@@ -3,13 +3,12 @@
 //!
 //! Trucks, their cargo, bookings and service times come from the simulator's own generator
 //! (`cuakhau_sim::generate`, scenarios in `data/demo/`); the day is then played through the
-//! server's real code in virtual time: declarations, bookings, yard check-in, dispatch rounds
+//! app's real use cases in virtual time: declarations, bookings, yard check-in, dispatch rounds
 //! (the core's call-forward), each officer's start and pass. Everything is marked: the `demo`
 //! setting is set (the queue board shows it), every audit entry's actor starts with `demo`, and
 //! enterprise codes, plates and drivers are invented.
 
-use crate::routes::gate::run_round;
-use crate::{AppState, Clock, Config, Entropy};
+use crate::{App, Clock, Config, Entropy, Ticker};
 use cuakhau_core::auth::Agency;
 use cuakhau_core::goods::clearance::{Act, Outcome, Step, StepState};
 use cuakhau_core::goods::declaration::{ConsignmentFields, DeclEvent};
@@ -17,7 +16,7 @@ use cuakhau_core::goods::gate::TripStatus;
 use cuakhau_core::goods::parties::{Driver, EnterpriseCode, Plate, VehicleKind};
 use cuakhau_core::goods::slots::{Bucket, SlotPolicy, hour_capacity, hour_of, side_works_at};
 use cuakhau_core::goods::{Consignment, Trip};
-use cuakhau_core::{Direction, GatePairId, Lang, Side, Timestamp, time};
+use cuakhau_core::{Direction, GatePairId, Side, Timestamp, time};
 use cuakhau_store::goods::{BookingRequest, NewDeclaration};
 use cuakhau_store::trips::{NewTrip, TripQuery};
 use cuakhau_store::{Actor, Store, StoreError};
@@ -34,6 +33,8 @@ pub enum DemoError {
     NotEmpty,
     Store(StoreError),
     Scenario(String),
+    /// A use case refused a step of the day.
+    App(crate::AppError),
 }
 
 impl std::fmt::Display for DemoError {
@@ -42,7 +43,14 @@ impl std::fmt::Display for DemoError {
             DemoError::NotEmpty => write!(f, "the database already holds declarations or a demo; the demo fills an empty database only"),
             DemoError::Store(e) => write!(f, "{e}"),
             DemoError::Scenario(e) => write!(f, "demo scenario: {e}"),
+            DemoError::App(e) => write!(f, "demo day: {e}"),
         }
+    }
+}
+
+impl From<crate::AppError> for DemoError {
+    fn from(e: crate::AppError) -> Self {
+        DemoError::App(e)
     }
 }
 
@@ -68,6 +76,15 @@ struct VirtualClock(Mutex<Timestamp>);
 impl Clock for VirtualClock {
     fn now(&self) -> Timestamp {
         *self.0.lock().expect("not poisoned")
+    }
+}
+
+/// Virtual time needs no monotonic clock: the demo's caches never age out during the fill.
+#[derive(Debug)]
+struct Still;
+impl Ticker for Still {
+    fn elapsed(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
     }
 }
 
@@ -204,9 +221,9 @@ pub async fn fill(store: Arc<dyn Store>, now: Timestamp, seed: u64, progress: im
     }
     let trucks = generate(now, seed)?;
     let clock = Arc::new(VirtualClock(Mutex::new(trucks.first().map_or(now, |t| t.at))));
-    let st = AppState::new(store.clone(), clock.clone(), Arc::new(NoEntropy), Config::default());
+    let app = App::new(store.clone(), clock.clone(), Arc::new(Still), Arc::new(NoEntropy), Config::default());
     let set = |t: Timestamp| *clock.0.lock().expect("not poisoned") = t;
-    let data = st.reference().await?;
+    let data = app.reference().data().await?;
     let mut report = DemoReport::default();
     let mut by_decl: HashMap<i64, usize> = HashMap::new();
     let (first, tick) = (trucks.first().map_or(now, |t| t.at), 120);
@@ -225,7 +242,7 @@ pub async fn fill(store: Arc<dyn Store>, now: Timestamp, seed: u64, progress: im
                 .create_declaration(new_declaration(tr, seed)?, Actor { name: "demo:enterprise", at: tr.at.plus_seconds(-5400) })
                 .await?;
             store.declaration_event(d.id, DeclEvent::Submit, Actor { name: "demo:enterprise", at: tr.at.plus_seconds(-5300) }).await?;
-            let accept = DeclEvent::Accept { at: tr.at.plus_seconds(-3600), validity_h: crate::routes::goods::VALIDITY_H };
+            let accept = DeclEvent::Accept { at: tr.at.plus_seconds(-3600), validity_h: crate::goods::VALIDITY_H };
             let d = store.declaration_event(d.id, accept, Actor { name: "demo:customs", at: tr.at.plus_seconds(-3600) }).await?;
             report.declarations += 1;
             by_decl.insert(d.id, tr.n);
@@ -250,19 +267,14 @@ pub async fn fill(store: Arc<dyn Store>, now: Timestamp, seed: u64, progress: im
             if tr.no_show {
                 continue;
             }
-            let nt = NewTrip {
-                yard_capacity: 10_000,
-                ..crate::routes::gate::new_trip(&st, Lang::En, &d, TripStatus::Yard, tr.at)
-                    .await
-                    .map_err(|e| DemoError::Scenario(format!("{:?}", e.msg)))?
-            };
+            let nt = NewTrip { yard_capacity: 10_000, ..app.gate().new_trip(&d, TripStatus::Yard, tr.at).await? };
             store.join_queue(nt, Actor { name: "demo:yard-camera", at: tr.at }).await?;
             report.trips += 1;
         }
         set(t);
         for (pair, dir) in [("kim-thanh", Direction::Export), ("huu-nghi", Direction::Import)] {
             let id = GatePairId::parse(pair).expect("a valid id");
-            run_round(&st, Lang::En, &id, dir, "demo:dispatcher").await.map_err(|e| DemoError::Scenario(format!("{:?}", e.msg)))?;
+            app.gate().run_round(&id, dir, "demo:dispatcher").await?;
         }
         // Officers work each truck's steps: start when the truck is there, pass when done.
         let live = store.trips(TripQuery { statuses: &[TripStatus::Called, TripStatus::Clearing], ..Default::default() }).await?;

@@ -1,0 +1,177 @@
+//! cuakhau's use cases, one module per context: what an HTTP request, the background loop, the
+//! demo day, the CLI and (later) the other side's node all call, so that each applies the same
+//! rules without HTTP.
+//!
+//! An [`App`] owns the store handle, the injected [`Clock`], [`Ticker`] and [`Entropy`], the
+//! [`Config`] the rules need, the caches (reference data, sessions, suspensions), the event bus
+//! (changes at gate pairs) and the running simulations. Each context is a borrowed handle:
+//! `app.goods().book(&principal, id, hour)`. Use cases take the authenticated [`Principal`] and
+//! refuse with [`AppError::Forbidden`] themselves, asking `cuakhau_core::auth::allows`; errors are
+//! kinds ([`AppError`]), never prose: the edge words them in the caller's language.
+//!
+//! Architecture invariant: no axum, hyper, utoipa or wire types (`cuakhau-api`); checked by
+//! `cargo xtask check`.
+
+#![forbid(unsafe_code)]
+
+use cuakhau_core::Timestamp;
+use cuakhau_store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub mod accounts;
+pub mod audit;
+mod caches;
+pub mod demo;
+mod error;
+pub mod events;
+pub mod gate;
+pub mod goods;
+mod principal;
+pub mod reference;
+pub mod reports;
+pub mod secrets;
+pub mod simulations;
+pub mod throttle;
+
+pub use error::{AppError, ConflictKind, What};
+pub use principal::Principal;
+
+/// Results of use cases.
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// The time of day, as the rules need it. The CLI passes the system clock; tests a fixed one.
+pub trait Clock: Send + Sync + std::fmt::Debug + 'static {
+    fn now(&self) -> Timestamp;
+}
+
+/// Monotonic time since an arbitrary origin, for ages and timeouts (caches' TTLs, latencies):
+/// the CLI passes `Instant`-based time, tests one they move by hand.
+pub trait Ticker: Send + Sync + std::fmt::Debug + 'static {
+    fn elapsed(&self) -> Duration;
+}
+
+/// Random bytes for session tokens, tracking codes and password salts.
+pub trait Entropy: Send + Sync + std::fmt::Debug + 'static {
+    fn fill(&self, buf: &mut [u8]);
+}
+
+/// The settings the rules need. One struct instead of loose parameters.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// How long a login lasts.
+    pub session_ttl_s: i64,
+    /// Simulations that may run at once (each uses half the cores).
+    pub simulation_slots: usize,
+    /// Call-forward policy, answer window and yard size.
+    pub gate_rules: cuakhau_core::goods::gate::GateRules,
+    /// Customs risk rules that pick a truck's channel (first match wins).
+    pub risk_rules: Vec<cuakhau_core::goods::clearance::RiskRule>,
+    /// How far ahead an hour may be booked (besides the declaration's own validity).
+    pub max_booking_ahead_h: i64,
+    /// Where "your turn" and "refused" messages for drivers are POSTed (an SMS or chat gateway).
+    pub webhook_url: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            session_ttl_s: 12 * 3600,
+            simulation_slots: 2,
+            gate_rules: Default::default(),
+            risk_rules: cuakhau_data::parse_risk_rules(cuakhau_data::BUNDLED_RISK_RULES).expect("the bundled risk rules parse"),
+            max_booking_ahead_h: 7 * 24,
+            webhook_url: None,
+        }
+    }
+}
+
+/// The use cases and everything they share. Cheap to clone (one `Arc`).
+#[derive(Debug, Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    ticker: Arc<dyn Ticker>,
+    entropy: Arc<dyn Entropy>,
+    config: Config,
+    caches: caches::Caches,
+    events: events::EventBus,
+    sims: simulations::Registry,
+    logins: throttle::LoginThrottle,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ticker: Arc<dyn Ticker>, entropy: Arc<dyn Entropy>, config: Config) -> Self {
+        App {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                ticker,
+                entropy,
+                config,
+                caches: Default::default(),
+                events: events::EventBus::new(),
+                sims: Default::default(),
+                logins: Default::default(),
+            }),
+        }
+    }
+
+    pub fn reference(&self) -> reference::Reference<'_> {
+        reference::Reference(self)
+    }
+    pub fn accounts(&self) -> accounts::Accounts<'_> {
+        accounts::Accounts(self)
+    }
+    pub fn goods(&self) -> goods::Goods<'_> {
+        goods::Goods(self)
+    }
+    pub fn gate(&self) -> gate::Gate<'_> {
+        gate::Gate(self)
+    }
+    pub fn reports(&self) -> reports::Reports<'_> {
+        reports::Reports(self)
+    }
+    pub fn simulations(&self) -> simulations::Simulations<'_> {
+        simulations::Simulations(self)
+    }
+    pub fn audit(&self) -> audit::Audit<'_> {
+        audit::Audit(self)
+    }
+
+    /// The store, for what no context owns yet (idempotency records, settings).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+    pub fn now(&self) -> Timestamp {
+        self.inner.clock.now()
+    }
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+    pub fn ticker(&self) -> &Arc<dyn Ticker> {
+        &self.inner.ticker
+    }
+    pub fn entropy(&self) -> &dyn Entropy {
+        self.inner.entropy.as_ref()
+    }
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+    /// Changes at gate pairs, for live boards.
+    pub fn events(&self) -> &events::EventBus {
+        &self.inner.events
+    }
+
+    /// The storage engine's name and whether the database holds the demo day; an error when the
+    /// store does not answer.
+    pub async fn health(&self) -> Result<(&'static str, bool)> {
+        let demo = self.inner.store.setting("demo").await?;
+        Ok((self.inner.store.engine(), demo.is_some()))
+    }
+}
