@@ -46,7 +46,7 @@ pub const INTERNAL_EDGES: &[(&str, &[&str])] = &[
             BACKENDS[1],
         ],
     ),
-    ("cuakhau-bench", &["cuakhau-app", "cuakhau-core", "cuakhau-server", "cuakhau-store", BACKENDS[0]]),
+    ("cuakhau-bench", &["cuakhau-app", "cuakhau-core", "cuakhau-server", "cuakhau-store", BACKENDS[0], BACKENDS[1]]),
 ];
 
 pub fn workspace_root() -> PathBuf {

@@ -1,5 +1,8 @@
 //! Shared helpers of the benchmark programs in `src/bin/` (run by the scripts in `bench/`).
 
+// A benchmark measures wall time: it reads the timer itself.
+#![allow(clippy::disallowed_methods)]
+
 /// A SplitMix64 generator: the benchmarks need cheap, seeded, reproducible numbers.
 #[derive(Debug, Clone)]
 pub struct Mix(pub u64);

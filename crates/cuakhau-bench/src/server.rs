@@ -33,6 +33,28 @@ impl Entropy for Counter {
     }
 }
 
+/// The monotonic clock of a benchmark's server: the real one (caches and throttles age as usual).
+#[derive(Debug)]
+pub struct Wall(pub std::time::Instant);
+impl cuakhau_app::Ticker for Wall {
+    fn elapsed(&self) -> std::time::Duration {
+        self.0.elapsed()
+    }
+}
+
+/// A server's state over `store` as a benchmark runs it: fixed clock, seeded entropy, plain-HTTP
+/// cookies, the default rules.
+pub fn state(store: std::sync::Arc<dyn cuakhau_store::Store>, entropy: std::sync::Arc<Counter>) -> cuakhau_server::AppState {
+    let app = cuakhau_app::App::new(
+        store,
+        std::sync::Arc::new(Fixed),
+        std::sync::Arc::new(Wall(std::time::Instant::now())),
+        entropy,
+        Default::default(),
+    );
+    cuakhau_server::AppState::new(app, cuakhau_server::Config { secure_cookies: false, ..cuakhau_server::Config::default() })
+}
+
 /// One gate pair, `bench`, open round the clock, whose export lanes give 5,000 general slots an hour.
 pub fn reference() -> ReferenceData {
     reference_with_lanes(&[600, 600, 600, 600, 600, 600, 600, 600, 600, 600, 600, 543])
