@@ -34,8 +34,8 @@ impl ApiError {
     }
     pub fn store(lang: Lang, e: StoreError) -> Self {
         match e {
-            StoreError::NotFound(what) => Self::not_found(lang, what),
-            StoreError::Conflict(detail) => Self::new(lang, StatusCode::CONFLICT, Msg::Conflict { detail }),
+            StoreError::NotFound(what) => Self::not_found(lang, cuakhau_core::i18n::missing_name(&what, lang)),
+            StoreError::Conflict(kind) => Self::new(lang, StatusCode::CONFLICT, Msg::Clash { kind }),
             StoreError::Contention(detail) => {
                 tracing::warn!(%detail, "contention outlasted the retries");
                 Self::new(lang, StatusCode::SERVICE_UNAVAILABLE, Msg::Busy)
@@ -57,7 +57,7 @@ impl ApiError {
             Msg::Unauthenticated => "unauthenticated",
             Msg::WrongCredentials => "wrong-credentials",
             Msg::Forbidden => "forbidden",
-            Msg::Conflict { .. } => "conflict",
+            Msg::Conflict { .. } | Msg::Clash { .. } => "conflict",
             Msg::Refused { refusal: cuakhau_core::goods::Refusal::TripLocked(_) } => "declaration-locked",
             Msg::Refused { refusal: cuakhau_core::goods::Refusal::Transition(_) } => "bad-transition",
             Msg::Internal => "internal",

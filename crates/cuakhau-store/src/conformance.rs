@@ -405,7 +405,7 @@ macro_rules! conformance_tests {
         // Expanded in the backend's test crate, which has tokio: 40 bookers at once.
         #[tokio::test]
         async fn many_concurrent_bookers_never_overbook() {
-            use $crate::Store;
+            use $crate::prelude::*;
             let (store, cleanup) = $make().await;
             let ids = $crate::conformance::concurrent_booking_setup(&store, 40).await;
             let store = std::sync::Arc::new(store);
@@ -819,7 +819,7 @@ pub async fn trips_go_from_queue_to_crossing(s: &dyn Store) {
     );
     // The yard holds one truck.
     let full = s.join_queue(new_trip(b, TripStatus::Yard, 1), at(62, "guard")).await.unwrap_err();
-    assert!(matches!(full, StoreError::Conflict(ref m) if m.contains("yard is full")), "{full:?}");
+    assert!(matches!(full, StoreError::Conflict(crate::ConflictKind::YardFull { .. })), "{full:?}");
     let tb = s.join_queue(new_trip(b, TripStatus::Virtual, 1), at(63, "firm")).await.unwrap();
     let tb = s
         .report_position(tb.id, Position { lat: 21.8, lon: 106.7, at: T0.plus_seconds(70) }, Some(T0.plus_seconds(600)), at(70, "driver"))

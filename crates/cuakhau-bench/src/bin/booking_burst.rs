@@ -12,7 +12,8 @@ use cuakhau_core::refdata::{Gate, GateFields, GateKind, GatePair, Lane, Province
 use cuakhau_core::{Direction, GatePairId, Mode, ReferenceData, Role, Side, Timestamp};
 use cuakhau_server::{AppState, Clock, Config, Entropy};
 use cuakhau_store::goods::NewDeclaration;
-use cuakhau_store::{Actor, NewUser, Store};
+use cuakhau_store::prelude::*;
+use cuakhau_store::{Actor, NewUser};
 use cuakhau_store_sqlite::SqliteStore;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
