@@ -34,8 +34,9 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most writes one group commit takes.
 const MAX_GROUP: usize = 512;
-/// Reader connections kept between reads.
-const READERS: usize = 8;
+/// Reads running at once, each on its own connection (kept between reads). More than the cores
+/// would only make readers wait for each other.
+const READERS: usize = 4;
 
 /// A store on one SQLite file.
 #[derive(Debug, Clone)]
@@ -50,6 +51,8 @@ struct Inner {
     pool: SqlitePool,
     writer: mpsc::Sender<Box<dyn WriteJob>>,
     readers: Mutex<Vec<SqliteConn>>,
+    /// One permit per reader connection: a read waits for a free one instead of opening more.
+    reading: Arc<tokio::sync::Semaphore>,
 }
 
 impl SqliteStore {
@@ -68,7 +71,15 @@ impl SqliteStore {
         let conn = SqliteConn::open(&path).map_err(|e| sqlx::Error::Configuration(e.to_string().into()))?;
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new().name("cuakhau-sqlite-writer".into()).spawn(move || writer(conn, rx)).map_err(sqlx::Error::Io)?;
-        Ok(SqliteStore { inner: Arc::new(Inner { path, pool, writer: tx, readers: Mutex::new(Vec::new()) }) })
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path,
+                pool,
+                writer: tx,
+                readers: Mutex::new(Vec::new()),
+                reading: Arc::new(tokio::sync::Semaphore::new(READERS)),
+            }),
+        })
     }
 
     /// The migrator's sqlx pool, for tests and benchmarks that need raw SQL.
@@ -317,17 +328,17 @@ impl Engine for SqliteStore {
     {
         let inner = self.inner.clone();
         async move {
+            // The permit goes with the work: a caller that gives up does not free it early.
+            let turn = inner.reading.clone().acquire_owned().await.map_err(|e| StoreError::Backend(e.to_string()))?;
             tokio::task::spawn_blocking(move || {
+                let _turn = turn;
                 let pooled = inner.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
                 let mut c = match pooled {
                     Some(c) => c,
                     None => SqliteConn::open(&inner.path).map_err(sqlite_err)?,
                 };
                 let out = futures_executor::block_on(f(&mut c, &state));
-                let mut readers = inner.readers.lock().unwrap_or_else(|p| p.into_inner());
-                if readers.len() < READERS {
-                    readers.push(c);
-                }
+                inner.readers.lock().unwrap_or_else(|p| p.into_inner()).push(c);
                 out
             })
             .await
