@@ -109,8 +109,8 @@ pub enum What {
         simulation: u64,
         name: String,
     },
-    /// Whatever the store could not find, as it says.
-    Stored(String),
+    /// Whatever the store could not find (a kind the edge words).
+    Stored(cuakhau_core::i18n::Missing),
 }
 
 impl std::fmt::Display for What {
@@ -129,7 +129,7 @@ impl std::fmt::Display for What {
             What::Tracked(id) => write!(f, "declaration {id} with this tracking code"),
             What::Simulation(id) => write!(f, "simulation {id}"),
             What::Plot { simulation, name } => write!(f, "plot {name} of simulation {simulation}"),
-            What::Stored(s) => f.write_str(s),
+            What::Stored(m) => f.write_str(&cuakhau_core::i18n::missing_name(m, cuakhau_core::i18n::Lang::En)),
         }
     }
 }
@@ -150,6 +150,6 @@ pub enum ConflictKind {
     LaneExists(String),
     /// Every simulation slot is taken.
     SimulationsBusy { slots: usize },
-    /// Whatever the store reports, in its words.
-    Stored(String),
+    /// A collision the store reports (a kind the edge words).
+    Stored(cuakhau_core::i18n::ConflictKind),
 }

@@ -116,6 +116,150 @@ pub enum Msg {
     Refused {
         refusal: crate::goods::Refusal,
     },
+    /// A change the store refuses because of what is stored (a taken name, a full yard…).
+    Clash {
+        kind: ConflictKind,
+    },
+}
+
+/// Why the store refused a change because of what it holds: kinds, worded in the caller's
+/// language by [`Msg::Clash`] (the store carries no prose for people).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConflictKind {
+    /// A row with the same key exists (a unique constraint).
+    Duplicate,
+    /// The change refers to a row that does not exist (a foreign key).
+    MissingReference,
+    /// A reference-data load would break integrity: table, 1-based row, the check's reason.
+    ReferenceRow {
+        table: String,
+        row: usize,
+        reason: String,
+    },
+    UsernameTaken {
+        username: String,
+    },
+    /// The declaration's booking was cancelled while this booking ran; trying again works.
+    BookedMeanwhile {
+        declaration: i64,
+    },
+    /// The declaration is not accepted, or its validity has run out (state code).
+    DeclarationNotValid {
+        declaration: i64,
+        state: String,
+    },
+    YardFull {
+        capacity: u32,
+    },
+    /// The declaration already has a trip (status code).
+    TripExists {
+        declaration: i64,
+        trip: i64,
+        status: String,
+    },
+    FeeRecorded {
+        trip: i64,
+        receipt: String,
+    },
+    ReceiptUsed {
+        receipt: String,
+        trip: i64,
+    },
+}
+
+/// What a store looked for and did not find, named in the caller's language by [`missing_name`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Missing {
+    GatePair(String),
+    User(String),
+    Declaration(i64),
+    Booking(i64),
+    Trip(i64),
+    /// A Merkle tree of this many entries (the log is shorter).
+    Tree(u64),
+}
+
+/// The thing that was not found, as a person reads it (the object of [`Msg::NotFound`]).
+pub fn missing_name(m: &Missing, lang: Lang) -> String {
+    use Missing as M;
+    match (m, lang) {
+        (M::GatePair(id), Lang::Vi) => format!("cặp cửa khẩu {id}"),
+        (M::GatePair(id), Lang::Zh) => format!("口岸对 {id}"),
+        (M::GatePair(id), Lang::En) => format!("gate pair {id}"),
+        (M::User(u), Lang::Vi) => format!("người dùng {u}"),
+        (M::User(u), Lang::Zh) => format!("用户 {u}"),
+        (M::User(u), Lang::En) => format!("user {u}"),
+        (M::Declaration(n), Lang::Vi) => format!("tờ khai {n}"),
+        (M::Declaration(n), Lang::Zh) => format!("申报单 {n}"),
+        (M::Declaration(n), Lang::En) => format!("declaration {n}"),
+        (M::Booking(n), Lang::Vi) => format!("lượt đặt chỗ còn hiệu lực {n}"),
+        (M::Booking(n), Lang::Zh) => format!("有效预约 {n}"),
+        (M::Booking(n), Lang::En) => format!("live booking {n}"),
+        (M::Trip(n), Lang::Vi) => format!("chuyến xe {n}"),
+        (M::Trip(n), Lang::Zh) => format!("车次 {n}"),
+        (M::Trip(n), Lang::En) => format!("trip {n}"),
+        (M::Tree(n), Lang::Vi) => format!("cây Merkle gồm {n} mục"),
+        (M::Tree(n), Lang::Zh) => format!("包含 {n} 个条目的默克尔树"),
+        (M::Tree(n), Lang::En) => format!("Merkle tree of {n} entries"),
+    }
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&missing_name(self, Lang::En))
+    }
+}
+
+impl std::fmt::Display for ConflictKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&clash_detail(self, Lang::En))
+    }
+}
+
+fn clash_detail(k: &ConflictKind, lang: Lang) -> String {
+    use ConflictKind as K;
+    match (k, lang) {
+        (K::Duplicate, Lang::Vi) => "Đã có một bản ghi với cùng mã.".into(),
+        (K::Duplicate, Lang::Zh) => "已存在相同编号的记录。".into(),
+        (K::Duplicate, Lang::En) => "A record with the same key exists.".into(),
+        (K::MissingReference, Lang::Vi) => "Thay đổi tham chiếu tới một bản ghi không tồn tại.".into(),
+        (K::MissingReference, Lang::Zh) => "此更改引用了不存在的记录。".into(),
+        (K::MissingReference, Lang::En) => "The change refers to a record that does not exist.".into(),
+        (K::ReferenceRow { table, row, reason }, Lang::Vi) => format!("Bảng {table}, dòng {row}: {reason}. Không có gì được ghi."),
+        (K::ReferenceRow { table, row, reason }, Lang::Zh) => format!("表 {table} 第 {row} 行：{reason}。未写入任何数据。"),
+        (K::ReferenceRow { table, row, reason }, Lang::En) => format!("{table} row {row}: {reason}. Nothing was written."),
+        (K::UsernameTaken { username }, Lang::Vi) => format!("Tên đăng nhập “{username}” đã có người dùng."),
+        (K::UsernameTaken { username }, Lang::Zh) => format!("用户名“{username}”已被占用。"),
+        (K::UsernameTaken { username }, Lang::En) => format!("The user name '{username}' is taken."),
+        (K::BookedMeanwhile { declaration }, Lang::Vi) => {
+            format!("Lượt đặt chỗ của tờ khai {declaration} vừa được đặt rồi hủy trong lúc xử lý; hãy thử lại.")
+        }
+        (K::BookedMeanwhile { declaration }, Lang::Zh) => format!("申报单 {declaration} 的预约在处理期间被预订又被取消，请重试。"),
+        (K::BookedMeanwhile { declaration }, Lang::En) => {
+            format!("Declaration {declaration} was booked and released meanwhile; try again.")
+        }
+        (K::DeclarationNotValid { declaration, state }, Lang::Vi) => {
+            format!("Tờ khai {declaration} đang ở trạng thái {} hoặc đã hết hiệu lực.", declaration_state_name(state, lang))
+        }
+        (K::DeclarationNotValid { declaration, state }, Lang::Zh) => {
+            format!("申报单 {declaration} 为{}或已过有效期。", declaration_state_name(state, lang))
+        }
+        (K::DeclarationNotValid { declaration, state }, Lang::En) => {
+            format!("Declaration {declaration} is {} or its validity has run out.", declaration_state_name(state, lang))
+        }
+        (K::YardFull { capacity }, Lang::Vi) => format!("Bãi xe đã đầy ({capacity} xe)."),
+        (K::YardFull { capacity }, Lang::Zh) => format!("停车场已满（{capacity} 辆）。"),
+        (K::YardFull { capacity }, Lang::En) => format!("The yard is full ({capacity} trucks)."),
+        (K::TripExists { declaration, trip, .. }, Lang::Vi) => format!("Tờ khai {declaration} đã có chuyến xe {trip}."),
+        (K::TripExists { declaration, trip, .. }, Lang::Zh) => format!("申报单 {declaration} 已有车次 {trip}。"),
+        (K::TripExists { declaration, trip, status }, Lang::En) => format!("Declaration {declaration} already has trip {trip} ({status})."),
+        (K::FeeRecorded { trip, receipt }, Lang::Vi) => format!("Chuyến xe {trip} đã có biên lai phí {receipt}."),
+        (K::FeeRecorded { trip, receipt }, Lang::Zh) => format!("车次 {trip} 已有收费收据 {receipt}。"),
+        (K::FeeRecorded { trip, receipt }, Lang::En) => format!("Trip {trip} already has fee receipt {receipt}."),
+        (K::ReceiptUsed { receipt, trip }, Lang::Vi) => format!("Biên lai {receipt} đã được ghi cho chuyến xe {trip}."),
+        (K::ReceiptUsed { receipt, trip }, Lang::Zh) => format!("收据 {receipt} 已登记于车次 {trip}。"),
+        (K::ReceiptUsed { receipt, trip }, Lang::En) => format!("Receipt {receipt} is already recorded for trip {trip}."),
+    }
 }
 
 impl Msg {
@@ -141,9 +285,9 @@ impl Msg {
             (Forbidden, Vi) => "Không có quyền",
             (Forbidden, Zh) => "无权限",
             (Forbidden, En) => "Not allowed",
-            (Conflict { .. } | Refused { .. }, Vi) => "Xung đột dữ liệu",
-            (Conflict { .. } | Refused { .. }, Zh) => "数据冲突",
-            (Conflict { .. } | Refused { .. }, En) => "Conflict",
+            (Conflict { .. } | Refused { .. } | Clash { .. }, Vi) => "Xung đột dữ liệu",
+            (Conflict { .. } | Refused { .. } | Clash { .. }, Zh) => "数据冲突",
+            (Conflict { .. } | Refused { .. } | Clash { .. }, En) => "Conflict",
             (Internal, Vi) => "Lỗi hệ thống",
             (Internal, Zh) => "系统错误",
             (Internal, En) => "Internal error",
@@ -244,6 +388,7 @@ impl Msg {
             (UnsupportedMediaType, En) => "Send JSON (Content-Type: application/json).".into(),
             (Step { error }, lang) => step_detail(error, lang),
             (Refused { refusal }, lang) => refusal_detail(refusal, lang),
+            (Clash { kind }, lang) => clash_detail(kind, lang),
         }
     }
 }

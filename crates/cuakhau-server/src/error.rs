@@ -4,7 +4,7 @@
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cuakhau_api::Problem;
-use cuakhau_app::{AppError, ConflictKind};
+use cuakhau_app::{AppError, ConflictKind, What};
 use cuakhau_core::goods::clearance::ClearanceError;
 use cuakhau_core::{FieldError, Lang, Msg, Side};
 use cuakhau_store::StoreError;
@@ -43,6 +43,7 @@ impl ApiError {
                 Self::new(lang, StatusCode::TOO_MANY_REQUESTS, Msg::TooManyAttempts { retry_after_s })
                     .with_header(header::RETRY_AFTER, HeaderValue::from(retry_after_s))
             }
+            AppError::NotFound(What::Stored(m)) => Self::not_found(lang, cuakhau_core::i18n::missing_name(&m, lang)),
             AppError::NotFound(what) => Self::not_found(lang, what.to_string()),
             AppError::Invalid(fe) => Self::field(lang, fe),
             AppError::InvalidScenario(reason) => ApiError {
@@ -55,6 +56,7 @@ impl ApiError {
                 Self::new(lang, StatusCode::CONFLICT, Msg::Conflict { detail: hour_full(lang, &alternatives, direction.exit_side()) })
                     .with_header(HeaderName::from_static("x-alternatives"), header_value)
             }
+            AppError::Conflict(ConflictKind::Stored(kind)) => Self::new(lang, StatusCode::CONFLICT, Msg::Clash { kind }),
             AppError::Conflict(kind) => Self::new(lang, StatusCode::CONFLICT, Msg::Conflict { detail: conflict_detail(lang, kind) }),
             AppError::Refused(refusal) => Self::new(lang, StatusCode::CONFLICT, Msg::Refused { refusal }),
             AppError::Step(error) => {
@@ -81,8 +83,8 @@ impl ApiError {
     }
     pub fn store(lang: Lang, e: StoreError) -> Self {
         match e {
-            StoreError::NotFound(what) => Self::not_found(lang, what),
-            StoreError::Conflict(detail) => Self::new(lang, StatusCode::CONFLICT, Msg::Conflict { detail }),
+            StoreError::NotFound(what) => Self::not_found(lang, cuakhau_core::i18n::missing_name(&what, lang)),
+            StoreError::Conflict(kind) => Self::new(lang, StatusCode::CONFLICT, Msg::Clash { kind }),
             StoreError::Contention(detail) => {
                 tracing::warn!(%detail, "contention outlasted the retries");
                 Self::new(lang, StatusCode::SERVICE_UNAVAILABLE, Msg::Busy)
@@ -104,7 +106,7 @@ impl ApiError {
             Msg::Unauthenticated => "unauthenticated",
             Msg::WrongCredentials => "wrong-credentials",
             Msg::Forbidden => "forbidden",
-            Msg::Conflict { .. } => "conflict",
+            Msg::Conflict { .. } | Msg::Clash { .. } => "conflict",
             Msg::Refused { refusal: cuakhau_core::goods::Refusal::TripLocked(_) } => "declaration-locked",
             Msg::Refused { refusal: cuakhau_core::goods::Refusal::Transition(_) } => "bad-transition",
             Msg::Internal => "internal",
@@ -176,6 +178,7 @@ fn conflict_detail(lang: Lang, kind: ConflictKind) -> String {
         },
         ConflictKind::LaneExists(id) => format!("lane {id} exists"),
         ConflictKind::SimulationsBusy { slots } => format!("{slots} simulations are running; try again when one is done"),
-        ConflictKind::NotBookable(why) | ConflictKind::Stored(why) => why,
+        ConflictKind::NotBookable(why) => why,
+        ConflictKind::Stored(kind) => Msg::Clash { kind }.detail(lang),
     }
 }

@@ -1,14 +1,23 @@
-//! The PostgreSQL backend of cuakhau's store, selected by a `postgres://` URL.
+//! The PostgreSQL backend of cuakhau's store, selected by a `postgres://` URL: an
+//! [`Engine`](cuakhau_store::sql::Engine) over sqlx, so the shared SQL of `cuakhau_store::sql`
+//! runs on it.
 //!
 //! Audited writes serialise on the audit head row (`SELECT … FOR UPDATE`), so the hash chain has
-//! no forks however many servers share the database. No advisory locks, triggers or
-//! `LISTEN/NOTIFY`, to stay portable to PostgreSQL-compatible distributed engines.
+//! no forks however many servers share the database. A write that PostgreSQL rolls back for a
+//! serialization failure or a deadlock (SQLSTATE 40001, 40P01) runs again, at most
+//! `CONTENTION_RETRIES` more times. No advisory locks, triggers or `LISTEN/NOTIFY`, to stay
+//! portable to PostgreSQL-compatible distributed engines.
 
 #![forbid(unsafe_code)]
 
-use sqlx::PgPool;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use cuakhau_store::sql::{BoxFuture, Conn, Engine, Row, Value};
+use cuakhau_store::{CONTENTION_RETRIES, ConflictKind, Result, StoreError};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{Column, PgPool, Postgres, Row as _, TypeInfo, ValueRef};
+use std::future::Future;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long to wait for a connection before giving up (an unreachable server fails fast).
@@ -50,16 +59,133 @@ impl PgStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+}
 
-    /// PostgreSQL has row locks: writers need no turn of their own.
-    async fn begin_write(&self) -> Result<((), sqlx::Transaction<'static, sqlx::Postgres>), sqlx::Error> {
-        Ok(((), self.pool.begin().await?))
+/// A pooled connection, or a write transaction on one.
+#[derive(Debug)]
+pub enum PgConn {
+    Pooled(PoolConnection<Postgres>),
+    Tx(sqlx::Transaction<'static, Postgres>),
+}
+
+impl PgConn {
+    fn raw(&mut self) -> &mut sqlx::PgConnection {
+        match self {
+            PgConn::Pooled(c) => c,
+            PgConn::Tx(t) => t,
+        }
+    }
+
+    /// Commits (or rolls back) a write transaction.
+    async fn finish(self, commit: bool) -> Result<()> {
+        match self {
+            PgConn::Tx(t) if commit => t.commit().await.map_err(db_err),
+            PgConn::Tx(t) => t.rollback().await.map_err(db_err),
+            PgConn::Pooled(_) => Ok(()),
+        }
     }
 }
 
-cuakhau_store::impl_sql_store!(
-    store = PgStore,
-    db = sqlx::Postgres,
-    engine = "postgres",
-    lock_head = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
-);
+fn db_err(e: sqlx::Error) -> StoreError {
+    if let Some(d) = e.as_database_error() {
+        // Serialization failure and deadlock: the transaction was rolled back and may simply be
+        // run again.
+        if matches!(d.code().as_deref(), Some("40001" | "40P01")) {
+            return StoreError::Contention(d.message().to_string());
+        }
+        if d.is_unique_violation() {
+            return StoreError::Conflict(ConflictKind::Duplicate);
+        }
+        if d.is_foreign_key_violation() {
+            return StoreError::Conflict(ConflictKind::MissingReference);
+        }
+    }
+    StoreError::Backend(e.to_string())
+}
+
+fn bind<'q>(sql: &'q str, params: &[Value]) -> sqlx::query::Query<'q, Postgres, PgArguments> {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for v in params {
+        q = match v {
+            Value::Int(x) => q.bind(*x),
+            Value::Real(x) => q.bind(*x),
+            Value::Text(x) => q.bind(x.clone()),
+            Value::Bool(x) => q.bind(*x),
+        };
+    }
+    q
+}
+
+fn value(r: &PgRow, i: usize) -> Result<Value, sqlx::Error> {
+    let ty = r.try_get_raw(i)?.type_info().name().to_string();
+    Ok(match ty.as_str() {
+        "INT8" => Value::Int(r.try_get(i)?),
+        "INT4" => Value::Int(r.try_get::<Option<i32>, _>(i)?.map(i64::from)),
+        "INT2" => Value::Int(r.try_get::<Option<i16>, _>(i)?.map(i64::from)),
+        "FLOAT8" => Value::Real(r.try_get(i)?),
+        "FLOAT4" => Value::Real(r.try_get::<Option<f32>, _>(i)?.map(f64::from)),
+        "BOOL" => Value::Bool(r.try_get(i)?),
+        _ => Value::Text(r.try_get(i)?),
+    })
+}
+
+fn rows(found: Vec<PgRow>) -> Result<Vec<Row>> {
+    let Some(first) = found.first() else { return Ok(Vec::new()) };
+    let columns: Arc<[String]> = first.columns().iter().map(|c| c.name().to_string()).collect();
+    found
+        .iter()
+        .map(|r| Ok(Row::new(columns.clone(), (0..columns.len()).map(|i| value(r, i)).collect::<Result<_, _>>().map_err(db_err)?)))
+        .collect()
+}
+
+impl Conn for PgConn {
+    const LOCK_HEAD: &'static str = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
+
+    fn execute(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<u64>> + Send {
+        let q = bind(sql, params);
+        async move { Ok(q.execute(self.raw()).await.map_err(db_err)?.rows_affected()) }
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<Vec<Row>>> + Send {
+        let q = bind(sql, params);
+        async move { rows(q.fetch_all(self.raw()).await.map_err(db_err)?) }
+    }
+}
+
+impl Engine for PgStore {
+    type Conn = PgConn;
+    const NAME: &'static str = "postgres";
+
+    async fn read<S, T, F>(&self, state: S, f: F) -> Result<T>
+    where
+        S: Send + Sync + 'static,
+        T: Send + 'static,
+        F: for<'c> Fn(&'c mut PgConn, &'c S) -> BoxFuture<'c, Result<T>> + Send + Sync + 'static,
+    {
+        let mut c = PgConn::Pooled(self.pool.acquire().await.map_err(db_err)?);
+        f(&mut c, &state).await
+    }
+
+    async fn write<S, T, F>(&self, state: S, keep: fn(&T) -> bool, f: F) -> Result<T>
+    where
+        S: Send + Sync + 'static,
+        T: Send + 'static,
+        F: for<'c> Fn(&'c mut PgConn, &'c S) -> BoxFuture<'c, Result<T>> + Send + Sync + 'static,
+    {
+        // Run again while the engine reports contention (nothing of a failed attempt was kept).
+        let mut tries = 0;
+        loop {
+            let attempt = async {
+                let mut c = PgConn::Tx(self.pool.begin().await.map_err(db_err)?);
+                let out = f(&mut c, &state).await?;
+                c.finish(keep(&out)).await?;
+                Ok(out)
+            }
+            .await;
+            match attempt {
+                Err(StoreError::Contention(_)) if tries < CONTENTION_RETRIES => tries += 1,
+                other => return other,
+            }
+        }
+    }
+}

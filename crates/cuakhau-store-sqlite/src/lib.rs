@@ -1,29 +1,58 @@
 //! The SQLite backend of cuakhau's store: one file, WAL, foreign keys on, migrations embedded and
-//! applied on open.
+//! applied on open (by sqlx's migrator, so existing databases keep their `_sqlx_migrations`).
 //!
-//! Writers start with `BEGIN IMMEDIATE`, so a transaction that reads and then writes waits for
-//! the write lock (busy timeout) instead of failing with `SQLITE_BUSY` half-way. Inside one
-//! process, writers also queue on an async mutex first: SQLite has one writer anyway, and a fair
-//! queue beats its busy handler, which sleeps and retries (long tails under load). Other processes
-//! (the CLI next to a running server) still meet the busy timeout.
+//! Statements run on rusqlite, in the calling thread, with no hand-off per statement:
+//! - **One writer thread** owns the write connection and runs each write's whole transaction
+//!   in-thread (the shared SQL is async, but a rusqlite connection's futures are ready at once, so
+//!   a trivial `block_on` drives them). **Group commit:** the writes that queue up while a commit
+//!   is in flight are applied together in the next transaction, each in its own `SAVEPOINT`: a
+//!   write that fails or is refused rolls back to its savepoint and changes nothing, and every
+//!   caller gets its answer only after the commit that holds its change. A write whose caller has
+//!   gone (a timed-out request) is skipped.
+//! - **Readers** borrow a connection from a small pool and run on tokio's blocking threads.
+//!
+//! Transactions start with `BEGIN IMMEDIATE`, so another process (the CLI next to a running
+//! server) waits on the busy timeout instead of failing half-way.
 
 #![forbid(unsafe_code)]
 
+use cuakhau_store::sql::{BoxFuture, Conn, Engine, Row, Value, numbered_params};
+use cuakhau_store::{ConflictKind, Result, StoreError};
+use rusqlite::types::ValueRef;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 /// This backend's migrations, compiled in.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// How long a statement waits for another process's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most writes one group commit takes.
+const MAX_GROUP: usize = 512;
+/// Reads running at once, each on its own connection (kept between reads). More than the cores
+/// would only make readers wait for each other.
+const READERS: usize = 4;
+
 /// A store on one SQLite file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    path: PathBuf,
+    /// The migrator's pool, kept for tests and benchmarks that need raw SQL through sqlx.
     pool: SqlitePool,
-    /// This process's writers, one at a time, first come first served.
-    writer: Arc<tokio::sync::Mutex<()>>,
+    writer: mpsc::Sender<Box<dyn WriteJob>>,
+    readers: Mutex<Vec<SqliteConn>>,
+    /// One permit per reader connection: a read waits for a free one instead of opening more.
+    reading: Arc<tokio::sync::Semaphore>,
 }
 
 impl SqliteStore {
@@ -35,26 +64,302 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+            .busy_timeout(BUSY_TIMEOUT);
+        let path = opts.get_filename().to_path_buf();
+        let pool = SqlitePoolOptions::new().max_connections(2).connect_with(opts).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(SqliteStore { pool, writer: Arc::new(tokio::sync::Mutex::new(())) })
+        let conn = SqliteConn::open(&path).map_err(|e| sqlx::Error::Configuration(e.to_string().into()))?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new().name("cuakhau-sqlite-writer".into()).spawn(move || writer(conn, rx)).map_err(sqlx::Error::Io)?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path,
+                pool,
+                writer: tx,
+                readers: Mutex::new(Vec::new()),
+                reading: Arc::new(tokio::sync::Semaphore::new(READERS)),
+            }),
+        })
     }
 
-    /// The pool, for tests and benchmarks that need raw SQL.
+    /// The migrator's sqlx pool, for tests and benchmarks that need raw SQL.
     pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+        &self.inner.pool
     }
 
-    async fn begin_write(&self) -> Result<(tokio::sync::OwnedMutexGuard<()>, sqlx::Transaction<'static, sqlx::Sqlite>), sqlx::Error> {
-        let turn = self.writer.clone().lock_owned().await;
-        Ok((turn, self.pool.begin_with("BEGIN IMMEDIATE").await?))
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
     }
 }
 
-cuakhau_store::impl_sql_store!(
-    store = SqliteStore,
-    db = sqlx::Sqlite,
-    engine = "sqlite",
-    lock_head = "SELECT seq, hash FROM audit_head WHERE id = 1"
-);
+/// A rusqlite connection with the store's settings.
+#[derive(Debug)]
+pub struct SqliteConn(rusqlite::Connection);
+
+impl SqliteConn {
+    /// Opens `path` with the store's settings (WAL, synchronous NORMAL, foreign keys, busy timeout).
+    pub fn open(path: &Path) -> rusqlite::Result<Self> {
+        let c = rusqlite::Connection::open(path)?;
+        c.busy_timeout(BUSY_TIMEOUT)?;
+        c.pragma_update(None, "journal_mode", "WAL")?;
+        c.pragma_update(None, "synchronous", "NORMAL")?;
+        c.pragma_update(None, "foreign_keys", "ON")?;
+        c.set_prepared_statement_cache_capacity(128);
+        Ok(SqliteConn(c))
+    }
+
+    /// The rusqlite connection itself.
+    pub fn raw(&self) -> &rusqlite::Connection {
+        &self.0
+    }
+
+    fn run(&mut self, sql: &str, params: &[Value], rows: bool) -> Result<(u64, Vec<Row>)> {
+        let mut stmt = self.0.prepare_cached(&numbered_params(sql)).map_err(sqlite_err)?;
+        let args = rusqlite::params_from_iter(params.iter().map(to_sqlite));
+        if !rows {
+            return Ok((stmt.execute(args).map_err(sqlite_err)? as u64, Vec::new()));
+        }
+        let columns: Arc<[String]> = stmt.column_names().into_iter().map(str::to_string).collect();
+        let n = columns.len();
+        let mut found = stmt.query(args).map_err(sqlite_err)?;
+        let mut out = Vec::new();
+        while let Some(r) = found.next().map_err(sqlite_err)? {
+            let values = (0..n).map(|i| r.get_ref(i).map(from_sqlite)).collect::<rusqlite::Result<Vec<_>>>().map_err(sqlite_err)?;
+            out.push(Row::new(columns.clone(), values));
+        }
+        Ok((0, out))
+    }
+}
+
+fn to_sqlite(v: &Value) -> rusqlite::types::Value {
+    use rusqlite::types::Value as V;
+    match v {
+        Value::Int(Some(n)) => V::Integer(*n),
+        Value::Real(Some(x)) => V::Real(*x),
+        Value::Text(Some(s)) => V::Text(s.clone()),
+        Value::Bool(Some(b)) => V::Integer(i64::from(*b)),
+        _ => V::Null,
+    }
+}
+
+fn from_sqlite(v: ValueRef<'_>) -> Value {
+    match v {
+        ValueRef::Null => Value::Text(None),
+        ValueRef::Integer(n) => Value::Int(Some(n)),
+        ValueRef::Real(x) => Value::Real(Some(x)),
+        ValueRef::Text(t) | ValueRef::Blob(t) => Value::Text(Some(String::from_utf8_lossy(t).into_owned())),
+    }
+}
+
+fn sqlite_err(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(f, _) = &e {
+        match f.extended_code {
+            rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                return StoreError::Conflict(ConflictKind::Duplicate);
+            }
+            rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => return StoreError::Conflict(ConflictKind::MissingReference),
+            _ => {}
+        }
+    }
+    StoreError::Backend(e.to_string())
+}
+
+impl Conn for SqliteConn {
+    const LOCK_HEAD: &'static str = "SELECT seq, hash FROM audit_head WHERE id = 1";
+
+    fn execute(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<u64>> + Send {
+        let out = self.run(sql, params, false).map(|(n, _)| n);
+        std::future::ready(out)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<Vec<Row>>> + Send {
+        let out = self.run(sql, params, true).map(|(_, rows)| rows);
+        std::future::ready(out)
+    }
+}
+
+/// A write waiting for the writer thread.
+trait WriteJob: Send {
+    /// The caller is gone (its request timed out or was dropped): skip the work.
+    fn abandoned(&self) -> bool;
+    /// Runs the work in the open transaction and says whether to keep its changes, and how to
+    /// answer once the commit's fate is known.
+    fn run(self: Box<Self>, c: &mut SqliteConn) -> Done;
+    /// Answers a write that could not run with the error that stopped it.
+    fn fail(self: Box<Self>, error: &str);
+}
+
+impl std::fmt::Debug for dyn WriteJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriteJob")
+    }
+}
+
+/// A write that ran: keep its savepoint or roll it back, then answer (with the commit's error,
+/// if the commit failed).
+struct Done {
+    keep: bool,
+    answer: Answer,
+}
+
+/// Sends a write's answer, given the error of the commit that was to hold it (if it failed).
+type Answer = Box<dyn FnOnce(Option<&str>) + Send>;
+
+struct Job<S, T, F> {
+    state: S,
+    keep: fn(&T) -> bool,
+    f: F,
+    reply: tokio::sync::oneshot::Sender<Result<T>>,
+}
+
+impl<S, T, F> WriteJob for Job<S, T, F>
+where
+    S: Send + Sync + 'static,
+    T: Send + 'static,
+    F: for<'c> Fn(&'c mut SqliteConn, &'c S) -> BoxFuture<'c, Result<T>> + Send + Sync + 'static,
+{
+    fn abandoned(&self) -> bool {
+        self.reply.is_closed()
+    }
+
+    fn fail(self: Box<Self>, error: &str) {
+        let _ = self.reply.send(Err(StoreError::Backend(error.to_string())));
+    }
+
+    fn run(self: Box<Self>, c: &mut SqliteConn) -> Done {
+        let Job { state, keep, f, reply } = *self;
+        let out = futures_executor::block_on(f(c, &state));
+        let kept = matches!(&out, Ok(v) if keep(v));
+        Done {
+            keep: kept,
+            answer: Box::new(move |commit_error: Option<&str>| {
+                let out = match commit_error {
+                    Some(e) if kept => Err(StoreError::Backend(format!("commit failed: {e}"))),
+                    _ => out,
+                };
+                // The caller may have gone meanwhile; nothing to do then.
+                let _ = reply.send(out);
+            }),
+        }
+    }
+}
+
+/// The writer thread: one transaction per group of queued writes, one savepoint per write.
+fn writer(mut c: SqliteConn, jobs: mpsc::Receiver<Box<dyn WriteJob>>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(j) => group.push(j),
+                Err(_) => break,
+            }
+        }
+        group.retain(|j| !j.abandoned());
+        if group.is_empty() {
+            continue;
+        }
+        if let Err(e) = c.0.execute_batch("BEGIN IMMEDIATE") {
+            let e = e.to_string();
+            for j in group {
+                j.fail(&e);
+            }
+            continue;
+        }
+        let mut answers = Vec::with_capacity(group.len());
+        let mut broken: Option<String> = None;
+        for j in group {
+            // Checked again once the write lock is ours: a caller may have given up while we
+            // waited for another process.
+            if j.abandoned() {
+                continue;
+            }
+            if let Some(e) = &broken {
+                j.fail(e);
+                continue;
+            }
+            if let Err(e) = c.0.execute_batch("SAVEPOINT w") {
+                let e = e.to_string();
+                j.fail(&e);
+                broken = Some(e);
+                continue;
+            }
+            let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| j.run(&mut c)));
+            let (keep, answer) = match done {
+                Ok(d) => (d.keep, Some(d.answer)),
+                // A panic drops the reply: its caller sees the writer's error.
+                Err(_) => (false, None),
+            };
+            let end = if keep { "RELEASE w" } else { "ROLLBACK TO w; RELEASE w" };
+            if let Err(e) = c.0.execute_batch(end) {
+                broken = Some(e.to_string());
+            }
+            if c.0.is_autocommit() && broken.is_none() {
+                // The engine ended the transaction itself (a disk error): nothing is kept.
+                broken = Some("the transaction was rolled back by the engine".into());
+            }
+            answers.extend(answer);
+        }
+        let commit_error = match &broken {
+            Some(e) => {
+                let _ = c.0.execute_batch("ROLLBACK");
+                Some(e.clone())
+            }
+            None => c.0.execute_batch("COMMIT").err().map(|e| {
+                let _ = c.0.execute_batch("ROLLBACK");
+                e.to_string()
+            }),
+        };
+        for a in answers {
+            a(commit_error.as_deref());
+        }
+    }
+}
+
+impl Engine for SqliteStore {
+    type Conn = SqliteConn;
+    const NAME: &'static str = "sqlite";
+
+    fn read<S, T, F>(&self, state: S, f: F) -> impl Future<Output = Result<T>> + Send
+    where
+        S: Send + Sync + 'static,
+        T: Send + 'static,
+        F: for<'c> Fn(&'c mut SqliteConn, &'c S) -> BoxFuture<'c, Result<T>> + Send + Sync + 'static,
+    {
+        let inner = self.inner.clone();
+        async move {
+            // The permit goes with the work: a caller that gives up does not free it early.
+            let turn = inner.reading.clone().acquire_owned().await.map_err(|e| StoreError::Backend(e.to_string()))?;
+            tokio::task::spawn_blocking(move || {
+                let _turn = turn;
+                let pooled = inner.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+                let mut c = match pooled {
+                    Some(c) => c,
+                    None => SqliteConn::open(&inner.path).map_err(sqlite_err)?,
+                };
+                let out = futures_executor::block_on(f(&mut c, &state));
+                inner.readers.lock().unwrap_or_else(|p| p.into_inner()).push(c);
+                out
+            })
+            .await
+            .map_err(|e| StoreError::Backend(format!("a reader failed: {e}")))?
+        }
+    }
+
+    fn write<S, T, F>(&self, state: S, keep: fn(&T) -> bool, f: F) -> impl Future<Output = Result<T>> + Send
+    where
+        S: Send + Sync + 'static,
+        T: Send + 'static,
+        F: for<'c> Fn(&'c mut SqliteConn, &'c S) -> BoxFuture<'c, Result<T>> + Send + Sync + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: Box<dyn WriteJob> = Box::new(Job { state, keep, f, reply });
+        let sent = self.inner.writer.send(job).is_ok();
+        async move {
+            if !sent {
+                return Err(StoreError::Backend("the SQLite writer has stopped".into()));
+            }
+            answer.await.map_err(|_| StoreError::Backend("the SQLite writer dropped a write".into()))?
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! Runs the store conformance suite on SQLite, one fresh database file per test.
 
 use cuakhau_store::conformance::{Sql, Tamper};
+use cuakhau_store::prelude::*;
 use cuakhau_store_sqlite::SqliteStore;
 use std::future::Future;
 
@@ -37,7 +38,6 @@ async fn reopening_applies_no_migration_twice_and_keeps_data() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("re.db").display());
     let s = SqliteStore::open(&url).await.unwrap();
-    use cuakhau_store::Store;
     s.load_reference(&cuakhau_store::conformance::fixture(), cuakhau_store::Actor { name: "t", at: cuakhau_store::conformance::T0 })
         .await
         .unwrap();

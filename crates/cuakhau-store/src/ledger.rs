@@ -191,7 +191,7 @@ pub async fn checkpoint(store: &dyn Store, key: &NoteSigner, last: Option<&Check
 pub async fn consistency(store: &dyn Store, old: u64, new: u64) -> Result<Vec<Hash>> {
     let s = scan(store).await?;
     if new as usize > s.leaves.len() || old > new {
-        return Err(StoreError::NotFound(format!("a tree of {new} entries (the log has {})", s.leaves.len())));
+        return Err(StoreError::NotFound(crate::Missing::Tree(new)));
     }
     Ok(tl::consistency_proof(old as usize, &s.leaves[..new as usize]))
 }

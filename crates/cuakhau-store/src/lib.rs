@@ -1,11 +1,12 @@
-//! The storage trait of cuakhau, the shared SQL implementation both engines instantiate, and the
-//! conformance suite every backend must pass.
+//! The storage traits of cuakhau (one per context, `Store` over them all), the SQL implementation
+//! both engines share (`sql`), and the conformance suite every backend must pass.
 //!
 //! API boundary: callers see [`Store`] and [`StoreError`] only. Which engine sits behind it is
 //! decided once, in the CLI, from the database URL.
 
 use async_trait::async_trait;
 use cuakhau_core::audit::{ChainBreak, Verifier};
+pub use cuakhau_core::i18n::{ConflictKind, Missing};
 use cuakhau_core::refdata::LaneId;
 use cuakhau_core::{AuditEntry, GatePair, GatePairId, Lane, ReferenceData, Role, Side, Timestamp};
 
@@ -16,17 +17,18 @@ pub mod ledger;
 pub use serde_json;
 pub mod plan;
 pub mod records;
-#[doc(hidden)]
-pub mod sql_impl;
+pub mod sql;
 pub mod trips;
 
 /// What can go wrong in a store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// What was looked for (named in the caller's language at the edge).
     #[error("not found: {0}")]
-    NotFound(String),
+    NotFound(Missing),
+    /// What is stored refuses the change (a kind, worded in the caller's language at the edge).
     #[error("conflict: {0}")]
-    Conflict(String),
+    Conflict(ConflictKind),
     /// The goods flow's rules refuse the change (worded in the caller's language at the edge).
     #[error("refused: {0}")]
     Refused(cuakhau_core::goods::Refusal),
@@ -96,13 +98,29 @@ pub struct Actor<'a> {
     pub at: Timestamp,
 }
 
-/// The one storage interface. Every method that writes is one transaction and appends its audit
-/// entries in that same transaction.
-#[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug + 'static {
-    /// The engine's name, for logs and `/healthz`.
-    fn engine(&self) -> &'static str;
+impl Actor<'_> {
+    /// The same actor, owning its name (for work handed to another thread).
+    pub fn owned(&self) -> OwnedActor {
+        OwnedActor { name: self.name.to_string(), at: self.at }
+    }
+}
 
+/// An [`Actor`] that owns its name.
+#[derive(Debug, Clone)]
+pub struct OwnedActor {
+    pub name: String,
+    pub at: Timestamp,
+}
+
+impl OwnedActor {
+    pub fn actor(&self) -> Actor<'_> {
+        Actor { name: &self.name, at: self.at }
+    }
+}
+
+/// Reference data (gate pairs, gates, lanes, provinces, pairings) and node settings.
+#[async_trait]
+pub trait ReferenceStore: Send + Sync {
     /// True when no gate pair is stored yet (a fresh database).
     async fn is_empty(&self) -> Result<bool>;
 
@@ -123,6 +141,13 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Creates the lane, or replaces it when its id exists; the gate pair must exist.
     async fn put_lane(&self, lane: &Lane, actor: Actor<'_>) -> Result<Lane>;
 
+    async fn setting(&self, key: &str) -> Result<Option<String>>;
+    async fn put_setting(&self, key: &str, value: &str, actor: Actor<'_>) -> Result<()>;
+}
+
+/// Users, sessions and idempotency keys.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
     async fn create_user(&self, user: NewUser, actor: Actor<'_>) -> Result<User>;
     async fn list_users(&self) -> Result<Vec<User>>;
     /// The user and their password hash, by user name.
@@ -140,6 +165,25 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Ends a session; true when there was one.
     async fn delete_session(&self, token_hash: &str, actor: Actor<'_>) -> Result<bool>;
 
+    /// Claims an idempotency key for a request: `Ok(None)` when it is new (the caller runs the
+    /// request and then calls `idempotency_finish`), else what was stored: the request's hash and,
+    /// once finished, its status and body. A claim older than `stale_before` that never finished
+    /// (its process died) is taken over.
+    async fn idempotency_claim(
+        &self,
+        scope: &str,
+        request_hash: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> Result<Option<(String, Option<(u16, String)>)>>;
+    /// Stores the answer of a claimed key (or forgets the claim when `answer` is None: the request
+    /// failed in a way worth retrying).
+    async fn idempotency_finish(&self, scope: &str, answer: Option<(u16, &str)>) -> Result<()>;
+}
+
+/// Goods declarations.
+#[async_trait]
+pub trait GoodsStore: Send + Sync {
     /// Files a new declaration (state `draft`).
     async fn create_declaration(&self, d: goods::NewDeclaration, actor: Actor<'_>) -> Result<goods::DeclarationRecord>;
     async fn declaration(&self, id: i64) -> Result<Option<goods::DeclarationRecord>>;
@@ -153,6 +197,19 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         event: cuakhau_core::goods::declaration::DeclEvent,
         actor: Actor<'_>,
     ) -> Result<goods::DeclarationRecord>;
+    /// The newest accepted declaration, valid at `now`, for the vehicle whose plate key is
+    /// `plate_key` at `gate_pair`, that has not yet reached the yard (what a camera's read finds).
+    async fn declaration_for_plate(
+        &self,
+        gate_pair: &GatePairId,
+        plate_key: &str,
+        now: Timestamp,
+    ) -> Result<Option<goods::DeclarationRecord>>;
+}
+
+/// The live gate: booked slots, suspensions, trips through the yard and clearance, notifications.
+#[async_trait]
+pub trait GateStore: Send + Sync {
     /// Books a slot for an accepted, valid declaration: all or nothing, never past capacity,
     /// even with many bookers at once.
     async fn book_slot(&self, req: goods::BookingRequest<'_>, actor: Actor<'_>) -> Result<goods::BookingOutcome>;
@@ -183,14 +240,6 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// virtual queue keeps its place when it reaches the yard; any other existing trip, or a full
     /// yard, is a `Conflict`.
     async fn join_queue(&self, t: trips::NewTrip, actor: Actor<'_>) -> Result<trips::TripRecord>;
-    /// The newest accepted declaration, valid at `now`, for the vehicle whose plate key is
-    /// `plate_key` at `gate_pair`, that has not yet reached the yard (what a camera's read finds).
-    async fn declaration_for_plate(
-        &self,
-        gate_pair: &GatePairId,
-        plate_key: &str,
-        now: Timestamp,
-    ) -> Result<Option<goods::DeclarationRecord>>;
     async fn trip(&self, id: i64) -> Result<Option<trips::TripRecord>>;
     async fn trip_of_declaration(&self, declaration_id: i64) -> Result<Option<trips::TripRecord>>;
     /// Trips matching `q`, oldest first.
@@ -230,23 +279,11 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         next_attempt: Timestamp,
         at: Timestamp,
     ) -> Result<()>;
-    /// Claims an idempotency key for a request: `Ok(None)` when it is new (the caller runs the
-    /// request and then calls `idempotency_finish`), else what was stored: the request's hash and,
-    /// once finished, its status and body. A claim older than `stale_before` that never finished
-    /// (its process died) is taken over.
-    async fn idempotency_claim(
-        &self,
-        scope: &str,
-        request_hash: &str,
-        now: Timestamp,
-        stale_before: Timestamp,
-    ) -> Result<Option<(String, Option<(u16, String)>)>>;
-    /// Stores the answer of a claimed key (or forgets the claim when `answer` is None: the request
-    /// failed in a way worth retrying).
-    async fn idempotency_finish(&self, scope: &str, answer: Option<(u16, &str)>) -> Result<()>;
-    async fn setting(&self, key: &str) -> Result<Option<String>>;
-    async fn put_setting(&self, key: &str, value: &str, actor: Actor<'_>) -> Result<()>;
+}
 
+/// The audit log: pages, head, the business rows it vouches for, and the chain walk.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
     /// Up to `limit` audit entries with `seq > after`, oldest first.
     async fn audit_page(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>>;
 
@@ -285,4 +322,17 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         }
         Ok(Ok(v.count()))
     }
+}
+
+/// The one storage interface: every context's trait. Every method that writes is one transaction
+/// and appends its audit entries in that same transaction. Bring the methods into scope with
+/// `use cuakhau_store::prelude::*;`.
+pub trait Store: ReferenceStore + AccountStore + GoodsStore + GateStore + AuditStore + std::fmt::Debug + 'static {
+    /// The engine's name, for logs and `/healthz`.
+    fn engine(&self) -> &'static str;
+}
+
+/// One `use` for callers: the umbrella trait and every context's trait.
+pub mod prelude {
+    pub use crate::{AccountStore, AuditStore, GateStore, GoodsStore, ReferenceStore, Store};
 }

@@ -1,8 +1,9 @@
 //! Booking burst against the real server on embedded SQLite, logged-in clients, audit log on.
 //!
 //! (a) 256 clients book until 20,000 slots are gone: each slot exactly once, the rest refused;
-//! (b) 32 clients on a fresh database: p50/p99 latency; (c) the same counter update and insert
-//! straight on SQLite, for the ratio. Prints one JSON object last.
+//! (b) 32 clients on a fresh database: p50/p99 latency; (c) the rows a booking writes, inserted by
+//! one thread straight into SQLite with rusqlite (no HTTP, no hand-offs), for the ratio. Prints one
+//! JSON object last.
 
 // A benchmark measures wall time: it reads the timer itself.
 #![allow(clippy::disallowed_methods)]
@@ -14,7 +15,8 @@ use cuakhau_core::refdata::{Gate, GateFields, GateKind, GatePair, Lane, Province
 use cuakhau_core::{Direction, GatePairId, Mode, ReferenceData, Role, Side, Timestamp};
 use cuakhau_server::{AppState, Clock, Config, Entropy, Ticker};
 use cuakhau_store::goods::NewDeclaration;
-use cuakhau_store::{Actor, NewUser, Store};
+use cuakhau_store::prelude::*;
+use cuakhau_store::{Actor, NewUser};
 use cuakhau_store_sqlite::SqliteStore;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -251,23 +253,85 @@ fn pct(v: &mut [u64], p: f64) -> f64 {
     v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1] as f64 / 1000.0
 }
 
-/// The booking's own counter upsert and insert straight on SQLite, one transaction each.
+/// The rows a booking writes (the enterprise's day counter, the slot counter, the booking, the
+/// audit entry and head), inserted by one thread straight into SQLite with rusqlite, one
+/// transaction each: no HTTP, no hand-offs, nothing read but the audit head.
 async fn raw_inserts(n: usize) -> f64 {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&format!("sqlite:{}", dir.path().join("raw.db").display())).await.unwrap();
     store.load_reference(&reference(), Actor { name: "bench", at: Fixed.now() }).await.unwrap();
-    let pool = store.pool();
-    sqlx::query("INSERT INTO slot_usage VALUES ('bench', 'export', 0, 'general', 1000000000, 0)").execute(pool).await.unwrap();
-    sqlx::query("INSERT INTO declarations (enterprise_code, gate_pair_id, direction, plate, plate_key, plate_country, vehicle_kind, consignments_json, state, version, created_at_us, updated_at_us) VALUES ('x', 'bench', 'export', 'p', 'p', 'VN', 'truck', '[]', 'accepted', 1, 0, 0)").execute(pool).await.unwrap();
+    let conn = cuakhau_store_sqlite::SqliteConn::open(store.path()).unwrap();
+    let c = conn.raw();
+    c.execute(
+        "INSERT INTO declarations (enterprise_code, gate_pair_id, direction, plate, plate_key, plate_country, vehicle_kind, consignments_json, \
+         state, version, created_at_us, updated_at_us) VALUES ('x', 'bench', 'export', 'p', 'p', 'VN', 'truck', '[]', 'accepted', 1, 0, 0)",
+        [],
+    )
+    .unwrap();
     let t0 = Instant::now();
     for i in 0..n {
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
-        sqlx::query("INSERT INTO slot_usage VALUES ('bench', 'export', 0, 'general', 1000000000, 1) ON CONFLICT (gate_pair_id, direction, hour_us, bucket) DO UPDATE SET used = slot_usage.used + 1 WHERE slot_usage.used < slot_usage.capacity RETURNING used")
-            .fetch_optional(&mut *tx)
-            .await
+        let at = i as i64;
+        c.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let _: i64 = c
+            .prepare_cached(
+                "INSERT INTO enterprise_day (enterprise_code, day, used) VALUES ('x', 'd', 1) ON CONFLICT (enterprise_code, day) \
+                 DO UPDATE SET used = enterprise_day.used + 1 WHERE enterprise_day.used < 1000000000 RETURNING used",
+            )
+            .unwrap()
+            .query_row([], |r| r.get(0))
             .unwrap();
-        sqlx::query("INSERT INTO bookings (declaration_id, gate_pair_id, direction, hour_us, bucket, enterprise_code, day, status, created_at_us) VALUES (1, 'bench', 'export', 0, 'general', 'x', 'd', 'done', $1)").bind(i as i64).execute(&mut *tx).await.unwrap();
-        tx.commit().await.unwrap();
+        let _: i64 = c
+            .prepare_cached(
+                "INSERT INTO slot_usage VALUES ('bench', 'export', 0, 'general', 1000000000, 1) ON CONFLICT (gate_pair_id, direction, hour_us, bucket) \
+                 DO UPDATE SET used = slot_usage.used + 1 WHERE slot_usage.used < slot_usage.capacity RETURNING used",
+            )
+            .unwrap()
+            .query_row([], |r| r.get(0))
+            .unwrap();
+        let id: i64 = c
+            .prepare_cached(
+                "INSERT INTO bookings (declaration_id, gate_pair_id, direction, hour_us, bucket, enterprise_code, day, status, created_at_us) \
+                 VALUES (1, 'bench', 'export', 0, 'general', 'x', 'd', 'done', ?1) RETURNING id",
+            )
+            .unwrap()
+            .query_row([at], |r| r.get(0))
+            .unwrap();
+        let (seq, hash): (i64, String) = c
+            .prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .unwrap()
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        let rec = cuakhau_core::AuditRecord {
+            actor: "bench".into(),
+            at: Timestamp(at),
+            action: "slot.book".into(),
+            entity: format!("booking/{id}"),
+            before: None,
+            after: Some(r#"{"declaration":1,"gate_pair":"bench","direction":"export","hour":"x","bucket":"general"}"#.into()),
+        };
+        let e = cuakhau_core::audit::seal(seq + 1, &hash, rec);
+        c.prepare_cached(
+            "INSERT INTO audit_log (seq, actor, at_us, action, entity, before_json, after_json, prev_hash, hash, gate_pair_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'bench')",
+        )
+        .unwrap()
+        .execute(rusqlite::params![
+            e.seq,
+            e.record.actor,
+            e.record.at.as_micros(),
+            e.record.action,
+            e.record.entity,
+            e.record.before,
+            e.record.after,
+            e.prev_hash,
+            e.hash
+        ])
+        .unwrap();
+        c.prepare_cached("UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1")
+            .unwrap()
+            .execute(rusqlite::params![e.seq, e.hash])
+            .unwrap();
+        c.execute_batch("COMMIT").unwrap();
     }
     n as f64 / t0.elapsed().as_secs_f64()
 }
