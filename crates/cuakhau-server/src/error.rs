@@ -27,7 +27,7 @@ impl ApiError {
     pub fn field(lang: Lang, e: FieldError) -> Self {
         ApiError { field: Some(e.field.clone()), ..Self::new(lang, StatusCode::UNPROCESSABLE_ENTITY, e.message(lang)) }
     }
-    fn with_header(mut self, name: HeaderName, value: impl TryInto<HeaderValue>) -> Self {
+    pub(crate) fn with_header(mut self, name: HeaderName, value: impl TryInto<HeaderValue>) -> Self {
         if let Ok(v) = value.try_into() {
             self.headers.push((name, v));
         }
@@ -110,6 +110,7 @@ impl ApiError {
             Msg::Internal => "internal",
             Msg::Timeout => "timeout",
             Msg::Unavailable => "unavailable",
+            Msg::Overloaded => "overloaded",
             Msg::Busy => "busy",
             Msg::TooManyAttempts { .. } => "too-many-attempts",
             Msg::CrossSite => "cross-site",
