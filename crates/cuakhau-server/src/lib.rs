@@ -119,7 +119,11 @@ pub async fn serve(
     http.timer(TokioTimer::new()).header_read_timeout(state.config.header_read_timeout);
     tokio::pin!(shutdown);
     loop {
+        // The shutdown future is polled first, always: the first poll is what installs a signal
+        // handler, and it must be in place before the first connection is answered.
         let (stream, peer) = tokio::select! {
+            biased;
+            _ = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 // Out of descriptors and the like: the listener stays; try the next connection.
@@ -129,7 +133,6 @@ pub async fn serve(
                     continue;
                 }
             },
-            _ = &mut shutdown => break,
         };
         let router = router.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
