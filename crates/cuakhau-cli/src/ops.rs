@@ -129,6 +129,8 @@ pub struct ServeOpts {
     pub clock_start: Option<Timestamp>,
     /// The call-forward policy of every gate.
     pub policy: cuakhau_core::goods::Policy,
+    /// Requests handled at once.
+    pub max_concurrent_requests: usize,
     /// Signed audit checkpoints: the key, the directory, how often.
     pub audit: Option<(cuakhau_core::transparency::NoteSigner, std::path::PathBuf, std::time::Duration)>,
 }
@@ -156,8 +158,18 @@ pub async fn demo(database: &str, seed: u64, until: Option<Timestamp>) -> Result
 }
 
 pub async fn serve(database: &str, opts: ServeOpts) -> Result<()> {
-    let ServeOpts { listen, insecure_cookies, session_ttl_s, load_reference, dispatch_every_s, webhook_url, clock_start, policy, audit } =
-        opts;
+    let ServeOpts {
+        listen,
+        insecure_cookies,
+        session_ttl_s,
+        load_reference,
+        dispatch_every_s,
+        webhook_url,
+        clock_start,
+        policy,
+        max_concurrent_requests,
+        audit,
+    } = opts;
     let listen = listen.as_str();
     let store = open_store(database).await?;
     if load_reference && store.is_empty().await? {
@@ -168,7 +180,10 @@ pub async fn serve(database: &str, opts: ServeOpts) -> Result<()> {
     if let Some(u) = webhook_url.as_ref().filter(|u| !u.starts_with("http://")) {
         anyhow::bail!("the webhook URL must start with http:// (put a TLS-terminating relay in front of an https gateway): {u}");
     }
-    let config = Config { secure_cookies: !insecure_cookies, ..Config::default() };
+    if max_concurrent_requests == 0 {
+        anyhow::bail!("--max-concurrent-requests must be at least 1");
+    }
+    let config = Config { secure_cookies: !insecure_cookies, max_concurrent_requests, ..Config::default() };
     let mut rules = cuakhau_app::Config { webhook_url, ..Default::default() };
     rules.gate_rules.policy = policy;
     if let Some(ttl) = session_ttl_s {

@@ -91,6 +91,8 @@ pub enum Msg {
     Timeout,
     /// The server is stopping; the client should retry (another process, or this one restarted).
     Unavailable,
+    /// The server is answering as many requests as it may at once; the client should retry.
+    Overloaded,
     /// Too many failed sign-ins for this account or from this address.
     TooManyAttempts {
         retry_after_s: i64,
@@ -309,6 +311,9 @@ impl Msg {
             (Unavailable, Vi) => "Máy chủ đang dừng",
             (Unavailable, Zh) => "服务器正在停止",
             (Unavailable, En) => "Server stopping",
+            (Overloaded, Vi) => "Máy chủ đang quá tải",
+            (Overloaded, Zh) => "服务器繁忙",
+            (Overloaded, En) => "Server overloaded",
             (Timeout, Vi) => "Hết thời gian chờ",
             (Timeout, Zh) => "请求超时",
             (Timeout, En) => "Request timed out",
@@ -377,6 +382,11 @@ impl Msg {
             (Unavailable, Vi) => "Máy chủ đang dừng; hãy thử lại sau giây lát.".into(),
             (Unavailable, Zh) => "服务器正在停止，请稍后重试。".into(),
             (Unavailable, En) => "The server is stopping; try again in a moment.".into(),
+            (Overloaded, Vi) => "Máy chủ đang xử lý tối đa số yêu cầu cùng lúc; không có gì thay đổi, hãy thử lại sau giây lát.".into(),
+            (Overloaded, Zh) => "服务器同时处理的请求已达上限；未做任何更改，请稍后重试。".into(),
+            (Overloaded, En) => {
+                "The server is answering as many requests as it may at once; nothing was changed, try again in a moment.".into()
+            }
             (Timeout, Vi) => "Máy chủ không trả lời kịp; không có gì bị thay đổi.".into(),
             (Timeout, Zh) => "服务器未能及时响应；未做任何更改。".into(),
             (Timeout, En) => "The server did not answer in time; nothing was changed.".into(),

@@ -27,7 +27,7 @@ impl ApiError {
     pub fn field(lang: Lang, e: FieldError) -> Self {
         ApiError { field: Some(e.field.clone()), ..Self::new(lang, StatusCode::UNPROCESSABLE_ENTITY, e.message(lang)) }
     }
-    fn with_header(mut self, name: HeaderName, value: impl TryInto<HeaderValue>) -> Self {
+    pub(crate) fn with_header(mut self, name: HeaderName, value: impl TryInto<HeaderValue>) -> Self {
         if let Ok(v) = value.try_into() {
             self.headers.push((name, v));
         }
@@ -112,6 +112,7 @@ impl ApiError {
             Msg::Internal => "internal",
             Msg::Timeout => "timeout",
             Msg::Unavailable => "unavailable",
+            Msg::Overloaded => "overloaded",
             Msg::Busy => "busy",
             Msg::TooManyAttempts { .. } => "too-many-attempts",
             Msg::CrossSite => "cross-site",
@@ -180,5 +181,58 @@ fn conflict_detail(lang: Lang, kind: ConflictKind) -> String {
         ConflictKind::SimulationsBusy { slots } => format!("{slots} simulations are running; try again when one is done"),
         ConflictKind::NotBookable(why) => why,
         ConflictKind::Stored(kind) => Msg::Clash { kind }.detail(lang),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cuakhau_app::What;
+    use cuakhau_core::{Direction, Timestamp};
+
+    fn status_and_type(e: AppError) -> (u16, String) {
+        let e = ApiError::app(Lang::En, e);
+        (e.status.as_u16(), e.type_uri())
+    }
+
+    #[test]
+    fn every_use_case_error_kind_has_its_status_and_problem_type() {
+        let cases: Vec<(AppError, u16, &str)> = vec![
+            (AppError::Unauthenticated, 401, "unauthenticated"),
+            (AppError::Forbidden, 403, "forbidden"),
+            (AppError::WrongCredentials, 401, "wrong-credentials"),
+            (AppError::TooManyAttempts { retry_after_s: 3 }, 429, "too-many-attempts"),
+            (AppError::NotFound(What::Trip(7)), 404, "not-found"),
+            (AppError::Invalid(FieldError::new("hour", cuakhau_core::Problem::Empty)), 422, "invalid-field"),
+            (AppError::InvalidScenario("bad".into()), 422, "invalid-field"),
+            (AppError::Conflict(ConflictKind::DailyLimit), 409, "conflict"),
+            (AppError::Step(ClearanceError::NotYourStep), 403, "clearance-step"),
+            (AppError::Step(ClearanceError::NoReason), 422, "clearance-step"),
+            (AppError::Busy, 503, "busy"),
+            (AppError::Store(StoreError::Backend("disk".into())), 500, "internal"),
+        ];
+        for (e, status, slug) in cases {
+            let shown = format!("{e:?}");
+            assert_eq!(status_and_type(e), (status, format!("/problems/{slug}")), "{shown}");
+        }
+    }
+
+    #[test]
+    fn a_full_hour_names_the_next_free_hours_in_the_exit_side_s_zone_and_in_a_header() {
+        // 2026-11-23 05:00 UTC is 12:00 in Hà Nội.
+        let e = ApiError::app(
+            Lang::Vi,
+            AppError::Conflict(ConflictKind::HourFull {
+                alternatives: vec![Timestamp(1_795_410_000_000_000)],
+                direction: Direction::Export,
+            }),
+        );
+        assert_eq!(e.status, StatusCode::CONFLICT);
+        let Msg::Conflict { detail } = &e.msg else { panic!("{:?}", e.msg) };
+        assert_eq!(detail, "giờ này đã kín chỗ; các giờ còn trống tiếp theo: 2026-11-23 12:00 (UTC+7)");
+        assert_eq!(e.headers[0].0, "x-alternatives");
+        assert_eq!(e.headers[0].1, "2026-11-23T05:00:00Z");
+        let none = ApiError::app(Lang::En, AppError::TooManyAttempts { retry_after_s: 4 });
+        assert_eq!((none.headers[0].0.as_str(), none.headers[0].1.to_str().unwrap()), ("retry-after", "4"));
     }
 }

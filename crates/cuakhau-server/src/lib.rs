@@ -39,11 +39,26 @@ pub struct Config {
     pub page_limit_max: usize,
     /// Mark the session cookie `Secure` (off only for plain-HTTP development).
     pub secure_cookies: bool,
+    /// Requests handled at once; one more is answered 503 at once, never queued. (An event
+    /// stream counts while its first board is made, not while it stays open.)
+    pub max_concurrent_requests: usize,
+    /// A client must send a request's headers within this long, or its connection is closed.
+    pub header_read_timeout: Duration,
+    /// A client must send a request's body within this long, or it is answered 408.
+    pub body_read_timeout: Duration,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { body_limit_bytes: 64 * 1024, request_timeout: Duration::from_secs(30), page_limit_max: 500, secure_cookies: true }
+        Config {
+            body_limit_bytes: 64 * 1024,
+            request_timeout: Duration::from_secs(30),
+            page_limit_max: 500,
+            secure_cookies: true,
+            max_concurrent_requests: 1024,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(15),
+        }
     }
 }
 
@@ -58,12 +73,15 @@ pub struct AppState {
     /// True once the server is stopping: open event streams end, so that browsers see the
     /// connection drop and reconnect elsewhere instead of watching a frozen "live" board.
     closing: tokio::sync::watch::Sender<bool>,
+    /// Permits for requests in flight (`Config::max_concurrent_requests`).
+    in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
     pub fn new(app: App, config: Config) -> Self {
         AppState {
             app,
+            in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_requests.max(1))),
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::new()),
             boards: Default::default(),
@@ -84,17 +102,53 @@ pub fn app(state: AppState) -> Router {
 
 /// Serves `state`'s application on `listener` until `shutdown` resolves; then ends the open event
 /// streams (a stream never finishes by itself) and finishes in-flight requests.
+///
+/// Connections are served by hyper's HTTP/1 connection builder on tokio's timer, so that a client
+/// that does not finish its headers within `Config::header_read_timeout` is cut off (axum's own
+/// `serve` has no such limit); the peer's address reaches handlers (sign-in throttling).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = app(state.clone());
-    // The peer's address reaches handlers (sign-in throttling per address).
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            state.close_streams();
-        })
-        .await
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+    let router = app(state.clone());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(state.config.header_read_timeout);
+    tokio::pin!(shutdown);
+    loop {
+        // The shutdown future is polled first, always: the first poll is what installs a signal
+        // handler, and it must be in place before the first connection is answered.
+        let (stream, peer) = tokio::select! {
+            biased;
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                // Out of descriptors and the like: the listener stays; try the next connection.
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            router.clone().oneshot(req.map(axum::body::Body::new))
+        });
+        let conn = http.serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    state.close_streams();
+    graceful.shutdown().await;
+    Ok(())
 }

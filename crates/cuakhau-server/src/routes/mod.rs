@@ -61,6 +61,8 @@ pub fn router(state: AppState) -> Router {
     .route_layer(middleware::from_fn_with_state(state.clone(), idempotent))
     .fallback(not_found)
     .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
+    .layer(middleware::from_fn_with_state(state.clone(), limit))
+    .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
     .layer(middleware::from_fn(harden))
     .with_state(state)
 }
@@ -151,16 +153,50 @@ async fn idempotent(State(st): State<AppState>, req: Request, next: Next) -> Res
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
+/// A handler panicked: logged here with its message; `harden`, which knows the caller's
+/// language, answers the problem.
+#[derive(Debug, Clone, Copy)]
+struct Panicked;
+
+fn panicked(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = err.downcast_ref::<String>().map(String::as_str).or_else(|| err.downcast_ref::<&str>().copied()).unwrap_or("(no message)");
+    tracing::error!(panic = detail, "a request's handler panicked");
+    let mut res = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    res.extensions_mut().insert(Panicked);
+    res
+}
+
+/// Limits on every request: at most `max_concurrent_requests` at once (one more is answered 503
+/// with `Retry-After` at once, never queued), and the body read within `body_read_timeout` and
+/// `body_limit_bytes` (a slow client gets 408, a large body 413) before any handler runs.
+async fn limit(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let lang = lang_of(req.headers());
+    let Ok(_permit) = st.in_flight.clone().try_acquire_owned() else {
+        return ApiError::new(lang, StatusCode::SERVICE_UNAVAILABLE, Msg::Overloaded).with_header(header::RETRY_AFTER, 1).into_response();
+    };
+    let (parts, body) = req.into_parts();
+    let limit = st.config.body_limit_bytes;
+    let bytes = match tokio::time::timeout(st.config.body_read_timeout, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => return ApiError::new(lang, StatusCode::PAYLOAD_TOO_LARGE, Msg::BodyTooLarge { limit_bytes: limit }).into_response(),
+        Err(_) => return ApiError::new(lang, StatusCode::REQUEST_TIMEOUT, Msg::Timeout).into_response(),
+    };
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
+}
+
 /// On every request and response: refuses cookie-authenticated changes sent from another site
 /// (CSRF: `Sec-Fetch-Site`, else `Origin` against `Host`); turns axum's bare 405s and plain-text
-/// path rejections into problem+json in the caller's language; sets `X-Content-Type-Options`
-/// and `Referrer-Policy`.
+/// path rejections and panics into problem+json in the caller's language; sets
+/// `X-Content-Type-Options` and `Referrer-Policy`.
 async fn harden(req: Request, next: Next) -> Response {
     let lang = lang_of(req.headers());
     if is_cross_site_cookie_write(&req) {
         return finish(ApiError::new(lang, StatusCode::FORBIDDEN, Msg::CrossSite).into_response());
     }
     let res = next.run(req).await;
+    if res.extensions().get::<Panicked>().is_some() {
+        return finish(ApiError::new(lang, StatusCode::INTERNAL_SERVER_ERROR, Msg::Internal).into_response());
+    }
     let plain = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_none_or(|ct| ct.starts_with("text/plain"));
     let res = match res.status() {
         StatusCode::METHOD_NOT_ALLOWED => {
