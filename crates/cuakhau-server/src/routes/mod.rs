@@ -50,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
         .layer(middleware::from_fn(harden))
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }
 
