@@ -179,7 +179,8 @@ test("an enterprise declares and books, both sides clear the truck, the board fo
   await firm.fill("#nd input[name=certificate]", "PC-2026-0001");
   await firm.click("#nd button");
   const err = await firm.waitForSelector(".fielderr");
-  assert.equal(await err.textContent(), "Trường «consignments[0].hs_code»: từ 6 đến 10 chữ số");
+  // The field is named as the form labels it, not by its path in the request.
+  assert.equal(await err.textContent(), "Trường «Mã HS»: từ 6 đến 10 chữ số");
   assert.equal(await firm.getAttribute("#nd input[name=hs_code]", "aria-invalid"), "true");
   await firm.fill("#nd input[name=hs_code]", "08106000");
   await firm.click("#nd button");
@@ -206,8 +207,26 @@ test("an enterprise declares and books, both sides clear the truck, the board fo
   await firm.reload();
   await firm.click("button[data-act=slots]");
   await firm.click("#slots button[data-hour]");
-  await firm.waitForSelector("#slots .msg");
+  const confirm = await firm.waitForSelector("#confirm");
   const decl = (await (await client("firm"))("GET", "/declarations")).data[0];
+  const booking = (await (await client("firm"))("GET", `/declarations/${decl.id}/booking`)).data;
+  // The confirmation: reference, gate pair, the hour in both zones with each zone named, plate,
+  // declaration, the driver's link (also as a QR code) and the rules.
+  const said = await confirm.textContent();
+  const hm = (z) => new Intl.DateTimeFormat("vi-VN", { hour: "2-digit", minute: "2-digit", timeZone: z }).format(new Date(booking.hour));
+  for (const want of [`B-${booking.id}`, "Hữu Nghị", "12C-123.45", `#${decl.id}`, `${hm("Asia/Ho_Chi_Minh")}–`, "giờ Việt Nam (UTC+7)", `${hm("Asia/Shanghai")}–`, "giờ Bắc Kinh (UTC+8)", "2 giờ"]) {
+    assert.ok(said.includes(want), `the confirmation lacks ${want}: ${said}`);
+  }
+  assert.equal(await firm.getAttribute("#confirm a.driver-link", "href"), `${base}/#/driver?d=${decl.id}&code=${decl.track_code}`);
+  await firm.waitForFunction(() => document.querySelector("#confirm .qr img")?.naturalWidth > 0);
+  for (const lang of ["vi", "zh", "en"]) {
+    const p = await page(lang, 360);
+    await login(p, "firm");
+    await p.click(`button[data-act=slots][data-id="${decl.id}"]`);
+    await p.waitForFunction(() => document.querySelector("#confirm .qr img")?.naturalWidth > 0);
+    await (await p.$("#confirm")).screenshot({ path: join(SHOTS, `booking-${lang}-360.png`) });
+    await p.context().close();
+  }
 
   // The public board, open in a second page, follows every change without reloading.
   const pub = await page("zh");
@@ -227,7 +246,26 @@ test("an enterprise declares and books, both sides clear the truck, the board fo
   const drv = await page("vi", 360);
   await drv.goto(`${base}/#/driver?d=${decl.id}&code=${decl.track_code}`);
   const turn = await drv.waitForSelector(".turn");
-  assert.match(await turn.textContent(), /ĐẾN LƯỢT BẠN: vào huu-nghi-vn-export-green/);
+  assert.match(await turn.textContent(), /ĐẾN LƯỢT BẠN: vào huu-nghi-vn-export-green trước \d\d:\d\d giờ Việt Nam \(UTC\+7\)/);
+  assert.match(await drv.title(), /^⚠ ĐẾN LƯỢT BẠN/);
+  await drv.waitForFunction(() => /^Còn \d+:\d\d$/.test(document.querySelector("#countdown")?.textContent || ""));
+  for (const lang of ["vi", "zh", "en"]) {
+    const p = await page(lang, 360);
+    await p.goto(`${base}/#/driver?d=${decl.id}&code=${decl.track_code}`);
+    await p.waitForSelector("#countdown");
+    await p.screenshot({ path: join(SHOTS, `driver-call-${lang}-360.png`) });
+    await p.context().close();
+  }
+  // The first desk at 360 px in each language, with the called truck open.
+  for (const lang of ["vi", "zh", "en"]) {
+    const p = await page(lang, 360);
+    await login(p, "vn-customs");
+    await p.goto(`${base}/#/desk`);
+    await p.waitForSelector("#act");
+    assert.equal(await p.getAttribute("#worklist tr[data-row]", "aria-current"), "true", "the open truck is marked");
+    await p.screenshot({ path: join(SHOTS, `desk-call-${lang}-360.png`), fullPage: true });
+    await p.context().close();
+  }
 
   // Each desk clears its step in the browser: VN customs, border guard, quarantine, hand-over, CN customs, CN border.
   const steps = ["vn-customs", "vn-guard", "vn-quarantine", "vn-guard", "cn-customs", "cn-guard"];
@@ -264,12 +302,17 @@ test("a hold needs a reason, shown in the officer's language", async () => {
   const r = await firmApi("POST", "/declarations", phones("12C-777.77"));
   await firmApi("POST", `/declarations/${r.data.id}/submit`);
   await (await client("vn-customs"))("POST", `/declarations/${r.data.id}/accept`);
-  await (await client("vn-guard"))("POST", "/gate-pairs/huu-nghi/yard", { plate: "12C77777" });
-  await (await client("vn-board"))("POST", "/gate-pairs/huu-nghi/dispatch?direction=export");
+  // The desk is open before the truck arrives: it follows the gate's events and shows the truck when called.
   const desk = await page("zh");
   await login(desk, "vn-customs");
   await desk.goto(`${base}/#/desk`);
-  await desk.waitForSelector("#act");
+  await desk.waitForSelector("#worklist");
+  assert.equal(await desk.locator("#act").count(), 0);
+  await (await client("vn-guard"))("POST", "/gate-pairs/huu-nghi/yard", { plate: "12C77777" });
+  await (await client("vn-board"))("POST", "/gate-pairs/huu-nghi/dispatch?direction=export");
+  await desk.waitForSelector("#act", { timeout: 5_000 });
+  assert.match(await desk.textContent("#worklist"), /12C-777\.77/);
+  assert.match(await desk.textContent("#worklist"), /越方海关/, "the step is named in words");
   await desk.click("#act button[data-o=start]");
   await desk.click("#act button[data-o=hold]");
   const e = await desk.waitForSelector(".fielderr");
@@ -400,6 +443,28 @@ test("the public map loads compressed, under 120 KB, without asking who is signe
   await p.waitForLoadState("networkidle");
   console.log(`public map, second load: ${again.bytes} bytes transferred`);
   assert.ok(again.bytes < net.bytes / 2, `the second load transferred ${again.bytes} bytes`);
+  await p.context().close();
+});
+
+test("cancelling a booking asks first, then gives the hour back", async () => {
+  const firmApi = await client("firm");
+  const r = await firmApi("POST", "/declarations", phones("12C-555.55"));
+  await firmApi("POST", `/declarations/${r.data.id}/submit`);
+  await (await client("vn-customs"))("POST", `/declarations/${r.data.id}/accept`);
+  const free = (await firmApi("GET", "/gate-pairs/huu-nghi/slots?direction=export&hours=24")).data.find((h) => h.free > 0);
+  assert.equal((await firmApi("POST", `/declarations/${r.data.id}/booking`, { hour: free.hour })).status, 201);
+  const p = await page("en", 360);
+  await login(p, "firm");
+  await p.click(`button[data-act=slots][data-id="${r.data.id}"]`);
+  await p.click("#confirm #cb");
+  assert.equal(await p.textContent("#cancel-ask"), "Cancel this booking? The hour goes back to others. Yes, cancel the bookingNo, keep it");
+  assert.equal((await firmApi("GET", `/declarations/${r.data.id}/booking`)).status, 200, "asking cancels nothing");
+  await p.click("#cancel-keep");
+  assert.ok(await p.isHidden("#cancel-ask"));
+  await p.click("#confirm #cb");
+  await Promise.all([p.waitForResponse((res) => res.request().method() === "DELETE" && res.status() === 200), p.click("#cancel-yes")]);
+  await p.waitForSelector("#serr >> text=Booking cancelled.");
+  assert.equal((await firmApi("GET", `/declarations/${r.data.id}/booking`)).status, 404);
   await p.context().close();
 });
 

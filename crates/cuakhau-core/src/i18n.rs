@@ -491,6 +491,55 @@ pub const CONSOLE: &[(&str, [&str; 3])] = &[
     ("booking", ["Đặt chỗ", "预约", "Booking"]),
     ("cancel_booking", ["Huỷ đặt chỗ", "取消预约", "Cancel booking"]),
     ("saved", ["Đã lưu.", "已保存。", "Saved."]),
+    ("booking_confirmed", ["Đã đặt chỗ", "预约成功", "Booking confirmed"]),
+    ("reference", ["Mã đặt chỗ", "预约编号", "Reference"]),
+    ("qr_alt", ["Mã QR mở trang của lái xe", "打开司机页面的二维码", "QR code that opens the driver's page"]),
+    (
+        "qr_caption",
+        [
+            "Lái xe quét mã này để theo dõi xe và nhận lượt gọi.",
+            "司机扫描此码即可查看车辆并接收叫号。",
+            "The driver scans this to follow the truck and be called.",
+        ],
+    ),
+    ("rules", ["Quy định", "规则", "Rules"]),
+    (
+        "rule_arrive",
+        [
+            "Xe vào bãi trong giờ đã đặt; lái xe được gọi vào làn theo thứ tự, hàng tươi được ưu tiên.",
+            "车辆须在预约时段内进入停车场；司机按顺序被叫号进入通道，生鲜货物优先。",
+            "Bring the truck into the yard within the booked hour; drivers are called to a lane in turn, perishables first.",
+        ],
+    ),
+    (
+        "rule_no_show",
+        [
+            "Xe chưa vào bãi sau 2 giờ kể từ đầu giờ đã đặt thì mất chỗ, chỗ được trả lại cho xe khác.",
+            "预约时段开始后 2 小时内车辆仍未进入停车场的，预约作废，名额释放给其他车辆。",
+            "A truck not in the yard 2 hours after the start of the booked hour loses the booking; the place goes back to others.",
+        ],
+    ),
+    (
+        "rule_perishable",
+        [
+            "Khi được gọi, xe phải vào làn trước giờ hạn hiển thị trên trang của lái xe, nếu không sẽ quay lại hàng chờ.",
+            "被叫号后须在司机页面显示的时限前驶入通道，否则重新排队。",
+            "Once called, the truck must reach the lane before the deadline on the driver's page, or it goes back to the queue.",
+        ],
+    ),
+    ("print", ["In", "打印", "Print"]),
+    (
+        "cancel_confirm",
+        [
+            "Huỷ đặt chỗ này? Giờ đã đặt sẽ được trả lại cho người khác.",
+            "确定取消此预约吗？该时段将释放给其他人。",
+            "Cancel this booking? The hour goes back to others.",
+        ],
+    ),
+    ("cancel_yes", ["Có, huỷ đặt chỗ", "是，取消预约", "Yes, cancel the booking"]),
+    ("cancel_keep", ["Không, giữ lại", "不，保留", "No, keep it"]),
+    ("booking_cancelled", ["Đã huỷ đặt chỗ.", "预约已取消。", "Booking cancelled."]),
+    ("time_left", ["Còn {time}", "剩余 {time}", "{time} left"]),
     ("accepted_msg", ["Đã chấp nhận tờ khai.", "申报单已接受。", "Declaration accepted."]),
     ("rejected_msg", ["Đã từ chối tờ khai.", "申报单已驳回。", "Declaration rejected."]),
     ("actions", ["Thao tác", "操作", "Actions"]),
@@ -710,6 +759,10 @@ mod tests {
         let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
         add("step", &steps);
         let missing: Vec<&String> = want.iter().filter(|id| !ids.contains(id.as_str())).collect();
+        // The booking rules the console shows state the no-show grace the server applies.
+        let grace_h = crate::goods::slots::SlotPolicy::default().no_show_grace_s / 3600;
+        let rule = CONSOLE.iter().find(|(id, _)| *id == "rule_no_show").map(|(_, t)| t).expect("the no-show rule");
+        assert!(rule.iter().all(|t| t.contains(&format!("{grace_h} "))), "{rule:?} does not say {grace_h} hours");
         assert!(missing.is_empty(), "no words for {missing:?}");
     }
 }

@@ -56,11 +56,11 @@ export function liveStream(url, onEvent, onState, event = "queue") {
   const open = () => {
     if (tk !== NAV) return;
     const es = new EventSource(url);
-    S.stream = es;
+    S.streams.push(es);
     es.addEventListener(event, (ev) => { onState(true); onEvent(JSON.parse(ev.data)); });
     es.onerror = () => {
       onState(false);
-      if (es.readyState === EventSource.CLOSED) setTimeout(open, 2000);
+      if (es.readyState === EventSource.CLOSED) { S.streams = S.streams.filter((x) => x !== es); setTimeout(open, 2000); }
     };
   };
   open();

@@ -4,7 +4,7 @@
 // opened. Start-up asks for the catalogue, the health (demo banner) and — only if this browser has
 // signed in — the person, all at once.
 import { html, render, $ } from "./dom.js";
-import { api, newNav, STALE } from "./api.js";
+import { api, newNav, navNow, STALE } from "./api.js";
 import { S, LANGS, markSignedIn, maybeSignedIn } from "./state.js";
 import { t, loadCatalogue, zoneName } from "./i18n.js";
 import { showError } from "./ui.js";
@@ -37,8 +37,9 @@ function nav(current) {
 }
 
 async function route() {
-  newNav();
-  if (S.stream) { S.stream.close(); S.stream = null; }
+  const tk = newNav();
+  S.streams.forEach((es) => es.close());
+  S.streams = [];
   S.pageZone = null;
   $("#zone").value = S.zone;
   document.documentElement.lang = S.lang;
@@ -53,7 +54,8 @@ async function route() {
     document.title = `${mod.title()} · cuakhau`;
     await mod.default(main, rest);
   } catch (e) {
-    if (e === STALE) return;
+    // A page the reader has left says nothing over the page they are on.
+    if (e === STALE || tk !== navNow()) return;
     if (e.status === 401) { S.me = null; markSignedIn(false); render(main, html`<h1>${t("login")}</h1><p>${t("need_login")} <a href="#/login">${t("login")}</a></p>`); nav(page); }
     else showError(main, e);
   }

@@ -24,6 +24,12 @@ export const ZONE = { VN: "Asia/Ho_Chi_Minh", CN: "Asia/Shanghai" };
 
 export const num = (n, d = 0) => (n == null ? t("none") : new Intl.NumberFormat(LOCALE[S.lang], { maximumFractionDigits: d }).format(n));
 export const fmt = (iso, opts = { dateStyle: "short", timeStyle: "short" }) => (iso ? new Intl.DateTimeFormat(LOCALE[S.lang], { ...opts, timeZone: ZONE[S.zone] }).format(new Date(iso)) : t("none"));
+/** An hour (start to end) in a side's zone, the zone named: "23/11/2026 10:00–11:00 Vietnam time (UTC+7)". */
+export function hourIn(iso, z) {
+  const f = (d, opts) => new Intl.DateTimeFormat(LOCALE[S.lang], { ...opts, timeZone: ZONE[z] }).format(d);
+  const start = new Date(iso), end = new Date(start.getTime() + 3600_000), hm = { hour: "2-digit", minute: "2-digit" };
+  return `${f(start, { dateStyle: "medium" })} ${f(start, hm)}–${f(end, hm)} ${zoneName(z)}`;
+}
 export const hhmm = (iso) => fmt(iso, { hour: "2-digit", minute: "2-digit" });
 export const dur = (s) => (s == null ? t("none") : s < 60 ? `${num(s)} ${t("seconds")}` : s < 3600 ? `${num(s / 60)} ${t("minutes")}` : `${num(s / 3600, 1)} ${t("hours_short")}`);
 export const zoneName = (z = S.zone) => t(z === "VN" ? "zone_vn" : "zone_cn");

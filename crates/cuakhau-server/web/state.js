@@ -16,7 +16,8 @@ export const S = {
   pageZone: null,
   get zone() { return this.chosenZone || this.pageZone || sideOfRoles(this.me) || (this.lang === "zh" ? "CN" : "VN"); },
   me: null,
-  stream: null,
+  /** The event streams the open page follows (closed when the reader leaves it). */
+  streams: [],
 };
 
 export const roles = () => (S.me ? S.me.roles : []);

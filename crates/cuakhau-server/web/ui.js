@@ -33,6 +33,9 @@ export function showResult(el, text) {
   el.firstElementChild.focus();
 }
 
+/** The form's input for a field path of the API (`consignments[0].hs_code`, `driver.name`). */
+const inputName = (path) => path.replace(/^consignments\[\d+\]\./, "").replace(/^driver\.name$/, "driver_name").replace(/^driver\./, "");
+
 /**
  * Shows an error in `el`; when the server names a field of `form`, also under that field
  * (marked invalid and focused).
@@ -43,12 +46,15 @@ export function showError(el, e, form) {
     $$("[aria-invalid]", form).forEach((x) => x.removeAttribute("aria-invalid"));
   }
   const field = e.p && e.p.field;
-  const input = field && form && form.querySelector(`[name="${CSS.escape(field.replace(/^consignments\[0\]\./, ""))}"]`);
-  const text = e.p && e.p.title ? `${e.p.title}: ${e.message}` : e.message;
+  const input = field && form && form.querySelector(`[name="${CSS.escape(inputName(field))}"]`);
+  // The server names the field by its path in the request; the reader knows it by its label.
+  const label = input?.labels?.[0]?.querySelector("span")?.textContent;
+  const message = label ? e.message.replaceAll(field, label) : e.message;
+  const text = e.p && e.p.title ? `${e.p.title}: ${message}` : message;
   render(el, html`<p class="err" role="alert" tabindex="-1">${text}</p>`);
   if (input) {
     input.setAttribute("aria-invalid", "true");
-    after(input, html`<div class="fielderr" role="alert">${e.message}</div>`);
+    after(input, html`<div class="fielderr" role="alert">${message}</div>`);
     input.focus();
   } else {
     el.firstElementChild.focus();

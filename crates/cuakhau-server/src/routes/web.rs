@@ -5,10 +5,11 @@
 //! ES modules import each other by relative path, so they stay under the same VERSION.
 //! `i18n/LANG.json` is the console's message catalogue, generated from
 //! `cuakhau_core::i18n::CONSOLE`. Every answer carries an `ETag`, and a matching `If-None-Match`
-//! gets 304; compression (gzip, brotli) is the router's layer.
+//! gets 304; compression (gzip, brotli) is the router's layer. `/qr.svg?text=URL` draws a link as
+//! a QR code (the booking confirmation's link to the driver's page).
 
 use axum::Router;
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -98,6 +99,26 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/", get(|h: HeaderMap| async move { answer(&h, &ASSETS.index, "no-cache") }))
         .route("/favicon.ico", get(|h: HeaderMap| async move { answer(&h, &ASSETS.files["favicon.svg"], "public, max-age=86400") }))
         .route("/assets/{version}/{*path}", get(asset))
+        .route("/qr.svg", get(qr))
+}
+
+#[derive(serde::Deserialize)]
+struct QrQuery {
+    text: String,
+}
+
+/// The longest link drawn as a QR code: a driver's link is about 80 bytes.
+const QR_MAX_BYTES: usize = 512;
+
+/// A web link as a QR code in SVG (black on white, with the quiet zone), for phones to scan.
+async fn qr(Query(q): Query<QrQuery>) -> Response {
+    let link = q.text.starts_with("http://") || q.text.starts_with("https://");
+    if !link || q.text.len() > QR_MAX_BYTES {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
+    let Ok(code) = qrcode::QrCode::new(q.text.as_bytes()) else { return StatusCode::BAD_REQUEST.into_response() };
+    let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).build();
+    ([(header::CONTENT_TYPE, SVG), (header::CACHE_CONTROL, "public, max-age=86400")], svg).into_response()
 }
 
 async fn asset(Path((version, path)): Path<(String, String)>, headers: HeaderMap) -> Response {
@@ -254,6 +275,18 @@ mod tests {
         assert_eq!(old.headers()[header::CACHE_CONTROL], "no-cache");
         assert_eq!(get(&format!("/assets/{}/nothing.js", version()), &[]).await.status(), StatusCode::NOT_FOUND);
         assert_eq!(get("/favicon.ico", &[]).await.headers()[header::CONTENT_TYPE], SVG);
+    }
+
+    #[tokio::test]
+    async fn a_link_is_drawn_as_a_qr_code_and_nothing_else_is() {
+        let ok = get("/qr.svg?text=http%3A%2F%2F127.0.0.1%3A8080%2F%23%2Fdriver%3Fd%3D1%26code%3Dabc", &[]).await;
+        assert_eq!(ok.status(), StatusCode::OK);
+        assert_eq!(ok.headers()[header::CONTENT_TYPE], SVG);
+        let svg = String::from_utf8(body(ok).await).expect("UTF-8");
+        assert!(svg.contains("<svg") && svg.contains("<path"), "{svg}");
+        assert_eq!(get("/qr.svg?text=javascript%3Aalert(1)", &[]).await.status(), StatusCode::BAD_REQUEST);
+        let long = format!("/qr.svg?text=https%3A%2F%2F{}", "a".repeat(QR_MAX_BYTES));
+        assert_eq!(get(&long, &[]).await.status(), StatusCode::BAD_REQUEST);
     }
 
     #[tokio::test]

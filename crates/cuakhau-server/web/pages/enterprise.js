@@ -2,7 +2,7 @@
 // queue, and the link for the driver. Only the actions the server lists for a declaration appear.
 import { html, render, $, $$ } from "../dom.js";
 import { api, apiAll, check, navNow } from "../api.js";
-import { t, word, num, fmt, zoneName, pairName } from "../i18n.js";
+import { t, word, num, fmt, hourIn, zoneName, pairName } from "../i18n.js";
 import { enterprise } from "../state.js";
 import { field, select, table, gate, showError, showResult } from "../ui.js";
 import { gatePairs } from "./public.js";
@@ -82,14 +82,44 @@ async function slots(d, pair) {
     api("GET", `/declarations/${d.id}/booking`).catch(() => null),
   ]);
   render(box, html`<h2 tabindex="-1">${t("slots")} · #${d.id} · ${pair} · ${word("dir", d.direction)} (${zoneName()})</h2>
-  ${booking ? html`<p class="msg" id="booked">${t("booking")}: ${fmt(booking.hour)} ${zoneName()} <button class="alt" id="cb">${t("cancel_booking")}</button></p>` : ""}<div id="serr"></div>
-  ${table(t("slots"), [t("hour"), t("free"), t("actions")], cal.map((h) => html`<tr><td>${fmt(h.hour)}</td><td>${num(h.free)}</td><td>${h.free > 0 && !booking ? html`<button data-hour="${h.hour}">${t("book")}</button>` : ""}</td></tr>`))}`);
+  ${booking ? confirmation(d, booking, pair) : ""}<div id="serr"></div>
+  ${booking ? "" : table(t("slots"), [t("hour"), t("free"), t("actions")], cal.map((h) => html`<tr><td>${fmt(h.hour)}</td><td>${num(h.free)}</td><td>${h.free > 0 && !booking ? html`<button data-hour="${h.hour}">${t("book")}</button>` : ""}</td></tr>`))}`);
   $$("button[data-hour]", box).forEach((b) => (b.onclick = async () => {
     try { await api("POST", `/declarations/${d.id}/booking`, { hour: b.dataset.hour }); await slots(d, pair); } catch (e) { showError($("#serr"), e); }
   }));
   const cb = $("#cb");
-  if (cb) cb.onclick = async () => {
-    try { await api("DELETE", `/declarations/${d.id}/booking`); await slots(d, pair); } catch (e) { showError($("#serr"), e); }
+  // Cancelling asks first, in the page.
+  if (cb) cb.onclick = () => {
+    const ask = $("#cancel-ask");
+    ask.hidden = false;
+    ask.querySelector("button").focus();
   };
-  box.firstElementChild.focus();
+  const yes = $("#cancel-yes");
+  if (yes) yes.onclick = async () => {
+    try { await api("DELETE", `/declarations/${d.id}/booking`); await slots(d, pair); showResult($("#serr"), t("booking_cancelled")); } catch (e) { showError($("#serr"), e); }
+  };
+  const keep = $("#cancel-keep");
+  if (keep) keep.onclick = () => { $("#cancel-ask").hidden = true; cb.focus(); };
+  const print = $("#print");
+  if (print) print.onclick = () => window.print();
+  (booking ? $("#confirm h3") : box.firstElementChild).focus();
+}
+
+/** A booking's confirmation: what the firm and the driver need, printable, with the driver's link as a QR code. */
+function confirmation(d, b, pair) {
+  const link = `${location.origin}/#/driver?d=${d.id}&code=${encodeURIComponent(d.track_code)}`;
+  return html`<section class="card confirm" id="confirm" aria-labelledby="confirm-h">
+  <h3 id="confirm-h" tabindex="-1">${t("booking_confirmed")} · ${t("reference")} B-${b.id}</h3>
+  <div class="confirm-body"><dl>
+    <dt>${t("gate_pair")}</dt><dd>${pair} · ${word("dir", d.direction)}</dd>
+    <dt>${t("hour")}</dt><dd class="hour-vn">${hourIn(b.hour, "VN")}</dd><dd class="hour-cn">${hourIn(b.hour, "CN")}</dd>
+    <dt>${t("plate")}</dt><dd>${d.plate}</dd>
+    <dt>${t("decl_no")}</dt><dd>#${d.id} · ${t("track_code")} <code>${d.track_code}</code></dd>
+    <dt>${t("driver_link")}</dt><dd><a class="driver-link" href="${link}">${link}</a></dd>
+  </dl>
+  <figure class="qr"><img src="/qr.svg?text=${encodeURIComponent(link)}" width="160" height="160" alt="${t("qr_alt")}"><figcaption>${t("qr_caption")}</figcaption></figure></div>
+  <h4>${t("rules")}</h4><ul class="rules"><li>${t("rule_arrive")}</li><li>${t("rule_no_show")}</li><li>${t("rule_perishable")}</li></ul>
+  <p class="actions noprint"><button id="print">${t("print")}</button><button class="alt" id="cb">${t("cancel_booking")}</button></p>
+  <p class="actions noprint" id="cancel-ask" hidden role="group" aria-label="${t("cancel_booking")}">${t("cancel_confirm")} <button class="bad" id="cancel-yes">${t("cancel_yes")}</button><button class="alt" id="cancel-keep">${t("cancel_keep")}</button></p>
+  </section>`;
 }
