@@ -434,6 +434,11 @@ test("the public map loads compressed, under 120 KB, without asking who is signe
   assert.ok(!asked.some((u) => u.includes("/auth/me")), `an anonymous visitor's console asked ${asked.join(", ")}`);
   for (const u of asked.filter((u) => /\.(js|css|json)$|\/gate-pairs$|\/$/.test(u))) assert.match(encodings.get(u) || "none", /gzip|br/, `${u} was sent uncompressed`);
   assert.ok(asked.some((u) => /^\/assets\/[0-9a-f]{12}\/favicon\.svg$/.test(u)), "the favicon is asked for");
+  // On a phone every gate on the map is a target of at least 24 px, and Laos is land, not sea.
+  const sizes = await p.evaluate(() => [...document.querySelectorAll(".map a circle")].map((c) => Math.min(c.getBoundingClientRect().width, c.getBoundingClientRect().height)));
+  assert.ok(sizes.length > 0 && sizes.every((px) => px >= 24), `marker sizes ${sizes}`);
+  const laos = await p.evaluate(() => { const el = document.querySelector(".map path.la"); return { d: el.getAttribute("d").length, fill: getComputedStyle(el).fill, sea: getComputedStyle(document.querySelector(".map svg")).backgroundColor }; });
+  assert.ok(laos.d > 500 && laos.fill !== laos.sea && laos.fill !== "none", JSON.stringify(laos));
   // The map shows how many gate pairs are off the map for want of coordinates.
   assert.match(await p.textContent("#coords-note"), /^\d+ of \d+ gate pairs have surveyed coordinates and are on the map; \d+ have none yet/);
   // Again: the versioned files come from the browser's cache, the page is revalidated (304).

@@ -397,6 +397,7 @@ pub const CONSOLE: &[(&str, [&str; 3])] = &[
     ("map_title", ["Các cặp cửa khẩu biên giới Việt Nam – Trung Quốc", "中越边境口岸", "Border gates between Vietnam and China"]),
     ("country_vn", ["Việt Nam", "越南", "Vietnam"]),
     ("country_cn", ["Trung Quốc", "中国", "China"]),
+    ("country_la", ["Lào", "老挝", "Laos"]),
     ("pairs", ["cặp cửa khẩu", "对口岸", "gate pairs"]),
     (
         "coords_note",

@@ -16,6 +16,10 @@ export const gatePairs = (fresh = false) => {
   return PAIRS;
 };
 
+// A marker's radius in map units: the map is at least 900 px wide (it pans on a phone), so a
+// marker is at least 24 px across, a target a finger can hit.
+const R = 13.5;
+
 export default async function pagePublic(main) {
   const tk = navNow();
   const [map, pairs] = await Promise.all([mapData(), gatePairs()]);
@@ -26,7 +30,7 @@ export default async function pagePublic(main) {
     const c = p.vn.coordinate || p.cn.coordinate;
     const [x, y] = proj(c.lon, c.lat);
     const color = p.vn.open_now && p.cn.open_now ? "#17663a" : p.vn.open_now == null || p.cn.open_now == null ? "#4a4a4a" : "#a3141c";
-    return html`<a href="#/board/${p.id}/export" aria-label="${pairName(p)}: ${t("board")}"><circle cx="${x}" cy="${y}" r="12" fill="${color}"></circle><text x="${x + 15}" y="${y + 5}">${name(p.vn.name)}</text></a>`;
+    return html`<a href="#/board/${p.id}/export" aria-label="${pairName(p)}: ${t("board")}"><circle cx="${x}" cy="${y}" r="${R}" fill="${color}"></circle><text x="${x + R + 3}" y="${y + 5}">${name(p.vn.name)}</text></a>`;
   });
   const label = (lon, lat, text) => { const [x, y] = proj(lon, lat); return html`<text x="${x}" y="${y}" font-weight="700" aria-hidden="true">${text}</text>`; };
   const rows = pairs.map((p) => html`<tr><td>${name(p.vn.name)} ${openPill(p.vn.open_now)}${p.vn.hours ? html`<br><small>${p.vn.hours.opens}–${p.vn.hours.closes} UTC+7</small>` : ""}</td>
@@ -34,10 +38,11 @@ export default async function pagePublic(main) {
     <td class="hide-sm">${word("kind", p.kind)}</td><td class="hide-sm">${word("mode", p.mode)}</td>
     <td class="links"><a href="#/board/${p.id}/export">VN→CN<span class="sr"> · ${pairName(p)}: ${word("dir", "export")}</span></a> <a href="#/board/${p.id}/import">CN→VN<span class="sr"> · ${pairName(p)}: ${word("dir", "import")}</span></a></td></tr>`);
   render(main, html`<h1>${t("map_title")}</h1>
-  <div class="map card"><svg viewBox="0 0 ${map.width} ${map.height}" aria-labelledby="map-t"><title id="map-t">${t("map_title")}</title>
+  <div class="map card"><div class="pan" role="region" tabindex="0" aria-label="${t("map_title")}"><svg viewBox="0 0 ${map.width} ${map.height}" aria-labelledby="map-t"><title id="map-t">${t("map_title")}</title>
     <path class="la" d="${raw(map.la || "")}"/><path class="cn" d="${raw(map.cn)}"/><path class="vn" d="${raw(map.vn)}"/><path class="border" d="${raw(map.border)}"/>
     ${label(104.2, 23.5, t("country_cn"))}${label(104.6, 21.6, t("country_vn"))}
-    ${marks}</svg>
+    ${label(102.15, 21.25, t("country_la"))}
+    ${marks}</svg></div>
   <p class="muted" id="coords-note">${t("coords_note", { n: num(withCoords.length), t: num(pairs.length), m: num(pairs.length - withCoords.length) })} <small>${map.source.split(";")[0]}</small></p></div>
   <h2>${num(pairs.length)} ${t("pairs")}</h2>
   ${table(t("pairs"), [t("vn_side"), t("cn_side"), [t("kind"), "hide-sm"], [t("mode"), "hide-sm"], t("board")], rows)}`);
