@@ -11,6 +11,10 @@ import { mkdtempSync, mkdirSync, rmSync, openSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { createRequire } from "node:module";
+
+// axe-core, evaluated in the page (page.evaluate is not bound by the console's CSP).
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 const BIN = process.env.CUAKHAU_BIN || "../target/debug/cuakhau";
 const SHOTS = new URL("./screenshots/", import.meta.url).pathname;
@@ -48,6 +52,26 @@ async function startServer(listen) {
   });
 }
 const weights = {};
+const axeCounts = {};
+const titles = {};
+/** Bytes on the wire per request, from Chromium's own network log (CDP `encodedDataLength`). */
+async function wire(p) {
+  const cdp = await p.context().newCDPSession(p);
+  await cdp.send("Network.enable");
+  const log = { bytes: 0, urls: new Map() };
+  const urls = new Map();
+  cdp.on("Network.requestWillBeSent", (e) => urls.set(e.requestId, e.request.url));
+  cdp.on("Network.loadingFinished", (e) => { log.bytes += e.encodedDataLength; log.urls.set(urls.get(e.requestId), e.encodedDataLength); });
+  return log;
+}
+/** axe-core's violations on the page as it is (WCAG 2.2's 24 px target size included), by impact; fails on serious or critical ones. */
+async function axe(p, where) {
+  await p.evaluate(AXE);
+  const violations = await p.evaluate(async () => (await window.axe.run(document, { resultTypes: ["violations"], rules: { "target-size": { enabled: true } } })).violations.map((v) => ({ id: v.id, impact: v.impact, n: v.nodes.length, target: v.nodes[0]?.target.join(" ") })));
+  for (const v of violations) axeCounts[v.impact] = (axeCounts[v.impact] || 0) + v.n;
+  const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(bad, [], `${where}: axe-core finds ${JSON.stringify(bad)}`);
+}
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "cuakhau-e2e-"));
@@ -73,7 +97,8 @@ after(async () => {
   server?.kill();
   if (failed && dir) console.log(readFileSync(join(dir, "server.log"), "utf8").split("\n").slice(-80).join("\n"));
   if (dir) rmSync(dir, { recursive: true, force: true });
-  console.log("page weights (bytes transferred on first load):", JSON.stringify(weights));
+  console.log("page weights (bytes transferred on first load, Chromium's network log):", JSON.stringify(weights));
+  console.log("axe-core violations below serious, by impact, summed over every page × language × width:", JSON.stringify(axeCounts));
 });
 
 /** A signed-in API client (bearer token), for the steps a camera or another desk would do. */
@@ -88,11 +113,19 @@ async function client(user) {
   };
 }
 
+/** A declaration's body: a truck of phones leaving Vietnam, with `goods` changing the consignment. */
+const phones = (plate, goods = {}, pair = "huu-nghi") => ({
+  gate_pair: pair, direction: "export", plate, plate_country: "VN", vehicle_kind: "truck",
+  driver: { name: "Tài", nationality: "VN", document_no: "B7654321" },
+  consignments: [{ hs_code: "85171300", description_vi: "Điện thoại", packages: 1, gross_kg: 10, value: 1, currency: "USD", origin: "VN", ...goods }],
+});
+
 async function page(lang = "en", width = 1280) {
   const ctx = await browser.newContext({ viewport: { width, height: width < 600 ? 780 : 900 }, locale: { vi: "vi-VN", zh: "zh-CN", en: "en-GB" }[lang] });
   await ctx.addInitScript((l) => localStorage.setItem("lang", l), lang);
   const p = await ctx.newPage();
   p.on("pageerror", (e) => { throw e; });
+  if (process.env.E2E_DEBUG) p.on("console", (m) => console.log("browser:", m.type(), m.text()));
   return p;
 }
 
@@ -109,12 +142,15 @@ async function shoot(name, path, user) {
     for (const width of [360, 1280]) {
       const p = await page(lang, width);
       if (user) await login(p, user);
-      let bytes = 0;
-      p.on("response", async (r) => { try { bytes += (await r.body()).length; } catch { /* streams */ } });
+      const net = await wire(p);
       await p.goto(`${base}/${path}`);
       await p.waitForSelector("main h1");
       await p.waitForLoadState("networkidle", { timeout: 2000 }).catch(() => {});
-      if (!user && width === 1280 && lang === "en") weights[name] = bytes;
+      if (width === 1280 && lang === "en") titles[name] = await p.title();
+      // A signed-in page opens in the same document as the sign-in: only anonymous first loads count.
+      if (!user && width === 1280 && lang === "en") weights[name] = net.bytes;
+      assert.match(await p.title(), / · cuakhau$/);
+      await axe(p, `${name} ${lang} ${width}`);
       await p.screenshot({ path: join(SHOTS, `${name}-${lang}-${width}.png`), fullPage: true });
       await p.context().close();
     }
@@ -143,7 +179,8 @@ test("an enterprise declares and books, both sides clear the truck, the board fo
   await firm.fill("#nd input[name=certificate]", "PC-2026-0001");
   await firm.click("#nd button");
   const err = await firm.waitForSelector(".fielderr");
-  assert.equal(await err.textContent(), "Trường «consignments[0].hs_code»: từ 6 đến 10 chữ số");
+  // The field is named as the form labels it, not by its path in the request.
+  assert.equal(await err.textContent(), "Trường «Mã HS»: từ 6 đến 10 chữ số");
   assert.equal(await firm.getAttribute("#nd input[name=hs_code]", "aria-invalid"), "true");
   await firm.fill("#nd input[name=hs_code]", "08106000");
   await firm.click("#nd button");
@@ -170,8 +207,26 @@ test("an enterprise declares and books, both sides clear the truck, the board fo
   await firm.reload();
   await firm.click("button[data-act=slots]");
   await firm.click("#slots button[data-hour]");
-  await firm.waitForSelector("#slots .msg");
+  const confirm = await firm.waitForSelector("#confirm");
   const decl = (await (await client("firm"))("GET", "/declarations")).data[0];
+  const booking = (await (await client("firm"))("GET", `/declarations/${decl.id}/booking`)).data;
+  // The confirmation: reference, gate pair, the hour in both zones with each zone named, plate,
+  // declaration, the driver's link (also as a QR code) and the rules.
+  const said = await confirm.textContent();
+  const hm = (z) => new Intl.DateTimeFormat("vi-VN", { hour: "2-digit", minute: "2-digit", timeZone: z }).format(new Date(booking.hour));
+  for (const want of [`B-${booking.id}`, "Hữu Nghị", "12C-123.45", `#${decl.id}`, `${hm("Asia/Ho_Chi_Minh")}–`, "giờ Việt Nam (UTC+7)", `${hm("Asia/Shanghai")}–`, "giờ Bắc Kinh (UTC+8)", "2 giờ"]) {
+    assert.ok(said.includes(want), `the confirmation lacks ${want}: ${said}`);
+  }
+  assert.equal(await firm.getAttribute("#confirm a.driver-link", "href"), `${base}/#/driver?d=${decl.id}&code=${decl.track_code}`);
+  await firm.waitForFunction(() => document.querySelector("#confirm .qr img")?.naturalWidth > 0);
+  for (const lang of ["vi", "zh", "en"]) {
+    const p = await page(lang, 360);
+    await login(p, "firm");
+    await p.click(`button[data-act=slots][data-id="${decl.id}"]`);
+    await p.waitForFunction(() => document.querySelector("#confirm .qr img")?.naturalWidth > 0);
+    await (await p.$("#confirm")).screenshot({ path: join(SHOTS, `booking-${lang}-360.png`) });
+    await p.context().close();
+  }
 
   // The public board, open in a second page, follows every change without reloading.
   const pub = await page("zh");
@@ -191,7 +246,26 @@ test("an enterprise declares and books, both sides clear the truck, the board fo
   const drv = await page("vi", 360);
   await drv.goto(`${base}/#/driver?d=${decl.id}&code=${decl.track_code}`);
   const turn = await drv.waitForSelector(".turn");
-  assert.match(await turn.textContent(), /ĐẾN LƯỢT BẠN: vào huu-nghi-vn-export-green/);
+  assert.match(await turn.textContent(), /ĐẾN LƯỢT BẠN: vào huu-nghi-vn-export-green trước \d\d:\d\d giờ Việt Nam \(UTC\+7\)/);
+  assert.match(await drv.title(), /^⚠ ĐẾN LƯỢT BẠN/);
+  await drv.waitForFunction(() => /^Còn \d+:\d\d$/.test(document.querySelector("#countdown")?.textContent || ""));
+  for (const lang of ["vi", "zh", "en"]) {
+    const p = await page(lang, 360);
+    await p.goto(`${base}/#/driver?d=${decl.id}&code=${decl.track_code}`);
+    await p.waitForSelector("#countdown");
+    await p.screenshot({ path: join(SHOTS, `driver-call-${lang}-360.png`) });
+    await p.context().close();
+  }
+  // The first desk at 360 px in each language, with the called truck open.
+  for (const lang of ["vi", "zh", "en"]) {
+    const p = await page(lang, 360);
+    await login(p, "vn-customs");
+    await p.goto(`${base}/#/desk`);
+    await p.waitForSelector("#act");
+    assert.equal(await p.getAttribute("#worklist tr[data-row]", "aria-current"), "true", "the open truck is marked");
+    await p.screenshot({ path: join(SHOTS, `desk-call-${lang}-360.png`), fullPage: true });
+    await p.context().close();
+  }
 
   // Each desk clears its step in the browser: VN customs, border guard, quarantine, hand-over, CN customs, CN border.
   const steps = ["vn-customs", "vn-guard", "vn-quarantine", "vn-guard", "cn-customs", "cn-guard"];
@@ -225,19 +299,20 @@ test("an enterprise declares and books, both sides clear the truck, the board fo
 
 test("a hold needs a reason, shown in the officer's language", async () => {
   const firmApi = await client("firm");
-  const r = await firmApi("POST", "/declarations", {
-    gate_pair: "huu-nghi", direction: "export", plate: "12C-777.77", plate_country: "VN", vehicle_kind: "truck",
-    driver: { name: "Tài", nationality: "VN", document_no: "B7654321" },
-    consignments: [{ hs_code: "85171300", description_vi: "Điện thoại", packages: 1, gross_kg: 10, value: 1, currency: "USD", origin: "VN" }],
-  });
+  const r = await firmApi("POST", "/declarations", phones("12C-777.77"));
   await firmApi("POST", `/declarations/${r.data.id}/submit`);
   await (await client("vn-customs"))("POST", `/declarations/${r.data.id}/accept`);
-  await (await client("vn-guard"))("POST", "/gate-pairs/huu-nghi/yard", { plate: "12C77777" });
-  await (await client("vn-board"))("POST", "/gate-pairs/huu-nghi/dispatch?direction=export");
+  // The desk is open before the truck arrives: it follows the gate's events and shows the truck when called.
   const desk = await page("zh");
   await login(desk, "vn-customs");
   await desk.goto(`${base}/#/desk`);
-  await desk.waitForSelector("#act");
+  await desk.waitForSelector("#worklist");
+  assert.equal(await desk.locator("#act").count(), 0);
+  await (await client("vn-guard"))("POST", "/gate-pairs/huu-nghi/yard", { plate: "12C77777" });
+  await (await client("vn-board"))("POST", "/gate-pairs/huu-nghi/dispatch?direction=export");
+  await desk.waitForSelector("#act", { timeout: 5_000 });
+  assert.match(await desk.textContent("#worklist"), /12C-777\.77/);
+  assert.match(await desk.textContent("#worklist"), /越方海关/, "the step is named in words");
   await desk.click("#act button[data-o=start]");
   await desk.click("#act button[data-o=hold]");
   const e = await desk.waitForSelector(".fielderr");
@@ -250,11 +325,7 @@ test("a hold needs a reason, shown in the officer's language", async () => {
 
 test("the desk keeps a submitted declaration after 600 others are filed", async () => {
   const firmApi = await client("firm");
-  const mk = (pair, plate) => ({
-    gate_pair: pair, direction: "export", plate, plate_country: "VN", vehicle_kind: "truck",
-    driver: { name: "Tài", nationality: "VN", document_no: "B7654321" },
-    consignments: [{ hs_code: "85171300", description_vi: "Điện thoại", packages: 1, gross_kg: 10, value: 1, currency: "USD", origin: "VN" }],
-  });
+  const mk = (pair, plate) => phones(plate, {}, pair);
   const mine = await firmApi("POST", "/declarations", mk("huu-nghi", "12C-600.01"));
   await firmApi("POST", `/declarations/${mine.data.id}/submit`);
   for (let i = 0; i < 600; i += 50) {
@@ -343,7 +414,77 @@ test("every page in vi, zh and en, on a phone and a desktop", async () => {
   await shoot("desk", "#/desk", "vn-customs");
   await shoot("operator", "#/operator?pair=huu-nghi", "admin");
   await shoot("planner", "#/planner", "admin");
-  assert.ok(weights.public < 300_000, `the public page's first load is ${weights.public} bytes`);
+  // Each page has its own title.
+  assert.equal(new Set(Object.values(titles)).size, Object.keys(titles).length, JSON.stringify(titles));
+
+});
+
+test("the public map loads compressed, under 120 KB, without asking who is signed in, and comes from the cache next time", async () => {
+  const p = await page("en", 360);
+  const net = await wire(p);
+  const asked = [];
+  p.on("request", (r) => asked.push(r.url().replace(base, "")));
+  const encodings = new Map();
+  p.on("response", (r) => encodings.set(r.url().replace(base, ""), r.headers()["content-encoding"]));
+  await p.goto(`${base}/`);
+  await p.waitForSelector("main h1");
+  await p.waitForLoadState("networkidle");
+  console.log(`public map, first load: ${net.bytes} bytes transferred in ${net.urls.size} requests`);
+  assert.ok(net.bytes < 120_000, `the public map's first load transferred ${net.bytes} bytes: ${JSON.stringify([...net.urls])}`);
+  assert.ok(!asked.some((u) => u.includes("/auth/me")), `an anonymous visitor's console asked ${asked.join(", ")}`);
+  for (const u of asked.filter((u) => /\.(js|css|json)$|\/gate-pairs$|\/$/.test(u))) assert.match(encodings.get(u) || "none", /gzip|br/, `${u} was sent uncompressed`);
+  assert.ok(asked.some((u) => /^\/assets\/[0-9a-f]{12}\/favicon\.svg$/.test(u)), "the favicon is asked for");
+  // On a phone every gate on the map is a target of at least 24 px, and Laos is land, not sea.
+  const sizes = await p.evaluate(() => [...document.querySelectorAll(".map a circle")].map((c) => Math.min(c.getBoundingClientRect().width, c.getBoundingClientRect().height)));
+  assert.ok(sizes.length > 0 && sizes.every((px) => px >= 24), `marker sizes ${sizes}`);
+  const laos = await p.evaluate(() => { const el = document.querySelector(".map path.la"); return { d: el.getAttribute("d").length, fill: getComputedStyle(el).fill, sea: getComputedStyle(document.querySelector(".map svg")).backgroundColor }; });
+  assert.ok(laos.d > 500 && laos.fill !== laos.sea && laos.fill !== "none", JSON.stringify(laos));
+  // The map shows how many gate pairs are off the map for want of coordinates.
+  assert.match(await p.textContent("#coords-note"), /^\d+ of \d+ gate pairs have surveyed coordinates and are on the map; \d+ have none yet/);
+  // Again: the versioned files come from the browser's cache, the page is revalidated (304).
+  const again = await wire(p);
+  await p.reload();
+  await p.waitForSelector("main h1");
+  await p.waitForLoadState("networkidle");
+  console.log(`public map, second load: ${again.bytes} bytes transferred`);
+  assert.ok(again.bytes < net.bytes / 2, `the second load transferred ${again.bytes} bytes`);
+  await p.context().close();
+});
+
+test("cancelling a booking asks first, then gives the hour back", async () => {
+  const firmApi = await client("firm");
+  const r = await firmApi("POST", "/declarations", phones("12C-555.55"));
+  await firmApi("POST", `/declarations/${r.data.id}/submit`);
+  await (await client("vn-customs"))("POST", `/declarations/${r.data.id}/accept`);
+  const free = (await firmApi("GET", "/gate-pairs/huu-nghi/slots?direction=export&hours=24")).data.find((h) => h.free > 0);
+  assert.equal((await firmApi("POST", `/declarations/${r.data.id}/booking`, { hour: free.hour })).status, 201);
+  const p = await page("en", 360);
+  await login(p, "firm");
+  await p.click(`button[data-act=slots][data-id="${r.data.id}"]`);
+  await p.click("#confirm #cb");
+  assert.equal(await p.textContent("#cancel-ask"), "Cancel this booking? The hour goes back to others. Yes, cancel the bookingNo, keep it");
+  assert.equal((await firmApi("GET", `/declarations/${r.data.id}/booking`)).status, 200, "asking cancels nothing");
+  await p.click("#cancel-keep");
+  assert.ok(await p.isHidden("#cancel-ask"));
+  await p.click("#confirm #cb");
+  await Promise.all([p.waitForResponse((res) => res.request().method() === "DELETE" && res.status() === 200), p.click("#cancel-yes")]);
+  await p.waitForSelector("#serr >> text=Booking cancelled.");
+  assert.equal((await firmApi("GET", `/declarations/${r.data.id}/booking`)).status, 404);
+  await p.context().close();
+});
+
+test("text from the data is shown as text, never as markup", async () => {
+  const firmApi = await client("firm");
+  const r = await firmApi("POST", "/declarations", phones("12C-444.44", { description_vi: "<img src=x id=pwned>Điện thoại" }));
+  assert.equal(r.status, 201, JSON.stringify(r.data));
+  await firmApi("POST", `/declarations/${r.data.id}/submit`);
+  const desk = await page("en");
+  await login(desk, "vn-customs");
+  await desk.goto(`${base}/#/desk`);
+  const row = await desk.waitForSelector(`tr:has(button[data-accept="${r.data.id}"])`);
+  assert.match(await row.textContent(), /<img src=x id=pwned>Điện thoại/);
+  assert.equal(await desk.locator("#pwned").count(), 0);
+  await desk.context().close();
 });
 
 test("a board says when its connection is lost and comes back by itself (SIGTERM and SIGKILL)", async () => {

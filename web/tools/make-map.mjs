@@ -69,6 +69,8 @@ const out = {
   height: Math.round((N - S) * scale),
   vn: shape("704"),
   cn: shape("156"),
+  // Laos, west of the border region: land, not sea.
+  la: shape("418"),
   border: path(lines, false),
 };
 writeFileSync(new URL("../../crates/cuakhau-server/web/map.json", import.meta.url), JSON.stringify(out));

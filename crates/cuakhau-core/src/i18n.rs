@@ -520,6 +520,318 @@ fn step_detail(e: &crate::goods::clearance::ClearanceError, lang: Lang) -> Strin
     }
 }
 
+/// The web console's messages, by stable id: `(id, [vi, zh, en])`, `{name}` marking a parameter.
+/// Ids with a dot (`trip.done`, `step.VN:customs`) are the words for a code the API returns, under
+/// the kind of code; the others are the console's own sentences. Served to the browser as
+/// `i18n/LANG.json` (`cuakhau-server`'s `routes/web.rs`), so the browser and the server speak from
+/// one catalogue; tests check that every message is there in all three languages with the same
+/// parameters, that every code of the domain has its words, and that the console uses no id missing here.
+pub const CONSOLE: &[(&str, [&str; 3])] = &[
+    ("nav_public", ["Bản đồ", "地图", "Map"]),
+    ("nav_driver", ["Lái xe", "司机", "Driver"]),
+    ("nav_enterprise", ["Doanh nghiệp", "企业", "Enterprise"]),
+    ("nav_desk", ["Bàn kiểm tra", "查验台", "Officer desk"]),
+    ("nav_operator", ["Quản trị", "管理", "Operator"]),
+    ("nav_planner", ["Kế hoạch", "规划", "Planner"]),
+    ("main_nav", ["Điều hướng chính", "主导航", "Main"]),
+    ("skip", ["Bỏ qua, đến nội dung", "跳到正文", "Skip to content"]),
+    ("language", ["Ngôn ngữ", "语言", "Language"]),
+    ("time_zone", ["Múi giờ", "时区", "Time zone"]),
+    ("login", ["Đăng nhập", "登录", "Sign in"]),
+    ("logout", ["Đăng xuất", "退出", "Sign out"]),
+    ("username", ["Tên đăng nhập", "用户名", "User name"]),
+    ("password", ["Mật khẩu", "密码", "Password"]),
+    (
+        "demo",
+        [
+            "DỮ LIỆU DEMO: doanh nghiệp, biển số và lái xe là giả định",
+            "演示数据：企业、车牌和司机均为虚构",
+            "DEMO DATA: enterprises, plates and drivers are invented",
+        ],
+    ),
+    ("map_title", ["Các cặp cửa khẩu biên giới Việt Nam – Trung Quốc", "中越边境口岸", "Border gates between Vietnam and China"]),
+    ("country_vn", ["Việt Nam", "越南", "Vietnam"]),
+    ("country_cn", ["Trung Quốc", "中国", "China"]),
+    ("country_la", ["Lào", "老挝", "Laos"]),
+    ("pairs", ["cặp cửa khẩu", "对口岸", "gate pairs"]),
+    (
+        "coords_note",
+        [
+            "{n} trong {t} cặp có toạ độ khảo sát và hiện trên bản đồ; {m} cặp chưa có toạ độ nên chỉ có trong danh sách.",
+            "{t} 对口岸中有 {n} 对具有测量坐标并显示在地图上；另有 {m} 对尚无坐标，仅列于清单。",
+            "{n} of {t} gate pairs have surveyed coordinates and are on the map; {m} have none yet and are in the list only.",
+        ],
+    ),
+    ("kind", ["Loại", "类型", "Kind"]),
+    ("mode", ["Phương thức", "方式", "Mode"]),
+    ("vn_side", ["Phía Việt Nam", "越方", "Vietnamese side"]),
+    ("cn_side", ["Phía Trung Quốc", "中方", "Chinese side"]),
+    ("open", ["Đang mở", "开放中", "Open"]),
+    ("closed", ["Đang đóng", "已关闭", "Closed"]),
+    ("hours_unknown", ["Chưa rõ giờ", "时间未知", "Hours unknown"]),
+    ("board", ["Bảng hàng chờ", "排队看板", "Queue board"]),
+    ("yard", ["Trong bãi", "场内", "In the yard"]),
+    ("virtual", ["Hàng chờ ảo", "虚拟排队", "Virtual queue"]),
+    ("called", ["Đã gọi", "已叫号", "Called"]),
+    ("clearing", ["Đang thông quan", "通关中", "Clearing"]),
+    ("congestion", ["Mức ùn tắc", "拥堵等级", "Congestion"]),
+    ("expected_wait", ["Thời gian chờ dự kiến", "预计等待", "Expected wait"]),
+    ("lanes", ["Làn", "通道", "Lanes"]),
+    ("lane", ["Làn", "通道", "Lane"]),
+    ("truck", ["Xe", "车辆", "Truck"]),
+    ("status", ["Trạng thái", "状态", "Status"]),
+    ("capacity", ["Công suất/giờ", "每小时能力", "Capacity/hour"]),
+    ("booked_ahead", ["Đã đặt chỗ các giờ tới", "未来几小时预约", "Booked for the coming hours"]),
+    ("hour", ["Giờ", "时段", "Hour"]),
+    ("booked", ["Đã đặt", "已预约", "Booked"]),
+    ("queue", ["Hàng chờ", "队列", "Queue"]),
+    ("position", ["Vị trí", "位置", "Place"]),
+    ("plate", ["Biển số", "车牌", "Plate"]),
+    ("class", ["Loại làn", "通道类别", "Lane class"]),
+    ("est_call", ["Dự kiến gọi", "预计叫号", "Expected call"]),
+    ("live", ["Cập nhật trực tiếp", "实时更新", "Live"]),
+    (
+        "conn_lost",
+        [
+            "Mất kết nối, đang thử lại… Cập nhật lần cuối {time}",
+            "连接中断，正在重试…… 最后更新 {time}",
+            "Connection lost, retrying… Last update {time}",
+        ],
+    ),
+    (
+        "offline",
+        [
+            "Không kết nối được máy chủ. Hãy kiểm tra mạng và thử lại.",
+            "无法连接服务器，请检查网络后重试。",
+            "Cannot reach the server. Check the connection and try again.",
+        ],
+    ),
+    ("driver_title", ["Theo dõi xe của tôi", "查询我的车辆", "Track my truck"]),
+    ("decl_no", ["Số tờ khai", "申报单号", "Declaration number"]),
+    ("find", ["Tìm", "查询", "Find"]),
+    (
+        "your_turn",
+        ["ĐẾN LƯỢT BẠN: vào {lane} trước {time}", "轮到您了：请在 {time} 前驶入 {lane}", "YOUR TURN: go to {lane} before {time}"],
+    ),
+    ("place", ["Vị trí trong hàng", "队列位置", "Place in queue"]),
+    ("of", ["trên", "/", "of"]),
+    ("not_in_queue", ["Xe chưa vào hàng chờ.", "车辆尚未排队。", "The truck is not in a queue yet."]),
+    ("step_now", ["Bước hiện tại", "当前环节", "Current step"]),
+    ("declarations", ["Tờ khai", "申报单", "Declarations"]),
+    ("new_decl", ["Tờ khai mới", "新申报", "New declaration"]),
+    ("gate_pair", ["Cặp cửa khẩu", "口岸", "Gate pair"]),
+    ("direction", ["Chiều", "方向", "Direction"]),
+    ("plate_country", ["Nước đăng ký xe", "车辆登记国", "Country of registration"]),
+    ("vehicle_kind", ["Loại phương tiện", "车辆类型", "Vehicle"]),
+    ("driver_name", ["Tên lái xe", "司机姓名", "Driver's name"]),
+    ("nationality", ["Quốc tịch", "国籍", "Nationality"]),
+    ("document_no", ["Số giấy tờ", "证件号码", "Document number"]),
+    ("hs_code", ["Mã HS", "HS 编码", "HS code"]),
+    ("desc_vi", ["Mô tả (tiếng Việt)", "描述（越南语）", "Description (Vietnamese)"]),
+    ("desc_zh", ["Mô tả (tiếng Trung)", "描述（中文）", "Description (Chinese)"]),
+    ("packages", ["Số kiện", "件数", "Packages"]),
+    ("gross_kg", ["Trọng lượng (kg)", "毛重（千克）", "Gross weight (kg)"]),
+    ("value", ["Trị giá", "货值", "Value"]),
+    ("currency", ["Tiền tệ", "币种", "Currency"]),
+    ("origin", ["Xuất xứ", "原产地", "Origin"]),
+    ("shelf_life", ["Hạn dùng (giờ, hàng tươi)", "保质期（小时，生鲜）", "Shelf life (hours, perishables)"]),
+    ("certificate", ["Số giấy chứng nhận KDTV", "检疫证书号", "Phytosanitary/health certificate no."]),
+    ("create", ["Tạo", "创建", "Create"]),
+    ("submit", ["Nộp", "提交", "Submit"]),
+    ("cancel", ["Huỷ", "撤销", "Cancel"]),
+    ("state", ["Trạng thái", "状态", "State"]),
+    ("book", ["Đặt chỗ", "预约", "Book"]),
+    ("slots", ["Lịch khung giờ", "时段日历", "Slot calendar"]),
+    ("free", ["Còn trống", "空余", "Free"]),
+    ("join_queue", ["Vào hàng chờ ảo", "加入虚拟排队", "Join the virtual queue"]),
+    ("booking", ["Đặt chỗ", "预约", "Booking"]),
+    ("cancel_booking", ["Huỷ đặt chỗ", "取消预约", "Cancel booking"]),
+    ("saved", ["Đã lưu.", "已保存。", "Saved."]),
+    ("booking_confirmed", ["Đã đặt chỗ", "预约成功", "Booking confirmed"]),
+    ("reference", ["Mã đặt chỗ", "预约编号", "Reference"]),
+    ("qr_alt", ["Mã QR mở trang của lái xe", "打开司机页面的二维码", "QR code that opens the driver's page"]),
+    (
+        "qr_caption",
+        [
+            "Lái xe quét mã này để theo dõi xe và nhận lượt gọi.",
+            "司机扫描此码即可查看车辆并接收叫号。",
+            "The driver scans this to follow the truck and be called.",
+        ],
+    ),
+    ("rules", ["Quy định", "规则", "Rules"]),
+    (
+        "rule_arrive",
+        [
+            "Xe vào bãi trong giờ đã đặt; lái xe được gọi vào làn theo thứ tự, hàng tươi được ưu tiên.",
+            "车辆须在预约时段内进入停车场；司机按顺序被叫号进入通道，生鲜货物优先。",
+            "Bring the truck into the yard within the booked hour; drivers are called to a lane in turn, perishables first.",
+        ],
+    ),
+    (
+        "rule_no_show",
+        [
+            "Xe chưa vào bãi sau 2 giờ kể từ đầu giờ đã đặt thì mất chỗ, chỗ được trả lại cho xe khác.",
+            "预约时段开始后 2 小时内车辆仍未进入停车场的，预约作废，名额释放给其他车辆。",
+            "A truck not in the yard 2 hours after the start of the booked hour loses the booking; the place goes back to others.",
+        ],
+    ),
+    (
+        "rule_perishable",
+        [
+            "Khi được gọi, xe phải vào làn trước giờ hạn hiển thị trên trang của lái xe, nếu không sẽ quay lại hàng chờ.",
+            "被叫号后须在司机页面显示的时限前驶入通道，否则重新排队。",
+            "Once called, the truck must reach the lane before the deadline on the driver's page, or it goes back to the queue.",
+        ],
+    ),
+    ("print", ["In", "打印", "Print"]),
+    (
+        "cancel_confirm",
+        [
+            "Huỷ đặt chỗ này? Giờ đã đặt sẽ được trả lại cho người khác.",
+            "确定取消此预约吗？该时段将释放给其他人。",
+            "Cancel this booking? The hour goes back to others.",
+        ],
+    ),
+    ("cancel_yes", ["Có, huỷ đặt chỗ", "是，取消预约", "Yes, cancel the booking"]),
+    ("cancel_keep", ["Không, giữ lại", "不，保留", "No, keep it"]),
+    ("booking_cancelled", ["Đã huỷ đặt chỗ.", "预约已取消。", "Booking cancelled."]),
+    ("time_left", ["Còn {time}", "剩余 {time}", "{time} left"]),
+    ("accepted_msg", ["Đã chấp nhận tờ khai.", "申报单已接受。", "Declaration accepted."]),
+    ("rejected_msg", ["Đã từ chối tờ khai.", "申报单已驳回。", "Declaration rejected."]),
+    ("actions", ["Thao tác", "操作", "Actions"]),
+    ("worklist", ["Danh sách việc", "待办清单", "Worklist"]),
+    ("channel", ["Luồng", "通道", "Channel"]),
+    ("step", ["Bước", "环节", "Step"]),
+    ("start", ["Bắt đầu", "开始", "Start"]),
+    ("pass", ["Cho qua", "放行", "Pass"]),
+    ("hold", ["Tạm giữ", "扣留", "Hold"]),
+    ("refuse", ["Từ chối", "拒绝", "Refuse"]),
+    ("reason", ["Lý do", "理由", "Reason"]),
+    ("consignments", ["Lô hàng", "货物", "Consignments"]),
+    ("steps", ["Các bước", "环节", "Steps"]),
+    ("nothing", ["Không có gì.", "暂无。", "Nothing here."]),
+    ("disable", ["Khóa tài khoản", "停用账户", "Disable"]),
+    ("enable", ["Mở khóa", "启用账户", "Enable"]),
+    ("track_code", ["Mã theo dõi", "跟踪码", "Tracking code"]),
+    ("driver_link", ["Liên kết cho lái xe", "司机链接", "Driver's link"]),
+    ("need_login", ["Hãy đăng nhập để xem trang này.", "请登录后查看此页。", "Sign in to see this page."]),
+    ("not_allowed", ["Vai trò của bạn không được xem trang này.", "您的角色无权查看此页。", "Your role may not see this page."]),
+    ("hours", ["Giờ mở cửa", "开放时间", "Opening hours"]),
+    ("opens", ["Mở", "开", "Opens"]),
+    ("closes", ["Đóng", "关", "Closes"]),
+    ("source", ["Nguồn", "来源", "Source"]),
+    ("save", ["Lưu", "保存", "Save"]),
+    ("active", ["Hoạt động", "启用", "Active"]),
+    ("suspensions", ["Tạm dừng", "暂停通关", "Suspensions"]),
+    ("from", ["Từ", "自", "From"]),
+    ("until", ["Đến", "至", "Until"]),
+    ("preregistered", ["Chỉ xe đã đăng ký", "仅限已预约车辆", "Pre-registered trucks only"]),
+    ("add", ["Thêm", "添加", "Add"]),
+    ("users", ["Người dùng", "用户", "Users"]),
+    ("roles", ["Vai trò", "角色", "Roles"]),
+    ("display_name", ["Tên hiển thị", "显示名称", "Display name"]),
+    ("audit", ["Nhật ký kiểm toán", "审计日志", "Audit log"]),
+    ("verified", ["Chuỗi băm nguyên vẹn: {n} bản ghi", "哈希链完整：{n} 条记录", "Hash chain intact: {n} entries"]),
+    ("broken", ["Chuỗi băm bị phá vỡ", "哈希链已断裂", "Hash chain broken"]),
+    ("actor", ["Người thực hiện", "操作人", "Actor"]),
+    ("action", ["Hành động", "操作", "Action"]),
+    ("entity", ["Đối tượng", "对象", "Entity"]),
+    ("when", ["Thời điểm", "时间", "When"]),
+    ("dwell", ["Thời gian giải phóng hàng (WCO TRS)", "货物放行时间（WCO TRS）", "Time release (WCO TRS)"]),
+    ("group_by", ["Nhóm theo", "分组", "Group by"]),
+    ("interval", ["Khoảng", "区间", "Interval"]),
+    ("csv", ["Tải CSV", "下载 CSV", "Download CSV"]),
+    ("simulate", ["Mô phỏng năng lực", "能力仿真", "Capacity simulation"]),
+    ("scenario", ["Kịch bản", "场景", "Scenario"]),
+    ("scenario_toml", ["Kịch bản (TOML)", "场景（TOML）", "Scenario (TOML)"]),
+    ("run", ["Chạy", "运行", "Run"]),
+    ("running", ["Đang chạy", "运行中", "Running"]),
+    ("variants", ["Phương án", "方案", "Variants"]),
+    ("mean_wait", ["Chờ trung bình (giờ)", "平均等待（小时）", "Mean wait (h)"]),
+    ("served", ["Đã phục vụ", "已服务", "Served"]),
+    ("spoiled", ["Hàng hỏng", "变质", "Spoiled"]),
+    ("side", ["Phía", "方", "Side"]),
+    ("zone_vn", ["giờ Việt Nam (UTC+7)", "越南时间（UTC+7）", "Vietnam time (UTC+7)"]),
+    ("zone_cn", ["giờ Bắc Kinh (UTC+8)", "北京时间（UTC+8）", "Beijing time (UTC+8)"]),
+    ("refresh", ["Làm mới", "刷新", "Refresh"]),
+    ("error", ["Lỗi", "错误", "Error"]),
+    ("upload", ["Tải tệp kịch bản", "上传场景文件", "Upload a scenario file"]),
+    ("view", ["Xem", "查看", "Open"]),
+    ("seconds", ["giây", "秒", "s"]),
+    ("minutes", ["phút", "分钟", "min"]),
+    ("hours_short", ["giờ", "小时", "h"]),
+    ("none", ["—", "—", "—"]),
+    ("amend", ["Sửa đổi", "修改", "Amend"]),
+    ("accept", ["Chấp nhận", "接受", "Accept"]),
+    ("reject", ["Từ chối", "驳回", "Reject"]),
+    ("dir.export", ["Xuất (VN → TQ)", "出口（越→中）", "Export (VN → CN)"]),
+    ("dir.import", ["Nhập (TQ → VN)", "进口（中→越）", "Import (CN → VN)"]),
+    ("class.general", ["thường", "普通", "general"]),
+    ("class.perishable", ["hàng tươi", "生鲜", "perishable"]),
+    ("class.agv", ["xe tự hành", "无人驾驶", "driverless (AGV)"]),
+    ("class.reserved", ["dành riêng", "预留", "reserved"]),
+    ("congestion.green", ["xanh", "绿色", "green"]),
+    ("congestion.yellow", ["vàng", "黄色", "yellow"]),
+    ("congestion.orange", ["cam", "橙色", "orange"]),
+    ("congestion.red", ["đỏ", "红色", "red"]),
+    ("channel.green", ["xanh", "绿色", "green"]),
+    ("channel.yellow", ["vàng", "黄色", "yellow"]),
+    ("channel.red", ["đỏ", "红色", "red"]),
+    ("state.draft", ["nháp", "草稿", "draft"]),
+    ("state.submitted", ["đã nộp", "已提交", "submitted"]),
+    ("state.accepted", ["đã chấp nhận", "已接受", "accepted"]),
+    ("state.rejected", ["bị từ chối", "已驳回", "rejected"]),
+    ("state.cancelled", ["đã huỷ", "已撤销", "cancelled"]),
+    ("trip.none", ["chưa vào hàng chờ", "尚未排队", "not in a queue"]),
+    ("trip.virtual", ["Xe đang trong hàng chờ ảo", "车辆在虚拟排队中", "Truck in the virtual queue"]),
+    ("trip.yard", ["Xe đang chờ ở bãi", "车辆在停车场等候", "Truck waiting in the yard"]),
+    ("trip.called", ["Xe đã được gọi vào làn", "车辆已被叫号", "Truck called to a lane"]),
+    ("trip.clearing", ["Đang thông quan", "正在通关", "In clearance"]),
+    ("trip.done", ["Đã qua cửa khẩu", "已通关", "Crossed"]),
+    ("trip.refused", ["Bị từ chối thông quan", "已被拒绝通关", "Refused at the gate"]),
+    ("trip.withdrawn", ["Đã rút khỏi hàng chờ", "已退出排队", "Withdrawn from the queue"]),
+    ("step_state.pending", ["chờ", "待办", "waiting"]),
+    ("step_state.in-progress", ["đang làm", "进行中", "in progress"]),
+    ("step_state.held", ["tạm giữ", "扣留", "held"]),
+    ("step_state.passed", ["đã cho qua", "已放行", "passed"]),
+    ("step_state.refused", ["bị từ chối", "已拒绝", "refused"]),
+    ("step.VN:customs", ["Hải quan Việt Nam", "越方海关", "Vietnamese customs"]),
+    ("step.VN:border-guard", ["Biên phòng Việt Nam", "越方边防", "Vietnamese border guard"]),
+    ("step.VN:quarantine", ["Kiểm dịch Việt Nam", "越方检疫", "Vietnamese quarantine"]),
+    ("step.CN:customs", ["Hải quan Trung Quốc", "中方海关", "Chinese customs"]),
+    ("step.CN:border-guard", ["Biên phòng Trung Quốc", "中方边检", "Chinese border inspection"]),
+    ("step.CN:quarantine", ["Kiểm dịch Trung Quốc", "中方检疫", "Chinese quarantine"]),
+    ("step.handover", ["Bàn giao tại vạch km 0", "零公里线交接", "Hand-over at the zero-kilometre line"]),
+    ("kind.international", ["quốc tế", "国际", "international"]),
+    ("kind.main", ["chính", "主要", "main"]),
+    ("kind.auxiliary", ["phụ", "辅助", "auxiliary"]),
+    ("kind.crossing-point", ["lối mở", "通道", "crossing point"]),
+    ("mode.road", ["đường bộ", "公路", "road"]),
+    ("mode.rail", ["đường sắt", "铁路", "rail"]),
+    ("mode.river", ["đường sông", "水路", "river"]),
+    ("vehicle.truck", ["xe tải", "货车", "truck"]),
+    ("vehicle.tractor-trailer", ["đầu kéo + rơ-moóc", "牵引车+挂车", "tractor + trailer"]),
+    ("vehicle.refrigerated", ["xe lạnh", "冷藏车", "refrigerated"]),
+    ("vehicle.agv", ["xe tự hành", "无人驾驶车", "driverless (AGV)"]),
+    ("risk.no risk rule matched", ["không quy tắc rủi ro nào khớp", "未命中风险规则", "no risk rule matched"]),
+    ("group.gate-pair,direction", ["cặp cửa khẩu · chiều", "口岸 · 方向", "gate pair · direction"]),
+    ("group.day", ["ngày", "日期", "day"]),
+    ("group.commodity", ["mặt hàng (HS)", "商品（HS）", "commodity (HS)"]),
+    ("group.channel", ["luồng", "通道", "channel"]),
+    ("interval.arrival-to-call", ["đến bãi → được gọi", "到场 → 叫号", "arrival → call"]),
+    ("interval.call-to-exit-release", ["được gọi → xuất được giải phóng", "叫号 → 出境放行", "call → exit release"]),
+    ("interval.exit-release-to-crossing", ["xuất được giải phóng → qua biên giới", "出境放行 → 过境", "exit release → crossing"]),
+    ("interval.crossing-to-entry-release", ["qua biên giới → nhập được giải phóng", "过境 → 入境放行", "crossing → entry release"]),
+    ("interval.arrival-to-entry-release", ["đến bãi → nhập được giải phóng", "到场 → 入境放行", "arrival → entry release"]),
+    ("interval.agency-time", ["thời gian của từng cơ quan", "各机构用时", "time per agency"]),
+];
+
+/// The console's messages in one language, in catalogue order.
+pub fn console_messages(lang: Lang) -> impl Iterator<Item = (&'static str, &'static str)> {
+    let i = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(2);
+    CONSOLE.iter().map(move |(id, texts)| (*id, texts[i]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -549,5 +861,64 @@ mod tests {
             assert_ne!(texts[1], texts[2]);
             assert_ne!(m.title(Lang::Vi), m.title(Lang::En));
         }
+    }
+
+    /// The `{name}` parameters of a message, sorted.
+    fn params(s: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = s.split('{').skip(1).filter_map(|p| p.split_once('}').map(|(n, _)| n)).collect();
+        out.sort_unstable();
+        out
+    }
+
+    #[test]
+    fn every_console_message_is_there_in_each_language_with_the_same_parameters() {
+        let mut seen = std::collections::HashSet::new();
+        for (id, texts) in CONSOLE {
+            assert!(seen.insert(*id), "{id} is defined twice");
+            assert!(!id.is_empty() && !id.contains(['"', '\\']), "{id:?}");
+            for (lang, text) in Lang::ALL.iter().zip(texts) {
+                assert!(!text.trim().is_empty(), "{id} has no {} message", lang.code());
+                assert_eq!(params(text), params(texts[2]), "{id} in {} has other parameters than in English", lang.code());
+            }
+        }
+        assert_eq!(console_messages(Lang::Zh).find(|(id, _)| *id == "nav_public"), Some(("nav_public", "地图")));
+    }
+
+    #[test]
+    fn every_code_the_console_shows_has_words() {
+        use crate::goods::clearance::{Channel, Step};
+        use crate::goods::gate::TripStatus;
+        use crate::refdata::{Direction, GateKind, LaneClass, Mode, Side};
+        let ids: std::collections::HashSet<&str> = CONSOLE.iter().map(|(id, _)| *id).collect();
+        let mut want: Vec<String> = Vec::new();
+        let mut add = |kind: &str, codes: &[&str]| want.extend(codes.iter().map(|c| format!("{kind}.{c}")));
+        add("dir", Direction::CODES);
+        add("kind", GateKind::CODES);
+        add("mode", Mode::CODES);
+        add("class", LaneClass::CODES);
+        add("class", &crate::goods::slots::Bucket::ALL.map(|b| b.code()));
+        add("vehicle", crate::goods::parties::VehicleKind::CODES);
+        add("channel", Channel::CODES);
+        add("trip", &TripStatus::ALL.map(|s| s.code()));
+        add("state", &["draft", "submitted", "accepted", "rejected", "cancelled"]);
+        add("step_state", &["pending", "in-progress", "held", "passed", "refused"]);
+        add("interval", &crate::goods::dwell::INTERVALS);
+        add("interval", &["agency-time"]);
+        let congestion = [0, 500, 1001, 5001].map(|n| crate::goods::slots::CongestionLevel::of(n).code());
+        add("congestion", &congestion);
+        let mut steps = vec![Step::Handover.code()];
+        for side in [Side::Vn, Side::Cn] {
+            for agency in [crate::auth::Agency::Customs, crate::auth::Agency::BorderGuard, crate::auth::Agency::Quarantine] {
+                steps.push(Step::Agency { side, agency }.code());
+            }
+        }
+        let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
+        add("step", &steps);
+        let missing: Vec<&String> = want.iter().filter(|id| !ids.contains(id.as_str())).collect();
+        // The booking rules the console shows state the no-show grace the server applies.
+        let grace_h = crate::goods::slots::SlotPolicy::default().no_show_grace_s / 3600;
+        let rule = CONSOLE.iter().find(|(id, _)| *id == "rule_no_show").map(|(_, t)| t).expect("the no-show rule");
+        assert!(rule.iter().all(|t| t.contains(&format!("{grace_h} "))), "{rule:?} does not say {grace_h} hours");
+        assert!(missing.is_empty(), "no words for {missing:?}");
     }
 }

@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
     .layer(middleware::from_fn_with_state(state.clone(), limit))
     .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
     .layer(middleware::from_fn(harden))
+    .layer(tower_http::compression::CompressionLayer::new())
     .with_state(state)
 }
 

@@ -1,0 +1,62 @@
+// Pieces every page uses: form fields with labels, tables that scroll and can be focused, status
+// pills, the sign-in gate, and how an error or a result is shown (on its field, announced, focused).
+import { html, render, after, $$ } from "./dom.js";
+import { t } from "./i18n.js";
+import { S } from "./state.js";
+
+export const field = (n, label, attrs = {}) => html`<label class="f"><span>${label}</span><input name="${n}" ${attrList(attrs)}></label>`;
+export const select = (n, label, opts, chosen) => html`<label class="f"><span>${label}</span><select name="${n}">${opts.map(([v, l]) => html`<option value="${v}" ${v === chosen ? "selected" : ""}>${l}</option>`)}</select></label>`;
+/** `{type: "number", min: 1, required: true}` as attributes, each value escaped. */
+function attrList(attrs) {
+  return Object.entries(attrs).map(([k, v]) => (v === true ? html` ${k}` : v === false || v == null ? "" : html` ${k}="${v}"`));
+}
+
+/** A table in a region (a heading is a string, or `[text, class]`) that scrolls sideways on a phone and can be reached and scrolled by keyboard. */
+export const table = (label, head, rows, attrs = "") => html`<div class="scroll" role="region" tabindex="0" aria-label="${label}"><table ${attrs ? html`id="${attrs}"` : ""}><thead><tr>${head.map((h) => (Array.isArray(h) ? html`<th scope="col" class="${h[1]}">${h[0]}</th>` : html`<th scope="col">${h}</th>`))}</tr></thead><tbody>
+${rows.length ? rows : html`<tr><td colspan="${head.length}">${t("nothing")}</td></tr>`}</tbody></table></div>`;
+
+export const openPill = (open) => {
+  const k = open == null ? "unknown" : open ? "open" : "closed";
+  return html`<span class="pill ${k}">${open == null ? t("hours_unknown") : open ? t("open") : t("closed")}</span>`;
+};
+
+/** Pages for signed-in people only: says so, with a link, and returns false. */
+export function gate(main, ok) {
+  if (!S.me) { render(main, html`<h1>${t("login")}</h1><p>${t("need_login")} <a href="#/login">${t("login")}</a></p>`); return false; }
+  if (!ok) { render(main, html`<h1>${t("error")}</h1><p class="err">${t("not_allowed")}</p>`); return false; }
+  return true;
+}
+
+/** Shows a result in `el` (a live region), and moves the focus there so the reader hears it. */
+export function showResult(el, text) {
+  render(el, html`<p class="msg" tabindex="-1">${text}</p>`);
+  el.firstElementChild.focus();
+}
+
+/** The form's input for a field path of the API (`consignments[0].hs_code`, `driver.name`). */
+const inputName = (path) => path.replace(/^consignments\[\d+\]\./, "").replace(/^driver\.name$/, "driver_name").replace(/^driver\./, "");
+
+/**
+ * Shows an error in `el`; when the server names a field of `form`, also under that field
+ * (marked invalid and focused).
+ */
+export function showError(el, e, form) {
+  if (form) {
+    $$(".fielderr", form).forEach((x) => x.remove());
+    $$("[aria-invalid]", form).forEach((x) => x.removeAttribute("aria-invalid"));
+  }
+  const field = e.p && e.p.field;
+  const input = field && form && form.querySelector(`[name="${CSS.escape(inputName(field))}"]`);
+  // The server names the field by its path in the request; the reader knows it by its label.
+  const label = input?.labels?.[0]?.querySelector("span")?.textContent;
+  const message = label ? e.message.replaceAll(field, label) : e.message;
+  const text = e.p && e.p.title ? `${e.p.title}: ${message}` : message;
+  render(el, html`<p class="err" role="alert" tabindex="-1">${text}</p>`);
+  if (input) {
+    input.setAttribute("aria-invalid", "true");
+    after(input, html`<div class="fielderr" role="alert">${message}</div>`);
+    input.focus();
+  } else {
+    el.firstElementChild.focus();
+  }
+}
