@@ -437,6 +437,9 @@ test("the public map loads compressed, under 120 KB, without asking who is signe
   // On a phone every gate on the map is a target of at least 24 px, and Laos is land, not sea.
   const sizes = await p.evaluate(() => [...document.querySelectorAll(".map a circle")].map((c) => Math.min(c.getBoundingClientRect().width, c.getBoundingClientRect().height)));
   assert.ok(sizes.length > 0 && sizes.every((px) => px >= 24), `marker sizes ${sizes}`);
+  // The map opens with its gates in view, though it is wider than the phone.
+  const inView = await p.evaluate(() => [...document.querySelectorAll(".map a circle")].filter((c) => { const r = c.getBoundingClientRect(); return r.left >= 0 && r.right <= window.innerWidth; }).length);
+  assert.ok(inView > 0, "no gate in view on a phone");
   const laos = await p.evaluate(() => { const el = document.querySelector(".map path.la"); return { d: el.getAttribute("d").length, fill: getComputedStyle(el).fill, sea: getComputedStyle(document.querySelector(".map svg")).backgroundColor }; });
   assert.ok(laos.d > 500 && laos.fill !== laos.sea && laos.fill !== "none", JSON.stringify(laos));
   // The map shows how many gate pairs are off the map for want of coordinates.

@@ -46,4 +46,8 @@ export default async function pagePublic(main) {
   <p class="muted" id="coords-note">${t("coords_note", { n: num(withCoords.length), t: num(pairs.length), m: num(pairs.length - withCoords.length) })} <small>${map.source.split(";")[0]}</small></p></div>
   <h2>${num(pairs.length)} ${t("pairs")}</h2>
   ${table(t("pairs"), [t("vn_side"), t("cn_side"), [t("kind"), "hide-sm"], [t("mode"), "hide-sm"], t("board")], rows)}`);
+  // On a phone the map pans: start with the gates in view.
+  const pan = main.querySelector(".pan");
+  const xs = withCoords.map((p) => { const c = p.vn.coordinate || p.cn.coordinate; return proj(c.lon, c.lat)[0]; });
+  if (xs.length && pan.scrollWidth > pan.clientWidth) pan.scrollLeft = ((Math.min(...xs) + Math.max(...xs)) / 2 / map.width) * pan.scrollWidth - pan.clientWidth / 2;
 }
