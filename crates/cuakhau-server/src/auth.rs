@@ -12,9 +12,16 @@ use cuakhau_core::Lang;
 
 pub const COOKIE: &str = "cuakhau_session";
 
+/// The token of an `Authorization: Bearer …` value; the scheme's name is case-insensitive
+/// (RFC 9110, section 11.1), so `bearer` and `BEARER` are the same.
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
 pub fn token_from(parts: &Parts) -> Option<String> {
-    if let Some(t) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")) {
-        return Some(t.trim().to_string());
+    if let Some(t) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer) {
+        return Some(t.to_string());
     }
     parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
         let (k, v) = c.trim().split_once('=')?;
@@ -55,6 +62,21 @@ impl FromRequestParts<AppState> for Caller {
         match user {
             Some(u) => Ok(Caller { who: Principal::user(u), lang, token: Some(token) }),
             None => Err(ApiError::unauthenticated(lang)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for v in ["Bearer abc", "bearer abc", "BEARER abc", "  Bearer   abc  "] {
+            assert_eq!(bearer(v), Some("abc"), "{v}");
+        }
+        for v in ["Basic abc", "Bearer", "Bearer ", "Bearerabc", ""] {
+            assert_eq!(bearer(v), None, "{v}");
         }
     }
 }
