@@ -394,7 +394,8 @@ test("a planner runs a small simulation and sees its plot", async () => {
   await login(p, "vn-board");
   await p.goto(`${base}/#/planner`);
   // Wait for the first shipped scenario to be filled in, then replace it with a tiny one.
-  await p.waitForFunction(() => document.querySelector("#sf textarea")?.value.length > 0);
+  // (Generous: on a loaded 2-core machine the debug server has taken over 30 s to list them.)
+  await p.waitForFunction(() => document.querySelector("#sf textarea")?.value.length > 0, null, { timeout: 90_000 });
   await p.fill("#sf textarea", TINY);
   await p.click("#sf button");
   await p.waitForSelector("#variants", { timeout: 60_000 });
