@@ -14,7 +14,7 @@ use crate::extract::{ApiJson, ApiQuery, PeerAddr, ReqLang};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use cuakhau_api::{
     DispatchOut, FeeIn, FeeOut, FinishIn, HourAheadOut, LaneStateOut, PositionIn, PositionOut, QueueEntryOut, QueueOut, StepOut, TrackOut,
@@ -69,10 +69,11 @@ pub struct SharedBoard {
     /// The change generation (the app's event bus) it was made at, and when (on the ticker).
     generation: u64,
     made: Duration,
-    /// The board's own time (the event id).
-    at: String,
-    /// The board as JSON.
-    json: String,
+    /// The whole server-sent event, encoded once and shared by every stream (a clone of
+    /// `Bytes` is a reference count): `event: queue`, the board's time as its `id:` (a browser
+    /// sends it back as Last-Event-ID when it reconnects, and its first event then is the current
+    /// board), `retry:` two seconds, and the board as one line of JSON.
+    frame: axum::body::Bytes,
 }
 
 impl BoardCache {
@@ -98,8 +99,10 @@ async fn shared_snapshot(
         return Ok(b.clone());
     }
     let doc = board_out(&st.app.gate().board(pair, direction, detail).await.map_err(|e| ApiError::app(lang, e))?);
+    // Compact JSON holds no line break, so it is one `data:` line.
     let json = serde_json::to_string(&doc).unwrap_or_default();
-    let board = std::sync::Arc::new(SharedBoard { generation, made: now, at: doc.at.utc.clone(), json });
+    let frame = format!("event: queue\nid: {}\nretry: 2000\ndata: {json}\n\n", doc.at.utc).into();
+    let board = std::sync::Arc::new(SharedBoard { generation, made: now, frame });
     *cell = Some(board.clone());
     Ok(board)
 }
@@ -298,20 +301,22 @@ pub async fn queue_stream(
     let stream = futures_util::stream::unfold(state, move |(st, mut rx, mut closing, first)| {
         let pair = pair.clone();
         async move {
-            let doc = match first {
-                Some(doc) => doc,
+            let frame = match first {
+                Some(doc) => doc.frame.clone(),
                 None => loop {
                     let got = tokio::select! {
                         got = rx.recv() => got,
                         // The server is stopping: end the stream so the browser reconnects.
                         _ = closing.wait_for(|c| *c) => return None,
+                        // A comment after a quiet while keeps proxies from closing the connection.
+                        _ = tokio::time::sleep(KEEP_ALIVE) => break axum::body::Bytes::from_static(b":\n\n"),
                     };
                     match got {
                         Ok(ev) if ev.gate_pair != pair.as_str() => continue,
                         // Missed events: one fresh snapshot covers them all.
                         Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                             match shared_snapshot(&st, lang, &pair, direction, detail).await {
-                                Ok(doc) => break doc,
+                                Ok(doc) => break doc.frame.clone(),
                                 Err(_) => continue,
                             }
                         }
@@ -319,15 +324,16 @@ pub async fn queue_stream(
                     }
                 },
             };
-            // Every event carries the board's time as its id (a browser sends it back as
-            // Last-Event-ID when it reconnects: the first event then is the current board) and
-            // asks for a reconnect within two seconds.
-            let ev = Event::default().event("queue").id(doc.at.clone()).retry(Duration::from_secs(2)).data(&doc.json);
-            Some((Ok::<_, Infallible>(ev), (st, rx, closing, None)))
+            Some((Ok::<_, Infallible>(frame), (st, rx, closing, None)))
         }
     });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
+    // The frames are written as they are: no per-viewer encoding of the board.
+    Ok(([(header::CONTENT_TYPE, "text/event-stream"), (header::CACHE_CONTROL, "no-cache")], axum::body::Body::from_stream(stream))
+        .into_response())
 }
+
+/// How long a quiet event stream waits before it sends a keep-alive comment.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 #[utoipa::path(get, path = "/api/v1/trips/{id}", tag = "gate", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = TripOut), (status = 404, body = cuakhau_api::Problem)))]
