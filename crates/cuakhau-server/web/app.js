@@ -51,6 +51,9 @@ async function route() {
   try {
     await loadCatalogue(S.lang);
     const mod = await PAGES[page]();
+    // The reader may have moved on while the catalogue or the page's module loaded: a page started
+    // now would take the newer navigation's token as its own and draw over the page they are on.
+    if (tk !== navNow()) return;
     document.title = `${mod.title()} · cuakhau`;
     await mod.default(main, rest);
   } catch (e) {
