@@ -9,98 +9,22 @@
 #![allow(clippy::disallowed_methods)]
 #![allow(clippy::print_stdout)] // a benchmark prints its figures
 
+use cuakhau_bench::server::{Counter, Fixed, H0, reference, request, state};
 use cuakhau_core::goods::declaration::DeclEvent;
 use cuakhau_core::goods::parties::{EnterpriseCode, Plate, VehicleKind};
-use cuakhau_core::refdata::{Gate, GateFields, GateKind, GatePair, Lane, Province};
-use cuakhau_core::{Direction, GatePairId, Mode, ReferenceData, Role, Side, Timestamp};
-use cuakhau_server::{AppState, Clock, Config, Entropy, Ticker};
+use cuakhau_core::{Direction, GatePairId, Role, Side, Timestamp};
+use cuakhau_server::Clock;
 use cuakhau_store::goods::NewDeclaration;
 use cuakhau_store::prelude::*;
 use cuakhau_store::{Actor, NewUser};
 use cuakhau_store_sqlite::SqliteStore;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::time::Instant;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// 2026-11-24 00:00 UTC: the first bookable hour.
-const H0: i64 = 1_795_478_400_000_000;
 const SLOTS: usize = 20_000;
 const HOURS: i64 = 4;
-
-#[derive(Debug)]
-struct Fixed;
-impl Clock for Fixed {
-    fn now(&self) -> Timestamp {
-        Timestamp(H0 - 3_600_000_000)
-    }
-}
-
-/// Monotonic time from the benchmark's start.
-#[derive(Debug)]
-struct Wall(Instant);
-impl Ticker for Wall {
-    fn elapsed(&self) -> std::time::Duration {
-        self.0.elapsed()
-    }
-}
-
-#[derive(Debug)]
-struct Counter(AtomicU64);
-impl Entropy for Counter {
-    fn fill(&self, buf: &mut [u8]) {
-        let mut m = cuakhau_bench::Mix(self.0.fetch_add(1, Ordering::Relaxed));
-        for chunk in buf.chunks_mut(8) {
-            let v = m.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&v[..chunk.len()]);
-        }
-    }
-}
-
-/// One gate pair open round the clock whose export lanes give 5,000 general slots an hour.
-fn reference() -> ReferenceData {
-    let gate = |side: Side| {
-        Gate::parse(
-            side,
-            &GateFields {
-                name_vi: "B",
-                name_en: "B",
-                province: if side == Side::Vn { "vn" } else { "cn" },
-                zone: side.zone(),
-                opens: "00:00",
-                closes: "24:00",
-                hours_source: "bench",
-                ..Default::default()
-            },
-        )
-        .unwrap()
-    };
-    let lanes = (0..12)
-        .map(|i| {
-            Lane::parse(&format!("b-{i}"), "bench", "VN", "export", "general", "l", if i < 11 { "600" } else { "543" }, "true", "bench")
-                .unwrap()
-        })
-        .collect();
-    ReferenceData {
-        provinces: vec![
-            Province::parse("vn", "VN", "v", "v", "v", "", "bench").unwrap(),
-            Province::parse("cn", "CN", "c", "c", "c", "", "bench").unwrap(),
-        ],
-        pairings: vec![],
-        gate_pairs: vec![GatePair {
-            id: GatePairId::parse("bench").unwrap(),
-            kind: GateKind::International,
-            mode: Mode::Road,
-            designation: "bench".into(),
-            vn: gate(Side::Vn),
-            cn: gate(Side::Cn),
-            order: 1,
-            sources: vec!["bench".into()],
-        }],
-        lanes,
-    }
-}
 
 struct Setup {
     addr: std::net::SocketAddr,
@@ -117,8 +41,7 @@ async fn setup(clients: usize, declarations: usize) -> Setup {
     store.load_reference(&reference(), at.clone()).await.unwrap();
     let entropy = Arc::new(Counter(AtomicU64::new(1)));
     let phc = cuakhau_server::hash_password(entropy.as_ref(), "bench password");
-    let app = cuakhau_app::App::new(store.clone(), Arc::new(Fixed), Arc::new(Wall(Instant::now())), entropy, Default::default());
-    let state = AppState::new(app, Config { secure_cookies: false, ..Config::default() });
+    let state = state(store.clone(), entropy);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(cuakhau_server::serve(listener, state, std::future::pending()));
@@ -162,33 +85,6 @@ async fn setup(clients: usize, declarations: usize) -> Setup {
         out.push((token, ids));
     }
     Setup { addr, clients: out, _dir: dir, store }
-}
-
-/// One HTTP/1.1 request on a kept-alive connection; returns status and body.
-async fn request(s: &mut TcpStream, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
-    let auth = token.map(|t| format!("authorization: Bearer {t}\r\n")).unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n{auth}content-length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut buf = Vec::with_capacity(1024);
-    let mut tmp = [0u8; 4096];
-    loop {
-        let n = s.read(&mut tmp).await.unwrap();
-        assert!(n > 0, "the server closed the connection");
-        buf.extend_from_slice(&tmp[..n]);
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-            let len: usize = head.lines().find_map(|l| l.strip_prefix("content-length:")).map_or(0, |v| v.trim().parse().unwrap());
-            while buf.len() < end + 4 + len {
-                let n = s.read(&mut tmp).await.unwrap();
-                buf.extend_from_slice(&tmp[..n]);
-            }
-            let status: u16 = head[9..12].parse().unwrap();
-            return (status, String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).into_owned());
-        }
-    }
 }
 
 fn hour(k: i64) -> String {
