@@ -11,7 +11,7 @@ use crate::model::{MAX_DRAW_US, Model, US_PER_DAY, US_PER_H, dir_index, side_ind
 use crate::stats::Hist;
 use cuakhau_core::Timestamp;
 use cuakhau_core::goods::callforward::{CallForward, TruckId, WaitingTruck, far_side_has_room};
-use cuakhau_core::goods::clearance::{Act, Channel, Outcome, Step, Trip, plan_iter};
+use cuakhau_core::goods::clearance::{Channel, Step, Trip, plan_iter};
 use cuakhau_core::goods::gate::Yard;
 use cuakhau_core::goods::slots::{Admits, HourCapacity, SideCalendar, WeeklyHours, hour_capacity_for, pick_bucket, shared_open_minutes_of};
 use cuakhau_core::refdata::{Direction, LaneClass};
@@ -731,16 +731,15 @@ impl<'m> Sim<'m> {
         let mut i = 0;
         while t.trip.steps()[i].0 != Step::Handover {
             let who = officer(t.trip.steps()[i].0);
-            t.trip.act(i, who, Act::Start, Timestamp(at), true).expect("the exit side's steps run in order");
             at += t.durations[i];
-            t.trip.act(i, who, Act::Finish(Outcome::Pass), Timestamp(at), true).expect("a started step finishes");
+            t.trip.pass(i, who, Timestamp(at), true).expect("the exit side's steps run in order");
             i += 1;
         }
         let wait = (now - t.arrived) as f64 / 1e6;
         self.exit[s].lanes[li].busy_us += self.measured_span(now, at);
         if self.trucks[id as usize].arrived >= self.measure_from {
+            // Arrival→call is the exit wait: `trs[0]` is copied from it at the end of the run.
             self.out.wait_exit.add(wait);
-            self.out.trs[0].add(wait);
         }
         self.n_yard -= 1;
         self.n_exit_lane += 1;
@@ -775,13 +774,7 @@ impl<'m> Sim<'m> {
         t.place = Place::EntryQueue;
         t.crossed = now;
         let h = t.trip.steps().iter().position(|(st, _)| *st == Step::Handover).expect("hand-over");
-        let start = now - t.durations[h];
-        t.trip
-            .act(h, (t.trip.direction.exit_side(), cuakhau_core::Agency::BorderGuard), Act::Start, Timestamp(start), true)
-            .expect("hand-over starts");
-        t.trip
-            .act(h, (t.trip.direction.exit_side(), cuakhau_core::Agency::BorderGuard), Act::Finish(Outcome::Pass), Timestamp(now), true)
-            .expect("hand-over ends");
+        t.trip.pass(h, (t.trip.direction.exit_side(), cuakhau_core::Agency::BorderGuard), Timestamp(now), true).expect("hand-over");
         if t.arrived >= self.measure_from {
             self.out.trs[2].add((now - t.exit_release) as f64 / 1e6);
         }
@@ -830,6 +823,9 @@ impl<'m> Sim<'m> {
                 }
             } else {
                 for li in 0..self.entry[s].lanes.len() {
+                    if self.entry_queues[s].is_empty() {
+                        break;
+                    }
                     let l = &self.entry[s].lanes[li];
                     if l.busy.is_some() {
                         continue;
@@ -906,9 +902,8 @@ impl<'m> Sim<'m> {
         let mut at = now;
         for i in h + 1..t.trip.steps().len() {
             let who = officer(t.trip.steps()[i].0);
-            t.trip.act(i, who, Act::Start, Timestamp(at), true).expect("entry steps run in order");
             at += t.durations[i];
-            t.trip.act(i, who, Act::Finish(Outcome::Pass), Timestamp(at), true).expect("a started step finishes");
+            t.trip.pass(i, who, Timestamp(at), true).expect("entry steps run in order");
         }
         let wait = (now - t.crossed) as f64 / 1e6;
         let measured = t.arrived >= self.measure_from;
@@ -1147,6 +1142,7 @@ pub fn run(m: &Model, seed: u64, opts: &RunOptions<'_>) -> Result<RunStats, SimE
     sim.queue_area += sim.n_yard as f64 * span;
     sim.entry_area += sim.n_entry_queue as f64 * span;
     let measured_us = (sim.end - sim.measure_from) as f64;
+    sim.out.trs[0] = sim.out.wait_exit.clone();
     sim.out.in_system_end = sim.n_in;
     sim.out.mean_queue = sim.queue_area / measured_us;
     sim.out.mean_entry_queue = sim.entry_area / measured_us;

@@ -5,6 +5,7 @@ use crate::stats::{Ci, Hist, Summary, ci};
 use plotters::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::Path;
 
 #[derive(Debug, Clone, Serialize)]
@@ -281,11 +282,17 @@ pub fn write_all(dir: &Path, summary: &SummaryOut, runs: &[VariantRuns]) -> Resu
     let p = dir.join("queue.csv");
     let mut q = csv::Writer::from_path(&p).map_err(at(&p))?;
     q.write_record(["variant", "hours", "waiting", "entry_waiting"]).map_err(at(&p))?;
+    let (mut hours, mut waiting, mut entry) = (String::new(), String::new(), String::new());
     for v in runs {
         if let Some(r) = v.runs.first() {
             for (i, (h, n)) in r.queue_series.iter().enumerate() {
                 let e = r.entry_series.get(i).copied().unwrap_or(0);
-                q.write_record([v.name.clone(), format!("{h:.2}"), n.to_string(), e.to_string()]).map_err(at(&p))?;
+                two_decimals(*h, &mut hours);
+                waiting.clear();
+                let _ = write!(waiting, "{n}");
+                entry.clear();
+                let _ = write!(entry, "{e}");
+                q.write_record([v.name.as_str(), &hours, &waiting, &entry]).map_err(at(&p))?;
             }
         }
     }
@@ -462,4 +469,34 @@ fn plot_variants(out: &mut String, s: &SummaryOut) -> PlotResult {
     }
     root.present()?;
     Ok(())
+}
+
+/// Writes `format!("{v:.2}")` into `buf`, without the float formatter for whole numbers (the
+/// queue series samples whole hours: 20,000 rows a variant).
+fn two_decimals(v: f64, buf: &mut String) {
+    buf.clear();
+    if v.fract() == 0.0 && v.is_sign_positive() && v < 1e15 {
+        let _ = write!(buf, "{}.00", v as i64);
+    } else {
+        let _ = write!(buf, "{v:.2}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path writes what the formatter writes, digit for digit.
+    #[test]
+    fn two_decimals_writes_what_format_writes() {
+        let mut buf = String::new();
+        let mut values =
+            vec![0.0, -0.0, 1.0, 0.005, 0.015, 2.675, 1e15, 1e15 + 2.0, 123_456.0, -3.0, 8759.0, 0.1 + 0.2, f64::NAN, f64::INFINITY];
+        values.extend((0..2000).map(|i| i as f64 * 0.438));
+        values.extend((0..2000).map(|i| i as f64));
+        for v in values {
+            two_decimals(v, &mut buf);
+            assert_eq!(buf, format!("{v:.2}"), "{v}");
+        }
+    }
 }

@@ -5,12 +5,17 @@
 //! trucks in a binary heap and a decision is a pop: O(log n), whatever the yard's size.
 //! Removals are lazy: the index says who still waits, and stale heap entries are dropped when
 //! they reach the top.
+//!
+//! Most trucks join in key order (under FIFO always, unless a call went unanswered): those go to
+//! a plain run kept beside each heap, appended and taken from the front in O(1); a truck whose
+//! key is below the run's last goes to the heap. The next truck is the smaller of the two fronts,
+//! so the order is exactly the one heap's.
 
 use crate::refdata::LaneClass;
 use crate::time::Timestamp;
 use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 /// A truck's identity inside one yard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -92,6 +97,8 @@ fn slot(c: LaneClass) -> usize {
 pub struct CallForward {
     policy: Policy,
     queues: [BinaryHeap<Reverse<(Key, TruckId)>>; 3],
+    /// Per class, entries that joined in key order: ascending, taken from the front.
+    runs: [VecDeque<(Key, TruckId)>; 3],
     /// Who waits, in which class, with which key, and whether it holds a slot: the truth the
     /// heaps are checked against.
     index: FxHashMap<TruckId, (LaneClass, Key, bool)>,
@@ -104,7 +111,14 @@ pub struct CallForward {
 
 impl CallForward {
     pub fn new(policy: Policy) -> Self {
-        CallForward { policy, queues: Default::default(), index: FxHashMap::default(), lens: [0; 3], stale: [0; 3] }
+        CallForward {
+            policy,
+            queues: Default::default(),
+            runs: Default::default(),
+            index: FxHashMap::default(),
+            lens: [0; 3],
+            stale: [0; 3],
+        }
     }
 
     pub fn policy(&self) -> Policy {
@@ -134,7 +148,12 @@ impl CallForward {
             std::collections::hash_map::Entry::Occupied(_) => return false,
             std::collections::hash_map::Entry::Vacant(v) => v.insert((t.class, k, t.slot.is_some())),
         };
-        self.queues[slot(t.class)].push(Reverse((k, t.id)));
+        let run = &mut self.runs[slot(t.class)];
+        if run.back().is_none_or(|last| *last <= (k, t.id)) {
+            run.push_back((k, t.id));
+        } else {
+            self.queues[slot(t.class)].push(Reverse((k, t.id)));
+        }
         self.lens[slot(t.class)] += 1;
         true
     }
@@ -152,29 +171,44 @@ impl CallForward {
         }
     }
 
-    /// The best waiting truck of class `c`, dropping stale heap entries on the way.
+    /// The best waiting truck of class `c`, dropping stale entries on the way, and whether it
+    /// stands at the front of the run (else at the heap's top).
     #[inline]
-    fn first(&mut self, c: LaneClass) -> Option<(Key, TruckId)> {
+    fn first(&mut self, c: LaneClass) -> Option<(Key, TruckId, bool)> {
         let i = slot(c);
-        let q = &mut self.queues[i];
-        if self.stale[i] == 0 {
-            return q.peek().map(|Reverse(e)| *e);
-        }
-        while let Some(Reverse((k, id))) = q.peek().copied() {
-            if self.index.get(&id).is_some_and(|(ic, ik, _)| (*ic, *ik) == (c, k)) {
-                return Some((k, id));
+        if self.stale[i] > 0 {
+            let index = &self.index;
+            let live = |k: &Key, id: &TruckId| index.get(id).is_some_and(|(ic, ik, _)| (*ic, *ik) == (c, *k));
+            let mut dropped = 0;
+            while let Some((k, id)) = self.runs[i].front()
+                && !live(k, id)
+            {
+                self.runs[i].pop_front();
+                dropped += 1;
             }
-            q.pop();
-            self.stale[i] = self.stale[i].saturating_sub(1);
+            while let Some(Reverse((k, id))) = self.queues[i].peek()
+                && !live(k, id)
+            {
+                self.queues[i].pop();
+                dropped += 1;
+            }
+            self.stale[i] = self.stale[i].saturating_sub(dropped);
+            if self.runs[i].is_empty() && self.queues[i].is_empty() {
+                self.stale[i] = 0;
+            }
         }
-        self.stale[i] = 0;
-        None
+        match (self.runs[i].front(), self.queues[i].peek()) {
+            (Some(r), Some(Reverse(h))) => Some(if r <= h { (r.0, r.1, true) } else { (h.0, h.1, false) }),
+            (Some(r), None) => Some((r.0, r.1, true)),
+            (None, Some(Reverse(h))) => Some((h.0, h.1, false)),
+            (None, None) => None,
+        }
     }
 
     /// The truck a lane of class `lane` calls, and the class it waits in.
     #[inline]
-    fn best_for(&mut self, lane: LaneClass) -> Option<(Key, TruckId, LaneClass)> {
-        let mut first = |c: LaneClass| self.first(c).map(|(k, id)| (k, id, c));
+    fn best_for(&mut self, lane: LaneClass) -> Option<(Key, TruckId, LaneClass, bool)> {
+        let mut first = |c: LaneClass| self.first(c).map(|(k, id, in_run)| (k, id, c, in_run));
         match lane {
             LaneClass::Agv => first(LaneClass::Agv),
             // A green lane serves perishables first and takes general cargo when none wait.
@@ -190,15 +224,19 @@ impl CallForward {
     /// Which truck a free lane of class `lane` should call, without calling it.
     #[inline]
     pub fn peek(&mut self, lane: LaneClass) -> Option<TruckId> {
-        self.best_for(lane).map(|(_, id, _)| id)
+        self.best_for(lane).map(|(_, id, _, _)| id)
     }
 
     /// Calls the next truck for a free lane of class `lane`, taking it out of the queue.
     #[inline]
     pub fn call(&mut self, lane: LaneClass) -> Option<TruckId> {
-        let (_, id, c) = self.best_for(lane)?;
-        // The called truck is its heap's top: taken out of the heap at once, not left stale.
-        self.queues[slot(c)].pop();
+        let (_, id, c, in_run) = self.best_for(lane)?;
+        // The called truck is its run's front or its heap's top: taken out at once, not left stale.
+        if in_run {
+            self.runs[slot(c)].pop_front();
+        } else {
+            self.queues[slot(c)].pop();
+        }
         self.index.remove(&id);
         self.lens[slot(c)] -= 1;
         Some(id)
@@ -226,8 +264,10 @@ impl CallForward {
         let ahead = |c: LaneClass| {
             self.queues[slot(c)]
                 .iter()
-                .filter(|Reverse((k, t))| (*k, *t) < (key, id) && self.index.get(t).is_some_and(|(ic, ik, _)| (*ic, *ik) == (c, *k)))
-                .map(|Reverse((_, t))| *t)
+                .map(|Reverse(e)| e)
+                .chain(&self.runs[slot(c)])
+                .filter(|(k, t)| (*k, *t) < (key, id) && self.index.get(t).is_some_and(|(ic, ik, _)| (*ic, *ik) == (c, *k)))
+                .map(|(_, t)| *t)
                 .collect::<std::collections::BTreeSet<_>>()
                 .len()
         };
@@ -319,5 +359,81 @@ mod tests {
         assert_eq!(estimated_wait_s(1, 20), Some(0));
         assert_eq!(estimated_wait_s(21, 20), Some(3600));
         assert_eq!(estimated_wait_s(3, 0), None);
+    }
+
+    /// Random adds (some out of key order, some again after a call), removals and calls, against
+    /// a plain search over who waits: every call and peek names the truck the search names, and
+    /// every position counts the trucks the search puts ahead.
+    #[test]
+    fn calls_match_a_plain_search() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for policy in Policy::ALL {
+            let mut cf = CallForward::new(policy);
+            let mut waiting: std::collections::BTreeMap<u64, WaitingTruck> = Default::default();
+            let classes = [LaneClass::General, LaneClass::Perishable, LaneClass::Agv];
+            let serves = |lane: LaneClass, c: LaneClass| match lane {
+                LaneClass::Agv => c == LaneClass::Agv,
+                LaneClass::Perishable => c != LaneClass::Agv,
+                LaneClass::General => c != LaneClass::Agv,
+            };
+            let expected = |w: &std::collections::BTreeMap<u64, WaitingTruck>, lane: LaneClass| {
+                let best = |c: LaneClass| w.values().filter(|t| t.class == c).map(|t| (policy.key(t), t.id)).min();
+                match lane {
+                    LaneClass::Agv => best(LaneClass::Agv),
+                    LaneClass::Perishable => best(LaneClass::Perishable).or_else(|| best(LaneClass::General)),
+                    LaneClass::General => best(LaneClass::General).into_iter().chain(best(LaneClass::Perishable)).min(),
+                }
+                .map(|(_, id)| id)
+            };
+            let mut seq: u64 = 0;
+            for _ in 0..4000 {
+                let lane = classes[next(3) as usize];
+                match next(10) {
+                    0..=4 => {
+                        let id = next(200);
+                        // Mostly in order; now and then an old arrival (a call that went unanswered).
+                        seq += 1;
+                        let arrival_seq = if next(8) == 0 { seq.saturating_sub(next(50)) } else { seq };
+                        let t = WaitingTruck {
+                            id: TruckId(id),
+                            arrival_seq,
+                            slot: (next(2) == 0).then(|| Timestamp(next(1000) as i64)),
+                            spoils_at: (next(3) == 0).then(|| Timestamp(next(1000) as i64)),
+                            class: classes[next(3) as usize],
+                        };
+                        assert_eq!(cf.add(t), !waiting.contains_key(&id));
+                        waiting.entry(id).or_insert(t);
+                    }
+                    5 => {
+                        let id = next(200);
+                        assert_eq!(cf.remove(TruckId(id)), waiting.remove(&id).is_some());
+                    }
+                    6 => assert_eq!(cf.peek(lane), expected(&waiting, lane), "{policy:?} peek"),
+                    _ => {
+                        let want = expected(&waiting, lane);
+                        assert_eq!(cf.call(lane), want, "{policy:?} call on a {lane:?} lane");
+                        if let Some(TruckId(id)) = want {
+                            waiting.remove(&id);
+                        }
+                    }
+                }
+                assert_eq!(cf.len(), waiting.len());
+                if let Some(t) = waiting.values().nth(next(waiting.len().max(1) as u64) as usize) {
+                    let key = (policy.key(t), t.id);
+                    let ahead = waiting
+                        .values()
+                        .filter(|o| if t.class == LaneClass::Agv { o.class == LaneClass::Agv } else { serves(LaneClass::General, o.class) })
+                        .filter(|o| (policy.key(o), o.id) < key)
+                        .count();
+                    assert_eq!(cf.position(t.id), Some(ahead + 1), "{policy:?} position");
+                }
+            }
+        }
     }
 }

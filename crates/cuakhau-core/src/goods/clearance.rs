@@ -250,23 +250,8 @@ impl Trip {
     /// `side_open` tells whether the step's side is open at `now`.
     #[inline]
     pub fn act(&mut self, index: usize, officer: (Side, Agency), act: Act, now: Timestamp, side_open: bool) -> Result<(), ClearanceError> {
-        if self.is_refused() || self.is_cleared() {
-            return Err(ClearanceError::Finished);
-        }
-        let (step, state) = match self.steps.get(index) {
-            Some((step, state)) => (*step, state),
-            None => return Err(ClearanceError::NotCurrent),
-        };
-        let mine = match step {
-            Step::Agency { side, agency } => officer == (side, agency),
-            Step::Handover => officer.1 == Agency::BorderGuard,
-        };
-        if !mine {
-            return Err(ClearanceError::NotYourStep);
-        }
-        if self.current() != Some(index) {
-            return Err(ClearanceError::NotCurrent);
-        }
+        self.check_turn(index, officer)?;
+        let state = &self.steps[index].1;
         let next = match (state, act) {
             (StepState::Pending, Act::Start) => {
                 if !side_open {
@@ -288,6 +273,43 @@ impl Trip {
             _ => {}
         }
         self.steps[index].1 = next;
+        Ok(())
+    }
+
+    /// Starts step `index` (its side open or not: `side_open`) and passes it at `at`, in one
+    /// transition: exactly what [`Trip::act`] with `Act::Start` and then
+    /// `Act::Finish(Outcome::Pass)` at `at` does, checked the same way (the simulator drives
+    /// millions of steps that no officer holds).
+    #[inline]
+    pub fn pass(&mut self, index: usize, officer: (Side, Agency), at: Timestamp, side_open: bool) -> Result<(), ClearanceError> {
+        self.check_turn(index, officer)?;
+        match &self.steps[index].1 {
+            StepState::Pending if !side_open => return Err(ClearanceError::SideClosed),
+            StepState::Pending => {}
+            s => return Err(ClearanceError::WrongState { state: s.code() }),
+        }
+        self.steps[index].1 = StepState::Passed { at };
+        self.cursor += 1;
+        Ok(())
+    }
+
+    /// Is step `index` the current one, and the officer's to act on?
+    #[inline]
+    fn check_turn(&self, index: usize, officer: (Side, Agency)) -> Result<(), ClearanceError> {
+        if self.is_refused() || self.is_cleared() {
+            return Err(ClearanceError::Finished);
+        }
+        let mine = match self.steps.get(index) {
+            Some((Step::Agency { side, agency }, _)) => officer == (*side, *agency),
+            Some((Step::Handover, _)) => officer.1 == Agency::BorderGuard,
+            None => return Err(ClearanceError::NotCurrent),
+        };
+        if !mine {
+            return Err(ClearanceError::NotYourStep);
+        }
+        if self.current() != Some(index) {
+            return Err(ClearanceError::NotCurrent);
+        }
         Ok(())
     }
 
@@ -347,6 +369,54 @@ mod tests {
     fn pass(t: &mut Trip, i: usize, who: (Side, Agency), at: i64) {
         t.act(i, who, Act::Start, Timestamp(at), true).unwrap();
         t.act(i, who, Act::Finish(Outcome::Pass), Timestamp(at + 10), true).unwrap();
+    }
+
+    /// In every state a trip can reach, for every step, officer and opening, `pass` answers what
+    /// `act(Start)` then `act(Finish(Pass))` answer and leaves the same trip.
+    #[test]
+    fn pass_is_start_then_finish() {
+        let officers = [VN_CUSTOMS, VN_GUARD, VN_QUAR, CN_CUSTOMS, CN_GUARD, (Side::Cn, Agency::Quarantine)];
+        for (direction, quarantine) in [(Direction::Export, true), (Direction::Import, false)] {
+            let n = plan(direction, quarantine).len();
+            let mut reached = vec![Trip::new(direction, Channel::Yellow, quarantine)];
+            let mut started = Trip::new(direction, Channel::Yellow, quarantine);
+            let who = officer_of(started.steps()[0].0);
+            started.act(0, who, Act::Start, Timestamp(1), true).unwrap();
+            reached.push(started);
+            let mut refused = Trip::new(direction, Channel::Yellow, quarantine);
+            refused.act(0, who, Act::Start, Timestamp(1), true).unwrap();
+            refused.act(0, who, Act::Finish(Outcome::Refuse { reason: "x".into() }), Timestamp(2), true).unwrap();
+            reached.push(refused);
+            for k in 1..=n {
+                let mut t = Trip::new(direction, Channel::Yellow, quarantine);
+                for i in 0..k {
+                    let who = officer_of(t.steps()[i].0);
+                    pass(&mut t, i, who, 10 * i as i64);
+                }
+                reached.push(t);
+            }
+            for trip in &reached {
+                for index in 0..n + 1 {
+                    for who in officers {
+                        for open in [true, false] {
+                            let (mut a, mut b) = (trip.clone(), trip.clone());
+                            let via_act = a
+                                .act(index, who, Act::Start, Timestamp(5), open)
+                                .and_then(|()| a.act(index, who, Act::Finish(Outcome::Pass), Timestamp(9), true));
+                            assert_eq!(b.pass(index, who, Timestamp(9), open), via_act, "{trip:?} {index} {who:?} {open}");
+                            assert_eq!(a, b);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn officer_of(step: Step) -> (Side, Agency) {
+        match step {
+            Step::Agency { side, agency } => (side, agency),
+            Step::Handover => (Side::Vn, Agency::BorderGuard),
+        }
     }
 
     #[test]
