@@ -128,12 +128,14 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // A problem may quote what the client sent (a path, a field's name): never its control
+        // characters, which would reach a terminal or a log as they are.
         let body = Problem {
             type_: self.type_uri(),
             title: self.msg.title(self.lang).to_string(),
             status: self.status.as_u16(),
-            detail: self.msg.detail(self.lang),
-            field: self.field.clone(),
+            detail: printable(&self.msg.detail(self.lang)),
+            field: self.field.as_deref().map(printable),
             lang: self.lang.code().to_string(),
         };
         let mut res = (self.status, axum::Json(body)).into_response();
@@ -145,6 +147,11 @@ impl IntoResponse for ApiError {
         }
         res
     }
+}
+
+/// `s` with every forbidden character (`validate::is_forbidden_char`) replaced by U+FFFD.
+fn printable(s: &str) -> String {
+    s.chars().map(|c| if cuakhau_core::validate::is_forbidden_char(c) { char::REPLACEMENT_CHARACTER } else { c }).collect()
 }
 
 /// "The hour is full" with the next free hours in the exit side's local time, as the enterprise
