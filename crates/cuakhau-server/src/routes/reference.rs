@@ -164,7 +164,7 @@ fn path_pair_side(lang: Lang, pair: &str, side: &str) -> Result<(GatePairId, Sid
     Ok((id, side))
 }
 
-#[utoipa::path(get, path = "/api/v1/gates/{pair}/{side}", tag = "reference", params(("pair" = String, Path), ("side" = String, Path, description = "VN or CN")),
+#[utoipa::path(get, path = "/api/v1/gates/{pair}/{side}", tag = "reference", params(("pair" = String, Path), ("side" = inline(cuakhau_api::schema::SideCode), Path, description = "VN or CN")),
     responses((status = 200, body = GateWithPair), (status = 404, body = cuakhau_api::Problem)))]
 pub async fn get_gate(
     State(st): State<AppState>,
@@ -177,7 +177,7 @@ pub async fn get_gate(
 }
 
 #[utoipa::path(put, path = "/api/v1/gates/{pair}/{side}/hours", tag = "reference", request_body = HoursPatch,
-    params(("pair" = String, Path), ("side" = String, Path)), security(("bearer" = [])),
+    params(("pair" = String, Path), ("side" = inline(cuakhau_api::schema::SideCode), Path)), security(("bearer" = [])),
     responses((status = 200, body = GatePairOut), (status = 401, body = cuakhau_api::Problem), (status = 403, body = cuakhau_api::Problem), (status = 422, body = cuakhau_api::Problem)))]
 pub async fn put_hours(
     State(st): State<AppState>,
