@@ -43,6 +43,10 @@ impl ApiError {
                 Self::new(lang, StatusCode::TOO_MANY_REQUESTS, Msg::TooManyAttempts { retry_after_s })
                     .with_header(header::RETRY_AFTER, HeaderValue::from(retry_after_s))
             }
+            AppError::TooManyRequests { retry_after_s } => {
+                Self::new(lang, StatusCode::TOO_MANY_REQUESTS, Msg::TooManyRequests { retry_after_s })
+                    .with_header(header::RETRY_AFTER, HeaderValue::from(retry_after_s))
+            }
             AppError::NotFound(What::Stored(m)) => Self::not_found(lang, cuakhau_core::i18n::missing_name(&m, lang)),
             AppError::NotFound(what) => Self::not_found(lang, what.to_string()),
             AppError::Invalid(fe) => Self::field(lang, fe),
@@ -115,6 +119,7 @@ impl ApiError {
             Msg::Overloaded => "overloaded",
             Msg::Busy => "busy",
             Msg::TooManyAttempts { .. } => "too-many-attempts",
+            Msg::TooManyRequests { .. } => "too-many-requests",
             Msg::CrossSite => "cross-site",
             Msg::MethodNotAllowed => "method-not-allowed",
             Msg::BadPath => "bad-path",
@@ -209,6 +214,7 @@ mod tests {
             (AppError::Forbidden, 403, "forbidden"),
             (AppError::WrongCredentials, 401, "wrong-credentials"),
             (AppError::TooManyAttempts { retry_after_s: 3 }, 429, "too-many-attempts"),
+            (AppError::TooManyRequests { retry_after_s: 3 }, 429, "too-many-requests"),
             (AppError::NotFound(What::Trip(7)), 404, "not-found"),
             (AppError::Invalid(FieldError::new("hour", cuakhau_core::Problem::Empty)), 422, "invalid-field"),
             (AppError::InvalidScenario("bad".into()), 422, "invalid-field"),
