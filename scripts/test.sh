@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of cuakhau, on a fresh machine too: installs what is missing, makes sure
 # PostgreSQL is up, then checks formatting, lints, architecture boundaries, dependency licences and
-# sources, runs all tests on SQLite and PostgreSQL, fuzzes every parser briefly, then runs the
-# browser suite in Chromium. Fails if the PostgreSQL suite did not run.
+# sources, runs all tests on SQLite and PostgreSQL, runs schemathesis over the OpenAPI document of
+# a real server, fuzzes every parser briefly, then runs the browser suite in Chromium. Fails if the PostgreSQL suite did not run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,6 +47,9 @@ if [ "$status" -ne 0 ]; then exit "$status"; fi
 if [ -z "${pg:-}" ] || [ "$pg" -eq 0 ]; then echo "the PostgreSQL suite did not run" >&2; exit 1; fi
 read -r passed failed <<<"$total"
 echo "$passed passed, $failed failed"
+
+echo "== schemathesis (the pinned version from PyPI, 15 examples an operation; bash scripts/schemathesis.sh N for more)"
+bash scripts/schemathesis.sh 15
 
 echo "== fuzz (every target in fuzz/ for 15 s; bash scripts/fuzz.sh SECONDS for longer)"
 bash scripts/fuzz.sh 15

@@ -7,6 +7,8 @@ use cuakhau_core::{AuditEntry, Gate, GatePair, Lane, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub mod schema;
+
 /// A name in the three languages (and pinyin for Chinese names).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Names {
@@ -183,6 +185,7 @@ pub struct LanePatch {
     pub name: Option<String>,
     pub capacity_per_hour: Option<u32>,
     pub active: Option<bool>,
+    #[schema(schema_with = schema::lane_class)]
     pub class: Option<String>,
     /// Why the lane or its capacity changed (kept as the lane's basis).
     pub basis: Option<String>,
@@ -193,8 +196,11 @@ pub struct LanePatch {
 #[serde(deny_unknown_fields)]
 pub struct NewLane {
     pub id: String,
+    #[schema(schema_with = schema::side)]
     pub side: String,
+    #[schema(schema_with = schema::direction)]
     pub direction: String,
+    #[schema(schema_with = schema::lane_class)]
     pub class: String,
     pub name: String,
     pub capacity_per_hour: u32,
@@ -240,14 +246,17 @@ pub struct LoginResponse {
 pub struct NewUserRequest {
     pub username: String,
     pub display_name: String,
+    #[schema(min_length = 10)]
     pub password: String,
     /// Role codes, e.g. `officer:VN:gate-board:huu-nghi`, `enterprise:0101234567`, `admin`.
+    #[schema(min_items = 1)]
     pub roles: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordRequest {
+    #[schema(min_length = 10)]
     pub password: String,
     /// Required when changing one's own password.
     #[serde(default)]
@@ -358,6 +367,7 @@ pub struct ConsignmentIn {
 pub struct DriverIn {
     pub name: String,
     /// `VN` or `CN`.
+    #[schema(schema_with = schema::side)]
     pub nationality: String,
     /// Identity card, passport or border-pass number.
     pub document_no: String,
@@ -369,27 +379,33 @@ pub struct DriverIn {
 pub struct DeclarationIn {
     pub gate_pair: String,
     /// `export` (VN → CN) or `import` (CN → VN).
+    #[schema(schema_with = schema::direction)]
     pub direction: String,
     pub plate: String,
     /// Country of registration, `VN` or `CN`.
+    #[schema(schema_with = schema::side)]
     pub plate_country: String,
     /// `truck`, `tractor-trailer`, `refrigerated` or `agv`.
+    #[schema(schema_with = schema::vehicle_kind)]
     pub vehicle_kind: String,
     /// Absent only for a driverless AGV.
     #[serde(default)]
     pub driver: Option<DriverIn>,
+    #[schema(min_items = 1)]
     pub consignments: Vec<ConsignmentIn>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AmendIn {
+    #[schema(min_items = 1)]
     pub consignments: Vec<ConsignmentIn>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectIn {
+    #[schema(min_items = 1)]
     pub reasons: Vec<String>,
 }
 
@@ -422,6 +438,7 @@ pub struct DeclarationOut {
 #[serde(deny_unknown_fields)]
 pub struct BookingIn {
     /// The hour to book, RFC 3339 (any minute inside the hour).
+    #[schema(schema_with = schema::instant)]
     pub hour: String,
 }
 
@@ -459,9 +476,12 @@ pub type BTreeMapU32 = std::collections::BTreeMap<String, u32>;
 #[serde(deny_unknown_fields)]
 pub struct SuspensionIn {
     /// `VN` or `CN`.
+    #[schema(schema_with = schema::side)]
     pub side: String,
     /// RFC 3339 with offset (e.g. `2027-02-05T00:00:00+07:00`).
+    #[schema(schema_with = schema::instant)]
     pub from: String,
+    #[schema(schema_with = schema::instant)]
     pub until: String,
     /// True: only trucks with a booked slot may cross (the brief's "pre-registered trucks only").
     #[serde(default)]

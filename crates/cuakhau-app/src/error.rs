@@ -15,8 +15,12 @@ pub enum AppError {
     Forbidden,
     /// A wrong user name or password (or a disabled account: nothing tells which).
     WrongCredentials,
-    /// Too many failed tries (sign-ins, tracking codes, position reports); try after this long.
+    /// Too many failed tries (sign-ins, tracking codes); try after this long.
     TooManyAttempts {
+        retry_after_s: i64,
+    },
+    /// A public write came faster than its limit (per client address, per trip).
+    TooManyRequests {
         retry_after_s: i64,
     },
     NotFound(What),
@@ -46,6 +50,7 @@ impl std::fmt::Display for AppError {
             AppError::Forbidden => write!(f, "not allowed"),
             AppError::WrongCredentials => write!(f, "wrong user name or password"),
             AppError::TooManyAttempts { retry_after_s } => write!(f, "too many attempts; try again in {retry_after_s} s"),
+            AppError::TooManyRequests { retry_after_s } => write!(f, "too many requests; try again in {retry_after_s} s"),
             AppError::NotFound(w) => write!(f, "not found: {w}"),
             AppError::Invalid(e) => write!(f, "{e}"),
             AppError::InvalidScenario(e) => write!(f, "scenario: {e}"),

@@ -22,6 +22,11 @@ use cuakhau_store::trips::{Fee, NewTrip, Notification, Position, TripQuery, Trip
 
 /// A trip's position may be reported once in this many seconds.
 pub const POSITION_EVERY_S: i64 = 10;
+/// Position reports one client address may send at once (several phones behind one carrier
+/// address, each with its trip)…
+pub const POSITIONS_BURST: u32 = 30;
+/// … and then one every this many milliseconds.
+pub const POSITIONS_EVERY_MS: i64 = 1000;
 
 /// The live gate's use cases.
 #[derive(Debug, Clone, Copy)]
@@ -477,8 +482,10 @@ impl Gate<'_> {
         self.tracking(d).await
     }
 
-    /// The driver's phone reports where the truck is (and when it expects to arrive); at most
-    /// one report per trip every [`POSITION_EVERY_S`] seconds.
+    /// The driver's phone reports where the truck is (and when it expects to arrive). It needs no
+    /// account and changes a public board, so it is limited before any work: per client
+    /// `address`, a burst of [`POSITIONS_BURST`] then one a second (per process); per trip, one
+    /// report every [`POSITION_EVERY_S`] seconds (from the stored last report: every process agrees).
     pub async fn report_position(
         &self,
         address: Option<&str>,
@@ -488,6 +495,9 @@ impl Gate<'_> {
         lon: f64,
         eta: Option<Timestamp>,
     ) -> Result<Tracking> {
+        if let Some(a) = address {
+            self.0.inner.positions.take(a, self.0.now()).map_err(|retry_after_s| AppError::TooManyRequests { retry_after_s })?;
+        }
         if !(-90.0..=90.0).contains(&lat) {
             return Err(AppError::Invalid(FieldError::new("lat", Problem::OutOfRange { min: -90.0, max: 90.0 })));
         }
@@ -503,7 +513,7 @@ impl Gate<'_> {
             && now.as_micros() - last.at.as_micros() < POSITION_EVERY_S * 1_000_000
         {
             let wait = POSITION_EVERY_S - (now.as_micros() - last.at.as_micros()) / 1_000_000;
-            return Err(AppError::TooManyAttempts { retry_after_s: wait });
+            return Err(AppError::TooManyRequests { retry_after_s: wait });
         }
         store.report_position(t.id, Position { lat, lon, at: now }, eta, Actor { name: "driver", at: now }).await?;
         self.0.events().publish(&d.gate_pair);

@@ -103,6 +103,8 @@ struct Inner {
     events: events::EventBus,
     sims: simulations::Registry,
     logins: throttle::LoginThrottle,
+    /// Position reports per client address (`gate::POSITIONS_BURST`, then one a second).
+    positions: throttle::RateLimit,
 }
 
 impl App {
@@ -118,6 +120,7 @@ impl App {
                 events: events::EventBus::new(),
                 sims: Default::default(),
                 logins: Default::default(),
+                positions: throttle::RateLimit::new(gate::POSITIONS_BURST, gate::POSITIONS_EVERY_MS),
             }),
         }
     }

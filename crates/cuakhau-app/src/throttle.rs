@@ -1,7 +1,9 @@
 //! Failed sign-ins, counted per account and per client address, with exponential backoff: after
 //! `FREE` failures a key must wait 1 s, then 2 s, 4 s … up to `MAX_WAIT_S`, before the next try
 //! is even checked. A success clears the account's count (not the address's: one person's right
-//! password must not reset an attacker's budget at that address). Time is the injected clock.
+//! password must not reset an attacker's budget at that address). And [`RateLimit`], a burst
+//! then a steady rate per key, for public writes. Time is the injected clock; both are per
+//! process.
 
 use cuakhau_core::Timestamp;
 use std::collections::HashMap;
@@ -68,9 +70,59 @@ impl LoginThrottle {
     }
 }
 
+/// A burst of `burst` requests per key, then one every `every_ms` milliseconds (the generic cell
+/// rate algorithm: each key keeps only the instant its budget is full again).
+#[derive(Debug)]
+pub struct RateLimit {
+    burst: i64,
+    every_us: i64,
+    keys: Mutex<HashMap<String, Timestamp>>,
+}
+
+impl RateLimit {
+    pub fn new(burst: u32, every_ms: i64) -> Self {
+        RateLimit { burst: i64::from(burst.max(1)), every_us: every_ms.max(1) * 1000, keys: Mutex::default() }
+    }
+
+    /// Takes one request for `key` at `now`, or says how many whole seconds to wait.
+    pub fn take(&self, key: &str, now: Timestamp) -> Result<(), i64> {
+        let mut map = self.keys.lock().expect("not poisoned");
+        if map.len() >= MAX_KEYS {
+            // A key whose budget is full again is the same as a key never seen.
+            map.retain(|_, full| full.as_micros() > now.as_micros());
+        }
+        if map.len() >= MAX_KEYS {
+            map.clear();
+        }
+        let full = map.get(key).map_or(now.as_micros(), |t| t.as_micros().max(now.as_micros()));
+        let allowed_from = full - (self.burst - 1) * self.every_us;
+        if now.as_micros() < allowed_from {
+            return Err((allowed_from - now.as_micros() + 999_999) / 1_000_000);
+        }
+        map.insert(key.to_string(), Timestamp(full + self.every_us));
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rate_limit_allows_its_burst_then_one_per_interval() {
+        let limit = RateLimit::new(30, 1000);
+        let t0 = Timestamp(1_000_000_000_000);
+        for i in 0..30 {
+            assert_eq!(limit.take("a", t0), Ok(()), "request {i} of the burst");
+        }
+        assert_eq!(limit.take("a", t0), Err(1));
+        assert_eq!(limit.take("b", t0), Ok(()), "another key has its own budget");
+        assert_eq!(limit.take("a", t0.plus_seconds(1)), Ok(()));
+        assert_eq!(limit.take("a", t0.plus_seconds(1)), Err(1));
+        // Idle for a minute: the whole burst again, never more.
+        let later = t0.plus_seconds(61);
+        assert_eq!((0..40).filter(|_| limit.take("a", later).is_ok()).count(), 30);
+    }
 
     #[test]
     fn waits_grow_after_the_free_tries_and_a_success_clears_the_account() {

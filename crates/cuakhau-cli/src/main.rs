@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod backup;
 mod config;
 mod ops;
 mod transparency;
@@ -44,6 +45,23 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Copy a SQLite database into a new file while it is in use (SQLite's online backup); never
+    /// overwrites a file. PostgreSQL: pg_dump (docs/operations.md#backups).
+    Backup {
+        /// The new file.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Replace a SQLite database with a backup, once the backup's audit log verifies on a staged
+    /// copy. Stop the server first.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        /// Replace a database that already holds data.
+        #[arg(long)]
+        force: bool,
+    },
     /// Run the HTTP server (API at /api/v1, health at /healthz, metrics at /metrics).
     Serve {
         /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free port).
@@ -349,6 +367,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             };
             ops::demo(&database, seed, until).await?
         }
+        Command::Backup { to } => backup::backup(&database, &to).await?,
+        Command::Restore { from, force } => return backup::restore(&database, &from, force).await,
         Command::Migrate => {
             ops::open_store(&database).await?;
             println!("migrations applied to {}", config::redact(&database));

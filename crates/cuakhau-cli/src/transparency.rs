@@ -232,7 +232,7 @@ pub async fn cosign_command(database: &str, witness_key: &Path, log: NoteVerifie
 
 /// `text` with control characters (and bidirectional overrides) shown as escapes, so a tampered
 /// row cannot drive the terminal.
-fn printable(text: &str) -> String {
+pub fn printable(text: &str) -> String {
     text.chars()
         .flat_map(|c| {
             let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');

@@ -427,3 +427,45 @@ fn serve_refuses_an_unknown_call_forward_policy_before_opening_anything() {
     assert!(err.contains("--policy") && err.contains("fifo, booked-first, perishables-first"), "{err}");
     assert!(!dir.path().join("c.db").exists(), "nothing was created");
 }
+
+#[test]
+fn a_backup_restores_into_an_empty_database_and_its_audit_log_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = seeded(dir.path());
+    let lanes = ok(&["export", "--table", "lanes", "--database", &url]);
+    let backup = dir.path().join("backup.db");
+    let b = backup.to_str().unwrap();
+    assert!(ok(&["backup", "--to", b, "--database", &url]).contains("backup written to"));
+    // Never over an existing file, in the operator's language.
+    let again = bin().args(["backup", "--to", b, "--database", &url]).env("LANG", "vi_VN.UTF-8").output().unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("đã tồn tại: sao lưu không bao giờ ghi đè một tệp"), "{again:?}");
+    // Into a database that does not exist yet: whole, and its log verifies.
+    let restored = format!("sqlite:{}", dir.path().join("restored.db").display());
+    let out = ok(&["restore", "--from", b, "--database", &restored]);
+    assert!(out.contains("audit log intact"), "{out}");
+    assert!(ok(&["audit", "verify", "--database", &restored]).contains("audit log intact"));
+    assert_eq!(ok(&["export", "--table", "lanes", "--database", &restored]), lanes);
+    // A database that holds data is replaced only with --force.
+    let o = run(&["restore", "--from", b, "--database", &restored]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("add --force"), "{o:?}");
+    assert!(ok(&["restore", "--from", b, "--database", &restored, "--force"]).contains("audit log intact"));
+    // A backup whose log was rewritten is refused before anything is replaced.
+    let forged = dir.path().join("forged.db");
+    std::fs::copy(&backup, &forged).unwrap();
+    rusqlite::Connection::open(&forged).unwrap().execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2", []).unwrap();
+    let o = run(&["restore", "--from", forged.to_str().unwrap(), "--database", &restored, "--force"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("does not verify"), "{o:?}");
+    assert!(ok(&["audit", "verify", "--database", &restored]).contains("audit log intact"));
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("restoring") || n.contains(".part"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // PostgreSQL: its own tools, and where to read about them.
+    let o = run(&["backup", "--to", dir.path().join("pg.dump").to_str().unwrap(), "--database", "postgres://postgres@127.0.0.1:5432/test"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("pg_dump") && err.contains("docs/operations.md#backups"), "{err}");
+}

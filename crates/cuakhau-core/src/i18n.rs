@@ -97,6 +97,10 @@ pub enum Msg {
     TooManyAttempts {
         retry_after_s: i64,
     },
+    /// A public write (a driver's position report) came faster than its limit allows.
+    TooManyRequests {
+        retry_after_s: i64,
+    },
     /// A cookie-authenticated change sent from another site's page (cross-site request forgery).
     CrossSite,
     /// The path exists but not with this method.
@@ -296,6 +300,9 @@ impl Msg {
             (TooManyAttempts { .. }, Vi) => "Quá nhiều lần thử",
             (TooManyAttempts { .. }, Zh) => "尝试次数过多",
             (TooManyAttempts { .. }, En) => "Too many attempts",
+            (TooManyRequests { .. }, Vi) => "Quá nhiều yêu cầu",
+            (TooManyRequests { .. }, Zh) => "请求过多",
+            (TooManyRequests { .. }, En) => "Too many requests",
             (CrossSite, Vi) => "Yêu cầu từ trang khác",
             (CrossSite, Zh) => "来自其他网站的请求",
             (CrossSite, En) => "Cross-site request",
@@ -367,6 +374,9 @@ impl Msg {
             (TooManyAttempts { retry_after_s }, Vi) => format!("Đăng nhập sai quá nhiều lần; hãy thử lại sau {retry_after_s} giây."),
             (TooManyAttempts { retry_after_s }, Zh) => format!("登录失败次数过多，请 {retry_after_s} 秒后重试。"),
             (TooManyAttempts { retry_after_s }, En) => format!("Too many failed sign-ins; try again in {retry_after_s} s."),
+            (TooManyRequests { retry_after_s }, Vi) => format!("Gửi quá nhiều yêu cầu; hãy thử lại sau {retry_after_s} giây."),
+            (TooManyRequests { retry_after_s }, Zh) => format!("请求过于频繁，请 {retry_after_s} 秒后重试。"),
+            (TooManyRequests { retry_after_s }, En) => format!("Too many requests; try again in {retry_after_s} s."),
             (CrossSite, Vi) => "Thay đổi này được gửi từ một trang web khác nên đã bị từ chối.".into(),
             (CrossSite, Zh) => "此更改来自其他网站的页面，已被拒绝。".into(),
             (CrossSite, En) => "This change was sent from another site's page and was refused.".into(),

@@ -73,6 +73,7 @@ impl Problem {
 /// Translations of the free-text problems, keyed by their English wording (a message catalogue:
 /// the English text is the key, as in gettext). A wording missing here is shown in English.
 const OTHER: &[(&str, &str, &str)] = &[
+    ("a JSON object", "một đối tượng JSON", "一个 JSON 对象"),
     ("the hour starts after the declaration's validity ends", "giờ này bắt đầu sau khi tờ khai hết hiệu lực", "该时段开始时申报单已失效"),
     ("the hour is further ahead than bookings may be made", "giờ này xa hơn thời hạn được phép đặt trước", "该时段超出可提前预约的范围"),
     ("the hour has passed", "giờ này đã qua", "该时段已过"),
@@ -148,8 +149,19 @@ impl std::error::Error for FieldError {}
 /// and the bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069)
 /// that can make a plate or a name read differently from what is stored.
 pub fn is_forbidden_char(c: char) -> bool {
-    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    FORBIDDEN_CHARS.iter().any(|&(lo, hi)| (lo..=hi).contains(&c))
 }
+
+/// The characters [`is_forbidden_char`] refuses, as inclusive ranges (the API's schemas state
+/// them as a `pattern`, so a client sees the same rule the server applies).
+pub const FORBIDDEN_CHARS: &[(char, char)] = &[
+    ('\u{0}', '\u{8}'),
+    ('\u{B}', '\u{C}'),
+    ('\u{E}', '\u{1F}'),
+    ('\u{7F}', '\u{9F}'),
+    ('\u{202A}', '\u{202E}'),
+    ('\u{2066}', '\u{2069}'),
+];
 
 /// Refuses text with a forbidden character (see [`is_forbidden_char`]).
 pub fn plain(field: &str, value: &str) -> Result<(), FieldError> {
@@ -176,6 +188,15 @@ pub fn opt_text(field: &str, value: &str, max: usize) -> Result<Option<String>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_forbidden_ranges_are_the_controls_but_tab_and_line_breaks_and_the_direction_overrides() {
+        for c in (0..=0x3000u32).filter_map(char::from_u32) {
+            let expected =
+                (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+            assert_eq!(is_forbidden_char(c), expected, "U+{:04X}", c as u32);
+        }
+    }
 
     #[test]
     fn free_text_problems_are_translated() {

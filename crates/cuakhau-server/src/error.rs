@@ -43,6 +43,10 @@ impl ApiError {
                 Self::new(lang, StatusCode::TOO_MANY_REQUESTS, Msg::TooManyAttempts { retry_after_s })
                     .with_header(header::RETRY_AFTER, HeaderValue::from(retry_after_s))
             }
+            AppError::TooManyRequests { retry_after_s } => {
+                Self::new(lang, StatusCode::TOO_MANY_REQUESTS, Msg::TooManyRequests { retry_after_s })
+                    .with_header(header::RETRY_AFTER, HeaderValue::from(retry_after_s))
+            }
             AppError::NotFound(What::Stored(m)) => Self::not_found(lang, cuakhau_core::i18n::missing_name(&m, lang)),
             AppError::NotFound(what) => Self::not_found(lang, what.to_string()),
             AppError::Invalid(fe) => Self::field(lang, fe),
@@ -115,6 +119,7 @@ impl ApiError {
             Msg::Overloaded => "overloaded",
             Msg::Busy => "busy",
             Msg::TooManyAttempts { .. } => "too-many-attempts",
+            Msg::TooManyRequests { .. } => "too-many-requests",
             Msg::CrossSite => "cross-site",
             Msg::MethodNotAllowed => "method-not-allowed",
             Msg::BadPath => "bad-path",
@@ -128,12 +133,14 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // A problem may quote what the client sent (a path, a field's name): never its control
+        // characters, which would reach a terminal or a log as they are.
         let body = Problem {
             type_: self.type_uri(),
             title: self.msg.title(self.lang).to_string(),
             status: self.status.as_u16(),
-            detail: self.msg.detail(self.lang),
-            field: self.field.clone(),
+            detail: printable(&self.msg.detail(self.lang)),
+            field: self.field.as_deref().map(printable),
             lang: self.lang.code().to_string(),
         };
         let mut res = (self.status, axum::Json(body)).into_response();
@@ -145,6 +152,11 @@ impl IntoResponse for ApiError {
         }
         res
     }
+}
+
+/// `s` with every forbidden character (`validate::is_forbidden_char`) replaced by U+FFFD.
+fn printable(s: &str) -> String {
+    s.chars().map(|c| if cuakhau_core::validate::is_forbidden_char(c) { char::REPLACEMENT_CHARACTER } else { c }).collect()
 }
 
 /// "The hour is full" with the next free hours in the exit side's local time, as the enterprise
@@ -202,6 +214,7 @@ mod tests {
             (AppError::Forbidden, 403, "forbidden"),
             (AppError::WrongCredentials, 401, "wrong-credentials"),
             (AppError::TooManyAttempts { retry_after_s: 3 }, 429, "too-many-attempts"),
+            (AppError::TooManyRequests { retry_after_s: 3 }, 429, "too-many-requests"),
             (AppError::NotFound(What::Trip(7)), 404, "not-found"),
             (AppError::Invalid(FieldError::new("hour", cuakhau_core::Problem::Empty)), 422, "invalid-field"),
             (AppError::InvalidScenario("bad".into()), 422, "invalid-field"),

@@ -57,14 +57,35 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 ApiError::new(lang, StatusCode::BAD_REQUEST, Msg::BadRequest)
             }
         })?;
-        let value: serde_json::Value =
+        let mut value: serde_json::Value =
             serde_json::from_slice(&bytes).map_err(|e| ApiError::new(lang, StatusCode::BAD_REQUEST, json_msg(&e)))?;
+        // Every body is an object (serde would otherwise read an array as a struct's fields in order).
+        if !value.is_object() {
+            return Err(ApiError::field(lang, FieldError::new("body", Problem::Other("a JSON object"))));
+        }
         // No text anywhere in a body may carry control characters or direction overrides: they
         // hide what a plate or a name really says, and some engines refuse them (NUL).
         if let Some(field) = forbidden_text(&value, &mut String::new()) {
             return Err(ApiError::field(lang, FieldError::new(&field, Problem::ControlCharacter)));
         }
+        whole_numbers_as_integers(&mut value);
         serde_json::from_value(value).map(ApiJson).map_err(|e| ApiError::new(lang, StatusCode::UNPROCESSABLE_ENTITY, json_msg(&e)))
+    }
+}
+
+/// JSON has one number type: `30.0` is the whole number 30 (as JSON Schema's `integer` says), so
+/// a whole number written with a fraction is read as an integer wherever one is expected. (A
+/// number field still reads it as a number.)
+fn whole_numbers_as_integers(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15) {
+                *n = serde_json::Number::from(f as i64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
     }
 }
 

@@ -767,3 +767,55 @@ async fn control_characters_are_refused_on_sqlite() {
 async fn control_characters_are_refused_on_postgres() {
     control_characters_are_refused(Engine::Postgres).await;
 }
+
+#[tokio::test]
+async fn public_position_reports_are_limited_per_trip_and_per_client() {
+    let t = spawn().await;
+    let imp = accepted(&t, machinery_import("桂A-12345"), "cn-customs").await;
+    let firm = t.login("enterprise").await;
+    assert_eq!(t.call("POST", &format!("/api/v1/declarations/{imp}/queue"), Some(&firm), None, None).await.status, StatusCode::CREATED);
+    let d = t.call("GET", &format!("/api/v1/declarations/{imp}"), Some(&firm), None, None).await.json();
+    let code = d["track_code"].as_str().unwrap().to_string();
+    // A report from a client address, as `serve` gives it to the handlers.
+    let report = async |from: [u8; 4], lat: f64| {
+        let mut req = axum::http::Request::post(format!("/api/v1/track/{imp}/position?code={code}"))
+            .header("content-type", "application/json")
+            .header("accept-language", "zh")
+            .body(axum::body::Body::from(json!({"lat": lat, "lon": 106.7}).to_string()))
+            .unwrap();
+        req.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((from, 40000))));
+        t.send(req).await
+    };
+    let (phone, other, busy) = ([10, 0, 0, 1], [10, 0, 0, 2], [10, 0, 0, 3]);
+
+    // Per trip: one report every 10 s, whoever sends it.
+    assert_eq!(report(phone, 21.9).await.status, StatusCode::OK);
+    let r = report(other, 21.9).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
+    assert_eq!(
+        (r.headers["content-type"].to_str().unwrap(), r.headers["retry-after"].to_str().unwrap()),
+        ("application/problem+json", "10")
+    );
+    assert_eq!(
+        (r.json()["type"].as_str(), r.json()["detail"].as_str()),
+        (Some("/problems/too-many-requests"), Some("请求过于频繁，请 10 秒后重试。"))
+    );
+    t.set_now(NOW.plus_seconds(10));
+    assert_eq!(report(other, 21.95).await.status, StatusCode::OK);
+
+    // Per client address: a burst of 30, then one a second, refused before any work (these are
+    // refused for their latitude, which is checked after the limit).
+    for i in 0..30 {
+        assert_eq!(report(busy, 95.0).await.status, StatusCode::UNPROCESSABLE_ENTITY, "request {i} of the burst");
+    }
+    let r = report(busy, 95.0).await;
+    assert_eq!((r.status, r.headers["retry-after"].to_str().unwrap()), (StatusCode::TOO_MANY_REQUESTS, "1"), "{}", r.text());
+    assert_eq!(report(phone, 95.0).await.status, StatusCode::UNPROCESSABLE_ENTITY, "another address has its own budget");
+    t.set_now(NOW.plus_seconds(11));
+    assert_eq!(report(busy, 95.0).await.status, StatusCode::UNPROCESSABLE_ENTITY, "a second later: one more");
+    assert_eq!(report(busy, 95.0).await.status, StatusCode::TOO_MANY_REQUESTS);
+
+    // Only the two accepted reports are on record.
+    let log = t.call("GET", "/api/v1/audit?limit=500", Some(&t.login("admin").await), None, None).await.json();
+    assert_eq!(log.as_array().unwrap().iter().filter(|e| e["action"] == "trip.position").count(), 2);
+}

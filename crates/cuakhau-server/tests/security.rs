@@ -158,3 +158,33 @@ async fn a_create_retried_with_its_idempotency_key_happens_once_on_sqlite() {
 async fn a_create_retried_with_its_idempotency_key_happens_once_on_postgres() {
     a_create_retried_with_its_idempotency_key_happens_once(Engine::Postgres).await;
 }
+
+#[tokio::test]
+async fn bodies_are_objects_whole_numbers_are_integers_and_problems_quote_no_control_characters() {
+    let t = spawn().await;
+    // An array is not an object, even when its items are the fields in order (serde would read it so).
+    for body in [json!(["enterprise", PASSWORD]), json!("enterprise"), json!(42), json!(null)] {
+        let r = t.call("POST", "/api/v1/auth/login", None, Some("vi"), Some(body.clone())).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", r.text());
+        assert_eq!((r.json()["field"].as_str(), r.json()["detail"].as_str()), (Some("body"), Some("Trường «body»: một đối tượng JSON")));
+        assert!(!r.headers.contains_key("set-cookie"), "{body}");
+    }
+    // 30.0 is the whole number 30, as JSON Schema's `integer` says: read as 30.
+    let admin = t.login("admin").await;
+    let lanes = t.call("GET", "/api/v1/lanes?gate_pair=huu-nghi", None, None, None).await.json();
+    let lane = lanes[0]["id"].as_str().expect("a lane at Hữu Nghị").to_string();
+    let r = t.call("PATCH", &format!("/api/v1/lanes/{lane}"), Some(&admin), None, Some(json!({"capacity_per_hour": 30.0}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["capacity_per_hour"], 30);
+    let r = t.call("PATCH", &format!("/api/v1/lanes/{lane}"), Some(&admin), None, Some(json!({"capacity_per_hour": 30.5}))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    // What the client sent comes back without its control characters: U+FFFD stands in.
+    let r = t.call("GET", "/api/v1/gate-pairs/a%1B%5B2Jb%E2%80%AEc", None, None, None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let detail = r.json()["detail"].as_str().unwrap().to_string();
+    assert!(detail.contains("a\u{FFFD}[2Jb\u{FFFD}c"), "{detail:?}");
+    let r = t.call("POST", "/api/v1/auth/login", None, None, Some(json!({"user\u{7}name": "x", "password": "y"}))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["field"], "user\u{FFFD}name");
+    assert!(!r.text().contains("\\u0007"), "{}", r.text());
+}

@@ -363,3 +363,99 @@ impl Engine for SqliteStore {
         }
     }
 }
+
+/// The file path of a `sqlite:` database URL.
+pub fn path_of(url: &str) -> Option<PathBuf> {
+    SqliteConnectOptions::from_str(url).ok().map(|o| o.get_filename().to_path_buf())
+}
+
+/// `path` with `suffix` added to its file name (`c.db` → `c.db-wal`).
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Copies the database at `from` into a new file `to` with SQLite's online backup, while a server
+/// may be writing to it: every page is copied in one step, inside one read transaction (in WAL
+/// mode a reader does not stop writers), so the copy is one committed state. The copy is written
+/// beside `to`, synced, then linked into place, so `to` is whole or absent, and an existing `to`
+/// is never overwritten (`ErrorKind::AlreadyExists`).
+pub fn backup(from: &Path, to: &Path) -> std::io::Result<()> {
+    use std::io::{Error, ErrorKind};
+    if !from.is_file() {
+        return Err(Error::new(ErrorKind::NotFound, format!("{} does not exist", from.display())));
+    }
+    if to.exists() {
+        return Err(Error::new(ErrorKind::AlreadyExists, format!("{} exists", to.display())));
+    }
+    let part = with_suffix(to, ".part");
+    remove_with_journal(&part)?;
+    let copied = (|| -> std::io::Result<()> {
+        let sql = |e: rusqlite::Error| Error::other(e.to_string());
+        let src = rusqlite::Connection::open_with_flags(from, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE).map_err(sql)?;
+        src.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
+        let mut dst = rusqlite::Connection::open(&part).map_err(sql)?;
+        {
+            let b = rusqlite::backup::Backup::new(&src, &mut dst).map_err(sql)?;
+            loop {
+                match b.step(-1).map_err(sql)? {
+                    rusqlite::backup::StepResult::Done => break,
+                    rusqlite::backup::StepResult::More => {}
+                    _ => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        }
+        // One self-contained file: no write-ahead log beside it.
+        dst.pragma_update(None, "journal_mode", "DELETE").map_err(sql)?;
+        drop(dst);
+        std::fs::File::open(&part)?.sync_all()?;
+        // A hard link fails when `to` appeared meanwhile, where a rename would replace it.
+        std::fs::hard_link(&part, to)
+    })();
+    remove_with_journal(&part)?;
+    copied
+}
+
+/// Removes a database file and its write-ahead log and shared memory, whichever exist.
+fn remove_with_journal(path: &Path) -> std::io::Result<()> {
+    for p in [path.to_path_buf(), with_suffix(path, "-wal"), with_suffix(path, "-shm"), with_suffix(path, "-journal")] {
+        match std::fs::remove_file(&p) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The first half of a restore: the backup `from` copied to a staged file beside `target`, to be
+/// checked (on a copy of its own: a store that opens a file changes it) before anything is
+/// replaced. Returns the staged file's path.
+pub fn stage_restore(from: &Path, target: &Path) -> std::io::Result<PathBuf> {
+    let staged = with_suffix(target, ".restoring");
+    remove_with_journal(&staged)?;
+    backup(from, &staged)?;
+    Ok(staged)
+}
+
+/// The second half: the staged copy takes `target`'s place. `target`'s log and shared memory go
+/// first (they belong to the database being replaced, and SQLite would apply them to the new
+/// one); then the staged file is renamed over `target`. No server may have `target` open.
+pub fn finish_restore(staged: &Path, target: &Path) -> std::io::Result<()> {
+    for suffix in ["-wal", "-shm", "-journal"] {
+        match std::fs::remove_file(with_suffix(target, suffix)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    std::fs::rename(staged, target)?;
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Removes a staged restore that was refused.
+pub fn abandon_restore(staged: &Path) -> std::io::Result<()> {
+    remove_with_journal(staged)
+}

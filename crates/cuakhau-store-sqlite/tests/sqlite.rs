@@ -57,3 +57,78 @@ async fn two_handles_on_one_file_keep_one_audit_chain() {
     let (a, b) = (SqliteStore::open(&url).await.unwrap(), SqliteStore::open(&url).await.unwrap());
     cuakhau_store::conformance::two_writers_keep_one_chain(&a, &b).await;
 }
+
+/// Opens a database file and verifies its audit log (chain, Merkle leaves, business rows):
+/// the number of entries.
+async fn verified_entries(path: &std::path::Path) -> i64 {
+    let s = SqliteStore::open(&format!("sqlite:{}", path.display())).await.unwrap();
+    let verdict = cuakhau_store::ledger::verify(&s, &[], &Default::default()).await.unwrap();
+    let entries = verdict.unwrap_or_else(|f| panic!("{}: {f}", path.display())).entries;
+    s.pool().close().await;
+    entries
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_while_writes_go_on_restores_whole_and_its_audit_log_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("live.db").display());
+    let store = SqliteStore::open(&url).await.unwrap();
+    let actor = || cuakhau_store::Actor { name: "t", at: cuakhau_store::conformance::T0 };
+    store.load_reference(&cuakhau_store::conformance::fixture(), actor()).await.unwrap();
+    let before = store.audit_head().await.unwrap().0;
+    let writes = 300;
+    // Every 20 writes, the writer lets one more backup start before it goes on, so that backups
+    // are taken all along the writes and overlap them.
+    let taken = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let writer = tokio::spawn({
+        let (s, taken) = (store.clone(), taken.clone());
+        async move {
+            for i in 0..writes {
+                while taken.load(std::sync::atomic::Ordering::SeqCst) < (i / 20) as usize {
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                }
+                s.record_failed_login(&format!("user-{i}"), actor()).await.unwrap();
+            }
+        }
+    });
+    // Backups, one after another, for as long as the writes go on.
+    let live = store.path().to_path_buf();
+    let mut backups = Vec::new();
+    while !writer.is_finished() {
+        let to = dir.path().join(format!("backup-{}.db", backups.len()));
+        let (from, copy) = (live.clone(), to.clone());
+        tokio::task::spawn_blocking(move || cuakhau_store_sqlite::backup(&from, &copy)).await.unwrap().unwrap();
+        backups.push(to);
+        taken.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+    writer.await.unwrap();
+    let after = store.audit_head().await.unwrap().0;
+    assert_eq!(after, before + writes);
+    // Each backup is one committed state: its log verifies, and holds between the first and the last entry.
+    let mut seen = Vec::new();
+    for b in &backups {
+        let n = verified_entries(b).await;
+        assert!((before..=after).contains(&n), "{}: {n} entries, not within {before}..={after}", b.display());
+        seen.push(n);
+    }
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+    assert!(backups.len() >= 15, "{} backups", backups.len());
+    // A backup never overwrites a file.
+    let kept = std::fs::read(&backups[0]).unwrap();
+    let e = cuakhau_store_sqlite::backup(&live, &backups[0]).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+    assert_eq!(std::fs::read(&backups[0]).unwrap(), kept);
+    // The last backup restores over a database in use before: staged, checked, then in place, whole.
+    let target = dir.path().join("restored.db");
+    let old = SqliteStore::open(&format!("sqlite:{}", target.display())).await.unwrap();
+    old.record_failed_login("someone-else", actor()).await.unwrap();
+    old.pool().close().await;
+    drop(old);
+    let staged = cuakhau_store_sqlite::stage_restore(backups.last().unwrap(), &target).unwrap();
+    let check = dir.path().join("check.db");
+    cuakhau_store_sqlite::backup(&staged, &check).unwrap();
+    assert_eq!(verified_entries(&check).await, *seen.last().unwrap());
+    cuakhau_store_sqlite::finish_restore(&staged, &target).unwrap();
+    assert!(!staged.exists());
+    assert_eq!(verified_entries(&target).await, *seen.last().unwrap());
+}

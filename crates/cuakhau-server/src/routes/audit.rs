@@ -20,10 +20,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Entries after this sequence number.
     pub after: Option<i64>,
     /// At most this many (1–500).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// IANA zone for `at_local`: `Asia/Ho_Chi_Minh` (default) or `Asia/Shanghai`.
     pub zone: Option<String>,

@@ -188,8 +188,10 @@ pub async fn trip_of_declaration(State(st): State<AppState>, caller: Caller, Pat
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DirectionQuery {
     /// `export` or `import`.
+    #[param(value_type = cuakhau_api::schema::DirectionCode, inline)]
     pub direction: String,
 }
 
@@ -349,6 +351,7 @@ pub struct WorklistQuery {
     /// The cursor from the previous page's `Link: <…>; rel="next"` header.
     pub cursor: Option<i64>,
     /// Page size, 1 to 500 (default 200).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -415,6 +418,7 @@ pub async fn record_fee(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct TrackQuery {
     /// The declaration's tracking code (16 characters, on the booking confirmation and in the
     /// driver's link; case and spaces do not matter).

@@ -168,12 +168,15 @@ pub struct DeclarationListQuery {
     pub state: Option<String>,
     pub gate_pair: Option<String>,
     /// `export` or `import`.
+    #[param(value_type = Option<cuakhau_api::schema::DirectionCode>, inline)]
     pub direction: Option<String>,
     /// Only declarations a customs officer of this side decides (the exit side): `VN` or `CN`.
+    #[param(value_type = Option<cuakhau_api::schema::SideCode>, inline)]
     pub exit_side: Option<String>,
     /// The cursor from the previous page's `Link: <…>; rel="next"` header.
     pub cursor: Option<i64>,
     /// Page size, 1 to 200 (default 100).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -293,12 +296,16 @@ pub(crate) fn slot_hour_out(h: &SlotHour) -> SlotHourOut {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SlotQuery {
     /// `export` or `import`.
+    #[param(value_type = cuakhau_api::schema::DirectionCode, inline)]
     pub direction: String,
     /// First hour, RFC 3339; default: now.
+    #[param(value_type = Option<cuakhau_api::schema::Instant>, inline)]
     pub from: Option<String>,
     /// How many hours (1–168, default 24).
+    #[param(minimum = 1, maximum = 168)]
     pub hours: Option<u32>,
 }
 

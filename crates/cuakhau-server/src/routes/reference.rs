@@ -62,13 +62,17 @@ fn page<T: Clone>(
 /// Filters for the gate pair list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PairQuery {
     /// At most this many (1–500).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
     pub offset: Option<usize>,
     /// `international`, `main`, `auxiliary`, `crossing-point`.
+    #[param(value_type = Option<cuakhau_api::schema::GateKindCode>, inline)]
     pub kind: Option<String>,
     /// `road`, `rail`, `river`.
+    #[param(value_type = Option<cuakhau_api::schema::ModeCode>, inline)]
     pub mode: Option<String>,
     /// A province id on either side, e.g. `lang-son` or `yunnan`.
     pub province: Option<String>,
@@ -118,8 +122,10 @@ pub struct GateWithPair {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct GateQuery {
     /// `VN` or `CN`.
+    #[param(value_type = Option<cuakhau_api::schema::SideCode>, inline)]
     pub side: Option<String>,
     pub province: Option<String>,
     /// Only gates open (true) or closed (false) now; gates with unknown hours are left out.
@@ -158,7 +164,7 @@ fn path_pair_side(lang: Lang, pair: &str, side: &str) -> Result<(GatePairId, Sid
     Ok((id, side))
 }
 
-#[utoipa::path(get, path = "/api/v1/gates/{pair}/{side}", tag = "reference", params(("pair" = String, Path), ("side" = String, Path, description = "VN or CN")),
+#[utoipa::path(get, path = "/api/v1/gates/{pair}/{side}", tag = "reference", params(("pair" = String, Path), ("side" = inline(cuakhau_api::schema::SideCode), Path, description = "VN or CN")),
     responses((status = 200, body = GateWithPair), (status = 404, body = cuakhau_api::Problem)))]
 pub async fn get_gate(
     State(st): State<AppState>,
@@ -171,7 +177,7 @@ pub async fn get_gate(
 }
 
 #[utoipa::path(put, path = "/api/v1/gates/{pair}/{side}/hours", tag = "reference", request_body = HoursPatch,
-    params(("pair" = String, Path), ("side" = String, Path)), security(("bearer" = [])),
+    params(("pair" = String, Path), ("side" = inline(cuakhau_api::schema::SideCode), Path)), security(("bearer" = [])),
     responses((status = 200, body = GatePairOut), (status = 401, body = cuakhau_api::Problem), (status = 403, body = cuakhau_api::Problem), (status = 422, body = cuakhau_api::Problem)))]
 pub async fn put_hours(
     State(st): State<AppState>,
@@ -196,8 +202,10 @@ pub async fn put_hours(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct CountryQuery {
     /// `VN` or `CN`.
+    #[param(value_type = Option<cuakhau_api::schema::SideCode>, inline)]
     pub country: Option<String>,
 }
 
@@ -231,10 +239,13 @@ pub async fn list_pairings(State(st): State<AppState>, ReqLang(lang): ReqLang) -
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct LaneQuery {
     pub gate_pair: Option<String>,
+    #[param(value_type = Option<cuakhau_api::schema::SideCode>, inline)]
     pub side: Option<String>,
     /// `export` (VN → CN) or `import` (CN → VN).
+    #[param(value_type = Option<cuakhau_api::schema::DirectionCode>, inline)]
     pub direction: Option<String>,
 }
 

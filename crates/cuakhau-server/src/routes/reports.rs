@@ -22,11 +22,28 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(dwell))
 }
 
+/// The report's formats (`format=`).
+const FORMATS: &[&str] = &["json", "csv"];
+
+/// `json` or `csv` (the schema of `format=`).
+#[derive(Debug)]
+struct DwellFormat;
+
+impl utoipa::PartialSchema for DwellFormat {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        cuakhau_api::schema::one_of(FORMATS).into()
+    }
+}
+
+impl utoipa::ToSchema for DwellFormat {}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DwellQuery {
     pub gate_pair: Option<String>,
     /// `export` or `import`.
+    #[param(value_type = Option<cuakhau_api::schema::DirectionCode>, inline)]
     pub direction: Option<String>,
     /// Trucks that arrived at or after (RFC 3339); default: 30 days ago.
     pub from: Option<String>,
@@ -36,11 +53,13 @@ pub struct DwellQuery {
     /// (default `gate-pair,direction`). Days are the exit side's local dates.
     pub by: Option<String>,
     /// `json` (default) or `csv`.
+    #[param(value_type = Option<DwellFormat>, inline)]
     pub format: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/dwell", tag = "reports", params(DwellQuery), security(("bearer" = [])),
-    responses((status = 200, body = Vec<DwellRowOut>, description = "JSON rows, or CSV with the same columns when format=csv"),
+    responses((status = 200, description = "JSON rows, or CSV with the same columns when format=csv",
+               content((Vec<DwellRowOut> = "application/json"), (String = "text/csv"))),
               (status = 403, body = cuakhau_api::Problem), (status = 422, body = cuakhau_api::Problem)))]
 pub async fn dwell(State(st): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<DwellQuery>) -> Result<Response, ApiError> {
     let lang = caller.lang;
@@ -59,7 +78,7 @@ pub async fn dwell(State(st): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
     let csv = match q.format.as_deref().unwrap_or("json") {
         "json" => false,
         "csv" => true,
-        _ => return Err(bad("format", Problem::NotOneOf { allowed: &["json", "csv"] })),
+        _ => return Err(bad("format", Problem::NotOneOf { allowed: FORMATS })),
     };
     let query = cuakhau_app::reports::DwellQuery {
         gate_pair: q.gate_pair.as_deref().map(GatePairId::parse).transpose().map_err(|e| ApiError::field(lang, e))?,
