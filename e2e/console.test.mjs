@@ -238,6 +238,8 @@ test("an enterprise declares and books, both sides clear the truck, the board fo
   assert.equal((await guard("POST", "/gate-pairs/huu-nghi/yard", { plate: "12C12345" })).status, 201);
   await pub.waitForFunction(() => document.querySelector("[data-k=yard]")?.textContent === "1");
   assert.match(await pub.textContent("#queue"), /12C-•••\.45/);
+  // The board names lanes as the driver is told them.
+  assert.ok((await pub.textContent("main")).includes("2 号通道（生鲜）"), "the board numbers its lanes");
   const called = await board("POST", "/gate-pairs/huu-nghi/dispatch?direction=export");
   assert.equal(called.data.called.length, 1);
   await pub.waitForFunction(() => document.querySelector("[data-k=yard]")?.textContent === "0");
@@ -246,7 +248,11 @@ test("an enterprise declares and books, both sides clear the truck, the board fo
   const drv = await page("vi", 360);
   await drv.goto(`${base}/#/driver?d=${decl.id}&code=${decl.track_code}`);
   const turn = await drv.waitForSelector(".turn");
-  assert.match(await turn.textContent(), /ĐẾN LƯỢT BẠN: vào huu-nghi-vn-export-green trước \d\d:\d\d giờ Việt Nam \(UTC\+7\)/);
+  // A place the driver can find: the lane's number among Vietnam's export lanes and its class, the
+  // gate, the direction, the deadline with the zone named — and the gateway's text says the same.
+  const deadline = (await (await client("admin"))("GET", `/declarations/${decl.id}/trip`)).data.call_deadline.utc;
+  const hmVN = new Intl.DateTimeFormat("vi-VN", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Ho_Chi_Minh" }).format(new Date(deadline));
+  assert.equal(await turn.textContent(), `ĐẾN LƯỢT BẠN: vào làn số 2 (hàng tươi) tại cửa khẩu Hữu Nghị, chiều Xuất (VN → TQ), trước ${hmVN} giờ Việt Nam (UTC+7)`);
   assert.match(await drv.title(), /^⚠ ĐẾN LƯỢT BẠN/);
   await drv.waitForFunction(() => /^Còn \d+:\d\d$/.test(document.querySelector("#countdown")?.textContent || ""));
   for (const lang of ["vi", "zh", "en"]) {

@@ -614,6 +614,8 @@ pub struct DispatchOut {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LaneStateOut {
     pub id: String,
+    /// Its number among the lanes of its side and direction, as drivers are told it ("lane 2").
+    pub number: usize,
     pub name: String,
     pub side: String,
     pub class: String,
@@ -670,6 +672,14 @@ pub struct QueueOut {
     pub demo: bool,
 }
 
+/// A name in each of the three languages.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GateNamesOut {
+    pub vi: String,
+    pub zh: String,
+    pub en: String,
+}
+
 /// A driver's own view, found by declaration number and plate.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TrackOut {
@@ -685,6 +695,13 @@ pub struct TrackOut {
     /// Set when called: go to this lane before the deadline.
     pub your_turn: bool,
     pub lane: Option<String>,
+    /// The called lane's number among the lanes of its side and direction.
+    pub lane_number: Option<usize>,
+    /// The called lane's class (`general`, `perishable`, `agv`).
+    pub lane_class: Option<String>,
+    /// The name, in each language, of the gate the truck leaves from (where a translation is
+    /// unknown, the gate's own-language name).
+    pub exit_gate: GateNamesOut,
     pub call_deadline: Option<When>,
     pub booking: Option<BookingOut>,
     pub current_step: Option<String>,

@@ -611,8 +611,13 @@ pub const CONSOLE: &[(&str, [&str; 3])] = &[
     ("find", ["Tìm", "查询", "Find"]),
     (
         "your_turn",
-        ["ĐẾN LƯỢT BẠN: vào {lane} trước {time}", "轮到您了：请在 {time} 前驶入 {lane}", "YOUR TURN: go to {lane} before {time}"],
+        [
+            "ĐẾN LƯỢT BẠN: vào {lane} tại cửa khẩu {gate}, chiều {direction}, trước {time} {zone}",
+            "轮到您了：请于{zone}{time} 前驶入{gate}口岸 {lane}，方向：{direction}",
+            "YOUR TURN: go to {lane} at {gate} gate, {direction}, before {time} {zone}",
+        ],
     ),
+    ("lane_named", ["làn số {number} ({class})", "{number} 号通道（{class}）", "lane {number} ({class})"]),
     ("place", ["Vị trí trong hàng", "队列位置", "Place in queue"]),
     ("of", ["trên", "/", "of"]),
     ("not_in_queue", ["Xe chưa vào hàng chờ.", "车辆尚未排队。", "The truck is not in a queue yet."]),
@@ -826,6 +831,76 @@ pub const CONSOLE: &[(&str, [&str; 3])] = &[
     ("interval.agency-time", ["thời gian của từng cơ quan", "各机构用时", "time per agency"]),
 ];
 
+/// The console message `id` in `lang` with its `{name}` parameters filled from `vars` — what the
+/// console's `t()` does, for words that leave the server another way (the drivers' webhook). An
+/// unknown id is returned as is, as the console does.
+pub fn console_text(lang: Lang, id: &str, vars: &[(&str, &str)]) -> String {
+    let Some(template) = console_messages(lang).find(|(k, _)| *k == id).map(|(_, t)| t) else { return id.to_string() };
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                let name = &after[..close];
+                out.push_str(vars.iter().find(|(k, _)| *k == name).map_or("", |(_, v)| v));
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+impl Lang {
+    /// The language of a side's people: Vietnamese for Vietnam, Chinese for China.
+    pub fn of_side(side: crate::refdata::Side) -> Lang {
+        match side {
+            crate::refdata::Side::Vn => Lang::Vi,
+            crate::refdata::Side::Cn => Lang::Zh,
+        }
+    }
+}
+
+/// Where and by when a called truck must go: the lane by its number and class, the exit side's
+/// gate, the direction, and the deadline, read in the exit side's zone.
+#[derive(Debug, Clone, Copy)]
+pub struct CallPlace<'a> {
+    pub lane_number: usize,
+    pub class: crate::refdata::LaneClass,
+    /// The gate the truck leaves from (the exit side's).
+    pub gate: &'a crate::refdata::Gate,
+    pub direction: crate::refdata::Direction,
+    pub deadline: crate::time::Timestamp,
+}
+
+/// The zone's name as people read it ("giờ Việt Nam (UTC+7)"), by side.
+pub fn zone_name(lang: Lang, side: crate::refdata::Side) -> String {
+    console_text(lang, if side == crate::refdata::Side::Vn { "zone_vn" } else { "zone_cn" }, &[])
+}
+
+/// "Your turn" in `lang`, as the driver's page says it: "ĐẾN LƯỢT BẠN: vào làn số 2 (hàng tươi) tại
+/// cửa khẩu Hữu Nghị, chiều Xuất (VN → TQ), trước 10:15 giờ Việt Nam (UTC+7)".
+pub fn your_turn(lang: Lang, p: &CallPlace<'_>) -> String {
+    let side = p.direction.exit_side();
+    let minute = p.deadline.local_minute_of_day(side.zone()).unwrap_or(0);
+    let time = format!("{:02}:{:02}", minute / 60, minute % 60);
+    let class = console_text(lang, &format!("class.{}", p.class.code()), &[]);
+    let lane = console_text(lang, "lane_named", &[("number", &p.lane_number.to_string()), ("class", &class)]);
+    let direction = console_text(lang, &format!("dir.{}", p.direction.code()), &[]);
+    let zone = zone_name(lang, side);
+    console_text(
+        lang,
+        "your_turn",
+        &[("lane", &lane), ("gate", p.gate.name_in(lang)), ("direction", &direction), ("time", &time), ("zone", &zone)],
+    )
+}
+
 /// The console's messages in one language, in catalogue order.
 pub fn console_messages(lang: Lang) -> impl Iterator<Item = (&'static str, &'static str)> {
     let i = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(2);
@@ -882,6 +957,47 @@ mod tests {
             }
         }
         assert_eq!(console_messages(Lang::Zh).find(|(id, _)| *id == "nav_public"), Some(("nav_public", "地图")));
+    }
+
+    #[test]
+    fn the_call_names_the_lane_gate_direction_and_deadline_with_its_zone_in_each_language() {
+        use crate::refdata::{Direction, Gate, GateFields, LaneClass, Side};
+        let f = |name_vi: &'static str, name_zh: &'static str, name_en: &'static str, zone: &'static str| GateFields {
+            name_vi,
+            name_zh,
+            name_pinyin: "",
+            name_en,
+            province: "p",
+            former_province: "",
+            zone,
+            lat: "",
+            lon: "",
+            coord_precision: "",
+            coord_source: "",
+            opens: "",
+            closes: "",
+            hours_source: "",
+        };
+        let vn = Gate::parse(Side::Vn, &f("Hữu Nghị", "友谊", "Huu Nghi", crate::time::VN_ZONE)).unwrap();
+        let deadline = crate::time::parse_rfc3339("2026-11-23T10:15:00+07:00").unwrap();
+        let call = CallPlace { lane_number: 2, class: LaneClass::Perishable, gate: &vn, direction: Direction::Export, deadline };
+        assert_eq!(
+            your_turn(Lang::Vi, &call),
+            "ĐẾN LƯỢT BẠN: vào làn số 2 (hàng tươi) tại cửa khẩu Hữu Nghị, chiều Xuất (VN → TQ), trước 10:15 giờ Việt Nam (UTC+7)"
+        );
+        assert_eq!(
+            your_turn(Lang::En, &call),
+            "YOUR TURN: go to lane 2 (perishable) at Huu Nghi gate, Export (VN → CN), before 10:15 Vietnam time (UTC+7)"
+        );
+        // Leaving China: the Chinese gate, Beijing time (an hour ahead of Hà Nội).
+        let cn = Gate::parse(Side::Cn, &f("Hữu Nghị Quan", "友谊关", "Youyiguan", crate::time::CN_ZONE)).unwrap();
+        let call = CallPlace { lane_number: 1, class: LaneClass::General, gate: &cn, direction: Direction::Import, deadline };
+        assert_eq!(
+            your_turn(Lang::Zh, &call),
+            "轮到您了：请于北京时间（UTC+8）11:15 前驶入友谊关口岸 1 号通道（普通），方向：进口（中→越）"
+        );
+        assert_eq!(console_text(Lang::En, "no such message", &[]), "no such message");
+        assert_eq!(console_text(Lang::En, "time_left", &[("time", "4:59")]), "4:59 left");
     }
 
     #[test]

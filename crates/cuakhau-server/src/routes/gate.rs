@@ -17,8 +17,8 @@ use axum::http::StatusCode;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use cuakhau_api::{
-    DispatchOut, FeeIn, FeeOut, FinishIn, HourAheadOut, LaneStateOut, PositionIn, PositionOut, QueueEntryOut, QueueOut, StepOut, TrackOut,
-    TripOut, When, YardCheckIn,
+    DispatchOut, FeeIn, FeeOut, FinishIn, GateNamesOut, HourAheadOut, LaneStateOut, PositionIn, PositionOut, QueueEntryOut, QueueOut,
+    StepOut, TrackOut, TripOut, When, YardCheckIn,
 };
 use cuakhau_app::gate::{Board, QueueEntry, Round, Tracking};
 use cuakhau_core::goods::clearance::{Act, Outcome, Step, StepState};
@@ -244,6 +244,7 @@ pub fn board_out(b: &Board) -> QueueOut {
             .iter()
             .map(|l| LaneStateOut {
                 id: l.lane.id.as_str().into(),
+                number: l.number,
                 name: l.lane.name.clone(),
                 side: l.lane.side.code().into(),
                 class: l.lane.class.code().into(),
@@ -435,6 +436,13 @@ fn track_out(t: &Tracking) -> TrackOut {
         estimated_call: t.entry.as_ref().and_then(|q| opt_when(q.estimated_call)),
         your_turn: trip.is_some_and(|t| t.status == TripStatus::Called),
         lane: trip.and_then(|t| t.lane.clone()),
+        lane_number: t.lane.map(|(n, _)| n),
+        lane_class: t.lane.map(|(_, c)| c.code().into()),
+        exit_gate: GateNamesOut {
+            vi: t.exit_gate.name_in(Lang::Vi).into(),
+            zh: t.exit_gate.name_in(Lang::Zh).into(),
+            en: t.exit_gate.name_in(Lang::En).into(),
+        },
         call_deadline: trip.and_then(|t| opt_when(t.call_deadline)),
         booking: t.booking.as_ref().map(super::goods::booking_out),
         current_step: trip.and_then(|t| t.trip.current().map(|i| t.trip.steps()[i].0.code())),

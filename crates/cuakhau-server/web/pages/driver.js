@@ -4,7 +4,7 @@
 import { html, render, $ } from "../dom.js";
 import { api, navNow, liveStream } from "../api.js";
 import { S } from "../state.js";
-import { t, word, num, fmt, actBy, zoneName } from "../i18n.js";
+import { t, word, num, fmt, hhmm, actBy, zoneName } from "../i18n.js";
 import { showError } from "../ui.js";
 
 export const title = () => t("driver_title");
@@ -56,7 +56,10 @@ export default async function pageDriver(main) {
       // A driver reads the clock of the side they leave from, unless they chose a zone.
       S.pageZone = r.direction === "import" ? "CN" : "VN";
       $("#zone").value = S.zone;
-      const turn = r.your_turn ? t("your_turn", { lane: r.lane, time: actBy(r.call_deadline.utc) }) : null;
+      // The call names a place the driver can find: the lane by its number and class, the gate they
+      // leave from, the direction, and the deadline in their zone, named (the webhook's words).
+      const lane = r.lane_number ? t("lane_named", { number: String(r.lane_number), class: word("class", r.lane_class) }) : r.lane;
+      const turn = r.your_turn ? t("your_turn", { lane, gate: r.exit_gate[S.lang], direction: word("dir", r.direction), time: hhmm(r.call_deadline.utc), zone: zoneName() }) : null;
       document.title = turn ? `⚠ ${turn}` : `${t("driver_title")} · ${r.plate} · cuakhau`;
       render(out, html`${turn ? html`<p class="turn" role="alert">${turn}</p><p class="countdown" id="countdown" role="timer" aria-live="off"></p>` : ""}
       <div class="card"><p class="big">${r.plate}</p>
