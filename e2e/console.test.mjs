@@ -177,12 +177,24 @@ test("an enterprise declares and books, both sides clear the truck, the board fo
   await firm.fill("#nd input[name=description_vi]", "Sầu riêng tươi");
   await firm.fill("#nd input[name=shelf_life_h]", "96");
   await firm.fill("#nd input[name=certificate]", "PC-2026-0001");
+  await firm.fill("#nd input[name=packages]", "0");
+  await firm.fill("#nd input[name=currency]", "US");
   await firm.click("#nd button");
-  const err = await firm.waitForSelector(".fielderr");
-  // The field is named as the form labels it, not by its path in the request.
-  assert.equal(await err.textContent(), "Trường «Mã HS»: từ 6 đến 10 chữ số");
-  assert.equal(await firm.getAttribute("#nd input[name=hs_code]", "aria-invalid"), "true");
+  await firm.waitForSelector(".fielderr");
+  // Every error at once, each under its own field, named as the form labels it (with its row),
+  // never by its path in the request.
+  const under = await firm.$$eval("#nd .fielderr", (els) => els.map((e) => [e.previousElementSibling.name, e.textContent]));
+  assert.deepEqual(under, [
+    ["hs_code", "Trường «Mã HS (dòng 1)»: từ 6 đến 10 chữ số"],
+    ["packages", "Trường «Số kiện (dòng 1)»: phải nằm trong khoảng 1–100000"],
+    ["currency", "Trường «Tiền tệ (dòng 1)»: mã tiền tệ ISO 4217, ví dụ VND, CNY hoặc USD"],
+  ]);
+  for (const n of ["hs_code", "packages", "currency"]) assert.equal(await firm.getAttribute(`#nd input[name=${n}]`, "aria-invalid"), "true");
+  assert.equal(await firm.evaluate(() => document.activeElement.name), "hs_code", "the first bad field has the focus");
+  assert.doesNotMatch(await firm.textContent("#nderr"), /consignments\[|hs_code/);
   await firm.fill("#nd input[name=hs_code]", "08106000");
+  await firm.fill("#nd input[name=packages]", "1");
+  await firm.fill("#nd input[name=currency]", "USD");
   await firm.click("#nd button");
   await firm.waitForSelector("button[data-act=submit]");
   await firm.click("button[data-act=submit]");
@@ -326,7 +338,26 @@ test("a hold needs a reason, shown in the officer's language", async () => {
   await desk.fill("#act input[name=reason]", "铅封号不符");
   await desk.click("#act button[data-o=hold]");
   await desk.waitForSelector("text=铅封号不符");
+  // The desk names the officer's role in words, not as a code.
+  const h1 = await desk.textContent("main h1");
+  assert.ok(h1.includes("越方海关 · ") && !h1.includes("officer:"), h1);
   await desk.context().close();
+  // The driver reads who holds the truck, why, and what to do now — words, never codes.
+  const track = await (await fetch(`${base}/api/v1/track/${r.data.id}?code=${r.data.track_code}`)).json();
+  assert.deepEqual([track.stopped.step, track.stopped.state, track.stopped.reason], ["VN:customs", "held", "铅封号不符"]);
+  const said = { vi: "Xe đang bị Hải quan Việt Nam tạm giữ: 铅封号不符", zh: "车辆被越方海关扣留：铅封号不符", en: "Truck held by Vietnamese customs: 铅封号不符" };
+  for (const lang of ["vi", "zh", "en"]) {
+    const drv = await page(lang, 360);
+    await drv.goto(`${base}/#/driver?d=${r.data.id}&code=${r.data.track_code}`);
+    await drv.waitForSelector("#stopped");
+    const [what, next] = await drv.$$eval("#stopped p", (ps) => ps.map((x) => x.textContent));
+    assert.equal(what, said[lang]);
+    assert.ok(next.length > 40, `the next step is said: ${next}`);
+    const text = await drv.textContent("main");
+    assert.doesNotMatch(text, /\b(VN|CN):|handover|in-progress|\b(pending|clearing|done)\b/, `codes on the driver's page: ${text}`);
+    await drv.screenshot({ path: join(SHOTS, `driver-held-${lang}-360.png`) });
+    await drv.context().close();
+  }
 });
 
 test("the desk keeps a submitted declaration after 600 others are filed", async () => {
@@ -346,7 +377,8 @@ test("the desk keeps a submitted declaration after 600 others are filed", async 
   await desk.click(`button[data-reject="${mine.data.id}"]`);
   await desk.click("form.reject button");
   const why = await desk.waitForSelector("form.reject .rerr .err");
-  assert.match(await why.textContent(), /reasons/);
+  // The field is named as the form labels it, in the officer's language.
+  assert.equal(await why.textContent(), "Dữ liệu không hợp lệ: Trường «Lý do»: không được để trống");
   await desk.fill("form.reject input[name=reason]", "Giấy chứng nhận không khớp");
   await Promise.all([desk.waitForResponse((r) => r.url().endsWith("/reject") && r.status() === 200), desk.click("form.reject button")]);
   assert.equal((await firmApi("GET", `/declarations/${mine.data.id}`)).data.state, "rejected");

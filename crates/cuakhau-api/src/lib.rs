@@ -321,11 +321,26 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
-    /// The field at fault, when there is one.
+    /// The field at fault, when there is one (its path in the request; the first, when several are).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Every field at fault (a 422 names them all at once, in the request's order).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
     /// The language of `title` and `detail`.
     pub lang: String,
+}
+
+/// One bad field of a request.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FieldProblem {
+    /// The field as its form labels it, in the problem's language, with its row in a list
+    /// ("Mã HS (dòng 1)"); the path where no form asks for the field.
+    pub field: String,
+    /// The field's path in the request (`consignments[0].hs_code`, `driver.name`).
+    pub path: String,
+    /// What is wrong, in the problem's language, naming the field by its label.
+    pub message: String,
 }
 
 /// One line of goods.
@@ -705,6 +720,8 @@ pub struct TrackOut {
     pub call_deadline: Option<When>,
     pub booking: Option<BookingOut>,
     pub current_step: Option<String>,
+    /// The step that holds or refused the truck, with its reason (null while nothing stops it).
+    pub stopped: Option<StepOut>,
 }
 
 /// One row of the Time Release Study report (durations in seconds).

@@ -617,6 +617,34 @@ pub const CONSOLE: &[(&str, [&str; 3])] = &[
             "YOUR TURN: go to {lane} at {gate} gate, {direction}, before {time} {zone}",
         ],
     ),
+    ("held_by", ["Xe đang bị {who} tạm giữ: {reason}", "车辆被{who}扣留：{reason}", "Truck held by {who}: {reason}"]),
+    (
+        "held_next",
+        [
+            "Dừng xe tại làn, giữ điện thoại bên mình và làm theo hướng dẫn của cán bộ; liên hệ doanh nghiệp khai báo nếu cần bổ sung giấy tờ.",
+            "请在通道内停车等候，保持电话畅通，听从工作人员指示；如需补充材料，请联系申报企业。",
+            "Stay at the lane with your phone and follow the officers' instructions; call the declaring firm if papers are missing.",
+        ],
+    ),
+    ("refused_by", ["Xe bị {who} từ chối thông quan: {reason}", "车辆被{who}拒绝通关：{reason}", "Truck refused by {who}: {reason}"]),
+    (
+        "refused_next",
+        [
+            "Xe không được qua cửa khẩu. Rời làn theo hướng dẫn của cán bộ và liên hệ doanh nghiệp khai báo.",
+            "车辆不得通关。请按工作人员指示驶离通道，并联系申报企业。",
+            "The truck may not cross. Leave the lane as the officers direct and contact the declaring firm.",
+        ],
+    ),
+    ("holder.handover", ["Biên phòng tại vạch km 0", "零公里线边防", "the border guards at the zero-kilometre line"]),
+    ("officer.VN:gate-board", ["Ban quản lý cửa khẩu Việt Nam", "越方口岸管理委员会", "Vietnamese gate management board"]),
+    ("officer.CN:gate-board", ["Ban quản lý cửa khẩu Trung Quốc", "中方口岸管理委员会", "Chinese gate management board"]),
+    ("officer.VN:labour", ["Lao động Việt Nam", "越方劳动部门", "Vietnamese labour office"]),
+    ("officer.CN:labour", ["Lao động Trung Quốc", "中方劳动部门", "Chinese labour office"]),
+    ("officer.VN:foreign-affairs", ["Ngoại vụ Việt Nam", "越方外事部门", "Vietnamese foreign affairs"]),
+    ("officer.CN:foreign-affairs", ["Ngoại vụ Trung Quốc", "中方外事部门", "Chinese foreign affairs"]),
+    ("role.admin", ["Quản trị", "管理员", "Administrator"]),
+    ("all_gate_pairs", ["mọi cặp cửa khẩu", "所有口岸", "every gate pair"]),
+    ("field_row", ["{label} (dòng {row})", "{label}（第 {row} 行）", "{label} (row {row})"]),
     ("lane_named", ["làn số {number} ({class})", "{number} 号通道（{class}）", "lane {number} ({class})"]),
     ("place", ["Vị trí trong hàng", "队列位置", "Place in queue"]),
     ("of", ["trên", "/", "of"]),
@@ -901,6 +929,67 @@ pub fn your_turn(lang: Lang, p: &CallPlace<'_>) -> String {
     )
 }
 
+/// The console's label (message id) of each request field that a form asks for, by the field's
+/// path in the request without its row (`consignments[0].hs_code` → `consignments.hs_code`).
+const FIELD_LABELS: &[(&str, &str)] = &[
+    ("gate_pair", "gate_pair"),
+    ("direction", "direction"),
+    ("plate", "plate"),
+    ("plate_country", "plate_country"),
+    ("vehicle_kind", "vehicle_kind"),
+    ("driver", "driver_name"),
+    ("driver.name", "driver_name"),
+    ("driver.nationality", "nationality"),
+    ("driver.document_no", "document_no"),
+    ("consignments", "consignments"),
+    ("consignments.hs_code", "hs_code"),
+    ("consignments.description_vi", "desc_vi"),
+    ("consignments.description_zh", "desc_zh"),
+    ("consignments.packages", "packages"),
+    ("consignments.gross_kg", "gross_kg"),
+    ("consignments.value", "value"),
+    ("consignments.currency", "currency"),
+    ("consignments.origin", "origin"),
+    ("consignments.shelf_life_h", "shelf_life"),
+    ("consignments.certificate", "certificate"),
+    ("reason", "reason"),
+    ("reasons", "reason"),
+    ("hour", "hour"),
+];
+
+/// A request field as its form labels it, in `lang`, with the row of a list counted from 1:
+/// `consignments[0].hs_code` is "Mã HS (dòng 1)". A field no form asks for keeps its path.
+pub fn field_label(lang: Lang, path: &str) -> String {
+    // `a[3].b` → key `a.b`, row 4.
+    let (key, row) = match (path.find('['), path.find(']')) {
+        (Some(open), Some(close)) if open < close => {
+            let row = path[open + 1..close].parse::<usize>().ok().map(|i| i + 1);
+            (format!("{}{}", &path[..open], &path[close + 1..]), row)
+        }
+        _ => (path.to_string(), None),
+    };
+    let Some((_, id)) = FIELD_LABELS.iter().find(|(k, _)| *k == key) else { return path.to_string() };
+    let label = console_text(lang, id, &[]);
+    match row {
+        Some(row) => console_text(lang, "field_row", &[("label", &label), ("row", &row.to_string())]),
+        None => label,
+    }
+}
+
+/// Who acts at a clearance step, as a person reads it ("Hải quan Việt Nam").
+pub fn step_holder(lang: Lang, step: &crate::goods::clearance::Step) -> String {
+    match step {
+        crate::goods::clearance::Step::Handover => console_text(lang, "holder.handover", &[]),
+        s => console_text(lang, &format!("step.{}", s.code()), &[]),
+    }
+}
+
+/// A refusal at the gate as the driver's page says it: who refused, why, and what to do.
+pub fn refused_text(lang: Lang, step: &crate::goods::clearance::Step, reason: &str) -> String {
+    let who = step_holder(lang, step);
+    format!("{} {}", console_text(lang, "refused_by", &[("who", &who), ("reason", reason)]), console_text(lang, "refused_next", &[]))
+}
+
 /// The console's messages in one language, in catalogue order.
 pub fn console_messages(lang: Lang) -> impl Iterator<Item = (&'static str, &'static str)> {
     let i = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(2);
@@ -1001,6 +1090,18 @@ mod tests {
     }
 
     #[test]
+    fn request_fields_are_named_as_their_form_labels_them_with_the_row() {
+        assert_eq!(field_label(Lang::Vi, "consignments[0].hs_code"), "Mã HS (dòng 1)");
+        assert_eq!(field_label(Lang::Zh, "consignments[2].gross_kg"), "毛重（千克）（第 3 行）");
+        assert_eq!(field_label(Lang::En, "driver.document_no"), "Document number");
+        assert_eq!(field_label(Lang::En, "plate"), "Plate");
+        assert_eq!(field_label(Lang::En, "cursor"), "cursor", "no form asks for it: the path");
+        for (_, id) in FIELD_LABELS {
+            assert!(CONSOLE.iter().any(|(k, _)| k == id), "no console message {id}");
+        }
+    }
+
+    #[test]
     fn every_code_the_console_shows_has_words() {
         use crate::goods::clearance::{Channel, Step};
         use crate::goods::gate::TripStatus;
@@ -1030,6 +1131,13 @@ mod tests {
         }
         let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
         add("step", &steps);
+        add("holder", &["handover"]);
+        for side in ["VN", "CN"] {
+            add(
+                "officer",
+                &["gate-board", "labour", "foreign-affairs"].map(|a| format!("{side}:{a}")).iter().map(String::as_str).collect::<Vec<_>>(),
+            );
+        }
         let missing: Vec<&String> = want.iter().filter(|id| !ids.contains(id.as_str())).collect();
         // The booking rules the console shows state the no-show grace the server applies.
         let grace_h = crate::goods::slots::SlotPolicy::default().no_show_grace_s / 3600;

@@ -446,6 +446,11 @@ fn track_out(t: &Tracking) -> TrackOut {
         call_deadline: trip.and_then(|t| opt_when(t.call_deadline)),
         booking: t.booking.as_ref().map(super::goods::booking_out),
         current_step: trip.and_then(|t| t.trip.current().map(|i| t.trip.steps()[i].0.code())),
+        stopped: trip.and_then(|t| {
+            let steps = t.trip.steps();
+            let i = steps.iter().position(|(_, s)| matches!(s, StepState::Held { .. } | StepState::Refused { .. }))?;
+            Some(step_out(i, &steps[i].0, &steps[i].1, t.direction))
+        }),
     }
 }
 

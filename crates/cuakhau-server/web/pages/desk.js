@@ -2,7 +2,7 @@
 // side's customs must decide (accept, or reject with a reason asked for in the row).
 import { html, render, append, $, $$ } from "../dom.js";
 import { api, apiAll, check, navNow, liveStream, STALE } from "../api.js";
-import { t, word, num, fmt, pairName } from "../i18n.js";
+import { t, word, num, fmt, pairName, roleWords } from "../i18n.js";
 import { gatePairs } from "./public.js";
 import { roles, isOfficer } from "../state.js";
 import { table, gate, showError, showResult } from "../ui.js";
@@ -19,7 +19,8 @@ export default async function pageDesk(main) {
   check(tk);
   const byId = new Map(pairs.map((p) => [p.id, p]));
   const pairOf = (id) => (byId.has(id) ? pairName(byId.get(id)) : id);
-  const mine = roles().filter((r) => r.startsWith("officer:")).join(", ");
+  // The officer's roles in words ("Hải quan Việt Nam · Hữu Nghị – 友谊关"), never codes.
+  const mine = roles().filter((r) => r.startsWith("officer:") || r === "admin").map((r) => roleWords(r, pairOf)).join("; ");
   render(main, html`<h1>${t("worklist")} <small class="muted">${mine}</small></h1>
   <p class="muted" id="conn" role="status" data-live="true">${t("live")}</p>
   <div id="work"></div><div id="trip" aria-live="polite"></div><div id="decide"></div>`);
