@@ -266,6 +266,8 @@ test("an enterprise declares and books, both sides clear the truck, the board fo
   const hmVN = new Intl.DateTimeFormat("vi-VN", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Ho_Chi_Minh" }).format(new Date(deadline));
   assert.equal(await turn.textContent(), `ĐẾN LƯỢT BẠN: vào làn số 2 (hàng tươi) tại cửa khẩu Hữu Nghị, chiều Xuất (VN → TQ), trước ${hmVN} giờ Việt Nam (UTC+7)`);
   assert.match(await drv.title(), /^⚠ ĐẾN LƯỢT BẠN/);
+  // Durian is perishable: the driver reads why the truck is yellow, in their language.
+  assert.match(await drv.textContent(".channel"), /^Luồng: vàng Hàng tươi sống: kiểm tra hồ sơ/);
   await drv.waitForFunction(() => /^Còn \d+:\d\d$/.test(document.querySelector("#countdown")?.textContent || ""));
   for (const lang of ["vi", "zh", "en"]) {
     const p = await page(lang, 360);
@@ -338,6 +340,8 @@ test("a hold needs a reason, shown in the officer's language", async () => {
   await desk.fill("#act input[name=reason]", "铅封号不符");
   await desk.click("#act button[data-o=hold]");
   await desk.waitForSelector("text=铅封号不符");
+  // Why the truck is in its channel, in the officer's language (no rule matched: green).
+  assert.match(await desk.textContent("#trip h2"), /未命中风险规则/);
   // The desk names the officer's role in words, not as a code.
   const h1 = await desk.textContent("main h1");
   assert.ok(h1.includes("越方海关 · ") && !h1.includes("officer:"), h1);

@@ -569,7 +569,10 @@ pub struct TripOut {
     pub lane: Option<String>,
     /// `green`, `yellow`, `red`, chosen by the risk rules at check-in.
     pub channel: String,
+    /// The code of the risk rule that chose the channel (`none` when no rule matched).
     pub channel_reason: String,
+    /// Why the truck is in its channel, in each language.
+    pub channel_reason_words: WordsOut,
     pub slot: Option<When>,
     pub spoils_at: Option<When>,
     pub joined_at: When,
@@ -687,9 +690,9 @@ pub struct QueueOut {
     pub demo: bool,
 }
 
-/// A name in each of the three languages.
+/// A text (a name, a reason) in each of the three languages.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct GateNamesOut {
+pub struct WordsOut {
     pub vi: String,
     pub zh: String,
     pub en: String,
@@ -716,10 +719,13 @@ pub struct TrackOut {
     pub lane_class: Option<String>,
     /// The name, in each language, of the gate the truck leaves from (where a translation is
     /// unknown, the gate's own-language name).
-    pub exit_gate: GateNamesOut,
+    pub exit_gate: WordsOut,
     pub call_deadline: Option<When>,
     pub booking: Option<BookingOut>,
     pub current_step: Option<String>,
+    /// The truck's channel (`green`, `yellow`, `red`) and why, in each language, once it has a trip.
+    pub channel: Option<String>,
+    pub channel_reason_words: Option<WordsOut>,
     /// The step that holds or refused the truck, with its reason (null while nothing stops it).
     pub stopped: Option<StepOut>,
 }

@@ -846,7 +846,7 @@ pub const CONSOLE: &[(&str, [&str; 3])] = &[
     ("vehicle.tractor-trailer", ["đầu kéo + rơ-moóc", "牵引车+挂车", "tractor + trailer"]),
     ("vehicle.refrigerated", ["xe lạnh", "冷藏车", "refrigerated"]),
     ("vehicle.agv", ["xe tự hành", "无人驾驶车", "driverless (AGV)"]),
-    ("risk.no risk rule matched", ["không quy tắc rủi ro nào khớp", "未命中风险规则", "no risk rule matched"]),
+    ("risk.none", ["không quy tắc rủi ro nào khớp", "未命中风险规则", "no risk rule matched"]),
     ("group.gate-pair,direction", ["cặp cửa khẩu · chiều", "口岸 · 方向", "gate pair · direction"]),
     ("group.day", ["ngày", "日期", "day"]),
     ("group.commodity", ["mặt hàng (HS)", "商品（HS）", "commodity (HS)"]),

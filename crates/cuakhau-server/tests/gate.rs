@@ -499,6 +499,14 @@ async fn the_drivers_gateway_is_told_your_turn_and_retried_when_down() {
     let code = decl["track_code"].as_str().unwrap().to_string();
     let track = t.call("GET", &format!("/api/v1/track/{d}?code={code}"), None, None, None).await.json();
     assert_eq!((&track["lane_number"], &track["lane_class"]), (&json!(2), &json!("perishable")));
+    // Why the truck is yellow, in each language, from the risk rule's own words; the trip keeps the rule's code.
+    assert_eq!(track["channel"], "yellow");
+    assert!(track["channel_reason_words"]["vi"].as_str().unwrap().starts_with("Hàng tươi sống: kiểm tra hồ sơ"), "{track}");
+    assert!(track["channel_reason_words"]["zh"].as_str().unwrap().starts_with("生鲜货物"), "{track}");
+    let trip = t.call("GET", &format!("/api/v1/declarations/{d}/trip"), Some(&t.login("vn-customs").await), None, None).await.json();
+    assert_eq!(trip["channel_reason"], "perishable");
+    assert_eq!(trip["channel_reason_words"], track["channel_reason_words"]);
+    assert!(trip["channel_reason_words"]["en"].as_str().unwrap().starts_with("Perishable goods"));
     assert_eq!(track["exit_gate"], json!({"vi": "Hữu Nghị", "zh": "友谊", "en": "Huu Nghi"}));
     let board = t.call("GET", "/api/v1/gate-pairs/huu-nghi/queue?direction=export", None, None, None).await.json();
     let numbers: Vec<(String, u64)> = board["lanes"]

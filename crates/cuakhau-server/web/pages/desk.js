@@ -4,7 +4,7 @@ import { html, render, append, $, $$ } from "../dom.js";
 import { api, apiAll, check, navNow, liveStream, STALE } from "../api.js";
 import { t, word, num, fmt, pairName, roleWords } from "../i18n.js";
 import { gatePairs } from "./public.js";
-import { roles, isOfficer } from "../state.js";
+import { S, roles, isOfficer } from "../state.js";
 import { table, gate, showError, showResult } from "../ui.js";
 
 export const title = () => t("worklist");
@@ -92,7 +92,7 @@ async function showTrip(id, focus = false) {
   const cur = x.current_step;
   openTrip = id;
   markOpen();
-  render(box, html`<div class="card"><h2 tabindex="-1">${x.plate} · ${d.enterprise} · <span class="pill ${x.channel}">${word("channel", x.channel)}</span> <small>${word("risk", x.channel_reason)}</small></h2>
+  render(box, html`<div class="card"><h2 tabindex="-1">${x.plate} · ${d.enterprise} · <span class="pill ${x.channel}">${word("channel", x.channel)}</span> <small class="risk">${x.channel_reason_words[S.lang]}</small></h2>
   ${d.driver ? html`<p>${t("driver_name")}: <b>${d.driver.name}</b> · ${d.driver.nationality} · ${d.driver.document_no}</p>` : ""}
   <h3>${t("consignments")}</h3>
   ${table(t("consignments"), [t("hs_code"), t("desc_vi"), t("desc_zh"), t("gross_kg"), t("value"), t("certificate")], d.consignments.map((c) => html`<tr><td>${c.hs_code}</td><td>${c.description_vi}</td><td>${c.description_zh}</td><td>${num(c.gross_kg)}</td><td>${num(c.value, 2)} ${c.currency}</td><td>${c.certificate}</td></tr>`))}
