@@ -177,12 +177,24 @@ test("an enterprise declares and books, both sides clear the truck, the board fo
   await firm.fill("#nd input[name=description_vi]", "Sầu riêng tươi");
   await firm.fill("#nd input[name=shelf_life_h]", "96");
   await firm.fill("#nd input[name=certificate]", "PC-2026-0001");
+  await firm.fill("#nd input[name=packages]", "0");
+  await firm.fill("#nd input[name=currency]", "US");
   await firm.click("#nd button");
-  const err = await firm.waitForSelector(".fielderr");
-  // The field is named as the form labels it, not by its path in the request.
-  assert.equal(await err.textContent(), "Trường «Mã HS»: từ 6 đến 10 chữ số");
-  assert.equal(await firm.getAttribute("#nd input[name=hs_code]", "aria-invalid"), "true");
+  await firm.waitForSelector(".fielderr");
+  // Every error at once, each under its own field, named as the form labels it (with its row),
+  // never by its path in the request.
+  const under = await firm.$$eval("#nd .fielderr", (els) => els.map((e) => [e.previousElementSibling.name, e.textContent]));
+  assert.deepEqual(under, [
+    ["hs_code", "Trường «Mã HS (dòng 1)»: từ 6 đến 10 chữ số"],
+    ["packages", "Trường «Số kiện (dòng 1)»: phải nằm trong khoảng 1–100000"],
+    ["currency", "Trường «Tiền tệ (dòng 1)»: mã tiền tệ ISO 4217, ví dụ VND, CNY hoặc USD"],
+  ]);
+  for (const n of ["hs_code", "packages", "currency"]) assert.equal(await firm.getAttribute(`#nd input[name=${n}]`, "aria-invalid"), "true");
+  assert.equal(await firm.evaluate(() => document.activeElement.name), "hs_code", "the first bad field has the focus");
+  assert.doesNotMatch(await firm.textContent("#nderr"), /consignments\[|hs_code/);
   await firm.fill("#nd input[name=hs_code]", "08106000");
+  await firm.fill("#nd input[name=packages]", "1");
+  await firm.fill("#nd input[name=currency]", "USD");
   await firm.click("#nd button");
   await firm.waitForSelector("button[data-act=submit]");
   await firm.click("button[data-act=submit]");
@@ -238,6 +250,8 @@ test("an enterprise declares and books, both sides clear the truck, the board fo
   assert.equal((await guard("POST", "/gate-pairs/huu-nghi/yard", { plate: "12C12345" })).status, 201);
   await pub.waitForFunction(() => document.querySelector("[data-k=yard]")?.textContent === "1");
   assert.match(await pub.textContent("#queue"), /12C-•••\.45/);
+  // The board names lanes as the driver is told them.
+  assert.ok((await pub.textContent("main")).includes("2 号通道（生鲜）"), "the board numbers its lanes");
   const called = await board("POST", "/gate-pairs/huu-nghi/dispatch?direction=export");
   assert.equal(called.data.called.length, 1);
   await pub.waitForFunction(() => document.querySelector("[data-k=yard]")?.textContent === "0");
@@ -246,8 +260,14 @@ test("an enterprise declares and books, both sides clear the truck, the board fo
   const drv = await page("vi", 360);
   await drv.goto(`${base}/#/driver?d=${decl.id}&code=${decl.track_code}`);
   const turn = await drv.waitForSelector(".turn");
-  assert.match(await turn.textContent(), /ĐẾN LƯỢT BẠN: vào huu-nghi-vn-export-green trước \d\d:\d\d giờ Việt Nam \(UTC\+7\)/);
+  // A place the driver can find: the lane's number among Vietnam's export lanes and its class, the
+  // gate, the direction, the deadline with the zone named — and the gateway's text says the same.
+  const deadline = (await (await client("admin"))("GET", `/declarations/${decl.id}/trip`)).data.call_deadline.utc;
+  const hmVN = new Intl.DateTimeFormat("vi-VN", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Ho_Chi_Minh" }).format(new Date(deadline));
+  assert.equal(await turn.textContent(), `ĐẾN LƯỢT BẠN: vào làn số 2 (hàng tươi) tại cửa khẩu Hữu Nghị, chiều Xuất (VN → TQ), trước ${hmVN} giờ Việt Nam (UTC+7)`);
   assert.match(await drv.title(), /^⚠ ĐẾN LƯỢT BẠN/);
+  // Durian is perishable: the driver reads why the truck is yellow, in their language.
+  assert.match(await drv.textContent(".channel"), /^Luồng: vàng Hàng tươi sống: kiểm tra hồ sơ/);
   await drv.waitForFunction(() => /^Còn \d+:\d\d$/.test(document.querySelector("#countdown")?.textContent || ""));
   for (const lang of ["vi", "zh", "en"]) {
     const p = await page(lang, 360);
@@ -320,7 +340,28 @@ test("a hold needs a reason, shown in the officer's language", async () => {
   await desk.fill("#act input[name=reason]", "铅封号不符");
   await desk.click("#act button[data-o=hold]");
   await desk.waitForSelector("text=铅封号不符");
+  // Why the truck is in its channel, in the officer's language (no rule matched: green).
+  assert.match(await desk.textContent("#trip h2"), /未命中风险规则/);
+  // The desk names the officer's role in words, not as a code.
+  const h1 = await desk.textContent("main h1");
+  assert.ok(h1.includes("越方海关 · ") && !h1.includes("officer:"), h1);
   await desk.context().close();
+  // The driver reads who holds the truck, why, and what to do now — words, never codes.
+  const track = await (await fetch(`${base}/api/v1/track/${r.data.id}?code=${r.data.track_code}`)).json();
+  assert.deepEqual([track.stopped.step, track.stopped.state, track.stopped.reason], ["VN:customs", "held", "铅封号不符"]);
+  const said = { vi: "Xe đang bị Hải quan Việt Nam tạm giữ: 铅封号不符", zh: "车辆被越方海关扣留：铅封号不符", en: "Truck held by Vietnamese customs: 铅封号不符" };
+  for (const lang of ["vi", "zh", "en"]) {
+    const drv = await page(lang, 360);
+    await drv.goto(`${base}/#/driver?d=${r.data.id}&code=${r.data.track_code}`);
+    await drv.waitForSelector("#stopped");
+    const [what, next] = await drv.$$eval("#stopped p", (ps) => ps.map((x) => x.textContent));
+    assert.equal(what, said[lang]);
+    assert.ok(next.length > 40, `the next step is said: ${next}`);
+    const text = await drv.textContent("main");
+    assert.doesNotMatch(text, /\b(VN|CN):|handover|in-progress|\b(pending|clearing|done)\b/, `codes on the driver's page: ${text}`);
+    await drv.screenshot({ path: join(SHOTS, `driver-held-${lang}-360.png`) });
+    await drv.context().close();
+  }
 });
 
 test("the desk keeps a submitted declaration after 600 others are filed", async () => {
@@ -340,7 +381,8 @@ test("the desk keeps a submitted declaration after 600 others are filed", async 
   await desk.click(`button[data-reject="${mine.data.id}"]`);
   await desk.click("form.reject button");
   const why = await desk.waitForSelector("form.reject .rerr .err");
-  assert.match(await why.textContent(), /reasons/);
+  // The field is named as the form labels it, in the officer's language.
+  assert.equal(await why.textContent(), "Dữ liệu không hợp lệ: Trường «Lý do»: không được để trống");
   await desk.fill("form.reject input[name=reason]", "Giấy chứng nhận không khớp");
   await Promise.all([desk.waitForResponse((r) => r.url().endsWith("/reject") && r.status() === 200), desk.click("form.reject button")]);
   assert.equal((await firmApi("GET", `/declarations/${mine.data.id}`)).data.state, "rejected");

@@ -330,11 +330,26 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
-    /// The field at fault, when there is one.
+    /// The field at fault, when there is one (its path in the request; the first, when several are).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Every field at fault (a 422 names them all at once, in the request's order).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
     /// The language of `title` and `detail`.
     pub lang: String,
+}
+
+/// One bad field of a request.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FieldProblem {
+    /// The field as its form labels it, in the problem's language, with its row in a list
+    /// ("Mã HS (dòng 1)"); the path where no form asks for the field.
+    pub field: String,
+    /// The field's path in the request (`consignments[0].hs_code`, `driver.name`).
+    pub path: String,
+    /// What is wrong, in the problem's language, naming the field by its label.
+    pub message: String,
 }
 
 /// One line of goods.
@@ -574,7 +589,10 @@ pub struct TripOut {
     pub lane: Option<String>,
     /// `green`, `yellow`, `red`, chosen by the risk rules at check-in.
     pub channel: String,
+    /// The code of the risk rule that chose the channel (`none` when no rule matched).
     pub channel_reason: String,
+    /// Why the truck is in its channel, in each language.
+    pub channel_reason_words: WordsOut,
     pub slot: Option<When>,
     pub spoils_at: Option<When>,
     pub joined_at: When,
@@ -634,6 +652,8 @@ pub struct DispatchOut {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LaneStateOut {
     pub id: String,
+    /// Its number among the lanes of its side and direction, as drivers are told it ("lane 2").
+    pub number: usize,
     pub name: String,
     pub side: String,
     pub class: String,
@@ -690,6 +710,14 @@ pub struct QueueOut {
     pub demo: bool,
 }
 
+/// A text (a name, a reason) in each of the three languages.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WordsOut {
+    pub vi: String,
+    pub zh: String,
+    pub en: String,
+}
+
 /// A driver's own view, found by declaration number and plate.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TrackOut {
@@ -705,9 +733,21 @@ pub struct TrackOut {
     /// Set when called: go to this lane before the deadline.
     pub your_turn: bool,
     pub lane: Option<String>,
+    /// The called lane's number among the lanes of its side and direction.
+    pub lane_number: Option<usize>,
+    /// The called lane's class (`general`, `perishable`, `agv`).
+    pub lane_class: Option<String>,
+    /// The name, in each language, of the gate the truck leaves from (where a translation is
+    /// unknown, the gate's own-language name).
+    pub exit_gate: WordsOut,
     pub call_deadline: Option<When>,
     pub booking: Option<BookingOut>,
     pub current_step: Option<String>,
+    /// The truck's channel (`green`, `yellow`, `red`) and why, in each language, once it has a trip.
+    pub channel: Option<String>,
+    pub channel_reason_words: Option<WordsOut>,
+    /// The step that holds or refused the truck, with its reason (null while nothing stops it).
+    pub stopped: Option<StepOut>,
 }
 
 /// One row of the Time Release Study report (durations in seconds).

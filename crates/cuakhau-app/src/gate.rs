@@ -71,6 +71,8 @@ pub struct Board {
 #[derive(Debug, Clone)]
 pub struct LaneState {
     pub lane: Lane,
+    /// Its number among the lanes of its side and direction (`refdata::lane_number`).
+    pub number: usize,
     /// Masked unless the board is detailed.
     pub plate: Option<String>,
     pub trip_status: Option<TripStatus>,
@@ -99,6 +101,10 @@ pub struct Tracking {
     /// The truck's place in the queue, when waiting.
     pub entry: Option<QueueEntry>,
     pub waiting_total: usize,
+    /// The gate the truck leaves from (the exit side's), for naming it in the driver's language.
+    pub exit_gate: cuakhau_core::refdata::Gate,
+    /// The called lane's number among its side's lanes and its class.
+    pub lane: Option<(usize, LaneClass)>,
 }
 
 /// Hourly capacity of the exit-side lanes a truck of `class` may use.
@@ -306,7 +312,8 @@ impl Gate<'_> {
             .filter(|l| l.direction == direction)
             .map(|l| {
                 let on = trips.iter().find(|t| t.lane.as_deref() == Some(l.id.as_str()) && t.trip.exit_release().is_none());
-                LaneState { lane: l.clone(), plate: on.map(|t| plate(t)), trip_status: on.map(|t| t.status) }
+                let number = cuakhau_core::refdata::lane_number(&lanes, l.id.as_str()).unwrap_or(0);
+                LaneState { lane: l.clone(), number, plate: on.map(|t| plate(t)), trip_status: on.map(|t| t.status) }
             })
             .collect();
         // The slot calendar's own figures: the lanes' capacity in hours both sides work, not only booked buckets.
@@ -473,7 +480,14 @@ impl Gate<'_> {
         let booking = store.live_booking(d.id).await?;
         let board = self.board(&d.gate_pair, d.direction, true).await?;
         let entry = trip.as_ref().and_then(|t| board.queue.iter().find(|q| q.trip_id == Some(t.id))).cloned();
-        Ok(Tracking { declaration: d, trip, booking, entry, waiting_total: board.queue.len() })
+        let (gp, _) = self.0.reference().pair_with_lanes(&d.gate_pair).await?;
+        let exit_gate = gp.gate(d.direction.exit_side()).clone();
+        let lane = trip
+            .as_ref()
+            .and_then(|t| t.lane.as_deref())
+            .and_then(|id| board.lanes.iter().find(|l| l.lane.id.as_str() == id))
+            .map(|l| (l.number, l.lane.class));
+        Ok(Tracking { declaration: d, trip, booking, entry, waiting_total: board.queue.len(), exit_gate, lane })
     }
 
     /// A driver's view of their declaration, by number and tracking code.

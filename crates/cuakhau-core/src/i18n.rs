@@ -621,8 +621,41 @@ pub const CONSOLE: &[(&str, [&str; 3])] = &[
     ("find", ["Tìm", "查询", "Find"]),
     (
         "your_turn",
-        ["ĐẾN LƯỢT BẠN: vào {lane} trước {time}", "轮到您了：请在 {time} 前驶入 {lane}", "YOUR TURN: go to {lane} before {time}"],
+        [
+            "ĐẾN LƯỢT BẠN: vào {lane} tại cửa khẩu {gate}, chiều {direction}, trước {time} {zone}",
+            "轮到您了：请于{zone}{time} 前驶入{gate}口岸 {lane}，方向：{direction}",
+            "YOUR TURN: go to {lane} at {gate} gate, {direction}, before {time} {zone}",
+        ],
     ),
+    ("held_by", ["Xe đang bị {who} tạm giữ: {reason}", "车辆被{who}扣留：{reason}", "Truck held by {who}: {reason}"]),
+    (
+        "held_next",
+        [
+            "Dừng xe tại làn, giữ điện thoại bên mình và làm theo hướng dẫn của cán bộ; liên hệ doanh nghiệp khai báo nếu cần bổ sung giấy tờ.",
+            "请在通道内停车等候，保持电话畅通，听从工作人员指示；如需补充材料，请联系申报企业。",
+            "Stay at the lane with your phone and follow the officers' instructions; call the declaring firm if papers are missing.",
+        ],
+    ),
+    ("refused_by", ["Xe bị {who} từ chối thông quan: {reason}", "车辆被{who}拒绝通关：{reason}", "Truck refused by {who}: {reason}"]),
+    (
+        "refused_next",
+        [
+            "Xe không được qua cửa khẩu. Rời làn theo hướng dẫn của cán bộ và liên hệ doanh nghiệp khai báo.",
+            "车辆不得通关。请按工作人员指示驶离通道，并联系申报企业。",
+            "The truck may not cross. Leave the lane as the officers direct and contact the declaring firm.",
+        ],
+    ),
+    ("holder.handover", ["Biên phòng tại vạch km 0", "零公里线边防", "the border guards at the zero-kilometre line"]),
+    ("officer.VN:gate-board", ["Ban quản lý cửa khẩu Việt Nam", "越方口岸管理委员会", "Vietnamese gate management board"]),
+    ("officer.CN:gate-board", ["Ban quản lý cửa khẩu Trung Quốc", "中方口岸管理委员会", "Chinese gate management board"]),
+    ("officer.VN:labour", ["Lao động Việt Nam", "越方劳动部门", "Vietnamese labour office"]),
+    ("officer.CN:labour", ["Lao động Trung Quốc", "中方劳动部门", "Chinese labour office"]),
+    ("officer.VN:foreign-affairs", ["Ngoại vụ Việt Nam", "越方外事部门", "Vietnamese foreign affairs"]),
+    ("officer.CN:foreign-affairs", ["Ngoại vụ Trung Quốc", "中方外事部门", "Chinese foreign affairs"]),
+    ("role.admin", ["Quản trị", "管理员", "Administrator"]),
+    ("all_gate_pairs", ["mọi cặp cửa khẩu", "所有口岸", "every gate pair"]),
+    ("field_row", ["{label} (dòng {row})", "{label}（第 {row} 行）", "{label} (row {row})"]),
+    ("lane_named", ["làn số {number} ({class})", "{number} 号通道（{class}）", "lane {number} ({class})"]),
     ("place", ["Vị trí trong hàng", "队列位置", "Place in queue"]),
     ("of", ["trên", "/", "of"]),
     ("not_in_queue", ["Xe chưa vào hàng chờ.", "车辆尚未排队。", "The truck is not in a queue yet."]),
@@ -823,7 +856,7 @@ pub const CONSOLE: &[(&str, [&str; 3])] = &[
     ("vehicle.tractor-trailer", ["đầu kéo + rơ-moóc", "牵引车+挂车", "tractor + trailer"]),
     ("vehicle.refrigerated", ["xe lạnh", "冷藏车", "refrigerated"]),
     ("vehicle.agv", ["xe tự hành", "无人驾驶车", "driverless (AGV)"]),
-    ("risk.no risk rule matched", ["không quy tắc rủi ro nào khớp", "未命中风险规则", "no risk rule matched"]),
+    ("risk.none", ["không quy tắc rủi ro nào khớp", "未命中风险规则", "no risk rule matched"]),
     ("group.gate-pair,direction", ["cặp cửa khẩu · chiều", "口岸 · 方向", "gate pair · direction"]),
     ("group.day", ["ngày", "日期", "day"]),
     ("group.commodity", ["mặt hàng (HS)", "商品（HS）", "commodity (HS)"]),
@@ -835,6 +868,137 @@ pub const CONSOLE: &[(&str, [&str; 3])] = &[
     ("interval.arrival-to-entry-release", ["đến bãi → nhập được giải phóng", "到场 → 入境放行", "arrival → entry release"]),
     ("interval.agency-time", ["thời gian của từng cơ quan", "各机构用时", "time per agency"]),
 ];
+
+/// The console message `id` in `lang` with its `{name}` parameters filled from `vars` — what the
+/// console's `t()` does, for words that leave the server another way (the drivers' webhook). An
+/// unknown id is returned as is, as the console does.
+pub fn console_text(lang: Lang, id: &str, vars: &[(&str, &str)]) -> String {
+    let Some(template) = console_messages(lang).find(|(k, _)| *k == id).map(|(_, t)| t) else { return id.to_string() };
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                let name = &after[..close];
+                out.push_str(vars.iter().find(|(k, _)| *k == name).map_or("", |(_, v)| v));
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+impl Lang {
+    /// The language of a side's people: Vietnamese for Vietnam, Chinese for China.
+    pub fn of_side(side: crate::refdata::Side) -> Lang {
+        match side {
+            crate::refdata::Side::Vn => Lang::Vi,
+            crate::refdata::Side::Cn => Lang::Zh,
+        }
+    }
+}
+
+/// Where and by when a called truck must go: the lane by its number and class, the exit side's
+/// gate, the direction, and the deadline, read in the exit side's zone.
+#[derive(Debug, Clone, Copy)]
+pub struct CallPlace<'a> {
+    pub lane_number: usize,
+    pub class: crate::refdata::LaneClass,
+    /// The gate the truck leaves from (the exit side's).
+    pub gate: &'a crate::refdata::Gate,
+    pub direction: crate::refdata::Direction,
+    pub deadline: crate::time::Timestamp,
+}
+
+/// The zone's name as people read it ("giờ Việt Nam (UTC+7)"), by side.
+pub fn zone_name(lang: Lang, side: crate::refdata::Side) -> String {
+    console_text(lang, if side == crate::refdata::Side::Vn { "zone_vn" } else { "zone_cn" }, &[])
+}
+
+/// "Your turn" in `lang`, as the driver's page says it: "ĐẾN LƯỢT BẠN: vào làn số 2 (hàng tươi) tại
+/// cửa khẩu Hữu Nghị, chiều Xuất (VN → TQ), trước 10:15 giờ Việt Nam (UTC+7)".
+pub fn your_turn(lang: Lang, p: &CallPlace<'_>) -> String {
+    let side = p.direction.exit_side();
+    let minute = p.deadline.local_minute_of_day(side.zone()).unwrap_or(0);
+    let time = format!("{:02}:{:02}", minute / 60, minute % 60);
+    let class = console_text(lang, &format!("class.{}", p.class.code()), &[]);
+    let lane = console_text(lang, "lane_named", &[("number", &p.lane_number.to_string()), ("class", &class)]);
+    let direction = console_text(lang, &format!("dir.{}", p.direction.code()), &[]);
+    let zone = zone_name(lang, side);
+    console_text(
+        lang,
+        "your_turn",
+        &[("lane", &lane), ("gate", p.gate.name_in(lang)), ("direction", &direction), ("time", &time), ("zone", &zone)],
+    )
+}
+
+/// The console's label (message id) of each request field that a form asks for, by the field's
+/// path in the request without its row (`consignments[0].hs_code` → `consignments.hs_code`).
+const FIELD_LABELS: &[(&str, &str)] = &[
+    ("gate_pair", "gate_pair"),
+    ("direction", "direction"),
+    ("plate", "plate"),
+    ("plate_country", "plate_country"),
+    ("vehicle_kind", "vehicle_kind"),
+    ("driver", "driver_name"),
+    ("driver.name", "driver_name"),
+    ("driver.nationality", "nationality"),
+    ("driver.document_no", "document_no"),
+    ("consignments", "consignments"),
+    ("consignments.hs_code", "hs_code"),
+    ("consignments.description_vi", "desc_vi"),
+    ("consignments.description_zh", "desc_zh"),
+    ("consignments.packages", "packages"),
+    ("consignments.gross_kg", "gross_kg"),
+    ("consignments.value", "value"),
+    ("consignments.currency", "currency"),
+    ("consignments.origin", "origin"),
+    ("consignments.shelf_life_h", "shelf_life"),
+    ("consignments.certificate", "certificate"),
+    ("reason", "reason"),
+    ("reasons", "reason"),
+    ("hour", "hour"),
+];
+
+/// A request field as its form labels it, in `lang`, with the row of a list counted from 1:
+/// `consignments[0].hs_code` is "Mã HS (dòng 1)". A field no form asks for keeps its path.
+pub fn field_label(lang: Lang, path: &str) -> String {
+    // `a[3].b` → key `a.b`, row 4.
+    let (key, row) = match (path.find('['), path.find(']')) {
+        (Some(open), Some(close)) if open < close => {
+            let row = path[open + 1..close].parse::<usize>().ok().map(|i| i + 1);
+            (format!("{}{}", &path[..open], &path[close + 1..]), row)
+        }
+        _ => (path.to_string(), None),
+    };
+    let Some((_, id)) = FIELD_LABELS.iter().find(|(k, _)| *k == key) else { return path.to_string() };
+    let label = console_text(lang, id, &[]);
+    match row {
+        Some(row) => console_text(lang, "field_row", &[("label", &label), ("row", &row.to_string())]),
+        None => label,
+    }
+}
+
+/// Who acts at a clearance step, as a person reads it ("Hải quan Việt Nam").
+pub fn step_holder(lang: Lang, step: &crate::goods::clearance::Step) -> String {
+    match step {
+        crate::goods::clearance::Step::Handover => console_text(lang, "holder.handover", &[]),
+        s => console_text(lang, &format!("step.{}", s.code()), &[]),
+    }
+}
+
+/// A refusal at the gate as the driver's page says it: who refused, why, and what to do.
+pub fn refused_text(lang: Lang, step: &crate::goods::clearance::Step, reason: &str) -> String {
+    let who = step_holder(lang, step);
+    format!("{} {}", console_text(lang, "refused_by", &[("who", &who), ("reason", reason)]), console_text(lang, "refused_next", &[]))
+}
 
 /// The console's messages in one language, in catalogue order.
 pub fn console_messages(lang: Lang) -> impl Iterator<Item = (&'static str, &'static str)> {
@@ -895,6 +1059,59 @@ mod tests {
     }
 
     #[test]
+    fn the_call_names_the_lane_gate_direction_and_deadline_with_its_zone_in_each_language() {
+        use crate::refdata::{Direction, Gate, GateFields, LaneClass, Side};
+        let f = |name_vi: &'static str, name_zh: &'static str, name_en: &'static str, zone: &'static str| GateFields {
+            name_vi,
+            name_zh,
+            name_pinyin: "",
+            name_en,
+            province: "p",
+            former_province: "",
+            zone,
+            lat: "",
+            lon: "",
+            coord_precision: "",
+            coord_source: "",
+            opens: "",
+            closes: "",
+            hours_source: "",
+        };
+        let vn = Gate::parse(Side::Vn, &f("Hữu Nghị", "友谊", "Huu Nghi", crate::time::VN_ZONE)).unwrap();
+        let deadline = crate::time::parse_rfc3339("2026-11-23T10:15:00+07:00").unwrap();
+        let call = CallPlace { lane_number: 2, class: LaneClass::Perishable, gate: &vn, direction: Direction::Export, deadline };
+        assert_eq!(
+            your_turn(Lang::Vi, &call),
+            "ĐẾN LƯỢT BẠN: vào làn số 2 (hàng tươi) tại cửa khẩu Hữu Nghị, chiều Xuất (VN → TQ), trước 10:15 giờ Việt Nam (UTC+7)"
+        );
+        assert_eq!(
+            your_turn(Lang::En, &call),
+            "YOUR TURN: go to lane 2 (perishable) at Huu Nghi gate, Export (VN → CN), before 10:15 Vietnam time (UTC+7)"
+        );
+        // Leaving China: the Chinese gate, Beijing time (an hour ahead of Hà Nội).
+        let cn = Gate::parse(Side::Cn, &f("Hữu Nghị Quan", "友谊关", "Youyiguan", crate::time::CN_ZONE)).unwrap();
+        let call = CallPlace { lane_number: 1, class: LaneClass::General, gate: &cn, direction: Direction::Import, deadline };
+        assert_eq!(
+            your_turn(Lang::Zh, &call),
+            "轮到您了：请于北京时间（UTC+8）11:15 前驶入友谊关口岸 1 号通道（普通），方向：进口（中→越）"
+        );
+        assert_eq!(console_text(Lang::En, "no such message", &[]), "no such message");
+        assert_eq!(console_text(Lang::En, "time_left", &[("time", "4:59")]), "4:59 left");
+    }
+
+    #[test]
+    fn request_fields_are_named_as_their_form_labels_them_with_the_row() {
+        assert_eq!(field_label(Lang::Vi, "consignments[0].hs_code"), "Mã HS (dòng 1)");
+        assert_eq!(field_label(Lang::Zh, "consignments[2].gross_kg"), "毛重（千克）（第 3 行）");
+        assert_eq!(field_label(Lang::En, "driver.document_no"), "Document number");
+        assert_eq!(field_label(Lang::En, "plate"), "Plate");
+        assert_eq!(field_label(Lang::En, "cursor"), "cursor", "no form asks for it: the path");
+        for (_, id) in FIELD_LABELS {
+            assert!(CONSOLE.iter().any(|(k, _)| k == id), "no console message {id}");
+        }
+    }
+
+    #[test]
     fn every_code_the_console_shows_has_words() {
         use crate::goods::clearance::{Channel, Step};
         use crate::goods::gate::TripStatus;
@@ -924,6 +1141,13 @@ mod tests {
         }
         let steps: Vec<&str> = steps.iter().map(String::as_str).collect();
         add("step", &steps);
+        add("holder", &["handover"]);
+        for side in ["VN", "CN"] {
+            add(
+                "officer",
+                &["gate-board", "labour", "foreign-affairs"].map(|a| format!("{side}:{a}")).iter().map(String::as_str).collect::<Vec<_>>(),
+            );
+        }
         let missing: Vec<&String> = want.iter().filter(|id| !ids.contains(id.as_str())).collect();
         // The booking rules the console shows state the no-show grace the server applies.
         let grace_h = crate::goods::slots::SlotPolicy::default().no_show_grace_s / 3600;

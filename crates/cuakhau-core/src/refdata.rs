@@ -293,6 +293,50 @@ impl Gate {
     pub fn is_open_at(&self, t: Timestamp) -> Option<bool> {
         self.hours.as_ref().map(|h| h.is_open_at(t, &self.zone))
     }
+
+    /// The gate's name in `lang`; where that translation is unknown, its own side's name
+    /// (a Chinese gate's Chinese name or pinyin, a Vietnamese gate's Vietnamese name).
+    pub fn name_in(&self, lang: crate::Lang) -> &str {
+        let own = match self.side {
+            Side::Vn => self.name_vi.as_str(),
+            Side::Cn => self.name_zh.as_deref().or(self.name_pinyin.as_deref()).unwrap_or(&self.name_en),
+        };
+        let known = match lang {
+            crate::Lang::Vi => Some(self.name_vi.as_str()),
+            crate::Lang::Zh => self.name_zh.as_deref(),
+            crate::Lang::En => Some(self.name_en.as_str()),
+        };
+        known.filter(|n| !n.trim().is_empty()).unwrap_or(own)
+    }
+}
+
+/// A lane's number as drivers and boards read it: its place (from 1) among the lanes of its gate
+/// pair, side and direction, ordered by id with the numbers in ids compared as numbers (`…-2`
+/// before `…-10`). Closed lanes keep their number. `None` when `id` is not among `lanes`.
+pub fn lane_number(lanes: &[Lane], id: &str) -> Option<usize> {
+    let lane = lanes.iter().find(|l| l.id.as_str() == id)?;
+    let mut same: Vec<&str> = lanes
+        .iter()
+        .filter(|l| l.gate_pair == lane.gate_pair && l.side == lane.side && l.direction == lane.direction)
+        .map(|l| l.id.as_str())
+        .collect();
+    same.sort_by_key(|a| natural_key(a));
+    same.dedup();
+    same.iter().position(|x| *x == id).map(|i| i + 1)
+}
+
+/// `"lane-10b"` as `[Text("lane-"), Number(10), Text("b")]`, so that ids sort as people count.
+fn natural_key(s: &str) -> Vec<(u8, u64, String)> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        let digit = c.is_ascii_digit();
+        let end = rest.find(|x: char| x.is_ascii_digit() != digit).unwrap_or(rest.len());
+        let (part, tail) = rest.split_at(end);
+        out.push(if digit { (0, part.parse().unwrap_or(u64::MAX), part.to_string()) } else { (1, 0, part.to_string()) });
+        rest = tail;
+    }
+    out
 }
 
 /// Raw text fields of one gate, as they come from a CSV row or a JSON object.
@@ -556,6 +600,48 @@ mod tests {
         assert_eq!(parse_capacity("capacity_per_hour", "601").unwrap_err().field, "capacity_per_hour");
         assert!(GatePairId::parse("Huu Nghi").is_err());
         assert_eq!(Coordinate::parse("cn_", "45.0", "106.7", "x", "y").unwrap_err().field, "cn_lat");
+    }
+
+    #[test]
+    fn lanes_are_numbered_among_their_side_and_direction_as_people_count() {
+        let lane = |id: &str, side: &str, dir: &str| Lane::parse(id, "huu-nghi", side, dir, "general", id, "12", "true", "t").unwrap();
+        let lanes = [
+            lane("hn-vn-export-green", "VN", "export"),
+            lane("hn-vn-export-10", "VN", "export"),
+            lane("hn-vn-export-2", "VN", "export"),
+            lane("hn-cn-entry-1", "CN", "export"),
+            lane("hn-vn-import-1", "VN", "import"),
+        ];
+        let n = |id: &str| lane_number(&lanes, id);
+        assert_eq!([n("hn-vn-export-2"), n("hn-vn-export-10"), n("hn-vn-export-green")], [Some(1), Some(2), Some(3)]);
+        assert_eq!([n("hn-cn-entry-1"), n("hn-vn-import-1"), n("nowhere")], [Some(1), Some(1), None]);
+    }
+
+    #[test]
+    fn a_gate_is_named_in_the_readers_language_else_in_its_own() {
+        let f = |zh: &'static str| GateFields {
+            name_vi: "Hữu Nghị Quan",
+            name_zh: zh,
+            name_pinyin: "Yǒuyìguān",
+            name_en: "Youyiguan",
+            province: "guangxi",
+            former_province: "",
+            zone: time::CN_ZONE,
+            lat: "",
+            lon: "",
+            coord_precision: "",
+            coord_source: "",
+            opens: "",
+            closes: "",
+            hours_source: "",
+        };
+        let g = Gate::parse(Side::Cn, &f("友谊关")).unwrap();
+        assert_eq!(
+            [g.name_in(crate::Lang::Vi), g.name_in(crate::Lang::Zh), g.name_in(crate::Lang::En)],
+            ["Hữu Nghị Quan", "友谊关", "Youyiguan"]
+        );
+        let unknown = Gate::parse(Side::Cn, &f("")).unwrap();
+        assert_eq!(unknown.name_in(crate::Lang::Zh), "Yǒuyìguān", "no Chinese name: the pinyin, not English");
     }
 
     #[test]

@@ -27,7 +27,24 @@ pub enum Problem {
     },
     /// A control character (NUL, ESC, …) or a bidirectional override in text.
     ControlCharacter,
+    /// Absent, and required.
+    Required,
+    /// A value of the wrong kind (text where a number is wanted…).
+    Expected(ValueKind),
     Other(&'static str),
+}
+
+/// The kind of value a request field takes, for saying what a field wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    WholeNumber,
+    Number,
+    Text,
+    List,
+    Object,
+    TrueOrFalse,
+    /// A value the field does not take (an unknown option…).
+    Valid,
 }
 
 impl Problem {
@@ -64,9 +81,41 @@ impl Problem {
             (Problem::ControlCharacter, Vi) => "chứa ký tự điều khiển hoặc ký tự đảo chiều văn bản không được phép".into(),
             (Problem::ControlCharacter, Zh) => "包含不允许的控制字符或文字方向控制符".into(),
             (Problem::ControlCharacter, En) => "contains a control character or a text-direction override, which is not allowed".into(),
+            (Problem::Required, Vi) => "bắt buộc phải có".into(),
+            (Problem::Required, Zh) => "为必填项".into(),
+            (Problem::Required, En) => "is required".into(),
+            (Problem::Expected(k), lang) => expected(*k, lang).into(),
             (Problem::Other(s), En) => (*s).to_string(),
             (Problem::Other(s), lang) => other_in(s, lang).unwrap_or(s).to_string(),
         }
+    }
+}
+
+fn expected(k: ValueKind, lang: Lang) -> &'static str {
+    use Lang::*;
+    use ValueKind::*;
+    match (k, lang) {
+        (WholeNumber, Vi) => "phải là một số nguyên",
+        (WholeNumber, Zh) => "必须是整数",
+        (WholeNumber, En) => "must be a whole number",
+        (Number, Vi) => "phải là một số",
+        (Number, Zh) => "必须是数字",
+        (Number, En) => "must be a number",
+        (Text, Vi) => "phải là văn bản",
+        (Text, Zh) => "必须是文本",
+        (Text, En) => "must be text",
+        (List, Vi) => "phải là một danh sách",
+        (List, Zh) => "必须是列表",
+        (List, En) => "must be a list",
+        (Object, Vi) => "phải là một đối tượng có các trường",
+        (Object, Zh) => "必须是包含字段的对象",
+        (Object, En) => "must be an object with fields",
+        (TrueOrFalse, Vi) => "phải là true hoặc false",
+        (TrueOrFalse, Zh) => "必须是 true 或 false",
+        (TrueOrFalse, En) => "must be true or false",
+        (Valid, Vi) => "giá trị không hợp lệ",
+        (Valid, Zh) => "取值无效",
+        (Valid, En) => "is not a value this field takes",
     }
 }
 
@@ -131,9 +180,19 @@ impl FieldError {
     pub fn new(field: impl Into<String>, problem: Problem) -> Self {
         FieldError { field: field.into(), problem }
     }
+    /// The same problem, named by the request's own field (`gate_pair`, not the core's `gate_pair_id`).
+    pub fn named(self, field: &str) -> Self {
+        FieldError { field: field.into(), ..self }
+    }
     pub fn message(&self, lang: Lang) -> crate::i18n::Msg {
         crate::i18n::Msg::InvalidField { field: self.field.clone(), reason: self.problem.explain(lang) }
     }
+}
+
+/// Keeps `r`'s value, or adds its error to `errors` (for validation that reports every bad field
+/// at once rather than the first).
+pub fn collect<T>(errors: &mut Vec<FieldError>, r: Result<T, FieldError>) -> Option<T> {
+    r.map_err(|e| errors.push(e)).ok()
 }
 
 impl std::fmt::Display for FieldError {

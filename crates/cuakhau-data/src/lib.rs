@@ -285,7 +285,8 @@ mod tests {
 /// administration's own, confidential risk profile, clearly labelled as examples in their reasons.
 pub const BUNDLED_RISK_RULES: &str = include_str!("../../../data/risk_rules.csv");
 
-/// Parses risk rules: `hs_prefix,origin,min_value,perishable,channel,reason`, first match wins.
+/// Parses risk rules: `hs_prefix,origin,min_value,perishable,channel,code,reason_vi,reason_zh,reason_en`,
+/// first match wins; codes are slugs, each once.
 pub fn parse_risk_rules(text: &str) -> Result<Vec<cuakhau_core::goods::clearance::RiskRule>, DataError> {
     use cuakhau_core::goods::clearance::{Channel, RiskRule};
     let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
@@ -294,8 +295,8 @@ pub fn parse_risk_rules(text: &str) -> Result<Vec<cuakhau_core::goods::clearance
     for (i, rec) in rdr.records().enumerate() {
         let line = i as u64 + 2;
         let rec = rec.map_err(|e| DataError::Format { table, line, reason: e.to_string() })?;
-        if rec.len() != 6 {
-            return Err(DataError::Format { table, line, reason: format!("expected 6 columns, found {}", rec.len()) });
+        if rec.len() != 9 {
+            return Err(DataError::Format { table, line, reason: format!("expected 9 columns, found {}", rec.len()) });
         }
         let opt = |k: usize| Some(rec[k].to_string()).filter(|s| !s.is_empty());
         let bad = |field: &str, p: cuakhau_core::Problem| DataError::Row { table, line, error: FieldError::new(field, p) };
@@ -308,10 +309,20 @@ pub fn parse_risk_rules(text: &str) -> Result<Vec<cuakhau_core::goods::clearance
             None => None,
         };
         let channel = Channel::parse(&rec[4]).ok_or_else(|| bad("channel", cuakhau_core::Problem::NotOneOf { allowed: Channel::CODES }))?;
-        if rec[5].is_empty() {
-            return Err(bad("reason", cuakhau_core::Problem::Empty));
+        let code = &rec[5];
+        if code == cuakhau_core::goods::clearance::NO_RULE
+            || code.is_empty()
+            || !code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(bad("code", cuakhau_core::Problem::BadSlug));
         }
-        out.push(RiskRule { hs_prefix: opt(0), origin: opt(1), min_value, perishable, channel, reason: rec[5].to_string() });
+        if out.iter().any(|r: &RiskRule| r.code == code) {
+            return Err(bad("code", cuakhau_core::Problem::Other("duplicate id")));
+        }
+        let reason =
+            |k: usize, field: &str| cuakhau_core::validate::text(field, &rec[k], 500).map_err(|e| DataError::Row { table, line, error: e });
+        let reason = [reason(6, "reason_vi")?, reason(7, "reason_zh")?, reason(8, "reason_en")?];
+        out.push(RiskRule { hs_prefix: opt(0), origin: opt(1), min_value, perishable, channel, code: code.to_string(), reason });
     }
     Ok(out)
 }
@@ -323,7 +334,17 @@ mod risk_tests {
         let rules = super::parse_risk_rules(super::BUNDLED_RISK_RULES).unwrap();
         assert_eq!(rules.len(), 3);
         assert_eq!(rules[2].perishable, Some(true));
-        let err = super::parse_risk_rules("hs_prefix,origin,min_value,perishable,channel,reason\n08,,,,purple,x\n").unwrap_err();
+        assert_eq!(rules[2].code, "perishable");
+        assert!(rules.iter().all(|r| r.reason.iter().all(|t| !t.is_empty())), "every reason in all three languages");
+        assert!(rules[0].reason[1].starts_with("烟草"));
+        const HEAD: &str = "hs_prefix,origin,min_value,perishable,channel,code,reason_vi,reason_zh,reason_en\n";
+        let err = super::parse_risk_rules(&format!("{HEAD}08,,,,purple,x,a,b,c\n")).unwrap_err();
         assert!(err.to_string().contains("line 2") && err.to_string().contains("channel"), "{err}");
+        let err = super::parse_risk_rules(&format!("{HEAD}08,,,,red,fruit,a,,c\n")).unwrap_err();
+        assert!(err.to_string().contains("reason_zh"), "{err}");
+        let err = super::parse_risk_rules(&format!("{HEAD}08,,,,red,fruit,a,b,c\n09,,,,red,fruit,a,b,c\n")).unwrap_err();
+        assert!(err.to_string().contains("line 3") && err.to_string().contains("code"), "{err}");
+        let err = super::parse_risk_rules(&format!("{HEAD}08,,,,red,Fruit Rule,a,b,c\n")).unwrap_err();
+        assert!(err.to_string().contains("code"), "{err}");
     }
 }

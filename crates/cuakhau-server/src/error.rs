@@ -3,11 +3,15 @@
 
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cuakhau_api::Problem;
+use cuakhau_api::{FieldProblem, Problem};
 use cuakhau_app::{AppError, ConflictKind, What};
 use cuakhau_core::goods::clearance::ClearanceError;
 use cuakhau_core::{FieldError, Lang, Msg, Side};
 use cuakhau_store::StoreError;
+
+/// The bad fields of a request, in its order.
+#[derive(Debug)]
+pub struct FieldErrors(pub Vec<FieldError>);
 
 /// An error on its way to the client.
 #[derive(Debug)]
@@ -15,6 +19,9 @@ pub struct ApiError {
     pub status: StatusCode,
     pub msg: Msg,
     pub field: Option<String>,
+    /// Every bad field (for a 422 that names several at once; the first is `field`). Boxed, as most
+    /// errors have none and the error travels in every `Result` of the edge.
+    pub errors: Option<Box<FieldErrors>>,
     pub lang: Lang,
     /// Headers the answer carries besides the problem (`Retry-After`, `X-Alternatives`).
     pub headers: Vec<(HeaderName, HeaderValue)>,
@@ -22,10 +29,20 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(lang: Lang, status: StatusCode, msg: Msg) -> Self {
-        ApiError { status, msg, field: None, lang, headers: Vec::new() }
+        ApiError { status, msg, field: None, errors: None, lang, headers: Vec::new() }
     }
     pub fn field(lang: Lang, e: FieldError) -> Self {
-        ApiError { field: Some(e.field.clone()), ..Self::new(lang, StatusCode::UNPROCESSABLE_ENTITY, e.message(lang)) }
+        Self::fields(lang, vec![e])
+    }
+    /// A 422 naming every bad field (at least one); the first is the problem's `field` and `detail`.
+    pub fn fields(lang: Lang, errors: Vec<FieldError>) -> Self {
+        let errors: Vec<FieldError> = errors.into_iter().map(|e| FieldError::new(request_path(&e.field), e.problem)).collect();
+        let first = errors.first().cloned().unwrap_or_else(|| FieldError::new("", cuakhau_core::Problem::Empty));
+        ApiError {
+            field: Some(first.field.clone()),
+            errors: Some(Box::new(FieldErrors(errors))),
+            ..Self::new(lang, StatusCode::UNPROCESSABLE_ENTITY, first.message(lang))
+        }
     }
     pub(crate) fn with_header(mut self, name: HeaderName, value: impl TryInto<HeaderValue>) -> Self {
         if let Ok(v) = value.try_into() {
@@ -131,16 +148,39 @@ impl ApiError {
     }
 }
 
+/// A field's path in the request, where the core names it otherwise (`driver_name` is the
+/// request's `driver.name`).
+fn request_path(field: &str) -> String {
+    match field {
+        "driver_name" => "driver.name".into(),
+        "driver_nationality" => "driver.nationality".into(),
+        "driver_document_no" => "driver.document_no".into(),
+        other => other.into(),
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         // A problem may quote what the client sent (a path, a field's name): never its control
         // characters, which would reach a terminal or a log as they are.
+        let lang = self.lang;
+        let errors = self
+            .errors
+            .iter()
+            .flat_map(|e| e.0.iter())
+            .map(|e| {
+                let label = cuakhau_core::i18n::field_label(lang, &e.field);
+                let message = Msg::InvalidField { field: label.clone(), reason: e.problem.explain(lang) }.detail(lang);
+                FieldProblem { field: printable(&label), path: printable(&e.field), message: printable(&message) }
+            })
+            .collect();
         let body = Problem {
             type_: self.type_uri(),
             title: self.msg.title(self.lang).to_string(),
             status: self.status.as_u16(),
             detail: printable(&self.msg.detail(self.lang)),
             field: self.field.as_deref().map(printable),
+            errors,
             lang: self.lang.code().to_string(),
         };
         let mut res = (self.status, axum::Json(body)).into_response();

@@ -5,6 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
+use cuakhau_core::validate::ValueKind;
 use cuakhau_core::{FieldError, Lang, Msg, Problem};
 use serde::de::DeserializeOwned;
 
@@ -28,13 +29,59 @@ impl<S: Send + Sync> FromRequestParts<S> for ReqLang {
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
-/// Turns a serde_json error into the message a person can act on.
+/// Turns a serde_json syntax error into the message a person can act on.
 fn json_msg(e: &serde_json::Error) -> Msg {
+    Msg::MalformedJson { detail: e.to_string() }
+}
+
+/// A value that did not fit the request's shape, as a localised problem naming the request's own
+/// field by its path (`consignments[0].packages`, `limit`): an unknown field is `unknown-field`, a
+/// missing or mistyped one `invalid-field`, each with `status` (400 for a query, 422 for a body).
+fn shape_error(lang: Lang, status: StatusCode, path: &serde_path_to_error::Path, e: &dyn std::fmt::Display) -> ApiError {
     let text = e.to_string();
-    if let Some(field) = text.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()) {
-        return Msg::UnknownField { field: field.to_string() };
+    let at = |name: &str| {
+        let p = path.to_string();
+        match (p.as_str(), name) {
+            (".", n) | ("", n) => n.to_string(),
+            (p, "") => p.to_string(),
+            (p, n) => format!("{p}.{n}"),
+        }
+    };
+    let quoted = |prefix: &str| text.strip_prefix(prefix).and_then(|rest| rest.split('`').next()).map(str::to_string);
+    if let Some(name) = quoted("unknown field `") {
+        // The path already ends with the unknown field's name.
+        let field = match path.to_string() {
+            p if p == "." || p.is_empty() => name,
+            p => p,
+        };
+        return ApiError { field: Some(field.clone()), ..ApiError::new(lang, status, Msg::UnknownField { field }) };
     }
-    Msg::MalformedJson { detail: text }
+    let e = match quoted("missing field `") {
+        Some(name) => FieldError::new(at(&name), Problem::Required),
+        None => FieldError::new(at(""), Problem::Expected(expected_kind(&text))),
+    };
+    ApiError { status, ..ApiError::field(lang, e) }
+}
+
+/// What a serde message says the field wanted ("invalid type: string \"x\", expected u32").
+fn expected_kind(text: &str) -> ValueKind {
+    let wanted = text.rsplit_once("expected ").map_or(text, |(_, w)| w);
+    let has = |words: &[&str]| words.iter().any(|w| wanted.contains(w));
+    if has(&["u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "isize", "integer"]) || text.contains("invalid digit") {
+        ValueKind::WholeNumber
+    } else if has(&["f32", "f64", "float", "number"]) {
+        ValueKind::Number
+    } else if has(&["a string", "string", "str"]) {
+        ValueKind::Text
+    } else if has(&["sequence", "array", "list"]) {
+        ValueKind::List
+    } else if has(&["struct", "map"]) {
+        ValueKind::Object
+    } else if has(&["bool"]) {
+        ValueKind::TrueOrFalse
+    } else {
+        ValueKind::Valid
+    }
 }
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
@@ -69,7 +116,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             return Err(ApiError::field(lang, FieldError::new(&field, Problem::ControlCharacter)));
         }
         whole_numbers_as_integers(&mut value);
-        serde_json::from_value(value).map(ApiJson).map_err(|e| ApiError::new(lang, StatusCode::UNPROCESSABLE_ENTITY, json_msg(&e)))
+        serde_path_to_error::deserialize(value)
+            .map(ApiJson)
+            .map_err(|e| shape_error(lang, StatusCode::UNPROCESSABLE_ENTITY, e.path(), e.inner()))
     }
 }
 
@@ -156,16 +205,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
         if query_has_forbidden(q) {
             return Err(ApiError::field(lang, FieldError::new("query", Problem::ControlCharacter)));
         }
-        serde_urlencoded_from_str(q)
-            .map(ApiQuery)
-            .map_err(|detail| ApiError::new(lang, StatusCode::BAD_REQUEST, Msg::MalformedJson { detail }))
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
+        serde_path_to_error::deserialize(de).map(ApiQuery).map_err(|e| shape_error(lang, StatusCode::BAD_REQUEST, e.path(), e.inner()))
     }
-}
-
-fn serde_urlencoded_from_str<T: DeserializeOwned>(q: &str) -> Result<T, String> {
-    axum::extract::Query::<T>::try_from_uri(&format!("/?{q}").parse().map_err(|_| "bad query".to_string())?)
-        .map(|axum::extract::Query(t)| t)
-        .map_err(|e| e.body_text())
 }
 
 /// The client's address, when the server was started with connection info (`serve`); tests

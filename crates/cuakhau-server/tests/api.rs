@@ -114,7 +114,7 @@ async fn bad_input_gets_a_localised_problem_and_changes_nothing() {
             Some(r#"{"capacity_per_hour": "many"}"#.into()),
             Some("application/json"),
             StatusCode::UNPROCESSABLE_ENTITY,
-            "bad-request",
+            "invalid-field",
         ),
         (
             "PATCH",
@@ -151,7 +151,7 @@ async fn bad_input_gets_a_localised_problem_and_changes_nothing() {
             "invalid-field",
         ),
         ("GET", "/api/v1/gate-pairs?limit=100000", None, None, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field"),
-        ("GET", "/api/v1/gate-pairs?colour=red", None, None, StatusCode::BAD_REQUEST, "bad-request"),
+        ("GET", "/api/v1/gate-pairs?colour=red", None, None, StatusCode::BAD_REQUEST, "unknown-field"),
         ("GET", "/api/v1/nothing-here", None, None, StatusCode::NOT_FOUND, "not-found"),
     ];
     for (method, uri, body, ct, status, kind) in cases {
@@ -450,6 +450,69 @@ fn declaration(hs: &str, shelf: Option<u32>, cert: &str, pair: &str, plate: &str
         "consignments": [{"hs_code": hs, "description_vi": "Hàng", "packages": 100, "gross_kg": 20000.0, "value": 50000.0,
                           "currency": "USD", "origin": "VN", "shelf_life_h": shelf, "certificate": cert}]
     })
+}
+
+#[tokio::test]
+async fn a_declaration_names_every_bad_field_at_once_by_its_label_and_row_and_writes_nothing() {
+    let t = spawn().await;
+    let firm = t.login("enterprise").await;
+    let mut body = declaration("08", Some(96), "", "huu-nghi", "12C-123.45");
+    body["driver"]["document_no"] = json!("B1");
+    body["consignments"][0]["packages"] = json!(0);
+    body["consignments"].as_array_mut().unwrap().push(json!({"hs_code": "85171300", "description_vi": "Điện thoại", "packages": 1,
+        "gross_kg": 10.0, "value": 1.0, "currency": "US", "origin": "VN"}));
+    let before = t.snapshot().await;
+    let r = t.call("POST", "/api/v1/declarations", Some(&firm), Some("vi"), Some(body.clone())).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let p = r.json();
+    let got: Vec<(&str, &str)> =
+        p["errors"].as_array().unwrap().iter().map(|e| (e["field"].as_str().unwrap(), e["path"].as_str().unwrap())).collect();
+    assert_eq!(
+        got,
+        [
+            ("Số giấy tờ", "driver.document_no"),
+            ("Mã HS (dòng 1)", "consignments[0].hs_code"),
+            ("Số kiện (dòng 1)", "consignments[0].packages"),
+            ("Tiền tệ (dòng 2)", "consignments[1].currency"),
+        ]
+    );
+    assert_eq!(p["errors"][1]["message"], "Trường «Mã HS (dòng 1)»: từ 6 đến 10 chữ số");
+    assert_eq!(p["field"], "driver.document_no", "the first, by its path");
+    let zh = t.call("POST", "/api/v1/declarations", Some(&firm), Some("zh"), Some(body)).await.json();
+    assert_eq!(zh["errors"][3]["field"], "币种（第 2 行）");
+    assert!(t.snapshot().await == before, "nothing was written");
+}
+
+#[tokio::test]
+async fn a_value_of_the_wrong_shape_is_named_by_the_requests_own_field_in_the_callers_language() {
+    let t = spawn().await;
+    let firm = t.login("enterprise").await;
+    // Query strings: 400, the parameter by its name.
+    let r = t.call("GET", "/api/v1/declarations?limit=many", Some(&firm), Some("vi"), None).await;
+    assert_eq!((r.status, r.json()["type"].as_str()), (StatusCode::BAD_REQUEST, Some("/problems/invalid-field")));
+    assert_eq!((r.json()["field"].as_str(), r.json()["detail"].as_str()), (Some("limit"), Some("Trường «limit»: phải là một số nguyên")));
+    let r = t.call("GET", "/api/v1/lanes?colour=red", None, Some("zh"), None).await;
+    assert_eq!((r.status, r.json()["type"].as_str()), (StatusCode::BAD_REQUEST, Some("/problems/unknown-field")));
+    assert_eq!(r.json()["detail"], "不接受字段“colour”。");
+    let r = t.call("GET", "/api/v1/lanes?gate_pair=Not%20A%20Pair", None, Some("en"), None).await;
+    assert_eq!(r.json()["field"], "gate_pair", "the request's name, not the core's gate_pair_id: {}", r.text());
+    let r = t.call("GET", "/api/v1/gate-pairs/Not%20A%20Pair/queue?direction=export", None, Some("vi"), None).await;
+    assert_eq!((r.status, r.json()["detail"].as_str()), (StatusCode::NOT_FOUND, Some("Không có cặp cửa khẩu Not A Pair.")));
+    // Bodies: 422, the field by its path, and by its label in `errors`.
+    let mut body = declaration("85171300", None, "", "huu-nghi", "12C-123.45");
+    body["consignments"][0]["packages"] = json!("many");
+    let r = t.call("POST", "/api/v1/declarations", Some(&firm), Some("zh"), Some(body.clone())).await;
+    assert_eq!((r.status, r.json()["type"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("/problems/invalid-field")));
+    assert_eq!(
+        (r.json()["field"].as_str(), r.json()["detail"].as_str()),
+        (Some("consignments[0].packages"), Some("字段“consignments[0].packages”：必须是整数"))
+    );
+    assert_eq!(r.json()["errors"][0]["field"], "件数（第 1 行）");
+    body.as_object_mut().unwrap().remove("plate");
+    body["consignments"][0]["packages"] = json!(1);
+    let r = t.call("POST", "/api/v1/declarations", Some(&firm), Some("en"), Some(body)).await;
+    assert_eq!((r.json()["field"].as_str(), r.json()["detail"].as_str()), (Some("plate"), Some("Field 'plate': is required")));
+    assert_eq!(r.json()["errors"][0]["message"], "Field 'Plate': is required");
 }
 
 #[tokio::test]

@@ -480,6 +480,43 @@ async fn the_drivers_gateway_is_told_your_turn_and_retried_when_down() {
         ("your-turn", Some("12C-123.45"), Some("huu-nghi-vn-export-green"))
     );
     assert_eq!(got[0].1["deadline_local"], "2026-11-23T10:15:00+07:00");
+    // The gateway gets the words the driver's page shows: the lane by its number among Vietnam's
+    // export lanes (`…-1`, then `…-green`) and class, the exit gate, the direction, the deadline
+    // with its zone named; in the driver's language (a Vietnamese driver) and in all three.
+    let want_vi = "ĐẾN LƯỢT BẠN: vào làn số 2 (hàng tươi) tại cửa khẩu Hữu Nghị, chiều Xuất (VN → TQ), trước 10:15 giờ Việt Nam (UTC+7)";
+    assert_eq!(got[0].1["text"], want_vi);
+    assert_eq!(got[0].1["language"], "vi");
+    assert_eq!(got[0].1["lane_number"], 2);
+    assert_eq!(got[0].1["texts"]["vi"], want_vi);
+    assert_eq!(got[0].1["texts"]["zh"], "轮到您了：请于越南时间（UTC+7）10:15 前驶入友谊口岸 2 号通道（生鲜），方向：出口（越→中）");
+    assert_eq!(
+        got[0].1["texts"]["en"],
+        "YOUR TURN: go to lane 2 (perishable) at Huu Nghi gate, Export (VN → CN), before 10:15 Vietnam time (UTC+7)"
+    );
+    // The driver's page gets the same facts; the board numbers its lanes the same way.
+    let d = got[0].1["declaration"].as_i64().unwrap();
+    let decl = t.call("GET", &format!("/api/v1/declarations/{d}"), Some(&t.login("vn-customs").await), None, None).await.json();
+    let code = decl["track_code"].as_str().unwrap().to_string();
+    let track = t.call("GET", &format!("/api/v1/track/{d}?code={code}"), None, None, None).await.json();
+    assert_eq!((&track["lane_number"], &track["lane_class"]), (&json!(2), &json!("perishable")));
+    // Why the truck is yellow, in each language, from the risk rule's own words; the trip keeps the rule's code.
+    assert_eq!(track["channel"], "yellow");
+    assert!(track["channel_reason_words"]["vi"].as_str().unwrap().starts_with("Hàng tươi sống: kiểm tra hồ sơ"), "{track}");
+    assert!(track["channel_reason_words"]["zh"].as_str().unwrap().starts_with("生鲜货物"), "{track}");
+    let trip = t.call("GET", &format!("/api/v1/declarations/{d}/trip"), Some(&t.login("vn-customs").await), None, None).await.json();
+    assert_eq!(trip["channel_reason"], "perishable");
+    assert_eq!(trip["channel_reason_words"], track["channel_reason_words"]);
+    assert!(trip["channel_reason_words"]["en"].as_str().unwrap().starts_with("Perishable goods"));
+    assert_eq!(track["exit_gate"], json!({"vi": "Hữu Nghị", "zh": "友谊", "en": "Huu Nghi"}));
+    let board = t.call("GET", "/api/v1/gate-pairs/huu-nghi/queue?direction=export", None, None, None).await.json();
+    let numbers: Vec<(String, u64)> = board["lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["side"] == "VN")
+        .map(|l| (l["id"].as_str().unwrap().into(), l["number"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(numbers, [("huu-nghi-vn-export-1".to_string(), 1), ("huu-nghi-vn-export-green".to_string(), 2)]);
 }
 
 #[tokio::test]

@@ -19,6 +19,16 @@ export const t = (key, vars = {}) => (CAT[key] ?? key).replace(/\{(\w+)\}/g, (_,
 /** A code the API returns (`state`, `trip`, `class`…), in words; the code itself if unknown. */
 export const word = (kind, c) => (c == null ? t("none") : CAT[`${kind}.${c}`] ?? c);
 
+/** Who acts at a clearance step (`VN:customs`, `handover`), in words. */
+export const holder = (step) => CAT[`holder.${step}`] ?? word("step", step);
+/** A role (`officer:VN:customs:huu-nghi`) in words: the agency of its side, and its gate pair. */
+export function roleWords(role, pairOf) {
+  const [kind, side, agency, pair] = role.split(":");
+  if (kind !== "officer") return CAT[`role.${kind}`] ?? role;
+  const who = CAT[`step.${side}:${agency}`] ?? CAT[`officer.${side}:${agency}`] ?? `${side}:${agency}`;
+  return `${who} · ${pair === "*" ? t("all_gate_pairs") : pairOf(pair)}`;
+}
+
 export const LOCALE = { vi: "vi-VN", zh: "zh-CN", en: "en-GB" };
 export const ZONE = { VN: "Asia/Ho_Chi_Minh", CN: "Asia/Shanghai" };
 

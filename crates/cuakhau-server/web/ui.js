@@ -37,26 +37,33 @@ export function showResult(el, text) {
 const inputName = (path) => path.replace(/^consignments\[\d+\]\./, "").replace(/^driver\.name$/, "driver_name").replace(/^driver\./, "");
 
 /**
- * Shows an error in `el`; when the server names a field of `form`, also under that field
- * (marked invalid and focused).
+ * Shows an error in `el`; when the server names fields of `form` (a 422's `errors`, each with its
+ * label, path and message), also each under its own field, marked invalid; the first is focused.
  */
 export function showError(el, e, form) {
   if (form) {
     $$(".fielderr", form).forEach((x) => x.remove());
-    $$("[aria-invalid]", form).forEach((x) => x.removeAttribute("aria-invalid"));
+    $$("[aria-invalid]", form).forEach((x) => { x.removeAttribute("aria-invalid"); x.removeAttribute("aria-describedby"); });
   }
-  const field = e.p && e.p.field;
-  const input = field && form && form.querySelector(`[name="${CSS.escape(inputName(field))}"]`);
-  // The server names the field by its path in the request; the reader knows it by its label.
-  const label = input?.labels?.[0]?.querySelector("span")?.textContent;
-  const message = label ? e.message.replaceAll(field, label) : e.message;
-  const text = e.p && e.p.title ? `${e.p.title}: ${message}` : message;
-  render(el, html`<p class="err" role="alert" tabindex="-1">${text}</p>`);
-  if (input) {
+  const p = e.p || {};
+  // A problem without `errors` may still name one field (by its path): its label replaces the path.
+  const errors = p.errors?.length ? p.errors : p.field ? [{ path: p.field, message: e.message, bare: true }] : [];
+  const inputs = errors.map((x) => form?.querySelector(`[name="${CSS.escape(inputName(x.path))}"]`));
+  const said = errors.map((x, i) => {
+    const label = x.bare && inputs[i]?.labels?.[0]?.querySelector("span")?.textContent;
+    return label ? x.message.replaceAll(x.path, label) : x.message;
+  });
+  const title = p.title || "";
+  render(el, errors.length > 1
+    ? html`<div class="err" role="alert" tabindex="-1"><p>${title}</p><ul>${said.map((m) => html`<li>${m}</li>`)}</ul></div>`
+    : html`<p class="err" role="alert" tabindex="-1">${title ? `${title}: ` : ""}${said[0] ?? e.message}</p>`);
+  inputs.forEach((input, i) => {
+    if (!input || input.getAttribute("aria-invalid")) return;
+    const id = `err-${input.name}`;
     input.setAttribute("aria-invalid", "true");
-    after(input, html`<div class="fielderr" role="alert">${message}</div>`);
-    input.focus();
-  } else {
-    el.firstElementChild.focus();
-  }
+    input.setAttribute("aria-describedby", id);
+    after(input, html`<div class="fielderr" id="${id}">${said[i]}</div>`);
+  });
+  const first = inputs.find(Boolean);
+  if (first) first.focus(); else el.firstElementChild.focus();
 }

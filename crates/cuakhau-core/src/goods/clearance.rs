@@ -39,8 +39,23 @@ pub struct RiskRule {
     pub min_value: Option<f64>,
     pub perishable: Option<bool>,
     pub channel: Channel,
-    /// Why, in words officers see.
-    pub reason: String,
+    /// The rule's stable name (a slug), kept on each trip it chose the channel of.
+    pub code: String,
+    /// Why, in the words officers and drivers read: Vietnamese, Chinese, English.
+    pub reason: [String; 3],
+}
+
+/// The code a trip keeps when no risk rule matched (green).
+pub const NO_RULE: &str = "none";
+
+/// Why a trip is in its channel, in `lang`: the reason of the rule named `code`, the catalogue's
+/// words when none matched, else the stored text itself (trips from before rules had codes).
+pub fn channel_reason_in(rules: &[RiskRule], code: &str, lang: crate::Lang) -> String {
+    if code == NO_RULE {
+        return crate::i18n::console_text(lang, "risk.none", &[]);
+    }
+    let i = crate::Lang::ALL.iter().position(|l| *l == lang).unwrap_or(2);
+    rules.iter().find(|r| r.code == code).map_or_else(|| code.to_string(), |r| r.reason[i].clone())
 }
 
 /// The channel of a declaration: the first rule that matches, green when none does.
@@ -51,10 +66,10 @@ pub fn select_channel(rules: &[RiskRule], d: &Declaration) -> (Channel, String) 
         let value = r.min_value.is_none_or(|v| d.value() >= v);
         let per = r.perishable.is_none_or(|p| d.is_perishable() == p);
         if hs && origin && value && per {
-            return (r.channel, r.reason.clone());
+            return (r.channel, r.code.clone());
         }
     }
-    (Channel::Green, "no risk rule matched".into())
+    (Channel::Green, NO_RULE.into())
 }
 
 /// Who acts on a step.

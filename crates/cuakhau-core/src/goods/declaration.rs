@@ -49,45 +49,58 @@ pub struct ConsignmentFields<'a> {
 }
 
 impl Consignment {
-    /// Validates one consignment; `index` prefixes field names (`consignments[2].hs_code`).
+    /// Validates one consignment; `index` prefixes field names (`consignments[2].hs_code`). The
+    /// first bad field; [`Consignment::parse_all`] gives them all.
     pub fn parse(index: usize, f: &ConsignmentFields<'_>) -> Result<Self, FieldError> {
+        Self::parse_all(index, f).map_err(|mut e| e.swap_remove(0))
+    }
+
+    /// Validates one consignment and names every bad field, in the form's order.
+    pub fn parse_all(index: usize, f: &ConsignmentFields<'_>) -> Result<Self, Vec<FieldError>> {
         let name = |n: &str| format!("consignments[{index}].{n}");
         let at = |e: FieldError| FieldError::new(name(&e.field), e.problem);
-        let hs = HsCode::parse(f.hs_code).map_err(at)?;
-        let description_vi = validate::opt_text("description_vi", f.description_vi, 500).map_err(at)?;
-        let description_zh = validate::opt_text("description_zh", f.description_zh, 500).map_err(at)?;
-        if description_vi.is_none() && description_zh.is_none() {
-            return Err(FieldError::new(name("description_vi"), Problem::Other("a description in Vietnamese or Chinese is required")));
+        let mut errors = Vec::new();
+        let bad = |errors: &mut Vec<FieldError>, n: &str, p: Problem| errors.push(FieldError::new(name(n), p));
+        let hs = validate::collect(&mut errors, HsCode::parse(f.hs_code).map_err(at));
+        let description_vi = validate::collect(&mut errors, validate::opt_text("description_vi", f.description_vi, 500).map_err(at));
+        let description_zh = validate::collect(&mut errors, validate::opt_text("description_zh", f.description_zh, 500).map_err(at));
+        if matches!((&description_vi, &description_zh), (Some(None), Some(None))) {
+            bad(&mut errors, "description_vi", Problem::Other("a description in Vietnamese or Chinese is required"));
         }
         if f.packages == 0 || f.packages > 100_000 {
-            return Err(FieldError::new(name("packages"), Problem::OutOfRange { min: 1.0, max: 100_000.0 }));
+            bad(&mut errors, "packages", Problem::OutOfRange { min: 1.0, max: 100_000.0 });
         }
         if !(f.gross_kg > 0.0 && f.gross_kg <= 60_000.0) {
-            return Err(FieldError::new(name("gross_kg"), Problem::OutOfRange { min: 0.001, max: 60_000.0 }));
+            bad(&mut errors, "gross_kg", Problem::OutOfRange { min: 0.001, max: 60_000.0 });
         }
         if !(f.value >= 0.0 && f.value < 1e12) {
-            return Err(FieldError::new(name("value"), Problem::OutOfRange { min: 0.0, max: 1e12 }));
+            bad(&mut errors, "value", Problem::OutOfRange { min: 0.0, max: 1e12 });
         }
         let currency = f.currency.trim().to_ascii_uppercase();
         if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
-            return Err(FieldError::new(name("currency"), Problem::Other("an ISO 4217 code such as VND, CNY or USD")));
+            bad(&mut errors, "currency", Problem::Other("an ISO 4217 code such as VND, CNY or USD"));
         }
         let origin = f.origin.trim().to_ascii_uppercase();
         if origin.len() != 2 || !origin.chars().all(|c| c.is_ascii_uppercase()) {
-            return Err(FieldError::new(name("origin"), Problem::Other("an ISO 3166 two-letter country code such as VN or CN")));
+            bad(&mut errors, "origin", Problem::Other("an ISO 3166 two-letter country code such as VN or CN"));
         }
         let perishable = match f.shelf_life_h {
             None => None,
             Some(h) if (1..=24 * 365).contains(&h) => Some(Perishable { shelf_life_h: h }),
-            Some(_) => return Err(FieldError::new(name("shelf_life_h"), Problem::OutOfRange { min: 1.0, max: 8760.0 })),
+            Some(_) => {
+                bad(&mut errors, "shelf_life_h", Problem::OutOfRange { min: 1.0, max: 8760.0 });
+                None
+            }
         };
-        let certificate = validate::opt_text("certificate", f.certificate, 64).map_err(at)?;
-        if hs.needs_quarantine() && certificate.is_none() {
-            return Err(FieldError::new(
-                name("certificate"),
-                Problem::Other("goods of HS chapters 01–24 need a phytosanitary or health certificate number"),
-            ));
+        let certificate = validate::collect(&mut errors, validate::opt_text("certificate", f.certificate, 64).map_err(at));
+        if hs.as_ref().is_some_and(HsCode::needs_quarantine) && matches!(certificate, Some(None)) {
+            bad(&mut errors, "certificate", Problem::Other("goods of HS chapters 01–24 need a phytosanitary or health certificate number"));
         }
+        let (Some(hs), Some(description_vi), Some(description_zh), Some(certificate), true) =
+            (hs, description_vi, description_zh, certificate, errors.is_empty())
+        else {
+            return Err(errors);
+        };
         Ok(Consignment {
             hs,
             description_vi,

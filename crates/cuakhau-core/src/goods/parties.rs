@@ -119,15 +119,25 @@ pub struct Driver {
 
 impl Driver {
     pub fn parse(name: &str, nationality: &str, document_no: &str) -> Result<Self, FieldError> {
-        let document_no = validate::text("driver_document_no", document_no, 32)?;
-        if !document_no.chars().all(|c| c.is_ascii_alphanumeric()) || document_no.len() < 6 {
-            return Err(FieldError::new("driver_document_no", Problem::Other("6 to 32 letters and digits")));
+        Self::parse_all(name, nationality, document_no).map_err(|mut e| e.swap_remove(0))
+    }
+
+    /// Validates every field and names each bad one (name, nationality, document, in the form's order).
+    pub fn parse_all(name: &str, nationality: &str, document_no: &str) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let name = validate::collect(&mut errors, validate::text("driver_name", name, 120));
+        let nationality = validate::collect(&mut errors, Side::parse("driver_nationality", nationality));
+        let document_no = validate::collect(&mut errors, validate::text("driver_document_no", document_no, 32)).filter(|d| {
+            let ok = d.chars().all(|c| c.is_ascii_alphanumeric()) && d.len() >= 6;
+            if !ok {
+                errors.push(FieldError::new("driver_document_no", Problem::Other("6 to 32 letters and digits")));
+            }
+            ok
+        });
+        match (name, nationality, document_no) {
+            (Some(name), Some(nationality), Some(d)) => Ok(Driver { name, nationality, document_no: d.to_ascii_uppercase() }),
+            _ => Err(errors),
         }
-        Ok(Driver {
-            name: validate::text("driver_name", name, 120)?,
-            nationality: Side::parse("driver_nationality", nationality)?,
-            document_no: document_no.to_ascii_uppercase(),
-        })
     }
 }
 

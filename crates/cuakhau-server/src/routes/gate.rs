@@ -18,10 +18,10 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use cuakhau_api::{
     DispatchOut, FeeIn, FeeOut, FinishIn, HourAheadOut, LaneStateOut, PositionIn, PositionOut, QueueEntryOut, QueueOut, StepOut, TrackOut,
-    TripOut, When, YardCheckIn,
+    TripOut, When, WordsOut, YardCheckIn,
 };
 use cuakhau_app::gate::{Board, QueueEntry, Round, Tracking};
-use cuakhau_core::goods::clearance::{Act, Outcome, Step, StepState};
+use cuakhau_core::goods::clearance::{Act, Outcome, RiskRule, Step, StepState, channel_reason_in};
 use cuakhau_core::goods::gate::TripStatus;
 use cuakhau_core::{Direction, FieldError, GatePairId, Lang, Msg, Problem, Timestamp, time};
 use cuakhau_store::trips::TripRecord;
@@ -126,7 +126,13 @@ fn step_out(index: usize, step: &Step, state: &StepState, direction: Direction) 
     StepOut { index, step: step.code(), side, agency, state: state.code().into(), since: opt_when(since), at: opt_when(at), reason }
 }
 
-pub(crate) fn trip_out(t: &TripRecord) -> TripOut {
+/// Why a trip is in its channel, in each language (`rules`: the app's risk rules).
+fn reason_words(rules: &[RiskRule], code: &str) -> WordsOut {
+    let say = |l| channel_reason_in(rules, code, l);
+    WordsOut { vi: say(Lang::Vi), zh: say(Lang::Zh), en: say(Lang::En) }
+}
+
+pub(crate) fn trip_out(t: &TripRecord, rules: &[RiskRule]) -> TripOut {
     TripOut {
         id: t.id,
         declaration_id: t.declaration_id,
@@ -140,6 +146,7 @@ pub(crate) fn trip_out(t: &TripRecord) -> TripOut {
         lane: t.lane.clone(),
         channel: t.trip.channel.code().into(),
         channel_reason: t.channel_reason.clone(),
+        channel_reason_words: reason_words(rules, &t.channel_reason),
         slot: opt_when(t.slot),
         spoils_at: opt_when(t.spoils_at),
         joined_at: t.joined_at.into(),
@@ -170,20 +177,20 @@ pub async fn yard_check_in(
 ) -> Result<Response, ApiError> {
     let pair = pair_id(caller.lang, &id)?;
     let rec = st.app.gate().yard_check_in(&caller.who, &pair, &b.plate).await.map_err(caller.err())?;
-    Ok((StatusCode::CREATED, Json(trip_out(&rec))).into_response())
+    Ok((StatusCode::CREATED, Json(trip_out(&rec, &st.app.config().risk_rules))).into_response())
 }
 
 #[utoipa::path(post, path = "/api/v1/declarations/{id}/queue", tag = "gate", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 201, body = TripOut), (status = 403, body = cuakhau_api::Problem), (status = 409, body = cuakhau_api::Problem)))]
 pub async fn join_virtual_queue(State(st): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Response, ApiError> {
     let rec = st.app.gate().join_virtual_queue(&caller.who, id).await.map_err(caller.err())?;
-    Ok((StatusCode::CREATED, Json(trip_out(&rec))).into_response())
+    Ok((StatusCode::CREATED, Json(trip_out(&rec, &st.app.config().risk_rules))).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/declarations/{id}/trip", tag = "gate", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = TripOut), (status = 404, body = cuakhau_api::Problem)))]
 pub async fn trip_of_declaration(State(st): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<TripOut>, ApiError> {
-    Ok(Json(trip_out(&st.app.gate().trip_of_declaration(&caller.who, id).await.map_err(caller.err())?)))
+    Ok(Json(trip_out(&st.app.gate().trip_of_declaration(&caller.who, id).await.map_err(caller.err())?, &st.app.config().risk_rules)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -195,8 +202,12 @@ pub struct DirectionQuery {
     pub direction: String,
 }
 
-fn round_out(r: &Round) -> DispatchOut {
-    DispatchOut { requeued: r.requeued.clone(), no_shows: r.no_shows.clone(), called: r.called.iter().map(trip_out).collect() }
+fn round_out(r: &Round, rules: &[RiskRule]) -> DispatchOut {
+    DispatchOut {
+        requeued: r.requeued.clone(),
+        no_shows: r.no_shows.clone(),
+        called: r.called.iter().map(|t| trip_out(t, rules)).collect(),
+    }
 }
 
 #[utoipa::path(post, path = "/api/v1/gate-pairs/{id}/dispatch", tag = "gate", params(("id" = String, Path), DirectionQuery), security(("bearer" = [])),
@@ -210,7 +221,7 @@ pub async fn dispatch(
     let lang = caller.lang;
     let pair = pair_id(lang, &id)?;
     let direction = direction_param(lang, &q.direction)?;
-    Ok(Json(round_out(&st.app.gate().dispatch(&caller.who, &pair, direction).await.map_err(caller.err())?)))
+    Ok(Json(round_out(&st.app.gate().dispatch(&caller.who, &pair, direction).await.map_err(caller.err())?, &st.app.config().risk_rules)))
 }
 
 fn entry_out(e: &QueueEntry) -> QueueEntryOut {
@@ -246,6 +257,7 @@ pub fn board_out(b: &Board) -> QueueOut {
             .iter()
             .map(|l| LaneStateOut {
                 id: l.lane.id.as_str().into(),
+                number: l.number,
                 name: l.lane.name.clone(),
                 side: l.lane.side.code().into(),
                 class: l.lane.class.code().into(),
@@ -340,7 +352,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 #[utoipa::path(get, path = "/api/v1/trips/{id}", tag = "gate", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = TripOut), (status = 404, body = cuakhau_api::Problem)))]
 pub async fn show_trip(State(st): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<TripOut>, ApiError> {
-    Ok(Json(trip_out(&st.app.gate().trip(&caller.who, id).await.map_err(caller.err())?)))
+    Ok(Json(trip_out(&st.app.gate().trip(&caller.who, id).await.map_err(caller.err())?, &st.app.config().risk_rules)))
 }
 
 /// The page of `GET /worklist`.
@@ -362,11 +374,14 @@ pub struct WorklistQuery {
 pub async fn worklist(State(st): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<WorklistQuery>) -> Result<Response, ApiError> {
     let page = st.app.gate().worklist(&caller.who, q.cursor, q.limit).await.map_err(caller.err())?;
     let next = page.next.map(|c| format!("/api/v1/worklist?limit={}&cursor={c}", page.limit));
-    Ok(super::with_next(Json(page.items.iter().map(trip_out).collect::<Vec<_>>()).into_response(), next))
+    Ok(super::with_next(
+        Json(page.items.iter().map(|t| trip_out(t, &st.app.config().risk_rules)).collect::<Vec<_>>()).into_response(),
+        next,
+    ))
 }
 
 async fn act(st: &AppState, caller: &Caller, id: i64, index: usize, act: Act) -> Result<Json<TripOut>, ApiError> {
-    Ok(Json(trip_out(&st.app.gate().act(&caller.who, id, index, act).await.map_err(caller.err())?)))
+    Ok(Json(trip_out(&st.app.gate().act(&caller.who, id, index, act).await.map_err(caller.err())?, &st.app.config().risk_rules)))
 }
 
 #[utoipa::path(post, path = "/api/v1/trips/{id}/steps/{index}/start", tag = "gate", params(("id" = i64, Path), ("index" = usize, Path)), security(("bearer" = [])),
@@ -413,7 +428,10 @@ pub async fn record_fee(
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<FeeIn>,
 ) -> Result<Json<TripOut>, ApiError> {
-    Ok(Json(trip_out(&st.app.gate().record_fee(&caller.who, id, b.amount, &b.currency, &b.receipt).await.map_err(caller.err())?)))
+    Ok(Json(trip_out(
+        &st.app.gate().record_fee(&caller.who, id, b.amount, &b.currency, &b.receipt).await.map_err(caller.err())?,
+        &st.app.config().risk_rules,
+    )))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -425,7 +443,7 @@ pub struct TrackQuery {
     pub code: String,
 }
 
-fn track_out(t: &Tracking) -> TrackOut {
+fn track_out(t: &Tracking, rules: &[RiskRule]) -> TrackOut {
     let d = &t.declaration;
     let trip = t.trip.as_ref();
     TrackOut {
@@ -439,9 +457,23 @@ fn track_out(t: &Tracking) -> TrackOut {
         estimated_call: t.entry.as_ref().and_then(|q| opt_when(q.estimated_call)),
         your_turn: trip.is_some_and(|t| t.status == TripStatus::Called),
         lane: trip.and_then(|t| t.lane.clone()),
+        lane_number: t.lane.map(|(n, _)| n),
+        lane_class: t.lane.map(|(_, c)| c.code().into()),
+        exit_gate: WordsOut {
+            vi: t.exit_gate.name_in(Lang::Vi).into(),
+            zh: t.exit_gate.name_in(Lang::Zh).into(),
+            en: t.exit_gate.name_in(Lang::En).into(),
+        },
         call_deadline: trip.and_then(|t| opt_when(t.call_deadline)),
         booking: t.booking.as_ref().map(super::goods::booking_out),
         current_step: trip.and_then(|t| t.trip.current().map(|i| t.trip.steps()[i].0.code())),
+        channel: trip.map(|t| t.trip.channel.code().into()),
+        channel_reason_words: trip.map(|t| reason_words(rules, &t.channel_reason)),
+        stopped: trip.and_then(|t| {
+            let steps = t.trip.steps();
+            let i = steps.iter().position(|(_, s)| matches!(s, StepState::Held { .. } | StepState::Refused { .. }))?;
+            Some(step_out(i, &steps[i].0, &steps[i].1, t.direction))
+        }),
     }
 }
 
@@ -456,7 +488,7 @@ pub async fn track(
 ) -> Result<Json<TrackOut>, ApiError> {
     let address = peer.map(|ip| ip.to_string());
     let t = st.app.gate().track(address.as_deref(), declaration, &q.code).await.map_err(|e| ApiError::app(lang, e))?;
-    Ok(Json(track_out(&t)))
+    Ok(Json(track_out(&t, &st.app.config().risk_rules)))
 }
 
 #[utoipa::path(post, path = "/api/v1/track/{declaration}/position", tag = "gate", request_body = PositionIn, params(("declaration" = i64, Path), TrackQuery),
@@ -483,5 +515,5 @@ pub async fn report_position(
         .report_position(address.as_deref(), declaration, &q.code, b.lat, b.lon, eta)
         .await
         .map_err(|e| ApiError::app(lang, e))?;
-    Ok(Json(track_out(&t)).into_response())
+    Ok(Json(track_out(&t, &st.app.config().risk_rules)).into_response())
 }

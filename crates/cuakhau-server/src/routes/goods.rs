@@ -18,6 +18,7 @@ use cuakhau_core::goods::declaration::ConsignmentFields;
 use cuakhau_core::goods::parties::{Driver, Plate, VehicleKind};
 use cuakhau_core::goods::slots::Suspension;
 use cuakhau_core::goods::{Consignment, DeclState};
+use cuakhau_core::validate::collect;
 use cuakhau_core::{Direction, FieldError, GatePairId, Lang, Problem, Side, time};
 use cuakhau_store::goods::{Booking, DeclarationRecord};
 use serde::Deserialize;
@@ -43,14 +44,21 @@ fn fe(lang: Lang) -> impl Fn(FieldError) -> ApiError {
     move |e| ApiError::field(lang, e)
 }
 
+/// Every consignment, or every bad field of them all.
 fn consignments(lang: Lang, cs: &[ConsignmentIn]) -> Result<Vec<Consignment>, ApiError> {
+    parse_consignments(cs).map_err(|e| ApiError::fields(lang, e))
+}
+
+fn parse_consignments(cs: &[ConsignmentIn]) -> Result<Vec<Consignment>, Vec<FieldError>> {
     if cs.is_empty() {
-        return Err(ApiError::field(lang, FieldError::new("consignments", Problem::Empty)));
+        return Err(vec![FieldError::new("consignments", Problem::Empty)]);
     }
-    cs.iter()
+    let mut errors = Vec::new();
+    let parsed: Vec<Consignment> = cs
+        .iter()
         .enumerate()
-        .map(|(i, c)| {
-            Consignment::parse(
+        .filter_map(|(i, c)| {
+            Consignment::parse_all(
                 i,
                 &ConsignmentFields {
                     hs_code: &c.hs_code,
@@ -65,9 +73,11 @@ fn consignments(lang: Lang, cs: &[ConsignmentIn]) -> Result<Vec<Consignment>, Ap
                     certificate: &c.certificate,
                 },
             )
-            .map_err(fe(lang))
+            .map_err(|e| errors.extend(e))
+            .ok()
         })
-        .collect()
+        .collect();
+    if errors.is_empty() { Ok(parsed) } else { Err(errors) }
 }
 
 fn consignment_out(c: &Consignment) -> ConsignmentIn {
@@ -135,26 +145,28 @@ pub async fn create(State(st): State<AppState>, caller: Caller, ApiJson(d): ApiJ
     let lang = caller.lang;
     // Who may declare is settled before the body is read.
     st.app.goods().may_declare(&caller.who).map_err(caller.err())?;
-    let f = fe(lang);
-    let kind = VehicleKind::parse(&d.vehicle_kind).map_err(&f)?;
+    // Every bad field is named at once, in the form's order.
+    let mut errors = Vec::new();
+    let gate_pair = collect(&mut errors, GatePairId::parse(&d.gate_pair).map_err(|e| e.named("gate_pair")));
+    let direction = collect(&mut errors, Direction::parse("direction", &d.direction));
+    let country = collect(&mut errors, Side::parse("plate_country", &d.plate_country));
+    let plate = collect(&mut errors, Plate::parse(&d.plate, country.unwrap_or(Side::Vn)));
+    let kind = collect(&mut errors, VehicleKind::parse(&d.vehicle_kind));
     let driver = match (&d.driver, kind) {
-        (Some(x), _) => Some(Driver::parse(&x.name, &x.nationality, &x.document_no).map_err(&f)?),
-        (None, VehicleKind::Agv) => None,
+        (Some(x), _) => Driver::parse_all(&x.name, &x.nationality, &x.document_no).map(Some).map_err(|e| errors.extend(e)).ok(),
+        (None, Some(VehicleKind::Agv)) => Some(None),
         (None, _) => {
-            return Err(ApiError::field(
-                lang,
-                FieldError::new("driver", Problem::Other("a driver is required unless the vehicle is an AGV")),
-            ));
+            errors.push(FieldError::new("driver", Problem::Other("a driver is required unless the vehicle is an AGV")));
+            None
         }
     };
-    let filing = Filing {
-        gate_pair: GatePairId::parse(&d.gate_pair).map_err(&f)?,
-        direction: Direction::parse("direction", &d.direction).map_err(&f)?,
-        plate: Plate::parse(&d.plate, Side::parse("plate_country", &d.plate_country).map_err(&f)?).map_err(&f)?,
-        vehicle_kind: kind,
-        driver,
-        consignments: consignments(lang, &d.consignments)?,
+    let goods = parse_consignments(&d.consignments).map_err(|e| errors.extend(e)).ok();
+    let (Some(gate_pair), Some(direction), Some(_), Some(plate), Some(vehicle_kind), Some(driver), Some(consignments), true) =
+        (gate_pair, direction, country, plate, kind, driver, goods, errors.is_empty())
+    else {
+        return Err(ApiError::fields(lang, errors));
     };
+    let filing = Filing { gate_pair, direction, plate, vehicle_kind, driver, consignments };
     let rec = st.app.goods().declare(&caller.who, filing).await.map_err(caller.err())?;
     Ok((StatusCode::CREATED, Json(out(&rec))).into_response())
 }
@@ -196,12 +208,7 @@ pub async fn list(State(st): State<AppState>, caller: Caller, ApiQuery(q): ApiQu
             .ok_or_else(|| ApiError::field(lang, FieldError::new("state", Problem::NotOneOf { allowed: STATES })))?;
         states.push(code);
     }
-    let gate_pair = q
-        .gate_pair
-        .as_deref()
-        .map(|g| GatePairId::parse(g).map_err(|e| FieldError::new("gate_pair", e.problem)))
-        .transpose()
-        .map_err(&f)?;
+    let gate_pair = q.gate_pair.as_deref().map(|g| GatePairId::parse(g).map_err(|e| e.named("gate_pair"))).transpose().map_err(&f)?;
     let filter = DeclarationFilter {
         states,
         gate_pair,

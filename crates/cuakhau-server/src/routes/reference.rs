@@ -155,7 +155,8 @@ fn gate_with_pair(p: &cuakhau_core::GatePair, side: Side, now: cuakhau_core::Tim
 
 /// A gate pair id from the path: one that cannot exist is simply not found.
 pub(crate) fn pair_id(lang: Lang, id: &str) -> Result<GatePairId, ApiError> {
-    GatePairId::parse(id).map_err(|_| ApiError::not_found(lang, format!("gate pair {id}")))
+    GatePairId::parse(id)
+        .map_err(|_| ApiError::not_found(lang, cuakhau_core::i18n::missing_name(&cuakhau_core::i18n::Missing::GatePair(id.into()), lang)))
 }
 
 fn path_pair_side(lang: Lang, pair: &str, side: &str) -> Result<(GatePairId, Side), ApiError> {
@@ -256,7 +257,7 @@ pub async fn list_lanes(
     ApiQuery(q): ApiQuery<LaneQuery>,
 ) -> Result<Json<Vec<LaneOut>>, ApiError> {
     let filter = LaneFilter {
-        gate_pair: parse_opt(lang, &q.gate_pair, GatePairId::parse)?,
+        gate_pair: parse_opt(lang, &q.gate_pair, |s| GatePairId::parse(s).map_err(|e| e.named("gate_pair")))?,
         side: parse_opt(lang, &q.side, |s| Side::parse("side", s))?,
         direction: parse_opt(lang, &q.direction, |s| Direction::parse("direction", s))?,
     };

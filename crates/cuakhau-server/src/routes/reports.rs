@@ -81,7 +81,7 @@ pub async fn dwell(State(st): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
         _ => return Err(bad("format", Problem::NotOneOf { allowed: FORMATS })),
     };
     let query = cuakhau_app::reports::DwellQuery {
-        gate_pair: q.gate_pair.as_deref().map(GatePairId::parse).transpose().map_err(|e| ApiError::field(lang, e))?,
+        gate_pair: q.gate_pair.as_deref().map(GatePairId::parse).transpose().map_err(|e| ApiError::field(lang, e.named("gate_pair")))?,
         direction: q.direction.as_deref().map(|d| Direction::parse("direction", d)).transpose().map_err(|e| ApiError::field(lang, e))?,
         from: when("from", &q.from)?,
         until: when("until", &q.until)?,

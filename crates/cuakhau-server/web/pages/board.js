@@ -18,7 +18,7 @@ function boardHtml(q, pair, live) {
     <div class="stat">${t("expected_wait")}<b>${dur(q.expected_wait_s)}</b></div><div class="stat">${t("congestion")}<b><span class="pill ${q.congestion}">${word("congestion", q.congestion)}</span></b></div>
   </div>
   <div class="grid"><div><h2>${t("lanes")}</h2>
-  ${table(t("lanes"), [t("lane"), t("side"), t("capacity"), t("truck")], q.lanes.map((l) => html`<tr><td>${l.name}<br><small class="muted">${word("class", l.class)}</small></td><td>${l.side}</td><td>${num(l.capacity_per_hour)}${l.active ? "" : " ✕"}</td><td>${l.plate ? html`${l.plate} <small>${word("trip", l.trip_status)}</small>` : t("none")}</td></tr>`))}</div>
+  ${table(t("lanes"), [t("lane"), t("side"), t("capacity"), t("truck")], q.lanes.map((l) => html`<tr><td class="lane-name">${t("lane_named", { number: String(l.number), class: word("class", l.class) })}<br><small class="muted">${l.name}</small></td><td>${l.side}</td><td>${num(l.capacity_per_hour)}${l.active ? "" : " ✕"}</td><td>${l.plate ? html`${l.plate} <small>${word("trip", l.trip_status)}</small>` : t("none")}</td></tr>`))}</div>
   <div><h2>${t("booked_ahead")}</h2>
   ${table(t("booked_ahead"), [t("hour"), t("booked"), t("capacity")], q.booked_ahead.map((h) => html`<tr><td>${hhmm(h.hour.utc)}</td><td>${num(h.booked)}</td><td>${h.capacity ? num(h.capacity) : t("none")}</td></tr>`))}</div></div>
   <h2>${t("queue")}</h2>

@@ -2,9 +2,9 @@
 // side's customs must decide (accept, or reject with a reason asked for in the row).
 import { html, render, append, $, $$ } from "../dom.js";
 import { api, apiAll, check, navNow, liveStream, STALE } from "../api.js";
-import { t, word, num, fmt, pairName } from "../i18n.js";
+import { t, word, num, fmt, pairName, roleWords } from "../i18n.js";
 import { gatePairs } from "./public.js";
-import { roles, isOfficer } from "../state.js";
+import { S, roles, isOfficer } from "../state.js";
 import { table, gate, showError, showResult } from "../ui.js";
 
 export const title = () => t("worklist");
@@ -19,7 +19,8 @@ export default async function pageDesk(main) {
   check(tk);
   const byId = new Map(pairs.map((p) => [p.id, p]));
   const pairOf = (id) => (byId.has(id) ? pairName(byId.get(id)) : id);
-  const mine = roles().filter((r) => r.startsWith("officer:")).join(", ");
+  // The officer's roles in words ("Hải quan Việt Nam · Hữu Nghị – 友谊关"), never codes.
+  const mine = roles().filter((r) => r.startsWith("officer:") || r === "admin").map((r) => roleWords(r, pairOf)).join("; ");
   render(main, html`<h1>${t("worklist")} <small class="muted">${mine}</small></h1>
   <p class="muted" id="conn" role="status" data-live="true">${t("live")}</p>
   <div id="work"></div><div id="trip" aria-live="polite"></div><div id="decide"></div>`);
@@ -91,7 +92,7 @@ async function showTrip(id, focus = false) {
   const cur = x.current_step;
   openTrip = id;
   markOpen();
-  render(box, html`<div class="card"><h2 tabindex="-1">${x.plate} · ${d.enterprise} · <span class="pill ${x.channel}">${word("channel", x.channel)}</span> <small>${word("risk", x.channel_reason)}</small></h2>
+  render(box, html`<div class="card"><h2 tabindex="-1">${x.plate} · ${d.enterprise} · <span class="pill ${x.channel}">${word("channel", x.channel)}</span> <small class="risk">${x.channel_reason_words[S.lang]}</small></h2>
   ${d.driver ? html`<p>${t("driver_name")}: <b>${d.driver.name}</b> · ${d.driver.nationality} · ${d.driver.document_no}</p>` : ""}
   <h3>${t("consignments")}</h3>
   ${table(t("consignments"), [t("hs_code"), t("desc_vi"), t("desc_zh"), t("gross_kg"), t("value"), t("certificate")], d.consignments.map((c) => html`<tr><td>${c.hs_code}</td><td>${c.description_vi}</td><td>${c.description_zh}</td><td>${num(c.gross_kg)}</td><td>${num(c.value, 2)} ${c.currency}</td><td>${c.certificate}</td></tr>`))}

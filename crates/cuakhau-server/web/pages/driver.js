@@ -4,7 +4,7 @@
 import { html, render, $ } from "../dom.js";
 import { api, navNow, liveStream } from "../api.js";
 import { S } from "../state.js";
-import { t, word, num, fmt, actBy, zoneName } from "../i18n.js";
+import { t, word, num, fmt, hhmm, actBy, zoneName, holder } from "../i18n.js";
 import { showError } from "../ui.js";
 
 export const title = () => t("driver_title");
@@ -56,13 +56,20 @@ export default async function pageDriver(main) {
       // A driver reads the clock of the side they leave from, unless they chose a zone.
       S.pageZone = r.direction === "import" ? "CN" : "VN";
       $("#zone").value = S.zone;
-      const turn = r.your_turn ? t("your_turn", { lane: r.lane, time: actBy(r.call_deadline.utc) }) : null;
+      // The call names a place the driver can find: the lane by its number and class, the gate they
+      // leave from, the direction, and the deadline in their zone, named (the webhook's words).
+      const lane = r.lane_number ? t("lane_named", { number: String(r.lane_number), class: word("class", r.lane_class) }) : r.lane;
+      const turn = r.your_turn ? t("your_turn", { lane, gate: r.exit_gate[S.lang], direction: word("dir", r.direction), time: hhmm(r.call_deadline.utc), zone: zoneName() }) : null;
       document.title = turn ? `⚠ ${turn}` : `${t("driver_title")} · ${r.plate} · cuakhau`;
-      render(out, html`${turn ? html`<p class="turn" role="alert">${turn}</p><p class="countdown" id="countdown" role="timer" aria-live="off"></p>` : ""}
+      // A hold or a refusal says who stops the truck, why, and what the driver should do now.
+      const stop = r.stopped;
+      const stopped = stop ? html`<div class="card stop ${stop.state}" id="stopped" role="alert"><p class="big">${t(stop.state === "held" ? "held_by" : "refused_by", { who: holder(stop.step), reason: stop.reason || t("none") })}</p><p>${t(stop.state === "held" ? "held_next" : "refused_next")}</p></div>` : "";
+      render(out, html`${turn ? html`<p class="turn" role="alert">${turn}</p><p class="countdown" id="countdown" role="timer" aria-live="off"></p>` : ""}${stopped}
       <div class="card"><p class="big">${r.plate}</p>
       ${r.status === "none" ? html`<p>${t("not_in_queue")}</p>` : html`<p>${t("status")}: <b>${word("trip", r.status)}</b></p>`}
       ${r.position ? html`<p>${t("place")}: <span class="big">${num(r.position)}</span> ${t("of")} ${num(r.waiting_total)}</p><p>${t("est_call")}: <b class="est-call">${actBy(r.estimated_call?.utc)}</b></p>` : ""}
-      ${r.booking ? html`<p>${t("booking")}: ${fmt(r.booking.hour)} ${zoneName()}</p>` : ""}${r.current_step ? html`<p>${t("step_now")}: ${word("step", r.current_step)}</p>` : ""}</div>`);
+      ${r.booking ? html`<p>${t("booking")}: ${fmt(r.booking.hour)} ${zoneName()}</p>` : ""}${r.current_step ? html`<p>${t("step_now")}: ${word("step", r.current_step)}</p>` : ""}
+      ${r.channel ? html`<p class="channel">${t("channel")}: <span class="pill ${r.channel}">${word("channel", r.channel)}</span> ${r.channel_reason_words[S.lang]}</p>` : ""}</div>`);
       if (turn) { countdown(tk, r.call_deadline.utc); if (!called) alertDriver(); }
       called = !!turn;
       if (!S.streams.length) liveStream(`/api/v1/gate-pairs/${encodeURIComponent(r.gate_pair)}/queue/stream?direction=${encodeURIComponent(r.direction)}`, (q) => { skew = Date.parse(q.at.utc) - Date.now(); show(d, code); }, () => {});

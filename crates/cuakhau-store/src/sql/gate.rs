@@ -303,19 +303,69 @@ async fn require_trip<C: Conn>(c: &mut C, id: i64) -> Result<TripRecord> {
 }
 
 async fn queue_notification<C: Conn>(c: &mut C, trip: &TripRecord, kind: &str, at: Timestamp) -> Result<()> {
-    let payload = serde_json::json!({
+    let mut payload = serde_json::json!({
         "event": kind, "trip": trip.id, "declaration": trip.declaration_id, "gate_pair": trip.gate_pair.as_str(),
         "direction": trip.direction.code(), "plate": trip.plate.display, "lane": trip.lane,
         "deadline": trip.call_deadline.map(|d| d.to_rfc3339()),
         "deadline_local": trip.call_deadline.map(|d| d.to_rfc3339_in(trip.direction.exit_side().zone())),
-    })
-    .to_string();
+    });
+    if let Some(words) = notification_words(c, trip).await? {
+        payload.as_object_mut().expect("an object").extend(words);
+    }
+    let payload = payload.to_string();
     c.execute(
         "INSERT INTO notifications (trip_id, kind, payload_json, created_at_us, next_attempt_us) VALUES ($1, $2, $3, $4, $4)",
         params![trip.id, kind, payload, at.as_micros()],
     )
     .await?;
     Ok(())
+}
+
+/// What the driver reads, in the words of the driver's page: `text` in the driver's language (their
+/// nationality's, else the exit side's), `texts` in all three, `language`, and for a call the
+/// lane's number (see `refdata::lane_number`).
+async fn notification_words<C: Conn>(c: &mut C, trip: &TripRecord) -> Result<Option<serde_json::Map<String, serde_json::Value>>> {
+    use cuakhau_core::goods::clearance::StepState;
+    use cuakhau_core::i18n::{CallPlace, Lang, refused_text, your_turn};
+    let exit = trip.direction.exit_side();
+    if trip.status == TripStatus::Refused {
+        let Some((step, StepState::Refused { reason, .. })) =
+            trip.trip.steps().iter().find(|(_, s)| matches!(s, StepState::Refused { .. }))
+        else {
+            return Ok(None);
+        };
+        let decl = require_decl(c, trip.declaration_id).await?;
+        let lang = Lang::of_side(decl.driver.as_ref().map_or(exit, |d| d.nationality));
+        return Ok(Some(worded(lang, |l| refused_text(l, step, reason))));
+    }
+    let (Some(lane_id), Some(deadline)) = (trip.lane.as_deref(), trip.call_deadline) else { return Ok(None) };
+    if trip.status != TripStatus::Called {
+        return Ok(None);
+    }
+    let lanes = super::reference::read_pair_lanes(c, &trip.gate_pair).await?;
+    let (Some(lane), Some(lane_number)) =
+        (lanes.iter().find(|l| l.id.as_str() == lane_id), cuakhau_core::refdata::lane_number(&lanes, lane_id))
+    else {
+        return Ok(None);
+    };
+    let pair = require_pair(c, &trip.gate_pair).await?;
+    let decl = require_decl(c, trip.declaration_id).await?;
+    let lang = Lang::of_side(decl.driver.as_ref().map_or(exit, |d| d.nationality));
+    let call = CallPlace { lane_number, class: lane.class, gate: pair.gate(exit), direction: trip.direction, deadline };
+    let mut out = worded(lang, |l| your_turn(l, &call));
+    out.insert("lane_number".into(), lane_number.into());
+    Ok(Some(out))
+}
+
+/// `text` in the driver's language, `texts` in all three, and `language`.
+fn worded(lang: cuakhau_core::Lang, say: impl Fn(cuakhau_core::Lang) -> String) -> serde_json::Map<String, serde_json::Value> {
+    let texts: serde_json::Map<String, serde_json::Value> =
+        cuakhau_core::Lang::ALL.iter().map(|l| (l.code().to_string(), say(*l).into())).collect();
+    let mut out = serde_json::Map::new();
+    out.insert("text".into(), say(lang).into());
+    out.insert("texts".into(), texts.into());
+    out.insert("language".into(), lang.code().into());
+    out
 }
 
 pub async fn join_queue<C: Conn>(c: &mut C, t: &NewTrip, actor: Actor<'_>) -> Result<TripRecord> {

@@ -233,6 +233,15 @@ async fn write_lane<C: Conn>(c: &mut C, l: &Lane) -> Result<()> {
     Ok(())
 }
 
+/// A gate pair's lanes, both sides and directions.
+pub async fn read_pair_lanes<C: Conn>(c: &mut C, pair: &GatePairId) -> Result<Vec<Lane>> {
+    all::<LaneRec, _>(c, &format!("SELECT {LANE_COLS} FROM lanes WHERE gate_pair_id = $1 ORDER BY id"), params![pair.as_str()])
+        .await?
+        .into_iter()
+        .map(LaneRec::into_domain)
+        .collect()
+}
+
 pub async fn read_lane<C: Conn>(c: &mut C, id: &str) -> Result<Option<Lane>> {
     opt::<LaneRec, _>(c, &format!("SELECT {LANE_COLS} FROM lanes WHERE id = $1"), params![id]).await?.map(LaneRec::into_domain).transpose()
 }
