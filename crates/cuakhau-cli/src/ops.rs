@@ -197,6 +197,8 @@ pub async fn serve(database: &str, opts: ServeOpts) -> Result<()> {
         None => Arc::new(SystemClock),
     };
     let app = App::new(store.clone(), clock, Arc::new(SystemTicker::start()), Arc::new(OsEntropy), rules);
+    // Every process on a PostgreSQL database delivers every process's changes (SQLite: no-op).
+    let follower = tokio::spawn(cuakhau_app::events::follow(app.clone()));
     let state = AppState::new(app, config);
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
@@ -214,6 +216,7 @@ pub async fn serve(database: &str, opts: ServeOpts) -> Result<()> {
         (tx, tokio::spawn(crate::transparency::exporter(store.clone(), key, dir, every, rx)))
     });
     cuakhau_server::serve(listener, state, shutdown_signal()).await?;
+    follower.abort();
     let _ = stop_tx.send(());
     if let Some(b) = background {
         let _ = b.await;
