@@ -52,6 +52,12 @@ impl App {
         mine
     }
 
+    /// The work whose lease this process holds (every work when it is the only process: `None`).
+    pub fn held_leases(&self) -> Option<Vec<String>> {
+        self.config().instance.as_ref()?;
+        Some(self.inner.held.0.lock().expect("not poisoned").keys().cloned().collect())
+    }
+
     /// Renews every lease this process holds (called between rounds, more often than the TTL).
     pub async fn renew_leases(&self) {
         let works: Vec<String> = self.inner.held.0.lock().expect("not poisoned").keys().cloned().collect();

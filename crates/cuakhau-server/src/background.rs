@@ -17,8 +17,12 @@ use std::time::Duration;
 /// One dispatch round at every gate pair and direction that has exit-side lanes. Returns the
 /// number of trucks called.
 pub async fn dispatch_all(st: &AppState) -> usize {
-    st.background_round("dispatch");
-    st.app.gate().dispatch_all().await
+    let called = st.app.gate().dispatch_all().await;
+    // Counted where rounds ran: in the process holding at least one gate pair's lease.
+    if st.app.held_leases().is_none_or(|w| w.iter().any(|w| w.starts_with("dispatch/"))) {
+        st.background_round("dispatch");
+    }
+    called
 }
 
 /// POSTs every due notification to the webhook. Returns (delivered, failed).
