@@ -13,7 +13,7 @@
 use crate::App;
 use cuakhau_core::GatePairId;
 use cuakhau_store::{Change, Heard};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Something changed at a gate pair: boards and streams refresh.
@@ -37,6 +37,8 @@ pub struct EventBus {
     generation: AtomicU64,
     /// A follower delivers events (several processes): local publishing only marks changes.
     followed: AtomicBool,
+    /// The last audit entry the follower delivered.
+    delivered: AtomicI64,
 }
 
 impl EventBus {
@@ -49,6 +51,7 @@ impl EventBus {
             accounts: tokio::sync::broadcast::channel(Self::CAPACITY).0,
             generation: AtomicU64::new(0),
             followed: AtomicBool::new(false),
+            delivered: AtomicI64::new(0),
         }
     }
 
@@ -84,6 +87,11 @@ impl EventBus {
     /// Changes published so far (at any gate pair).
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
+    }
+
+    /// The sequence number of the last audit entry the follower delivered (0 before it starts).
+    pub fn delivered(&self) -> i64 {
+        self.delivered.load(Ordering::SeqCst)
     }
 
     /// Whether a follower delivers the events (see [`follow`]).
@@ -123,6 +131,7 @@ pub async fn follow(app: App) {
             }
         }
     };
+    app.events().delivered.store(last, Ordering::SeqCst);
     app.events().followed.store(true, Ordering::SeqCst);
     tracing::info!(after = last, "following the changes of every process on the database");
     loop {
@@ -147,6 +156,7 @@ pub async fn follow(app: App) {
                 apply(&app, c);
                 last = c.seq;
             }
+            app.events().delivered.store(last, Ordering::SeqCst);
             if page.len() < PAGE as usize {
                 break;
             }

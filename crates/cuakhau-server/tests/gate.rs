@@ -239,6 +239,12 @@ async fn perishable_export_and_general_import_cross(engine: Engine) {
     t.cleanup().await;
 }
 
+/// The same flow with its requests spread over three server nodes on one database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn perishable_export_and_general_import_cross_over_three_nodes_on_postgres() {
+    perishable_export_and_general_import_cross(Engine::PostgresNodes(3)).await;
+}
+
 #[tokio::test]
 async fn perishable_export_and_general_import_cross_on_sqlite() {
     perishable_export_and_general_import_cross(Engine::Sqlite).await;
