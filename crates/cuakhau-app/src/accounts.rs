@@ -106,6 +106,7 @@ impl Accounts<'_> {
         let hash = token_hash(token);
         self.0.store().delete_session(&hash, Actor { name: &user.username, at: self.0.now() }).await?;
         self.sessions_changed(Some(&hash), None);
+        self.0.events().account(&user.username);
         Ok(())
     }
 
@@ -138,7 +139,7 @@ impl Accounts<'_> {
     }
 
     /// Forgets cached sessions: one token hash's, or every session of a user.
-    fn sessions_changed(&self, token_hash: Option<&str>, username: Option<&str>) {
+    pub(crate) fn sessions_changed(&self, token_hash: Option<&str>, username: Option<&str>) {
         let mut map = self.0.inner.caches.sessions.lock().expect("not poisoned");
         if let Some(t) = token_hash {
             map.remove(t);
@@ -177,6 +178,7 @@ impl Accounts<'_> {
         let phc = hash_password(self.0.entropy(), password);
         self.0.store().set_password(username, &phc, Actor { name: &me.username, at: self.0.now() }).await?;
         self.sessions_changed(None, Some(username));
+        self.0.events().account(username);
         Ok(())
     }
 
@@ -195,6 +197,7 @@ impl Accounts<'_> {
             self.0.store().update_user(username, UserChange { roles, disabled }, Actor { name: &admin.username, at: self.0.now() }).await?;
         // Every cached session of the account is forgotten now; a disabled one's were deleted.
         self.sessions_changed(None, Some(username));
+        self.0.events().account(username);
         Ok(u)
     }
 }

@@ -252,11 +252,16 @@ impl Gate<'_> {
     }
 
     /// One dispatch round at every gate pair and direction that has exit-side lanes (what the
-    /// background loop does every few seconds). Returns the number of trucks called.
+    /// background loop does every few seconds), at the gate pairs whose lease this process holds
+    /// (see [`crate::leases`]). Returns the number of trucks called.
     pub async fn dispatch_all(&self) -> usize {
         let Ok(data) = self.0.reference().data().await else { return 0 };
         let mut called = 0;
         for gp in &data.gate_pairs {
+            let has_lanes = data.lanes.iter().any(|l| l.gate_pair == gp.id && l.active);
+            if !has_lanes || !self.0.hold(&crate::leases::dispatch_work(gp.id.as_str())).await {
+                continue;
+            }
             for d in [Direction::Export, Direction::Import] {
                 if !data.lanes.iter().any(|l| l.gate_pair == gp.id && l.direction == d && l.side == d.exit_side() && l.active) {
                     continue;

@@ -27,6 +27,7 @@ mod error;
 pub mod events;
 pub mod gate;
 pub mod goods;
+pub mod leases;
 mod principal;
 pub mod reference;
 pub mod reports;
@@ -71,6 +72,12 @@ pub struct Config {
     pub max_booking_ahead_h: i64,
     /// Where "your turn" and "refused" messages for drivers are POSTed (an SMS or chat gateway).
     pub webhook_url: Option<String>,
+    /// This process's name among several on one database (`--instance`): background work is
+    /// leased to it. `None`: the only process (SQLite, one-shot commands), every lease granted.
+    pub instance: Option<String>,
+    /// How long a lease on background work lasts unless renewed (another process takes over
+    /// within about this long after its holder dies).
+    pub lease_ttl_s: i64,
 }
 
 impl Default for Config {
@@ -82,6 +89,8 @@ impl Default for Config {
             risk_rules: cuakhau_data::parse_risk_rules(cuakhau_data::BUNDLED_RISK_RULES).expect("the bundled risk rules parse"),
             max_booking_ahead_h: 7 * 24,
             webhook_url: None,
+            instance: None,
+            lease_ttl_s: 10,
         }
     }
 }
@@ -105,6 +114,7 @@ struct Inner {
     logins: throttle::LoginThrottle,
     /// Position reports per client address (`gate::POSITIONS_BURST`, then one a second).
     positions: throttle::RateLimit,
+    held: leases::Held,
 }
 
 impl App {
@@ -121,6 +131,7 @@ impl App {
                 sims: Default::default(),
                 logins: Default::default(),
                 positions: throttle::RateLimit::new(gate::POSITIONS_BURST, gate::POSITIONS_EVERY_MS),
+                held: Default::default(),
             }),
         }
     }

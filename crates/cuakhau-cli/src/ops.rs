@@ -74,11 +74,28 @@ impl Entropy for OsEntropy {
 
 /// Opens the store the URL names, applying migrations.
 pub async fn open_store(url: &str) -> Result<Arc<dyn Store>> {
+    open_store_with(url, cuakhau_store_postgres::PgStore::POOL).await
+}
+
+/// The host name and process id: a process's default instance name.
+pub fn default_instance() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    format!("{host}-{}", std::process::id())
+}
+
+/// Opens the store of `url`, with at most `pool` connections on PostgreSQL.
+pub async fn open_store_with(url: &str, pool: u32) -> Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         let s = cuakhau_store_sqlite::SqliteStore::open(url).await.with_context(|| format!("cannot open {}", redact(url)))?;
         Ok(Arc::new(s))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let s = cuakhau_store_postgres::PgStore::open(url).await.with_context(|| format!("cannot open {}", redact(url)))?;
+        let s =
+            cuakhau_store_postgres::PgStore::open_with(url, None, pool).await.with_context(|| format!("cannot open {}", redact(url)))?;
         Ok(Arc::new(s))
     } else {
         bail!("unsupported database URL '{}': use sqlite:PATH or postgres://…", redact(url))
@@ -131,6 +148,12 @@ pub struct ServeOpts {
     pub policy: cuakhau_core::goods::Policy,
     /// Requests handled at once.
     pub max_concurrent_requests: usize,
+    /// This process's name among several on one database.
+    pub instance: String,
+    /// How long a lease on background work lasts unless renewed.
+    pub lease_ttl_s: u64,
+    /// PostgreSQL connections at most.
+    pub database_pool: u32,
     /// Signed audit checkpoints: the key, the directory, how often.
     pub audit: Option<(cuakhau_core::transparency::NoteSigner, std::path::PathBuf, std::time::Duration)>,
 }
@@ -168,10 +191,13 @@ pub async fn serve(database: &str, opts: ServeOpts) -> Result<()> {
         clock_start,
         policy,
         max_concurrent_requests,
+        instance,
+        lease_ttl_s,
+        database_pool,
         audit,
     } = opts;
     let listen = listen.as_str();
-    let store = open_store(database).await?;
+    let store = open_store_with(database, database_pool).await?;
     if load_reference && store.is_empty().await? {
         let data = cuakhau_data::bundled().map_err(|e| anyhow!("the bundled reference data is invalid: {e}"))?;
         let r = store.load_reference(&data, system_actor()).await?;
@@ -183,8 +209,11 @@ pub async fn serve(database: &str, opts: ServeOpts) -> Result<()> {
     if max_concurrent_requests == 0 {
         anyhow::bail!("--max-concurrent-requests must be at least 1");
     }
-    let config = Config { secure_cookies: !insecure_cookies, max_concurrent_requests, ..Config::default() };
-    let mut rules = cuakhau_app::Config { webhook_url, ..Default::default() };
+    let config = Config { secure_cookies: !insecure_cookies, max_concurrent_requests, instance: instance.clone(), ..Config::default() };
+    // Leases only where other processes can share the database: SQLite grants every one.
+    let shared = store.engine() == "postgres";
+    let lease_ttl_s = i64::try_from(lease_ttl_s.max(1)).unwrap_or(10);
+    let mut rules = cuakhau_app::Config { webhook_url, instance: shared.then(|| instance.clone()), lease_ttl_s, ..Default::default() };
     rules.gate_rules.policy = policy;
     if let Some(ttl) = session_ttl_s {
         rules.session_ttl_s = ttl;
@@ -197,10 +226,18 @@ pub async fn serve(database: &str, opts: ServeOpts) -> Result<()> {
         None => Arc::new(SystemClock),
     };
     let app = App::new(store.clone(), clock, Arc::new(SystemTicker::start()), Arc::new(OsEntropy), rules);
+    // Every process on a PostgreSQL database delivers every process's changes (SQLite: no-op).
+    let follower = tokio::spawn(cuakhau_app::events::follow(app.clone()));
+    let app_for_leases = app.clone();
     let state = AppState::new(app, config);
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
-    println!("cuakhau is serving http://{addr}/ (API: http://{addr}/api/v1/gate-pairs) on {} {}", store.engine(), redact(database));
+    println!(
+        "cuakhau is serving http://{addr}/ (API: http://{addr}/api/v1/gate-pairs) on {} {} as instance {instance}",
+        store.engine(),
+        redact(database)
+    );
+    tracing::info!(instance = instance.as_str(), %addr, engine = store.engine(), "serving");
     std::io::stdout().flush()?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let background = (dispatch_every_s > 0).then(|| {
@@ -211,9 +248,10 @@ pub async fn serve(database: &str, opts: ServeOpts) -> Result<()> {
     let exporter = audit.map(|(key, dir, every)| {
         println!("Signed audit checkpoints go to {} every {} s.", dir.display(), every.as_secs());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        (tx, tokio::spawn(crate::transparency::exporter(store.clone(), key, dir, every, rx)))
+        (tx, tokio::spawn(crate::transparency::exporter(state.clone(), key, dir, every, rx)))
     });
     cuakhau_server::serve(listener, state, shutdown_signal()).await?;
+    follower.abort();
     let _ = stop_tx.send(());
     if let Some(b) = background {
         let _ = b.await;
@@ -222,6 +260,8 @@ pub async fn serve(database: &str, opts: ServeOpts) -> Result<()> {
         let _ = tx.send(());
         let _ = task.await;
     }
+    // Another process takes the work at once rather than after the leases run out.
+    app_for_leases.give_up_leases().await;
     println!("cuakhau stopped.");
     Ok(())
 }

@@ -133,7 +133,7 @@ pub async fn checkpoint_command(database: &str, key: &Path, dir: &Path) -> Resul
 
 /// `serve`'s exporter: a checkpoint every `every` while the log grows, and one at shutdown.
 pub async fn exporter(
-    store: std::sync::Arc<dyn Store>,
+    st: cuakhau_server::AppState,
     key: NoteSigner,
     dir: PathBuf,
     every: std::time::Duration,
@@ -145,8 +145,19 @@ pub async fn exporter(
     // The directory is read (and every signature in it checked) once; after that the exporter
     // remembers what it signed.
     let mut last: Option<Option<Checkpoint>> = None;
+    let store = st.app.store().clone();
     loop {
         let stopping = tokio::select! { _ = tick.tick() => false, _ = &mut stop => true };
+        // One process exports at a time (a lease); one that did not hold it reads the directory
+        // again when it takes it, as another may have written to it meanwhile.
+        if !st.app.hold(cuakhau_app::leases::CHECKPOINTS).await {
+            last = None;
+            if stopping {
+                break;
+            }
+            continue;
+        }
+        st.background_round("checkpoints");
         let result = async {
             let prev = match &last {
                 Some(p) => p.clone(),

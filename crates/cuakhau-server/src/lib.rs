@@ -46,6 +46,8 @@ pub struct Config {
     pub header_read_timeout: Duration,
     /// A client must send a request's body within this long, or it is answered 408.
     pub body_read_timeout: Duration,
+    /// This process's name in `/metrics` (`cuakhau_instance_info`), among several on one database.
+    pub instance: String,
 }
 
 impl Default for Config {
@@ -58,6 +60,7 @@ impl Default for Config {
             max_concurrent_requests: 1024,
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(15),
+            instance: "local".into(),
         }
     }
 }
@@ -82,11 +85,16 @@ impl AppState {
         AppState {
             app,
             in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_requests.max(1))),
+            metrics: Arc::new(metrics::Metrics::new(&config.instance)),
             config: Arc::new(config),
-            metrics: Arc::new(metrics::Metrics::new()),
             boards: Default::default(),
             closing: tokio::sync::watch::channel(false).0,
         }
+    }
+
+    /// Counts one round of background `work` in `/metrics`.
+    pub fn background_round(&self, work: &str) {
+        self.metrics.rounds.get_or_create(&metrics::WorkLabels { work: work.to_string() }).inc();
     }
 
     /// Ends every open event stream (called when the server stops).

@@ -1,8 +1,12 @@
-//! Prometheus metrics: requests by method, route and status, and their latency.
+//! Prometheus metrics: requests by method, route and status, and their latency; which instance
+//! this process is (`cuakhau_instance_info`, several processes on one database) and the rounds of
+//! background work it ran (`cuakhau_background_rounds_total`, by work: `dispatch`, `webhooks`,
+//! `checkpoints`).
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -18,21 +22,37 @@ pub struct RouteLabels {
     pub route: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct InstanceLabels {
+    pub instance: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WorkLabels {
+    pub work: String,
+}
+
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
     pub requests: Family<RequestLabels, Counter>,
     pub latency: Family<RouteLabels, Histogram>,
+    pub rounds: Family<WorkLabels, Counter>,
 }
 
 impl Metrics {
-    pub fn new() -> Self {
+    pub fn new(instance: &str) -> Self {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| Histogram::new(exponential_buckets(0.0005, 2.0, 16)));
         registry.register("cuakhau_http_requests", "HTTP requests by method, route and status", requests.clone());
         registry.register("cuakhau_http_request_duration_seconds", "HTTP request latency", latency.clone());
-        Metrics { registry, requests, latency }
+        let info = Family::<InstanceLabels, Gauge>::default();
+        info.get_or_create(&InstanceLabels { instance: instance.to_string() }).set(1);
+        registry.register("cuakhau_instance_info", "This process's instance name (--instance); always 1", info);
+        let rounds = Family::<WorkLabels, Counter>::default();
+        registry.register("cuakhau_background_rounds", "Rounds of background work this process ran, by work", rounds.clone());
+        Metrics { registry, requests, latency, rounds }
     }
 
     pub fn render(&self) -> String {

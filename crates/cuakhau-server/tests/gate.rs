@@ -239,6 +239,12 @@ async fn perishable_export_and_general_import_cross(engine: Engine) {
     t.cleanup().await;
 }
 
+/// The same flow with its requests spread over three server nodes on one database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn perishable_export_and_general_import_cross_over_three_nodes_on_postgres() {
+    perishable_export_and_general_import_cross(Engine::PostgresNodes(3)).await;
+}
+
 #[tokio::test]
 async fn perishable_export_and_general_import_cross_on_sqlite() {
     perishable_export_and_general_import_cross(Engine::Sqlite).await;
@@ -855,4 +861,62 @@ async fn public_position_reports_are_limited_per_trip_and_per_client() {
     // Only the two accepted reports are on record.
     let log = t.call("GET", "/api/v1/audit?limit=500", Some(&t.login("admin").await), None, None).await.json();
     assert_eq!(log.as_array().unwrap().iter().filter(|e| e["action"] == "trip.position").count(), 2);
+}
+
+/// The next `queue` event's board on an event stream, within `wait`.
+async fn next_board(body: &mut axum::body::Body, wait: std::time::Duration) -> Value {
+    use http_body_util::BodyExt;
+    tokio::time::timeout(wait, async {
+        loop {
+            let frame = body.frame().await.expect("the stream is open").unwrap();
+            if let Some(json) = frame
+                .into_data()
+                .ok()
+                .and_then(|d| String::from_utf8(d.to_vec()).ok())
+                .and_then(|t| t.lines().find_map(|l| l.strip_prefix("data: ").map(String::from)))
+            {
+                return serde_json::from_str(&json).unwrap();
+            }
+        }
+    })
+    .await
+    .expect("a board in time")
+}
+
+#[tokio::test]
+async fn an_officers_stream_drops_to_the_public_board_when_the_session_ends() {
+    use tower::ServiceExt;
+    let t = spawn().await;
+    add_vn_export_lanes(&t).await;
+    accepted(&t, durian_export("12C-123.45"), "vn-customs").await;
+    let guard = t.login("vn-guard").await;
+    let other = t.login("vn-guard").await;
+    t.call("POST", "/api/v1/gate-pairs/huu-nghi/yard", Some(&guard), None, Some(json!({"plate": "12C12345"}))).await;
+    let open = |token: String| {
+        let req = axum::http::Request::get("/api/v1/gate-pairs/huu-nghi/queue/stream?direction=export")
+            .header("authorization", format!("Bearer {token}"))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let app = t.app.clone();
+        async move { app.oneshot(req).await.unwrap().into_body() }
+    };
+    let (mut desk, mut kept) = (open(guard.clone()).await, open(other.clone()).await);
+    let second = std::time::Duration::from_secs(1);
+    assert_eq!(next_board(&mut desk, second).await["queue"][0]["plate"], "12C-123.45", "an officer sees the plate in full");
+    assert_eq!(next_board(&mut kept, second).await["queue"][0]["plate"], "12C-123.45");
+    // The session ends: its stream goes on with the public board (masked plates) within a second;
+    // the same officer's other session keeps its view.
+    let r = t.call("POST", "/api/v1/auth/logout", Some(&guard), None, None).await;
+    assert!(r.status.is_success(), "{}", r.text());
+    assert_eq!(next_board(&mut desk, second).await["queue"][0]["plate"], "12C-•••.45", "the ended session sees the public board");
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(300), http_body_util::BodyExt::frame(&mut kept)).await.is_err(),
+        "the live session's stream was not disturbed"
+    );
+    // Disabling the account ends the other session too.
+    let admin = t.login("admin").await;
+    let r = t.call("PATCH", "/api/v1/users/vn-guard", Some(&admin), None, Some(json!({"disabled": true}))).await;
+    assert!(r.status.is_success(), "{}", r.text());
+    assert_eq!(next_board(&mut kept, second).await["queue"][0]["plate"], "12C-•••.45", "a disabled user sees the public board");
+    assert_eq!(t.call("GET", "/api/v1/worklist", Some(&other), None, None).await.status, StatusCode::UNAUTHORIZED);
 }

@@ -5,13 +5,15 @@
 //! Audited writes serialise on the audit head row (`SELECT … FOR UPDATE`), so the hash chain has
 //! no forks however many servers share the database. A write that PostgreSQL rolls back for a
 //! serialization failure or a deadlock (SQLSTATE 40001, 40P01) runs again, at most
-//! `CONTENTION_RETRIES` more times. No advisory locks, triggers or `LISTEN/NOTIFY`, to stay
-//! portable to PostgreSQL-compatible distributed engines.
+//! `CONTENTION_RETRIES` more times. Every audited write also sends `pg_notify` on the schema's
+//! channel with the entry's sequence number, so the other processes on the database hear of it
+//! when it commits (one `LISTEN` connection per process, [`ChangeListener`]). No advisory locks
+//! or triggers.
 
 #![forbid(unsafe_code)]
 
 use cuakhau_store::sql::{BoxFuture, Conn, Engine, Row, Value};
-use cuakhau_store::{CONTENTION_RETRIES, ConflictKind, Result, StoreError};
+use cuakhau_store::{CONTENTION_RETRIES, ChangeListener, ConflictKind, Heard, Result, StoreError};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{Column, PgPool, Postgres, Row as _, TypeInfo, ValueRef};
@@ -41,6 +43,15 @@ impl PgStore {
     /// Connects with `search_path` set to `schema` (created if missing), so that tests and
     /// tenants can share one database without sharing tables.
     pub async fn open_in_schema(url: &str, schema: Option<&str>) -> Result<Self, sqlx::Error> {
+        Self::open_with(url, schema, Self::POOL).await
+    }
+
+    /// Connections a store opens at most unless told otherwise (`--database-pool`).
+    pub const POOL: u32 = 16;
+
+    /// Like [`Self::open_in_schema`], with at most `pool` connections (the change listener,
+    /// when one runs, holds one of them).
+    pub async fn open_with(url: &str, schema: Option<&str>, pool: u32) -> Result<Self, sqlx::Error> {
         let mut opts = PgConnectOptions::from_str(url)?;
         if let Some(schema) = schema {
             let admin = PgPoolOptions::new().max_connections(1).acquire_timeout(ACQUIRE_TIMEOUT).connect_with(opts.clone()).await?;
@@ -50,7 +61,7 @@ impl PgStore {
             admin.close().await;
             opts = opts.options([("search_path", schema)]);
         }
-        let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(ACQUIRE_TIMEOUT).connect_with(opts).await?;
+        let pool = PgPoolOptions::new().max_connections(pool.max(2)).acquire_timeout(ACQUIRE_TIMEOUT).connect_with(opts).await?;
         MIGRATOR.run(&pool).await?;
         Ok(PgStore { pool })
     }
@@ -140,6 +151,8 @@ fn rows(found: Vec<PgRow>) -> Result<Vec<Row>> {
 
 impl Conn for PgConn {
     const LOCK_HEAD: &'static str = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
+    // One channel per schema: stores in other schemas of the database hear nothing of it.
+    const NOTIFY: Option<&'static str> = Some("SELECT pg_notify('cuakhau_' || current_schema(), $1)");
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<u64>> + Send {
         let q = bind(sql, params);
@@ -152,9 +165,39 @@ impl Conn for PgConn {
     }
 }
 
+/// The `LISTEN` connection of one process: it hears the sequence number of every audit entry
+/// committed in its schema, by any process.
+struct PgChanges(sqlx::postgres::PgListener);
+
+impl std::fmt::Debug for PgChanges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PgChanges")
+    }
+}
+
+impl ChangeListener for PgChanges {
+    fn next(&mut self) -> cuakhau_store::sql::BoxFuture<'_, Result<Heard>> {
+        Box::pin(async move {
+            // `None`: the connection dropped (and is made again on the next call); whatever was
+            // sent meanwhile is lost, so the follower reads the log.
+            Ok(match self.0.try_recv().await.map_err(db_err)? {
+                Some(n) => n.payload().parse().map_or(Heard::Lost, Heard::Committed),
+                None => Heard::Lost,
+            })
+        })
+    }
+}
+
 impl Engine for PgStore {
     type Conn = PgConn;
     const NAME: &'static str = "postgres";
+
+    async fn listen(&self) -> Result<Option<Box<dyn ChangeListener>>> {
+        let schema: String = sqlx::query_scalar("SELECT current_schema()").fetch_one(&self.pool).await.map_err(db_err)?;
+        let mut l = sqlx::postgres::PgListener::connect_with(&self.pool).await.map_err(db_err)?;
+        l.listen(&format!("cuakhau_{schema}")).await.map_err(db_err)?;
+        Ok(Some(Box::new(PgChanges(l))))
+    }
 
     async fn read<S, T, F>(&self, state: S, f: F) -> Result<T>
     where

@@ -4,6 +4,7 @@
 //! fail rather than skip: CI must never pass with the PostgreSQL suite silently left out.
 
 use cuakhau_store::conformance::{Sql, Tamper};
+use cuakhau_store::prelude::*;
 use cuakhau_store_postgres::PgStore;
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -49,5 +50,32 @@ async fn two_servers_on_one_schema_keep_one_audit_chain() {
     let schema: String = sqlx::query_scalar("SELECT current_schema()").fetch_one(a.pool()).await.unwrap();
     let b = PgStore::open_in_schema(&url(), Some(&schema)).await.unwrap();
     cuakhau_store::conformance::two_writers_keep_one_chain(&a, &b).await;
+    cleanup.await;
+}
+
+/// A second store on the same schema, as another process would open it.
+async fn second(a: &PgStore) -> PgStore {
+    let schema: String = sqlx::query_scalar("SELECT current_schema()").fetch_one(a.pool()).await.unwrap();
+    PgStore::open_in_schema(&url(), Some(&schema)).await.unwrap()
+}
+
+#[tokio::test]
+async fn committed_changes_are_announced_to_another_store_each_once_in_commit_order() {
+    let (a, cleanup) = make().await;
+    let b = second(&a).await;
+    // Another schema's writes on the same database are not announced here.
+    let (other, other_cleanup) = make().await;
+    other.put_setting("noise", "1", cuakhau_store::conformance::actor("x")).await.unwrap();
+    let story = cuakhau_store::conformance::committed_changes_are_announced_to_another_store_each_once_in_commit_order(&a, &b);
+    tokio::time::timeout(std::time::Duration::from_secs(20), story).await.expect("every change announced in time");
+    other_cleanup.await;
+    cleanup.await;
+}
+
+#[tokio::test]
+async fn a_lease_has_one_holder_until_it_expires_or_is_given_up() {
+    let (a, cleanup) = make().await;
+    let b = second(&a).await;
+    cuakhau_store::conformance::a_lease_has_one_holder_until_it_expires_or_is_given_up(&a, &b).await;
     cleanup.await;
 }

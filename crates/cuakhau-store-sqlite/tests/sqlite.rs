@@ -132,3 +132,19 @@ async fn a_backup_taken_while_writes_go_on_restores_whole_and_its_audit_log_veri
     assert!(!staged.exists());
     assert_eq!(verified_entries(&target).await, *seen.last().unwrap());
 }
+
+#[tokio::test]
+async fn a_lease_has_one_holder_until_it_expires_or_is_given_up() {
+    // One process on SQLite by nature, but the same rows and rules (two handles on one file).
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("lease.db").display());
+    let (a, b) = (SqliteStore::open(&url).await.unwrap(), SqliteStore::open(&url).await.unwrap());
+    cuakhau_store::conformance::a_lease_has_one_holder_until_it_expires_or_is_given_up(&a, &b).await;
+}
+
+#[tokio::test]
+async fn sqlite_announces_nothing_to_other_processes() {
+    let (s, cleanup) = make().await;
+    assert!(s.listen_changes().await.unwrap().is_none(), "one process: the in-process event path stays");
+    cleanup.await;
+}

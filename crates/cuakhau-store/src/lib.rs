@@ -324,15 +324,61 @@ pub trait AuditStore: Send + Sync {
     }
 }
 
+/// One committed audited change, as a follower in another process reads it back from the log
+/// (the audit log is the outbox of change events).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub seq: i64,
+    pub action: String,
+    pub entity: String,
+    /// The gate pair the change concerns, if any.
+    pub gate_pair: Option<String>,
+    /// Who made it (the user whose session ended, for `session.logout`).
+    pub actor: String,
+}
+
+/// What a change listener hears: the sequence number of a committed audit entry, or that the
+/// connection was lost (notifications may have been missed: read the log again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heard {
+    Committed(i64),
+    Lost,
+}
+
+/// A connection that hears about committed changes (PostgreSQL: `LISTEN`).
+pub trait ChangeListener: Send + std::fmt::Debug {
+    /// Waits for the next notification.
+    fn next(&mut self) -> sql::BoxFuture<'_, Result<Heard>>;
+}
+
+/// Several processes on one database: committed changes to follow, and leases that say which
+/// process does a piece of background work.
+#[async_trait]
+pub trait ClusterStore: Send + Sync {
+    /// Up to `limit` committed changes with `seq > after`, oldest first.
+    async fn changes_after(&self, after: i64, limit: u32) -> Result<Vec<Change>>;
+
+    /// A listener for committed changes, where the engine can tell other processes (PostgreSQL);
+    /// `None` where one process is all there is (SQLite).
+    async fn listen_changes(&self) -> Result<Option<Box<dyn ChangeListener>>>;
+
+    /// Takes or renews the lease `name` for `holder` until `until`: granted when nobody holds it,
+    /// `holder` already does, or the holder's lease ran out before `now`. Answers the holder.
+    async fn take_lease(&self, name: &str, holder: &str, now: Timestamp, until: Timestamp) -> Result<String>;
+
+    /// Gives the lease up (only if `holder` holds it), so another process may take it at once.
+    async fn give_up_lease(&self, name: &str, holder: &str) -> Result<()>;
+}
+
 /// The one storage interface: every context's trait. Every method that writes is one transaction
 /// and appends its audit entries in that same transaction. Bring the methods into scope with
 /// `use cuakhau_store::prelude::*;`.
-pub trait Store: ReferenceStore + AccountStore + GoodsStore + GateStore + AuditStore + std::fmt::Debug + 'static {
+pub trait Store: ReferenceStore + AccountStore + GoodsStore + GateStore + AuditStore + ClusterStore + std::fmt::Debug + 'static {
     /// The engine's name, for logs and `/healthz`.
     fn engine(&self) -> &'static str;
 }
 
 /// One `use` for callers: the umbrella trait and every context's trait.
 pub mod prelude {
-    pub use crate::{AccountStore, AuditStore, GateStore, GoodsStore, ReferenceStore, Store};
+    pub use crate::{AccountStore, AuditStore, ClusterStore, GateStore, GoodsStore, ReferenceStore, Store};
 }

@@ -307,23 +307,50 @@ pub async fn queue_stream(
     // Fail now (404) rather than inside the stream.
     let first = shared_snapshot(&st, lang, &pair, direction, detail).await?;
     let rx = st.app.events().subscribe();
+    let accounts = st.app.events().subscribe_accounts();
     let closing = st.closing.subscribe();
     if *closing.borrow() {
         return Err(ApiError::new(lang, StatusCode::SERVICE_UNAVAILABLE, Msg::Unavailable));
     }
-    let state = (st, rx, closing, Some(first));
-    let stream = futures_util::stream::unfold(state, move |(st, mut rx, mut closing, first)| {
+    // Whose rights the stream was opened with: when their account changes, they are asked again.
+    let viewer = caller.who.user.as_ref().map(|u| u.username.clone()).zip(caller.token.clone());
+    let state = (st, (rx, accounts), closing, detail, Some(first));
+    let stream = futures_util::stream::unfold(state, move |(st, (mut rx, mut accounts), mut closing, mut detail, first)| {
         let pair = pair.clone();
+        let viewer = viewer.clone();
         async move {
             let frame = match first {
                 Some(doc) => doc.frame.clone(),
                 None => loop {
                     let got = tokio::select! {
-                        got = rx.recv() => got,
+                        got = rx.recv() => Ok(got),
+                        // The viewer's account changed (disabled, roles, a session ended): the
+                        // stream keeps the detailed board only while their session still grants it.
+                        // (Lagged: maybe theirs among the missed ones, so asked again too.)
+                        ev = accounts.recv(), if detail && viewer.is_some() => Err(ev.ok()),
                         // The server is stopping: end the stream so the browser reconnects.
                         _ = closing.wait_for(|c| *c) => return None,
                         // A comment after a quiet while keeps proxies from closing the connection.
                         _ = tokio::time::sleep(KEEP_ALIVE) => break axum::body::Bytes::from_static(b":\n\n"),
+                    };
+                    let got = match got {
+                        Ok(got) => got,
+                        Err(ev) => {
+                            let Some((_, token)) = viewer.as_ref().filter(|(name, _)| ev.as_ref().is_none_or(|e| *name == e.username))
+                            else {
+                                continue;
+                            };
+                            let still = match st.app.accounts().session_user(token).await {
+                                Ok(Some(u)) => st.app.gate().sees_detail(&cuakhau_app::Principal::user(u), &pair),
+                                // Ended, or the store did not answer: rights not proven, the public view.
+                                Ok(None) | Err(_) => false,
+                            };
+                            if still {
+                                continue;
+                            }
+                            detail = false;
+                            Ok(cuakhau_app::events::GateEvent { gate_pair: pair.as_str().to_string() })
+                        }
                     };
                     match got {
                         Ok(ev) if ev.gate_pair != pair.as_str() => continue,
@@ -338,7 +365,7 @@ pub async fn queue_stream(
                     }
                 },
             };
-            Some((Ok::<_, Infallible>(frame), (st, rx, closing, None)))
+            Some((Ok::<_, Infallible>(frame), (st, (rx, accounts), closing, detail, None)))
         }
     });
     // The frames are written as they are: no per-viewer encoding of the board.

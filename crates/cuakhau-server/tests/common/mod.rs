@@ -72,6 +72,10 @@ pub struct TestApp {
     pub ticker: Arc<ManualTicker>,
     /// The PostgreSQL schema to drop at the end (see [`TestApp::cleanup`]).
     pg_schema: Option<(sqlx::PgPool, String)>,
+    /// More server nodes on the same database (`Engine::PostgresNodes`): requests go to each in
+    /// turn, and after a write every node must have delivered it within a second.
+    nodes: Vec<(Router, App)>,
+    turn: std::sync::atomic::AtomicUsize,
     _dir: tempfile::TempDir,
 }
 
@@ -80,6 +84,9 @@ pub struct TestApp {
 pub enum Engine {
     Sqlite,
     Postgres,
+    /// This many server nodes (each its own `App` and store handle, as separate processes have)
+    /// on one PostgreSQL schema, each following the others' changes.
+    PostgresNodes(usize),
 }
 
 /// A test server on `engine` (PostgreSQL needs `DATABASE_URL`; its absence fails the test).
@@ -87,15 +94,36 @@ pub async fn spawn_on(engine: Engine) -> TestApp {
     let config = Config { secure_cookies: false, ..Config::default() };
     match engine {
         Engine::Sqlite => spawn_with(config).await,
-        Engine::Postgres => {
+        Engine::Postgres | Engine::PostgresNodes(_) => {
             use std::sync::atomic::{AtomicU32, Ordering};
             static N: AtomicU32 = AtomicU32::new(0);
             let url = std::env::var("DATABASE_URL").expect("DATABASE_URL must point at PostgreSQL for the server's PostgreSQL tests");
             let schema = format!("srv_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
             let store = Arc::new(cuakhau_store_postgres::PgStore::open_in_schema(&url, Some(&schema)).await.unwrap());
             let pool = store.pool().clone();
-            let mut t = build(store, None, config, app_config()).await;
-            t.pg_schema = Some((pool, schema));
+            let mut t = build(store, None, config.clone(), app_config()).await;
+            t.pg_schema = Some((pool, schema.clone()));
+            if let Engine::PostgresNodes(n) = engine {
+                for i in 1..n as u64 {
+                    let store = Arc::new(cuakhau_store_postgres::PgStore::open_in_schema(&url, Some(&schema)).await.unwrap());
+                    // Each node its own randomness (tokens must not repeat across nodes).
+                    let entropy = Arc::new(SeededEntropy(Mutex::new(rand::rngs::ChaCha8Rng::seed_from_u64(7 + i))));
+                    let app = App::new(store, t.clock.clone(), t.ticker.clone(), entropy, app_config());
+                    t.nodes.push((cuakhau_server::app(AppState::new(app.clone(), config.clone())), app));
+                }
+                let mut apps = vec![t.state.app.clone()];
+                apps.extend(t.nodes.iter().map(|(_, a)| a.clone()));
+                for app in apps {
+                    tokio::spawn(cuakhau_app::events::follow(app.clone()));
+                    tokio::time::timeout(std::time::Duration::from_secs(5), async {
+                        while !app.events().followed() {
+                            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                        }
+                    })
+                    .await
+                    .expect("every node follows the changes");
+                }
+            }
             t
         }
     }
@@ -144,7 +172,18 @@ async fn build(store: Arc<dyn Store>, sqlite: Option<Arc<SqliteStore>>, config: 
     let ticker = Arc::new(ManualTicker::default());
     let app = App::new(store.clone(), clock.clone(), ticker.clone(), entropy, rules);
     let state = AppState::new(app, config);
-    TestApp { app: cuakhau_server::app(state.clone()), state, store, sqlite, clock, ticker, pg_schema: None, _dir: dir }
+    TestApp {
+        app: cuakhau_server::app(state.clone()),
+        state,
+        store,
+        sqlite,
+        clock,
+        ticker,
+        pg_schema: None,
+        nodes: Vec::new(),
+        turn: Default::default(),
+        _dir: dir,
+    }
 }
 
 pub struct Resp {
@@ -181,10 +220,16 @@ impl TestApp {
     }
 
     pub async fn send(&self, req: Request<Body>) -> Resp {
-        let res = self.app.clone().oneshot(req).await.unwrap();
+        let write = req.method() != axum::http::Method::GET;
+        let turn = self.turn.fetch_add(1, std::sync::atomic::Ordering::SeqCst) % (self.nodes.len() + 1);
+        let router = if turn == 0 { self.app.clone() } else { self.nodes[turn - 1].0.clone() };
+        let res = router.oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
         let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        if write && !self.nodes.is_empty() {
+            self.every_node_caught_up().await;
+        }
         Resp { status, headers, body }
     }
 
@@ -232,6 +277,22 @@ impl TestApp {
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
         r.json()["token"].as_str().unwrap().to_string()
+    }
+
+    /// Waits until every node has delivered the last committed change (at most a second: what
+    /// a change may take to reach another process).
+    async fn every_node_caught_up(&self) {
+        let (head, _) = self.store.audit_head().await.unwrap();
+        let apps = std::iter::once(&self.state.app).chain(self.nodes.iter().map(|(_, a)| a));
+        for app in apps {
+            tokio::time::timeout(std::time::Duration::from_secs(1), async {
+                while app.events().delivered() < head {
+                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                }
+            })
+            .await
+            .expect("a change reaches every node within a second");
+        }
     }
 
     /// Everything a write could have touched: reference data, users and the audit head.

@@ -29,11 +29,13 @@ use std::pin::Pin;
 
 mod accounts;
 mod audit;
+mod cluster;
 mod gate;
 mod goods;
 mod reference;
 pub use accounts::*;
 pub use audit::*;
+pub use cluster::*;
 pub use gate::*;
 pub use goods::*;
 pub use reference::*;

@@ -49,6 +49,10 @@ pub async fn append<C: Conn>(
     )
     .await?;
     c.execute("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", params![e.seq, &e.hash]).await?;
+    // Other processes hear of the entry when (and only if) the transaction commits.
+    if let Some(notify) = C::NOTIFY {
+        c.execute(notify, params![e.seq.to_string()]).await?;
+    }
     Ok(())
 }
 

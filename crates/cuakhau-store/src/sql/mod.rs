@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod cluster;
 pub mod gate;
 pub mod goods;
 pub mod reference;
@@ -184,6 +185,9 @@ pub trait Conn: Send {
     /// The statement that reads the audit head (`seq`, `hash`) in a write, locking it where the
     /// engine has row locks.
     const LOCK_HEAD: &'static str;
+    /// The statement that tells other processes, at commit, that audit entry `$1` (as text) was
+    /// written; `None` where no other process listens (SQLite).
+    const NOTIFY: Option<&'static str> = None;
     /// Runs a statement; returns the number of rows it changed.
     fn execute(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<u64>> + Send;
     /// Runs a statement and returns every row.
@@ -236,6 +240,11 @@ pub trait Engine: Send + Sync + std::fmt::Debug + 'static {
         S: Send + Sync + 'static,
         T: Send + 'static,
         F: for<'c> Fn(&'c mut Self::Conn, &'c S) -> BoxFuture<'c, Result<T>> + Send + Sync + 'static;
+
+    /// A listener for committed changes made by any process (see [`crate::ClusterStore`]).
+    fn listen(&self) -> impl Future<Output = Result<Option<Box<dyn crate::ChangeListener>>>> + Send {
+        async { Ok(None) }
+    }
 }
 
 /// Commit every successful answer.

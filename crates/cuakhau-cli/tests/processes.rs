@@ -1,0 +1,338 @@
+//! Several real `cuakhau serve` processes on one PostgreSQL database (each test its own fresh
+//! database at `DATABASE_URL`'s server): a change made through any process reaches the board
+//! streams of every process, a session disabled or ended through one is refused by the others,
+//! a gate pair's dispatch rounds run in one process at a time and move when that one is killed,
+//! and the audit log verifies after a burst of writes spread over processes and gate pairs.
+//!
+//! Needs `DATABASE_URL` (e.g. `postgres://postgres@127.0.0.1:5432/test`); without it the tests fail.
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+const PASSWORD: &str = "a long enough password";
+const SECOND: Duration = Duration::from_secs(1);
+
+fn server_url() -> String {
+    std::env::var("DATABASE_URL").expect("DATABASE_URL must point at PostgreSQL for the multi-process tests")
+}
+
+/// A fresh database on the test server, dropped at the end.
+struct Db {
+    name: String,
+    url: String,
+}
+
+impl Db {
+    async fn fresh() -> Db {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let name = format!("procs_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+        let admin = sqlx::PgPool::connect(&server_url()).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&admin).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
+        admin.close().await;
+        let base = server_url();
+        let (server, _) = base.rsplit_once('/').expect("a database URL ends with /NAME");
+        Db { url: format!("{server}/{name}"), name }
+    }
+
+    async fn pool(&self) -> sqlx::PgPool {
+        sqlx::PgPool::connect(&self.url).await.unwrap()
+    }
+
+    async fn drop_now(self) {
+        let admin = sqlx::PgPool::connect(&server_url()).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))).execute(&admin).await.unwrap();
+    }
+}
+
+/// One `cuakhau serve` process; killed when dropped.
+struct Node {
+    child: Child,
+    addr: String,
+    instance: String,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cuakhau"));
+    for k in ["CUAKHAU_DATABASE", "CUAKHAU_CONFIG", "CUAKHAU_LISTEN", "CUAKHAU_AUDIT_KEY", "CUAKHAU_CHECKPOINTS", "CUAKHAU_INSTANCE"] {
+        c.env_remove(k);
+    }
+    c
+}
+
+/// Starts a server on `url` named `instance` and waits until it serves.
+fn start(url: &str, instance: &str, extra: &[&str]) -> Node {
+    let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--database", url, "--instance", instance, "--insecure-cookies"];
+    args.extend_from_slice(&["--database-pool", "4"]);
+    args.extend_from_slice(extra);
+    let mut child = bin().args(&args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let addr = loop {
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).unwrap() > 0, "{instance} ended before serving");
+        if let Some(a) = line.split("http://").nth(1) {
+            assert!(line.contains(&format!("as instance {instance}")), "{line}");
+            break a.split('/').next().unwrap().to_string();
+        }
+    };
+    // Keep reading, so a full pipe never stops the server.
+    std::thread::spawn(move || for _ in out.lines() {});
+    Node { child, addr, instance: instance.to_string() }
+}
+
+/// `n` processes on a fresh database with an administrator; the first loads the reference data.
+async fn cluster(n: usize, extra: &[&str]) -> (Db, Vec<Node>) {
+    let db = Db::fresh().await;
+    let mut c = bin()
+        .args(["admin", "create-user", "--database", &db.url, "--username", "admin", "--display-name", "Admin", "--role", "admin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
+    assert!(c.wait().unwrap().success());
+    let mut nodes = vec![start(&db.url, "p0", extra)];
+    let rest: Vec<_> = (1..n)
+        .map(|i| {
+            let (url, extra) = (db.url.clone(), extra.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+            std::thread::spawn(move || start(&url, &format!("p{i}"), &extra.iter().map(String::as_str).collect::<Vec<_>>()))
+        })
+        .collect();
+    nodes.extend(rest.into_iter().map(|h| h.join().unwrap()));
+    (db, nodes)
+}
+
+fn client() -> Client<HttpConnector, Full<Bytes>> {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+async fn call(node: &Node, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    let mut b = hyper::Request::builder().method(method).uri(format!("http://{}{path}", node.addr));
+    if let Some(t) = token {
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    let req = match body {
+        Some(v) => b.header("content-type", "application/json").body(Full::new(Bytes::from(v.to_string()))).unwrap(),
+        None => b.body(Full::new(Bytes::new())).unwrap(),
+    };
+    let res = client().request(req).await.unwrap();
+    let status = res.status().as_u16();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())))
+}
+
+async fn login(node: &Node, username: &str) -> String {
+    let (s, v) = call(node, "POST", "/api/v1/auth/login", None, Some(json!({"username": username, "password": PASSWORD}))).await;
+    assert_eq!(s, 200, "{v}");
+    v["token"].as_str().unwrap().to_string()
+}
+
+/// The boards a queue stream sends, as they come.
+async fn board_stream(node: &Node, pair: &str) -> tokio::sync::mpsc::UnboundedReceiver<Value> {
+    let uri = format!("http://{}/api/v1/gate-pairs/{pair}/queue/stream?direction=export", node.addr);
+    let res = client().request(hyper::Request::get(uri).body(Full::new(Bytes::new())).unwrap()).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut body = res.into_body();
+    tokio::spawn(async move {
+        let mut text = String::new();
+        while let Some(Ok(frame)) = body.frame().await {
+            let Ok(data) = frame.into_data() else { continue };
+            text.push_str(&String::from_utf8_lossy(&data));
+            while let Some(end) = text.find("\n\n") {
+                let event: String = text.drain(..end + 2).collect();
+                if let Some(json) = event.lines().find_map(|l| l.strip_prefix("data: ")) {
+                    let _ = tx.send(serde_json::from_str::<Value>(json).unwrap());
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// Waits for a board on which `lane` is listed.
+async fn until_lane(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Value>, lane: &str) {
+    while let Some(board) = rx.recv().await {
+        if board["lanes"].as_array().is_some_and(|ls| ls.iter().any(|l| l["id"] == lane)) {
+            return;
+        }
+    }
+    panic!("the stream ended");
+}
+
+fn lane(pair: &str, i: usize) -> (String, Value) {
+    let id = format!("{pair}-vn-export-t{i}");
+    let body =
+        json!({"id": id, "side": "VN", "direction": "export", "class": "general", "name": id, "capacity_per_hour": 10, "basis": "test"});
+    (id, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_through_any_process_reaches_the_board_streams_of_every_process_within_a_second() {
+    let (db, nodes) = cluster(3, &["--dispatch-every-s", "0"]).await;
+    let admin = login(&nodes[0], "admin").await;
+    let mut streams = Vec::new();
+    for n in &nodes {
+        let mut rx = board_stream(n, "huu-nghi").await;
+        tokio::time::timeout(5 * SECOND, rx.recv()).await.expect("the first board").unwrap();
+        streams.push(rx);
+    }
+    for (i, through) in nodes.iter().enumerate() {
+        let (id, body) = lane("huu-nghi", i);
+        let (s, v) = call(through, "POST", "/api/v1/gate-pairs/huu-nghi/lanes", Some(&admin), Some(body)).await;
+        assert_eq!(s, 201, "{v}");
+        let every = futures_util::future::join_all(streams.iter_mut().map(|rx| until_lane(rx, &id)));
+        tokio::time::timeout(SECOND, every)
+            .await
+            .unwrap_or_else(|_| panic!("a lane added through {} reached every stream", through.instance));
+    }
+    drop(nodes);
+    db.drop_now().await;
+}
+
+/// Polls `/auth/me` with `token` on `node` until it answers 401, for at most a second.
+async fn refused_within_a_second(node: &Node, token: &str) {
+    let refused = async {
+        while call(node, "GET", "/api/v1/auth/me", Some(token), None).await.0 != 401 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(SECOND, refused).await.unwrap_or_else(|_| panic!("{} still accepted the session after a second", node.instance));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_disabled_or_ended_through_one_process_is_refused_by_the_others_within_a_second() {
+    let (db, nodes) = cluster(3, &["--dispatch-every-s", "0"]).await;
+    let admin = login(&nodes[0], "admin").await;
+    let guard = json!({"username": "guard", "display_name": "Guard", "password": PASSWORD, "roles": ["officer:VN:border-guard:huu-nghi"]});
+    assert_eq!(call(&nodes[0], "POST", "/api/v1/users", Some(&admin), Some(guard)).await.0, 201);
+    // Every process has checked (and cached) the session before it ends.
+    let token = login(&nodes[1], "guard").await;
+    for n in &nodes {
+        assert_eq!(call(n, "GET", "/api/v1/auth/me", Some(&token), None).await.0, 200);
+    }
+    let (s, v) = call(&nodes[0], "PATCH", "/api/v1/users/guard", Some(&admin), Some(json!({"disabled": true}))).await;
+    assert_eq!(s, 200, "{v}");
+    for n in &nodes[1..] {
+        refused_within_a_second(n, &token).await;
+    }
+    // Enabled again, a new session ended by logging out through the last process.
+    assert_eq!(call(&nodes[0], "PATCH", "/api/v1/users/guard", Some(&admin), Some(json!({"disabled": false}))).await.0, 200);
+    let token = login(&nodes[0], "guard").await;
+    for n in &nodes {
+        assert_eq!(call(n, "GET", "/api/v1/auth/me", Some(&token), None).await.0, 200);
+    }
+    assert!(call(&nodes[2], "POST", "/api/v1/auth/logout", Some(&token), None).await.0 < 300);
+    for n in &nodes[..2] {
+        refused_within_a_second(n, &token).await;
+    }
+    drop(nodes);
+    db.drop_now().await;
+}
+
+/// Who holds the lease `name`, if anyone.
+async fn holder(pool: &sqlx::PgPool, name: &str) -> Option<String> {
+    sqlx::query_scalar("SELECT holder FROM leases WHERE name = $1").bind(name).fetch_optional(pool).await.unwrap()
+}
+
+/// A process's count of dispatch rounds in `/metrics`.
+async fn dispatch_rounds(node: &Node) -> u64 {
+    let (_, v) = call(node, "GET", "/metrics", None, None).await;
+    let text = v.as_str().unwrap().to_string();
+    assert!(text.contains(&format!("cuakhau_instance_info{{instance=\"{}\"}} 1", node.instance)), "{text}");
+    text.lines()
+        .find_map(|l| l.strip_prefix("cuakhau_background_rounds_total{work=\"dispatch\"} "))
+        .map_or(0, |n| n.trim().parse().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gate_pairs_dispatch_runs_in_one_process_at_a_time_and_moves_when_its_holder_is_killed() {
+    let (db, mut nodes) = cluster(3, &["--dispatch-every-s", "1", "--lease-ttl-s", "3"]).await;
+    let pool = db.pool().await;
+    let work = "dispatch/huu-nghi";
+    let first = tokio::time::timeout(5 * SECOND, async {
+        loop {
+            if let Some(h) = holder(&pool, work).await {
+                return h;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("a process took the gate pair's rounds");
+    // Over two seconds the holder keeps it, and a process holding no lease runs no round.
+    let before: Vec<u64> = futures_util::future::join_all(nodes.iter().map(dispatch_rounds)).await;
+    tokio::time::sleep(2 * SECOND).await;
+    assert_eq!(holder(&pool, work).await.as_deref(), Some(first.as_str()), "the holder renews its lease");
+    let holders: Vec<String> = sqlx::query_scalar("SELECT holder FROM leases WHERE name LIKE 'dispatch/%'").fetch_all(&pool).await.unwrap();
+    for (n, b) in nodes.iter().zip(&before) {
+        let after = dispatch_rounds(n).await;
+        if holders.contains(&n.instance) {
+            assert!(after > *b, "{} holds a lease and runs rounds", n.instance);
+        } else {
+            assert_eq!(after, *b, "{} holds no lease and runs no round", n.instance);
+        }
+    }
+    // SIGKILL: no chance to give the lease up. Another process takes over within 10 s.
+    let i = nodes.iter().position(|n| n.instance == first).unwrap();
+    let killed = nodes.remove(i);
+    Command::new("kill").args(["-KILL", &killed.child.id().to_string()]).status().unwrap();
+    let next = tokio::time::timeout(10 * SECOND, async {
+        loop {
+            match holder(&pool, work).await {
+                Some(h) if h != first => return h,
+                _ => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    })
+    .await
+    .expect("another process took over within 10 s");
+    assert!(nodes.iter().any(|n| n.instance == next), "{next} is a live process");
+    drop(killed);
+    drop(nodes);
+    pool.close().await;
+    db.drop_now().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_log_verifies_after_a_burst_of_writes_over_processes_and_gate_pairs() {
+    let (db, nodes) = cluster(3, &["--dispatch-every-s", "0"]).await;
+    let admin = login(&nodes[0], "admin").await;
+    let pool = db.pool().await;
+    let (head, _): (i64, String) = sqlx::query_as("SELECT seq, hash FROM audit_head").fetch_one(&pool).await.unwrap();
+    let pairs = ["huu-nghi", "kim-thanh", "lao-cai-ho-kieu"];
+    let writes = (0..36).map(|i| {
+        let (node, admin) = (&nodes[i % nodes.len()], admin.clone());
+        let pair = pairs[i % pairs.len()];
+        async move {
+            let (_, body) = lane(pair, i);
+            call(node, "POST", &format!("/api/v1/gate-pairs/{pair}/lanes"), Some(&admin), Some(body)).await.0
+        }
+    });
+    let statuses = futures_util::future::join_all(writes).await;
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    let (after, _): (i64, String) = sqlx::query_as("SELECT seq, hash FROM audit_head").fetch_one(&pool).await.unwrap();
+    assert_eq!(after - head, 36, "one entry per write");
+    let out = bin().args(["audit", "verify", "--database", &db.url]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("intact"), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    drop(nodes);
+    pool.close().await;
+    db.drop_now().await;
+}

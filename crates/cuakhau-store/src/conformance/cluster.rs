@@ -1,0 +1,59 @@
+//! Stories of several processes on one database: committed changes are announced to the other
+//! store handles (where the engine can), and a lease on background work has one holder.
+
+use super::*;
+use crate::Heard;
+
+/// Two store handles on one database (two processes): every entry the first commits is announced
+/// to the second's listener once, in commit order, and nothing is announced for a write that was
+/// rolled back. The changes read back carry their gate pair.
+pub async fn committed_changes_are_announced_to_another_store_each_once_in_commit_order(a: &dyn Store, b: &dyn Store) {
+    let mut heard = b.listen_changes().await.unwrap().expect("this engine tells other processes");
+    let (start, _) = a.audit_head().await.unwrap();
+    a.load_reference(&fixture(), actor("loader")).await.unwrap();
+    let user = |name: &str| NewUser { username: name.into(), display_name: "x".into(), password_hash: "h".into(), roles: vec![] };
+    a.create_user(user("one"), actor("admin")).await.unwrap();
+    assert!(a.create_user(user("one"), actor("admin")).await.is_err(), "a taken name is refused and rolled back");
+    let mut lane = a.lane(&LaneId::parse("huu-nghi-vn-export-1").unwrap()).await.unwrap().unwrap();
+    lane.capacity_per_hour = 30;
+    a.put_lane(&lane, actor("board")).await.unwrap();
+    b.put_setting("k", "v", actor("other")).await.unwrap();
+    a.put_setting("k", "w", actor("this")).await.unwrap();
+    let (end, _) = a.audit_head().await.unwrap();
+    assert!(end - start > 10, "the load wrote many entries in one transaction");
+    let mut got = Vec::new();
+    while got.len() < (end - start) as usize {
+        match heard.next().await.unwrap() {
+            Heard::Committed(seq) => got.push(seq),
+            Heard::Lost => panic!("the listener lost its connection"),
+        }
+    }
+    // A duplicate or a rolled-back entry's number would appear here and shift the sequence.
+    assert_eq!(got, ((start + 1)..=end).collect::<Vec<_>>(), "each committed entry once, in commit order");
+    let changes = b.changes_after(start, 1000).await.unwrap();
+    assert_eq!(changes.iter().map(|c| c.seq).collect::<Vec<_>>(), got);
+    let lane_change = changes.iter().find(|c| c.action == "lane.update").expect("the lane's change");
+    assert_eq!((lane_change.entity.as_str(), lane_change.gate_pair.as_deref()), ("lane/huu-nghi-vn-export-1", Some("huu-nghi")));
+    assert_eq!(changes.last().map(|c| (c.action.as_str(), c.actor.as_str(), c.gate_pair.is_none())), Some(("setting.put", "this", true)));
+    assert_eq!(b.changes_after(end, 10).await.unwrap(), vec![], "nothing after the head");
+}
+
+/// A lease on a piece of background work has one holder: the first to ask, who renews it; another
+/// asker gets it only once it has run out or was given up. Leases are not audited.
+pub async fn a_lease_has_one_holder_until_it_expires_or_is_given_up(a: &dyn Store, b: &dyn Store) {
+    let at = |s: i64| T0.plus_seconds(s);
+    let head = a.audit_head().await.unwrap();
+    let work = "dispatch/huu-nghi";
+    assert_eq!(a.take_lease(work, "one", at(0), at(10)).await.unwrap(), "one", "a free lease is granted");
+    assert_eq!(b.take_lease(work, "two", at(5), at(15)).await.unwrap(), "one", "a held lease is not");
+    assert_eq!(a.take_lease(work, "one", at(6), at(16)).await.unwrap(), "one", "its holder renews it");
+    assert_eq!(b.take_lease(work, "two", at(12), at(22)).await.unwrap(), "one", "renewed, it is still held after the first expiry");
+    assert_eq!(b.take_lease("webhooks", "two", at(12), at(22)).await.unwrap(), "two", "leases are independent");
+    assert_eq!(b.take_lease(work, "two", at(16), at(26)).await.unwrap(), "two", "an expired lease goes to the next asker");
+    assert_eq!(a.take_lease(work, "one", at(17), at(27)).await.unwrap(), "two", "and is not taken back");
+    a.give_up_lease(work, "one").await.unwrap();
+    assert_eq!(a.take_lease(work, "one", at(18), at(28)).await.unwrap(), "two", "only the holder can give it up");
+    b.give_up_lease(work, "two").await.unwrap();
+    assert_eq!(a.take_lease(work, "one", at(18), at(28)).await.unwrap(), "one", "a lease given up is free at once");
+    assert_eq!(a.audit_head().await.unwrap(), head, "leases write no audit entry");
+}
