@@ -407,7 +407,58 @@ test("a Chinese driver leaving from China reads Beijing time, with the zone name
   const est = await drv.waitForSelector(".est-call");
   assert.equal(await est.textContent(), `${want} 北京时间（UTC+8）`);
   assert.equal(await drv.inputValue("#zone"), "CN");
+  // On a 360 × 780 phone the place in the queue is above the fold.
+  const place = await drv.$eval(".place", (el) => el.getBoundingClientRect().bottom);
+  assert.ok(place <= 780, `the place ends at ${place} px`);
   await drv.context().close();
+});
+
+test("on a 360 px phone the header and demo banner take one line on every page, and the driver's call sits above the fold", async () => {
+  // The server here holds no demo day: the console is told it does, to draw the banner.
+  const pages = ["#/", "#/board/huu-nghi/export", "#/driver", "#/enterprise", "#/desk", "#/operator", "#/planner", "#/login"];
+  for (const lang of ["vi", "zh", "en"]) {
+    const p = await page(lang, 360);
+    await p.route("**/healthz", (r) => r.fulfill({ json: { status: "ok", demo: true } }));
+    await login(p, "admin");
+    for (const path of pages) {
+      await p.goto(`${base}/${path}`);
+      await p.waitForSelector("main h1");
+      const m = await p.evaluate(() => ({
+        top: document.querySelector("main").getBoundingClientRect().top,
+        header: document.querySelector("header.top").getBoundingClientRect().height,
+        badge: document.querySelector("#demo-badge").getBoundingClientRect().height > 0 ? document.querySelector("#demo-badge").getAttribute("aria-label") : null,
+        banner: document.querySelector("#demo").textContent,
+      }));
+      assert.ok(m.header <= 56 && m.top <= 56, `${lang} ${path}: header ${m.header} px, content starts at ${m.top} px`);
+      assert.ok(m.badge && m.badge === m.banner && /DEMO|演示/.test(m.banner), `${lang} ${path}: the demo banner is in the header, named in full: ${JSON.stringify(m)}`);
+    }
+    // ☰ opens the pages and preferences; following a page closes it again.
+    await p.click("#menu");
+    assert.equal(await p.getAttribute("#menu", "aria-expanded"), "true");
+    await p.click("#nav a[href='#/driver']");
+    await p.waitForFunction(() => location.hash === "#/driver" && document.querySelector("#menu").getAttribute("aria-expanded") === "false");
+    assert.ok(await p.isHidden("#nav"));
+    await axe(p, `menu ${lang} 360`);
+    await p.context().close();
+  }
+  // A called truck: the call, its countdown and the place to go fit above the fold at 360 × 780.
+  const firmApi = await client("firm");
+  const r = await firmApi("POST", "/declarations", phones("12C-360.36", { hs_code: "08106000", description_vi: "Sầu riêng", shelf_life_h: 96, certificate: "PC-2026-0360" }));
+  await firmApi("POST", `/declarations/${r.data.id}/submit`);
+  await (await client("vn-customs"))("POST", `/declarations/${r.data.id}/accept`);
+  assert.equal((await (await client("vn-guard"))("POST", "/gate-pairs/huu-nghi/yard", { plate: "12C36036" })).status, 201);
+  const called = await (await client("vn-board"))("POST", "/gate-pairs/huu-nghi/dispatch?direction=export");
+  assert.equal(called.data.called.length, 1, JSON.stringify(called.data));
+  for (const lang of ["vi", "zh", "en"]) {
+    const p = await page(lang, 360);
+    await p.goto(`${base}/#/driver?d=${r.data.id}&code=${r.data.track_code}`);
+    await p.waitForFunction(() => /\d:\d\d/.test(document.querySelector("#countdown")?.textContent || ""));
+    const box = await p.evaluate(() => ["header.top", ".turn", "#countdown"].map((s) => document.querySelector(s).getBoundingClientRect().bottom));
+    assert.ok(box[0] <= 56 && box[2] <= 780, `${lang}: header ends at ${box[0]} px, the countdown at ${box[2]} px`);
+    assert.match(await p.textContent(".turn"), /làn số \d|\d 号通道|lane \d/, "the lane's number is in the call");
+    await p.screenshot({ path: join(SHOTS, `driver-call-fold-${lang}-360.png`) });
+    await p.context().close();
+  }
 });
 
 test("the console works from the keyboard: skip link, sign-in form, language switch", async () => {

@@ -544,6 +544,11 @@ pub const CONSOLE: &[(&str, [&str; 3])] = &[
     ("nav_operator", ["Quản trị", "管理", "Operator"]),
     ("nav_planner", ["Kế hoạch", "规划", "Planner"]),
     ("main_nav", ["Điều hướng chính", "主导航", "Main"]),
+    (
+        "menu",
+        ["Trình đơn: trang, ngôn ngữ, múi giờ, đăng nhập", "菜单：页面、语言、时区、登录", "Menu: pages, language, time zone, sign-in"],
+    ),
+    ("demo_short", ["Dữ liệu mẫu", "演示数据", "Demo data"]),
     ("skip", ["Bỏ qua, đến nội dung", "跳到正文", "Skip to content"]),
     ("language", ["Ngôn ngữ", "语言", "Language"]),
     ("time_zone", ["Múi giờ", "时区", "Time zone"]),
@@ -1060,24 +1065,8 @@ mod tests {
 
     #[test]
     fn the_call_names_the_lane_gate_direction_and_deadline_with_its_zone_in_each_language() {
-        use crate::refdata::{Direction, Gate, GateFields, LaneClass, Side};
-        let f = |name_vi: &'static str, name_zh: &'static str, name_en: &'static str, zone: &'static str| GateFields {
-            name_vi,
-            name_zh,
-            name_pinyin: "",
-            name_en,
-            province: "p",
-            former_province: "",
-            zone,
-            lat: "",
-            lon: "",
-            coord_precision: "",
-            coord_source: "",
-            opens: "",
-            closes: "",
-            hours_source: "",
-        };
-        let vn = Gate::parse(Side::Vn, &f("Hữu Nghị", "友谊", "Huu Nghi", crate::time::VN_ZONE)).unwrap();
+        use crate::refdata::{Direction, LaneClass, Side, named_gate};
+        let vn = named_gate(Side::Vn, "Hữu Nghị", "友谊", "", "Huu Nghi");
         let deadline = crate::time::parse_rfc3339("2026-11-23T10:15:00+07:00").unwrap();
         let call = CallPlace { lane_number: 2, class: LaneClass::Perishable, gate: &vn, direction: Direction::Export, deadline };
         assert_eq!(
@@ -1089,7 +1078,7 @@ mod tests {
             "YOUR TURN: go to lane 2 (perishable) at Huu Nghi gate, Export (VN → CN), before 10:15 Vietnam time (UTC+7)"
         );
         // Leaving China: the Chinese gate, Beijing time (an hour ahead of Hà Nội).
-        let cn = Gate::parse(Side::Cn, &f("Hữu Nghị Quan", "友谊关", "Youyiguan", crate::time::CN_ZONE)).unwrap();
+        let cn = named_gate(Side::Cn, "Hữu Nghị Quan", "友谊关", "", "Youyiguan");
         let call = CallPlace { lane_number: 1, class: LaneClass::General, gate: &cn, direction: Direction::Import, deadline };
         assert_eq!(
             your_turn(Lang::Zh, &call),

@@ -310,6 +310,28 @@ impl Gate {
     }
 }
 
+/// A gate with its names only (no province, hours or coordinates), in its side's zone: for tests.
+#[cfg(test)]
+pub(crate) fn named_gate(side: Side, vi: &str, zh: &str, pinyin: &str, en: &str) -> Gate {
+    let f = GateFields {
+        name_vi: vi,
+        name_zh: zh,
+        name_pinyin: pinyin,
+        name_en: en,
+        province: "p",
+        former_province: "",
+        zone: side.zone(),
+        lat: "",
+        lon: "",
+        coord_precision: "",
+        coord_source: "",
+        opens: "",
+        closes: "",
+        hours_source: "",
+    };
+    Gate::parse(side, &f).expect("a named gate")
+}
+
 /// A lane's number as drivers and boards read it: its place (from 1) among the lanes of its gate
 /// pair, side and direction, ordered by id with the numbers in ids compared as numbers (`…-2`
 /// before `…-10`). Closed lanes keep their number. `None` when `id` is not among `lanes`.
@@ -619,28 +641,12 @@ mod tests {
 
     #[test]
     fn a_gate_is_named_in_the_readers_language_else_in_its_own() {
-        let f = |zh: &'static str| GateFields {
-            name_vi: "Hữu Nghị Quan",
-            name_zh: zh,
-            name_pinyin: "Yǒuyìguān",
-            name_en: "Youyiguan",
-            province: "guangxi",
-            former_province: "",
-            zone: time::CN_ZONE,
-            lat: "",
-            lon: "",
-            coord_precision: "",
-            coord_source: "",
-            opens: "",
-            closes: "",
-            hours_source: "",
-        };
-        let g = Gate::parse(Side::Cn, &f("友谊关")).unwrap();
+        let g = named_gate(Side::Cn, "Hữu Nghị Quan", "友谊关", "Yǒuyìguān", "Youyiguan");
         assert_eq!(
             [g.name_in(crate::Lang::Vi), g.name_in(crate::Lang::Zh), g.name_in(crate::Lang::En)],
             ["Hữu Nghị Quan", "友谊关", "Youyiguan"]
         );
-        let unknown = Gate::parse(Side::Cn, &f("")).unwrap();
+        let unknown = named_gate(Side::Cn, "Hữu Nghị Quan", "", "Yǒuyìguān", "Youyiguan");
         assert_eq!(unknown.name_in(crate::Lang::Zh), "Yǒuyìguān", "no Chinese name: the pinyin, not English");
     }
 

@@ -30,6 +30,16 @@ function nav(current) {
   $("#foot").textContent = `cuakhau · ${zoneName()}`;
   $("#demo").hidden = !demo;
   $("#demo").textContent = t("demo");
+  // On a phone the banner is a badge in the header's one line; its name is the banner's full text.
+  const badge = $("#demo-badge");
+  badge.hidden = !demo;
+  badge.textContent = t("demo_short");
+  badge.title = t("demo");
+  badge.setAttribute("aria-label", t("demo"));
+  const menu = $("#menu");
+  menu.setAttribute("aria-label", t("menu"));
+  menu.setAttribute("aria-expanded", "false");
+  $("#menu-panel").classList.remove("open");
   $(".skip").textContent = t("skip");
   $("#lang").setAttribute("aria-label", t("language"));
   $("#zone").setAttribute("aria-label", t("time_zone"));
@@ -66,6 +76,11 @@ async function route() {
 
 async function start() {
   $("#lang").value = S.lang;
+  // ☰ opens and closes the pages and preferences on a phone; Escape closes them.
+  const menu = $("#menu"), panel = $("#menu-panel");
+  const openMenu = (open) => { panel.classList.toggle("open", open); menu.setAttribute("aria-expanded", String(open)); };
+  menu.onclick = () => { const open = !panel.classList.contains("open"); openMenu(open); if (open) panel.querySelector("a, select")?.focus(); };
+  panel.addEventListener("keydown", (e) => { if (e.key === "Escape") { openMenu(false); menu.focus(); } });
   $("#lang").onchange = (e) => { S.lang = e.target.value; localStorage.setItem("lang", S.lang); route(); };
   $("#zone").onchange = (e) => { S.chosenZone = e.target.value; localStorage.setItem("zone", S.chosenZone); route(); };
   const [me, health] = await Promise.all([

@@ -67,7 +67,7 @@ export default async function pageDriver(main) {
       render(out, html`${turn ? html`<p class="turn" role="alert">${turn}</p><p class="countdown" id="countdown" role="timer" aria-live="off"></p>` : ""}${stopped}
       <div class="card"><p class="big">${r.plate}</p>
       ${r.status === "none" ? html`<p>${t("not_in_queue")}</p>` : html`<p>${t("status")}: <b>${word("trip", r.status)}</b></p>`}
-      ${r.position ? html`<p>${t("place")}: <span class="big">${num(r.position)}</span> ${t("of")} ${num(r.waiting_total)}</p><p>${t("est_call")}: <b class="est-call">${actBy(r.estimated_call?.utc)}</b></p>` : ""}
+      ${r.position ? html`<p class="place">${t("place")}: <span class="big">${num(r.position)}</span> ${t("of")} ${num(r.waiting_total)}</p><p>${t("est_call")}: <b class="est-call">${actBy(r.estimated_call?.utc)}</b></p>` : ""}
       ${r.booking ? html`<p>${t("booking")}: ${fmt(r.booking.hour)} ${zoneName()}</p>` : ""}${r.current_step ? html`<p>${t("step_now")}: ${word("step", r.current_step)}</p>` : ""}
       ${r.channel ? html`<p class="channel">${t("channel")}: <span class="pill ${r.channel}">${word("channel", r.channel)}</span> ${r.channel_reason_words[S.lang]}</p>` : ""}</div>`);
       if (turn) { countdown(tk, r.call_deadline.utc); if (!called) alertDriver(); }
