@@ -252,7 +252,17 @@ pub async fn trips_go_from_queue_to_crossing(s: &dyn Store) {
         at(2100, "officer"),
     );
     assert_eq!(r.await.unwrap().unwrap().status, TripStatus::Refused);
-    assert!(s.due_notifications(T0.plus_seconds(2100), 10).await.unwrap().iter().any(|n| n.kind == "refused" && n.trip_id == tb.id));
+    let due = s.due_notifications(T0.plus_seconds(2100), 10).await.unwrap();
+    let told = due.iter().find(|n| n.kind == "refused" && n.trip_id == tb.id).expect("the driver is told");
+    // In the driver's page's words: who refused, why, and what to do; in the driver's language and all three.
+    let words: serde_json::Value = serde_json::from_str(&told.payload).unwrap();
+    assert_eq!(
+        words["texts"]["en"],
+        "Truck refused by Vietnamese customs: HS code mismatch The truck may not cross. Leave the lane as the officers direct and contact the declaring firm."
+    );
+    assert!(words["texts"]["zh"].as_str().unwrap().starts_with("车辆被越方海关拒绝通关：HS code mismatch"), "{words}");
+    let lang = words["language"].as_str().unwrap();
+    assert_eq!(words["text"], words["texts"][lang], "{words}");
 
     // Fees: one receipt, once.
     let fee = Fee { amount: 1_200_000.0, currency: "VND".into(), receipt: "LS-2026-000123".into() };
