@@ -135,6 +135,53 @@ pub async fn request(s: &mut TcpStream, method: &str, path: &str, token: Option<
     }
 }
 
+/// The bookable hour `k` hours after `H0`, as the API takes it.
+pub fn hour(k: i64) -> String {
+    Timestamp(H0 + k * 3_600_000_000).to_rfc3339()
+}
+
+/// One client on its own kept-alive connection books each of its declarations, trying the hours
+/// from `H0` in order (an hour found full stays full: it moves on for good); after the last hour
+/// it refuses the rest, or stops at the first refusal when `stop_when_full`. Returns (booked,
+/// refused, latency of every request in µs).
+pub async fn book_each(
+    addr: std::net::SocketAddr,
+    token: String,
+    ids: Vec<i64>,
+    hours: i64,
+    stop_when_full: bool,
+) -> (usize, usize, Vec<u64>) {
+    let mut s = TcpStream::connect(addr).await.expect("the server listens");
+    s.set_nodelay(true).expect("nodelay");
+    let (mut booked, mut refused, mut lat) = (0, 0, Vec::new());
+    let mut first_open = 0;
+    for id in ids {
+        let mut done = false;
+        while first_open < hours {
+            let t0 = std::time::Instant::now();
+            let path = format!("/api/v1/declarations/{id}/booking");
+            let (status, body) = request(&mut s, "POST", &path, Some(&token), &format!(r#"{{"hour":"{}"}}"#, hour(first_open))).await;
+            lat.push(t0.elapsed().as_micros() as u64);
+            match status {
+                201 => {
+                    booked += 1;
+                    done = true;
+                    break;
+                }
+                409 if body.contains("full") => first_open += 1,
+                other => panic!("unexpected {other}: {body}"),
+            }
+        }
+        if !done {
+            refused += 1;
+            if stop_when_full {
+                break;
+            }
+        }
+    }
+    (booked, refused, lat)
+}
+
 /// Signs in and returns the bearer token.
 pub async fn login(addr: std::net::SocketAddr, user: &str, password: &str) -> String {
     let mut s = TcpStream::connect(addr).await.expect("the server listens");

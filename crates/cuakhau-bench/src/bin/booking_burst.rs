@@ -9,7 +9,7 @@
 #![allow(clippy::disallowed_methods)]
 #![allow(clippy::print_stdout)] // a benchmark prints its figures
 
-use cuakhau_bench::server::{Counter, Fixed, H0, reference, request, state};
+use cuakhau_bench::server::{Counter, Fixed, H0, book_each, reference, request, state};
 use cuakhau_core::goods::declaration::DeclEvent;
 use cuakhau_core::goods::parties::{EnterpriseCode, Plate, VehicleKind};
 use cuakhau_core::{Direction, GatePairId, Role, Side, Timestamp};
@@ -87,53 +87,11 @@ async fn setup(clients: usize, declarations: usize) -> Setup {
     Setup { addr, clients: out, _dir: dir, store }
 }
 
-fn hour(k: i64) -> String {
-    Timestamp(H0 + k * 3_600_000_000).to_rfc3339()
-}
-
 /// Each client books its declarations, trying the hours in order; returns (booked, refused, latencies µs).
 async fn burst(setup: &Setup, stop_when_full: bool) -> (usize, usize, Vec<u64>) {
     let mut tasks = tokio::task::JoinSet::new();
     for (token, ids) in setup.clients.clone() {
-        let addr = setup.addr;
-        tasks.spawn(async move {
-            let mut s = TcpStream::connect(addr).await.unwrap();
-            s.set_nodelay(true).unwrap();
-            let (mut booked, mut refused, mut lat) = (0, 0, Vec::new());
-            let mut first_open = 0;
-            // Hours found full stay full: each client moves on to the next hour for good.
-            for id in ids {
-                let mut done = false;
-                while first_open < HOURS {
-                    let t0 = Instant::now();
-                    let (status, body) = request(
-                        &mut s,
-                        "POST",
-                        &format!("/api/v1/declarations/{id}/booking"),
-                        Some(&token),
-                        &format!(r#"{{"hour":"{}"}}"#, hour(first_open)),
-                    )
-                    .await;
-                    lat.push(t0.elapsed().as_micros() as u64);
-                    match status {
-                        201 => {
-                            booked += 1;
-                            done = true;
-                            break;
-                        }
-                        409 if body.contains("full") => first_open += 1,
-                        other => panic!("unexpected {other}: {body}"),
-                    }
-                }
-                if !done {
-                    refused += 1;
-                    if stop_when_full {
-                        break;
-                    }
-                }
-            }
-            (booked, refused, lat)
-        });
+        tasks.spawn(book_each(setup.addr, token, ids, HOURS, stop_when_full));
     }
     let (mut b, mut r, mut l) = (0, 0, Vec::new());
     for (x, y, z) in tasks.join_all().await {
