@@ -135,6 +135,37 @@ pub async fn request(s: &mut TcpStream, method: &str, path: &str, token: Option<
     }
 }
 
+/// Benchmark client `c`: user `u{c}` (password hash `phc`) for three enterprises (so the daily
+/// limit of 40 each is not what stops a burst) and `n` accepted export declarations at `bench`;
+/// returns their ids.
+pub async fn client_with_declarations(store: &dyn cuakhau_store::Store, c: usize, n: usize, phc: &str) -> Vec<i64> {
+    use cuakhau_core::goods::declaration::DeclEvent;
+    use cuakhau_core::goods::parties::{Driver, EnterpriseCode, Plate, VehicleKind};
+    let at = cuakhau_store::Actor { name: "bench", at: Fixed.now() };
+    let codes: Vec<String> = (0..3).map(|k| format!("{:010}", 1_000_000 + c * 3 + k)).collect();
+    let roles = codes.iter().map(|code| cuakhau_core::Role::Enterprise { code: code.clone() }).collect();
+    let user = cuakhau_store::NewUser { username: format!("u{c}"), display_name: "bench".into(), password_hash: phc.into(), roles };
+    store.create_user(user, at.clone()).await.expect("the client's account");
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let new = cuakhau_store::goods::NewDeclaration {
+            enterprise: EnterpriseCode::parse(&codes[i % 3]).expect("a code"),
+            gate_pair: GatePairId::parse("bench").expect("parses"),
+            direction: cuakhau_core::Direction::Export,
+            plate: Plate::parse(&format!("29C-{c:03}.{i:03}"), Side::Vn).expect("a plate"),
+            vehicle_kind: VehicleKind::Truck,
+            driver: Some(Driver::parse("D", "VN", "B1234567").expect("a driver")),
+            consignments: vec![cuakhau_store::conformance::durian_free()],
+            track_code: format!("bench{c}x{i}"),
+        };
+        let d = store.create_declaration(new, at.clone()).await.expect("a declaration");
+        store.declaration_event(d.id, DeclEvent::Submit, at.clone()).await.expect("submitted");
+        store.declaration_event(d.id, DeclEvent::Accept { at: at.at, validity_h: 72 }, at.clone()).await.expect("accepted");
+        ids.push(d.id);
+    }
+    ids
+}
+
 /// The bookable hour `k` hours after `H0`, as the API takes it.
 pub fn hour(k: i64) -> String {
     Timestamp(H0 + k * 3_600_000_000).to_rfc3339()

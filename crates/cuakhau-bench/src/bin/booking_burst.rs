@@ -9,14 +9,11 @@
 #![allow(clippy::disallowed_methods)]
 #![allow(clippy::print_stdout)] // a benchmark prints its figures
 
-use cuakhau_bench::server::{Counter, Fixed, H0, book_each, reference, request, state};
-use cuakhau_core::goods::declaration::DeclEvent;
-use cuakhau_core::goods::parties::{EnterpriseCode, Plate, VehicleKind};
-use cuakhau_core::{Direction, GatePairId, Role, Side, Timestamp};
+use cuakhau_bench::server::{Counter, Fixed, H0, book_each, client_with_declarations, reference, request, state};
+use cuakhau_core::{Direction, GatePairId, Timestamp};
 use cuakhau_server::Clock;
-use cuakhau_store::goods::NewDeclaration;
+use cuakhau_store::Actor;
 use cuakhau_store::prelude::*;
-use cuakhau_store::{Actor, NewUser};
 use cuakhau_store_sqlite::SqliteStore;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -48,30 +45,7 @@ async fn setup(clients: usize, declarations: usize) -> Setup {
     let mut out = Vec::new();
     let per_client = declarations.div_ceil(clients);
     for c in 0..clients {
-        // Three enterprises a client, so the daily limit (40 each) is not what stops the burst.
-        let codes: Vec<String> = (0..3).map(|k| format!("{:010}", 1_000_000 + c * 3 + k)).collect();
-        let roles = codes.iter().map(|code| Role::Enterprise { code: code.clone() }).collect();
-        store
-            .create_user(NewUser { username: format!("u{c}"), display_name: "bench".into(), password_hash: phc.clone(), roles }, at.clone())
-            .await
-            .unwrap();
-        let mut ids = Vec::new();
-        for i in 0..per_client {
-            let new = NewDeclaration {
-                enterprise: EnterpriseCode::parse(&codes[i % 3]).unwrap(),
-                gate_pair: GatePairId::parse("bench").unwrap(),
-                direction: Direction::Export,
-                plate: Plate::parse(&format!("29C-{c:03}.{i:03}"), Side::Vn).unwrap(),
-                vehicle_kind: VehicleKind::Truck,
-                driver: Some(cuakhau_core::goods::parties::Driver::parse("D", "VN", "B1234567").unwrap()),
-                consignments: vec![cuakhau_store::conformance::durian_free()],
-                track_code: format!("bench{c}x{i}"),
-            };
-            let d = store.create_declaration(new, at.clone()).await.unwrap();
-            store.declaration_event(d.id, DeclEvent::Submit, at.clone()).await.unwrap();
-            store.declaration_event(d.id, DeclEvent::Accept { at: at.at, validity_h: 72 }, at.clone()).await.unwrap();
-            ids.push(d.id);
-        }
+        let ids = client_with_declarations(store.as_ref(), c, per_client, &phc).await;
         let (status, body) = request(
             &mut TcpStream::connect(addr).await.unwrap(),
             "POST",
