@@ -135,6 +135,84 @@ pub async fn request(s: &mut TcpStream, method: &str, path: &str, token: Option<
     }
 }
 
+/// Benchmark client `c`: user `u{c}` (password hash `phc`) for three enterprises (so the daily
+/// limit of 40 each is not what stops a burst) and `n` accepted export declarations at `bench`;
+/// returns their ids.
+pub async fn client_with_declarations(store: &dyn cuakhau_store::Store, c: usize, n: usize, phc: &str) -> Vec<i64> {
+    use cuakhau_core::goods::declaration::DeclEvent;
+    use cuakhau_core::goods::parties::{Driver, EnterpriseCode, Plate, VehicleKind};
+    let at = cuakhau_store::Actor { name: "bench", at: Fixed.now() };
+    let codes: Vec<String> = (0..3).map(|k| format!("{:010}", 1_000_000 + c * 3 + k)).collect();
+    let roles = codes.iter().map(|code| cuakhau_core::Role::Enterprise { code: code.clone() }).collect();
+    let user = cuakhau_store::NewUser { username: format!("u{c}"), display_name: "bench".into(), password_hash: phc.into(), roles };
+    store.create_user(user, at.clone()).await.expect("the client's account");
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let new = cuakhau_store::goods::NewDeclaration {
+            enterprise: EnterpriseCode::parse(&codes[i % 3]).expect("a code"),
+            gate_pair: GatePairId::parse("bench").expect("parses"),
+            direction: cuakhau_core::Direction::Export,
+            plate: Plate::parse(&format!("29C-{c:03}.{i:03}"), Side::Vn).expect("a plate"),
+            vehicle_kind: VehicleKind::Truck,
+            driver: Some(Driver::parse("D", "VN", "B1234567").expect("a driver")),
+            consignments: vec![cuakhau_store::conformance::durian_free()],
+            track_code: format!("bench{c}x{i}"),
+        };
+        let d = store.create_declaration(new, at.clone()).await.expect("a declaration");
+        store.declaration_event(d.id, DeclEvent::Submit, at.clone()).await.expect("submitted");
+        store.declaration_event(d.id, DeclEvent::Accept { at: at.at, validity_h: 72 }, at.clone()).await.expect("accepted");
+        ids.push(d.id);
+    }
+    ids
+}
+
+/// The bookable hour `k` hours after `H0`, as the API takes it.
+pub fn hour(k: i64) -> String {
+    Timestamp(H0 + k * 3_600_000_000).to_rfc3339()
+}
+
+/// One client on its own kept-alive connection books each of its declarations, trying the hours
+/// from `H0` in order (an hour found full stays full: it moves on for good); after the last hour
+/// it refuses the rest, or stops at the first refusal when `stop_when_full`. Returns (booked,
+/// refused, latency of every request in µs).
+pub async fn book_each(
+    addr: std::net::SocketAddr,
+    token: String,
+    ids: Vec<i64>,
+    hours: i64,
+    stop_when_full: bool,
+) -> (usize, usize, Vec<u64>) {
+    let mut s = TcpStream::connect(addr).await.expect("the server listens");
+    s.set_nodelay(true).expect("nodelay");
+    let (mut booked, mut refused, mut lat) = (0, 0, Vec::new());
+    let mut first_open = 0;
+    for id in ids {
+        let mut done = false;
+        while first_open < hours {
+            let t0 = std::time::Instant::now();
+            let path = format!("/api/v1/declarations/{id}/booking");
+            let (status, body) = request(&mut s, "POST", &path, Some(&token), &format!(r#"{{"hour":"{}"}}"#, hour(first_open))).await;
+            lat.push(t0.elapsed().as_micros() as u64);
+            match status {
+                201 => {
+                    booked += 1;
+                    done = true;
+                    break;
+                }
+                409 if body.contains("full") => first_open += 1,
+                other => panic!("unexpected {other}: {body}"),
+            }
+        }
+        if !done {
+            refused += 1;
+            if stop_when_full {
+                break;
+            }
+        }
+    }
+    (booked, refused, lat)
+}
+
 /// Signs in and returns the bearer token.
 pub async fn login(addr: std::net::SocketAddr, user: &str, password: &str) -> String {
     let mut s = TcpStream::connect(addr).await.expect("the server listens");

@@ -389,20 +389,7 @@ async fn the_queue_stream_pushes_each_change() {
     // A second viewer of the same board shares its snapshots and sees the same change.
     let req2 = axum::http::Request::get("/api/v1/gate-pairs/huu-nghi/queue/stream?direction=export").body(Body::empty()).unwrap();
     let mut body2 = t.app.clone().oneshot(req2).await.unwrap().into_body();
-    let mut second = async || -> Value {
-        loop {
-            let frame =
-                tokio::time::timeout(std::time::Duration::from_secs(5), body2.frame()).await.expect("an event in time").unwrap().unwrap();
-            if let Some(json) = frame
-                .into_data()
-                .ok()
-                .and_then(|d| String::from_utf8(d.to_vec()).ok())
-                .and_then(|t| t.lines().find_map(|l| l.strip_prefix("data: ").map(String::from)))
-            {
-                return serde_json::from_str(&json).unwrap();
-            }
-        }
-    };
+    let mut second = async || next_board(&mut body2, std::time::Duration::from_secs(5)).await;
     assert_eq!(second().await["yard"], 0);
     let guard = t.login("vn-guard").await;
     t.call("POST", "/api/v1/gate-pairs/huu-nghi/yard", Some(&guard), None, Some(json!({"plate": "12C12345"}))).await;

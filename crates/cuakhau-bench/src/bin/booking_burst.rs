@@ -9,14 +9,11 @@
 #![allow(clippy::disallowed_methods)]
 #![allow(clippy::print_stdout)] // a benchmark prints its figures
 
-use cuakhau_bench::server::{Counter, Fixed, H0, reference, request, state};
-use cuakhau_core::goods::declaration::DeclEvent;
-use cuakhau_core::goods::parties::{EnterpriseCode, Plate, VehicleKind};
-use cuakhau_core::{Direction, GatePairId, Role, Side, Timestamp};
+use cuakhau_bench::server::{Counter, Fixed, H0, book_each, client_with_declarations, reference, request, state};
+use cuakhau_core::{Direction, GatePairId, Timestamp};
 use cuakhau_server::Clock;
-use cuakhau_store::goods::NewDeclaration;
+use cuakhau_store::Actor;
 use cuakhau_store::prelude::*;
-use cuakhau_store::{Actor, NewUser};
 use cuakhau_store_sqlite::SqliteStore;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -48,30 +45,7 @@ async fn setup(clients: usize, declarations: usize) -> Setup {
     let mut out = Vec::new();
     let per_client = declarations.div_ceil(clients);
     for c in 0..clients {
-        // Three enterprises a client, so the daily limit (40 each) is not what stops the burst.
-        let codes: Vec<String> = (0..3).map(|k| format!("{:010}", 1_000_000 + c * 3 + k)).collect();
-        let roles = codes.iter().map(|code| Role::Enterprise { code: code.clone() }).collect();
-        store
-            .create_user(NewUser { username: format!("u{c}"), display_name: "bench".into(), password_hash: phc.clone(), roles }, at.clone())
-            .await
-            .unwrap();
-        let mut ids = Vec::new();
-        for i in 0..per_client {
-            let new = NewDeclaration {
-                enterprise: EnterpriseCode::parse(&codes[i % 3]).unwrap(),
-                gate_pair: GatePairId::parse("bench").unwrap(),
-                direction: Direction::Export,
-                plate: Plate::parse(&format!("29C-{c:03}.{i:03}"), Side::Vn).unwrap(),
-                vehicle_kind: VehicleKind::Truck,
-                driver: Some(cuakhau_core::goods::parties::Driver::parse("D", "VN", "B1234567").unwrap()),
-                consignments: vec![cuakhau_store::conformance::durian_free()],
-                track_code: format!("bench{c}x{i}"),
-            };
-            let d = store.create_declaration(new, at.clone()).await.unwrap();
-            store.declaration_event(d.id, DeclEvent::Submit, at.clone()).await.unwrap();
-            store.declaration_event(d.id, DeclEvent::Accept { at: at.at, validity_h: 72 }, at.clone()).await.unwrap();
-            ids.push(d.id);
-        }
+        let ids = client_with_declarations(store.as_ref(), c, per_client, &phc).await;
         let (status, body) = request(
             &mut TcpStream::connect(addr).await.unwrap(),
             "POST",
@@ -87,53 +61,11 @@ async fn setup(clients: usize, declarations: usize) -> Setup {
     Setup { addr, clients: out, _dir: dir, store }
 }
 
-fn hour(k: i64) -> String {
-    Timestamp(H0 + k * 3_600_000_000).to_rfc3339()
-}
-
 /// Each client books its declarations, trying the hours in order; returns (booked, refused, latencies µs).
 async fn burst(setup: &Setup, stop_when_full: bool) -> (usize, usize, Vec<u64>) {
     let mut tasks = tokio::task::JoinSet::new();
     for (token, ids) in setup.clients.clone() {
-        let addr = setup.addr;
-        tasks.spawn(async move {
-            let mut s = TcpStream::connect(addr).await.unwrap();
-            s.set_nodelay(true).unwrap();
-            let (mut booked, mut refused, mut lat) = (0, 0, Vec::new());
-            let mut first_open = 0;
-            // Hours found full stay full: each client moves on to the next hour for good.
-            for id in ids {
-                let mut done = false;
-                while first_open < HOURS {
-                    let t0 = Instant::now();
-                    let (status, body) = request(
-                        &mut s,
-                        "POST",
-                        &format!("/api/v1/declarations/{id}/booking"),
-                        Some(&token),
-                        &format!(r#"{{"hour":"{}"}}"#, hour(first_open)),
-                    )
-                    .await;
-                    lat.push(t0.elapsed().as_micros() as u64);
-                    match status {
-                        201 => {
-                            booked += 1;
-                            done = true;
-                            break;
-                        }
-                        409 if body.contains("full") => first_open += 1,
-                        other => panic!("unexpected {other}: {body}"),
-                    }
-                }
-                if !done {
-                    refused += 1;
-                    if stop_when_full {
-                        break;
-                    }
-                }
-            }
-            (booked, refused, lat)
-        });
+        tasks.spawn(book_each(setup.addr, token, ids, HOURS, stop_when_full));
     }
     let (mut b, mut r, mut l) = (0, 0, Vec::new());
     for (x, y, z) in tasks.join_all().await {
