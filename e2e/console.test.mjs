@@ -342,6 +342,9 @@ test("a hold needs a reason, shown in the officer's language", async () => {
   await desk.waitForSelector("text=铅封号不符");
   // Why the truck is in its channel, in the officer's language (no rule matched: green).
   assert.match(await desk.textContent("#trip h2"), /未命中风险规则/);
+  // The driver's nationality in words too.
+  const driverLine = await desk.textContent("#trip");
+  assert.ok(driverLine.includes("国籍: 越南") && !driverLine.includes("· VN ·"), driverLine);
   // The desk names the officer's role in words, not as a code.
   const h1 = await desk.textContent("main h1");
   assert.ok(h1.includes("越方海关 · ") && !h1.includes("officer:"), h1);

@@ -812,6 +812,8 @@ pub const CONSOLE: &[(&str, [&str; 3])] = &[
     ("amend", ["Sửa đổi", "修改", "Amend"]),
     ("accept", ["Chấp nhận", "接受", "Accept"]),
     ("reject", ["Từ chối", "驳回", "Reject"]),
+    ("nationality.VN", ["Việt Nam", "越南", "Vietnam"]),
+    ("nationality.CN", ["Trung Quốc", "中国", "China"]),
     ("dir.export", ["Xuất (VN → TQ)", "出口（越→中）", "Export (VN → CN)"]),
     ("dir.import", ["Nhập (TQ → VN)", "进口（中→越）", "Import (CN → VN)"]),
     ("class.general", ["thường", "普通", "general"]),

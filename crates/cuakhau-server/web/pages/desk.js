@@ -93,7 +93,7 @@ async function showTrip(id, focus = false) {
   openTrip = id;
   markOpen();
   render(box, html`<div class="card"><h2 tabindex="-1">${x.plate} · ${d.enterprise} · <span class="pill ${x.channel}">${word("channel", x.channel)}</span> <small class="risk">${x.channel_reason_words[S.lang]}</small></h2>
-  ${d.driver ? html`<p>${t("driver_name")}: <b>${d.driver.name}</b> · ${d.driver.nationality} · ${d.driver.document_no}</p>` : ""}
+  ${d.driver ? html`<p>${t("driver_name")}: <b>${d.driver.name}</b> · ${t("nationality")}: ${word("nationality", d.driver.nationality)} · ${d.driver.document_no}</p>` : ""}
   <h3>${t("consignments")}</h3>
   ${table(t("consignments"), [t("hs_code"), t("desc_vi"), t("desc_zh"), t("gross_kg"), t("value"), t("certificate")], d.consignments.map((c) => html`<tr><td>${c.hs_code}</td><td>${c.description_vi}</td><td>${c.description_zh}</td><td>${num(c.gross_kg)}</td><td>${num(c.value, 2)} ${c.currency}</td><td>${c.certificate}</td></tr>`))}
   <h3>${t("steps")}</h3>

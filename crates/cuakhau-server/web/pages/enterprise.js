@@ -26,9 +26,9 @@ export default async function pageEnterprise(main) {
   <h2>${t("new_decl")}</h2><form id="nd" class="card" novalidate><div class="row">
     ${select("gate_pair", t("gate_pair"), pairs.map((p) => [p.id, pairName(p)]))}
     ${select("direction", t("direction"), [["export", word("dir", "export")], ["import", word("dir", "import")]])}
-    ${field("plate", t("plate"), { required: true })}${select("plate_country", t("plate_country"), [["VN", "VN"], ["CN", "CN"]])}
+    ${field("plate", t("plate"), { required: true })}${select("plate_country", t("plate_country"), [["VN", word("nationality", "VN")], ["CN", word("nationality", "CN")]])}
     ${select("vehicle_kind", t("vehicle_kind"), ["truck", "tractor-trailer", "refrigerated", "agv"].map((v) => [v, word("vehicle", v)]))}
-    ${field("driver_name", t("driver_name"))}${select("nationality", t("nationality"), [["VN", "VN"], ["CN", "CN"]])}${field("document_no", t("document_no"))}</div>
+    ${field("driver_name", t("driver_name"))}${select("nationality", t("nationality"), [["VN", word("nationality", "VN")], ["CN", word("nationality", "CN")]])}${field("document_no", t("document_no"))}</div>
     <h2>${t("consignments")}</h2><div class="row">${field("hs_code", t("hs_code"), { inputmode: "numeric" })}${field("description_vi", t("desc_vi"))}${field("description_zh", t("desc_zh"))}
     ${field("packages", t("packages"), { type: "number", min: 1, value: 1 })}${field("gross_kg", t("gross_kg"), { type: "number", step: "any", value: 1000 })}${field("value", t("value"), { type: "number", step: "any", value: 1000 })}
     ${field("currency", t("currency"), { value: "USD" })}${field("origin", t("origin"), { value: "VN" })}${field("shelf_life_h", t("shelf_life"), { type: "number", min: 1 })}${field("certificate", t("certificate"))}</div>

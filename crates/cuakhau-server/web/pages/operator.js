@@ -2,7 +2,7 @@
 // for administrators the users and the audit log.
 import { html, render, $, $$ } from "../dom.js";
 import { api, check, navNow, STALE } from "../api.js";
-import { t, word, num, fmt, name, pairName } from "../i18n.js";
+import { t, word, num, fmt, name, pairName, roleWords } from "../i18n.js";
 import { roles, isOfficer } from "../state.js";
 import { field, select, table, gate, showError, showResult } from "../ui.js";
 import { gatePairs } from "./public.js";
@@ -70,7 +70,7 @@ async function users(main, tk) {
   check(tk);
   const box = $("#users");
   render(box, html`<h2>${t("users")}</h2><div id="uerr" aria-live="polite"></div>
-  ${table(t("users"), [t("username"), t("display_name"), t("roles"), t("actions")], list.map((u) => html`<tr class="${u.disabled ? "muted" : ""}"><td>${u.username}</td><td>${u.display_name}</td><td>${u.roles.join(", ")}</td><td><button class="alt" data-user="${u.username}" data-disable="${String(!u.disabled)}" aria-label="${(u.disabled ? t("enable") : t("disable"))} ${u.username}">${(u.disabled ? t("enable") : t("disable"))}</button></td></tr>`))}
+  ${table(t("users"), [t("username"), t("display_name"), t("roles"), t("actions")], list.map((u) => html`<tr class="${u.disabled ? "muted" : ""}"><td>${u.username}</td><td>${u.display_name}</td><td>${u.roles.map((r) => html`<div>${roleWords(r, (p) => p)} <small><code>${r}</code></small></div>`)}</td><td><button class="alt" data-user="${u.username}" data-disable="${String(!u.disabled)}" aria-label="${(u.disabled ? t("enable") : t("disable"))} ${u.username}">${(u.disabled ? t("enable") : t("disable"))}</button></td></tr>`))}
   <form id="nu" class="card row" novalidate>${field("username", t("username"))}${field("display_name", t("display_name"))}${field("password", t("password"), { type: "password" })}${field("roles", t("roles"), { placeholder: "officer:VN:customs:huu-nghi" })}<button>${t("add")}</button></form>`);
   $$("button[data-user]", box).forEach((b) => (b.onclick = async () => {
     try { await api("PATCH", `/users/${encodeURIComponent(b.dataset.user)}`, { disabled: b.dataset.disable === "true" }); await pageOperator(main); } catch (e) { showError($("#uerr"), e); }
