@@ -155,6 +155,10 @@ pub struct LaneOut {
     pub direction: String,
     /// `general`, `perishable` or `agv`.
     pub class: String,
+    /// Its number among the lanes of its gate pair, side and direction, as drivers and boards
+    /// are told it ("lane 2").
+    pub number: usize,
+    /// The name in the reference data (its source's own words).
     pub name: String,
     /// Trucks per hour.
     pub capacity_per_hour: u32,
@@ -162,9 +166,12 @@ pub struct LaneOut {
     pub basis: String,
 }
 
-impl From<&Lane> for LaneOut {
-    fn from(l: &Lane) -> Self {
+impl LaneOut {
+    /// Lane `l` as answered, numbered among `lanes` (its gate pair's, or a list holding every
+    /// lane of its side and direction).
+    pub fn numbered(l: &Lane, lanes: &[Lane]) -> Self {
         LaneOut {
+            number: cuakhau_core::refdata::lane_number(lanes, l.id.as_str()).unwrap_or(1),
             id: l.id.as_str().into(),
             gate_pair: l.gate_pair.as_str().into(),
             side: l.side.code().into(),

@@ -712,3 +712,23 @@ async fn accounts_are_disabled_re_enabled_and_re_roled_with_sessions_ending_at_o
     let log = t.call("GET", "/api/v1/audit?limit=500", Some(&admin), None, None).await.json();
     assert_eq!(log.as_array().unwrap().iter().filter(|e| e["action"] == "user.update").count(), 2);
 }
+
+/// Every lane is answered with the number drivers and boards are told ("lane 2"): 1…n among the
+/// lanes of its gate pair, side and direction, the same in a list and alone.
+#[tokio::test]
+async fn lanes_are_answered_with_their_number_among_their_side_and_direction() {
+    let t = spawn().await;
+    let lanes = t.call("GET", "/api/v1/gate-pairs/huu-nghi/lanes", None, None, None).await.json();
+    let lanes = lanes.as_array().unwrap();
+    assert!(!lanes.is_empty());
+    let mut groups: std::collections::BTreeMap<(String, String), Vec<u64>> = Default::default();
+    for l in lanes {
+        groups.entry((l["side"].to_string(), l["direction"].to_string())).or_default().push(l["number"].as_u64().unwrap());
+        let alone = t.call("GET", &format!("/api/v1/lanes/{}", l["id"].as_str().unwrap()), None, None, None).await.json();
+        assert_eq!(alone["number"], l["number"], "{}", l["id"]);
+    }
+    for (group, mut numbers) in groups {
+        numbers.sort();
+        assert_eq!(numbers, (1..=numbers.len() as u64).collect::<Vec<_>>(), "{group:?}");
+    }
+}

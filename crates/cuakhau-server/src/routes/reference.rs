@@ -262,7 +262,7 @@ pub async fn list_lanes(
         direction: parse_opt(lang, &q.direction, |s| Direction::parse("direction", s))?,
     };
     let lanes = st.app.reference().lanes(&filter).await.map_err(|e| ApiError::app(lang, e))?;
-    Ok(Json(lanes.iter().map(LaneOut::from).collect()))
+    Ok(Json(lanes.iter().map(|l| LaneOut::numbered(l, &lanes)).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/gate-pairs/{id}/lanes", tag = "reference", params(("id" = String, Path)), responses((status = 200, body = Vec<LaneOut>)))]
@@ -272,14 +272,14 @@ pub async fn list_pair_lanes(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<LaneOut>>, ApiError> {
     let lanes = st.app.reference().pair_lanes(&id).await.map_err(|e| ApiError::app(lang, e))?;
-    Ok(Json(lanes.iter().map(LaneOut::from).collect()))
+    Ok(Json(lanes.iter().map(|l| LaneOut::numbered(l, &lanes)).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/lanes/{id}", tag = "reference", params(("id" = String, Path)),
     responses((status = 200, body = LaneOut), (status = 404, body = cuakhau_api::Problem)))]
 pub async fn get_lane(State(st): State<AppState>, ReqLang(lang): ReqLang, Path(id): Path<String>) -> Result<Json<LaneOut>, ApiError> {
     let l = st.app.reference().lane(&id).await.map_err(|e| ApiError::app(lang, e))?;
-    Ok(Json(LaneOut::from(&l)))
+    Ok(Json(numbered(&st, lang, &l).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/lanes/{id}", tag = "reference", request_body = LanePatch, params(("id" = String, Path)), security(("bearer" = [])),
@@ -299,7 +299,7 @@ pub async fn patch_lane(
         basis: p.basis,
     };
     let saved = st.app.reference().patch_lane(&caller.who, &id, patch).await.map_err(caller.err())?;
-    Ok(Json(LaneOut::from(&saved)))
+    Ok(Json(numbered(&st, caller.lang, &saved).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/gate-pairs/{id}/lanes", tag = "reference", request_body = NewLane, params(("id" = String, Path)), security(("bearer" = [])),
@@ -323,7 +323,7 @@ pub async fn create_lane(
     let lane = Lane::parse(&n.id, &id, &n.side, &n.direction, &n.class, &n.name, &n.capacity_per_hour.to_string(), "true", &n.basis)
         .map_err(fe)?;
     let saved = st.app.reference().add_lane(&caller.who, lane).await.map_err(caller.err())?;
-    Ok((StatusCode::CREATED, Json(LaneOut::from(&saved))).into_response())
+    Ok((StatusCode::CREATED, Json(numbered(&st, lang, &saved).await?)).into_response())
 }
 
 /// What an import changed.
@@ -360,4 +360,10 @@ pub async fn import_table(
     };
     let (rows, r) = st.app.reference().import(&caller.who, &table, format, body.as_ref()).await.map_err(caller.err())?;
     Ok(Json(ImportReport { rows, inserted: r.inserted, updated: r.updated, unchanged: r.unchanged }))
+}
+
+/// One lane as answered, numbered among its gate pair's lanes.
+async fn numbered(st: &AppState, lang: Lang, l: &cuakhau_core::refdata::Lane) -> Result<LaneOut, ApiError> {
+    let lanes = st.app.reference().pair_lanes(l.gate_pair.as_str()).await.map_err(|e| ApiError::app(lang, e))?;
+    Ok(LaneOut::numbered(l, &lanes))
 }

@@ -27,7 +27,7 @@ export default async function pageOperator(main) {
   <div id="omsg" aria-live="polite"></div>
   <h2>${t("hours")}</h2><div class="grid">${hoursForm("VN")}${hoursForm("CN")}</div>
   <h2>${t("lanes")}</h2>
-  ${table(t("lanes"), [t("lane"), t("side"), t("direction"), t("class"), t("capacity"), t("active"), t("actions")], lanes.map((l) => html`<tr data-lane="${l.id}"><td>${l.name}</td><td>${l.side}</td><td>${word("dir", l.direction)}</td><td>${word("class", l.class)}</td><td><input type="number" min="0" name="cap" value="${l.capacity_per_hour}" aria-label="${t("capacity")} ${l.name}" class="narrow"></td>
+  ${table(t("lanes"), [t("lane"), t("side"), t("direction"), t("class"), t("capacity"), t("active"), t("actions")], lanes.map((l) => html`<tr data-lane="${l.id}"><td class="lane-name">${t("lane_named", { number: String(l.number), class: word("class", l.class) })}<br><small class="muted">${l.name}</small></td><td>${l.side}</td><td>${word("dir", l.direction)}</td><td>${word("class", l.class)}</td><td><input type="number" min="0" name="cap" value="${l.capacity_per_hour}" aria-label="${t("capacity")} ${l.name}" class="narrow"></td>
   <td><input type="checkbox" name="active" ${l.active ? "checked" : ""} aria-label="${t("active")} ${l.name}"></td><td><button class="alt" data-save aria-label="${t("save")} ${l.name}">${t("save")}</button></td></tr>`))}
   <h2>${t("suspensions")}</h2>
   ${table(t("suspensions"), [t("side"), t("from"), t("until"), t("reason")], sus.map((s) => html`<tr><td>${s.side}</td><td>${fmt(s.from)}</td><td>${fmt(s.until)}</td><td>${s.reason}${s.preregistered_only ? ` · ${t("preregistered")}` : ""}</td></tr>`))}
