@@ -24,7 +24,8 @@ if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
 fi
 pg_isready -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not reachable at 127.0.0.1:5432" >&2; exit 1; }
 # A primary and a streaming replica of it (two more local clusters) for the read-replica tests.
-while IFS='=' read -r k v; do export "$k=$v"; done < <(bash scripts/pg_replica.sh | grep '^CUAKHAU_TEST_')
+replica_urls="$(bash scripts/pg_replica.sh)"
+while IFS='=' read -r k v; do export "$k=$v"; done <<<"$(grep '^CUAKHAU_TEST_' <<<"$replica_urls")"
 
 echo "== format"; cargo fmt --all --check
 echo "== lints";  cargo clippy --workspace --all-targets --locked -- -D warnings

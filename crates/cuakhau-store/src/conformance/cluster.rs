@@ -38,6 +38,12 @@ pub async fn committed_changes_are_announced_to_another_store_each_once_in_commi
     assert_eq!(b.changes_after(end, 10).await.unwrap(), vec![], "nothing after the head");
 }
 
+/// A store on its own database (a primary, or SQLite, whose read database is the same one) is no
+/// replica: it reports no lag.
+pub async fn a_primary_reports_no_replica_lag(s: &dyn Store) {
+    assert_eq!(s.replica_lag().await.unwrap(), None);
+}
+
 /// A lease on a piece of background work has one holder: the first to ask, who renews it; another
 /// asker gets it only once it has run out or was given up. Leases are not audited.
 pub async fn a_lease_has_one_holder_until_it_expires_or_is_given_up(a: &dyn Store, b: &dyn Store) {
