@@ -84,6 +84,8 @@ if ! pg_lsclusters -h | awk -v v="$VERSION" -v c="$REPLICA" '$1 == v && $2 == c 
 fi
 wait_ready "$REPLICA_PORT"
 [ "$(psql_at "$REPLICA_PORT" 'SELECT pg_is_in_recovery()')" = t ] || { echo "the cluster on port $REPLICA_PORT is not a replica" >&2; exit 1; }
+# A test that paused the replay and then failed leaves it paused.
+psql_at "$REPLICA_PORT" 'SELECT pg_wal_replay_resume()' >/dev/null
 for _ in $(seq 1 60); do
   [ "$(psql_at "$PRIMARY_PORT" 'SELECT count(*) FROM pg_stat_replication')" -ge 1 ] && break
   sleep 0.5
