@@ -754,6 +754,8 @@ pub struct TrackOut {
     pub stopped: Option<StepOut>,
     /// Seconds the read replica this page was read from is behind the primary (null: read from the primary).
     pub replica_lag_s: Option<f64>,
+    /// The page's data is at least as fresh as this: now, less the read replica's lag.
+    pub as_of: When,
 }
 
 /// One row of the Time Release Study report (durations in seconds).

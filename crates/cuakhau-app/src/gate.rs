@@ -67,6 +67,8 @@ pub struct Board {
     pub demo: bool,
     /// Read from a replica this many seconds behind the primary (`None`: read from the primary).
     pub replica_lag_s: Option<f64>,
+    /// The data is at least as fresh as this: `at`, less the replica's lag.
+    pub as_of: Timestamp,
 }
 
 /// A lane and the truck on it.
@@ -109,6 +111,8 @@ pub struct Tracking {
     pub lane: Option<(usize, LaneClass)>,
     /// Read from a replica this many seconds behind the primary (`None`: read from the primary).
     pub replica_lag_s: Option<f64>,
+    /// The data is at least as fresh as this (now, less the replica's lag).
+    pub as_of: Timestamp,
 }
 
 /// Hourly capacity of the exit-side lanes a truck of `class` may use.
@@ -370,6 +374,7 @@ impl Gate<'_> {
             queue,
             demo,
             replica_lag_s,
+            as_of: Timestamp::from_micros(now.as_micros() - replica_lag_s.map_or(0, |s| (s * 1e6).round() as i64)),
         })
     }
 
@@ -510,8 +515,8 @@ impl Gate<'_> {
             .and_then(|t| t.lane.as_deref())
             .and_then(|id| board.lanes.iter().find(|l| l.lane.id.as_str() == id))
             .map(|l| (l.number, l.lane.class));
-        let replica_lag_s = board.replica_lag_s;
-        Ok(Tracking { declaration: d, trip, booking, entry, waiting_total: board.queue.len(), exit_gate, lane, replica_lag_s })
+        let (replica_lag_s, as_of) = (board.replica_lag_s, board.as_of);
+        Ok(Tracking { declaration: d, trip, booking, entry, waiting_total: board.queue.len(), exit_gate, lane, replica_lag_s, as_of })
     }
 
     /// A driver's view of their declaration, by number and tracking code, from the read store.

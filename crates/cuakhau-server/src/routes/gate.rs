@@ -237,11 +237,6 @@ fn entry_out(e: &QueueEntry) -> QueueEntryOut {
 }
 
 /// A queue board on the wire.
-/// The instant data read at `at` from a replica `lag_s` seconds behind is at least as fresh as.
-fn as_of(at: Timestamp, lag_s: Option<f64>) -> Timestamp {
-    Timestamp::from_micros(at.as_micros() - lag_s.map_or(0, |s| (s * 1e6).round() as i64))
-}
-
 pub fn board_out(b: &Board) -> QueueOut {
     QueueOut {
         gate_pair: b.gate_pair.as_str().into(),
@@ -279,7 +274,7 @@ pub fn board_out(b: &Board) -> QueueOut {
             .collect(),
         queue: b.queue.iter().map(entry_out).collect(),
         demo: b.demo,
-        as_of: as_of(b.at, b.replica_lag_s).into(),
+        as_of: b.as_of.into(),
         replica_lag_s: b.replica_lag_s,
     }
 }
@@ -515,6 +510,7 @@ fn track_out(t: &Tracking, rules: &[RiskRule]) -> TrackOut {
             Some(step_out(i, &steps[i].0, &steps[i].1, t.direction))
         }),
         replica_lag_s: t.replica_lag_s,
+        as_of: t.as_of.into(),
     }
 }
 
