@@ -356,18 +356,6 @@ async fn the_audit_log_verifies_after_a_burst_of_writes_over_processes_and_gate_
     db.drop_now().await;
 }
 
-/// The primary and its streaming replica made by `scripts/pg_replica.sh` (which `scripts/test.sh` runs).
-fn primary_and_replica() -> (String, String) {
-    let var = |k: &str| {
-        std::env::var(k).unwrap_or_else(|_| {
-            panic!(
-                "{k} must name a PostgreSQL primary and its streaming replica: run `bash scripts/pg_replica.sh` and export what it prints"
-            )
-        })
-    };
-    (var("CUAKHAU_TEST_PRIMARY_URL"), var("CUAKHAU_TEST_REPLICA_URL"))
-}
-
 /// Runs `sql` on the replica's administrative database (pausing and resuming its replay).
 async fn on_replica(replica: &str, sql: &str) {
     let pool = sqlx::PgPool::connect(replica).await.unwrap();
@@ -403,7 +391,7 @@ async fn eventually<T, F: std::future::Future<Output = Option<T>>>(within: Durat
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_with_a_read_replica_serves_the_public_board_from_it_and_writes_to_the_primary() {
-    let (primary, replica) = primary_and_replica();
+    let (primary, replica) = cuakhau_store::conformance::primary_and_replica();
     // A replay left paused by an earlier run that failed half-way would stop everything below.
     on_replica(&replica, "SELECT pg_wal_replay_resume()").await;
     let db = Db::fresh_on(&primary).await;

@@ -80,23 +80,10 @@ async fn a_lease_has_one_holder_until_it_expires_or_is_given_up() {
     cleanup.await;
 }
 
-/// The primary and its streaming replica made by `scripts/pg_replica.sh` (which `scripts/test.sh`
-/// runs): the replica tests fail without them rather than skip.
-fn primary_and_replica() -> (String, String) {
-    let var = |k: &str| {
-        std::env::var(k).unwrap_or_else(|_| {
-            panic!(
-                "{k} must name a PostgreSQL primary and its streaming replica: run `bash scripts/pg_replica.sh` and export what it prints"
-            )
-        })
-    };
-    (var("CUAKHAU_TEST_PRIMARY_URL"), var("CUAKHAU_TEST_REPLICA_URL"))
-}
-
 #[tokio::test]
 async fn a_replica_store_reads_the_primarys_writes_once_replayed_reports_its_lag_and_refuses_writes() {
     use std::time::Duration;
-    let (primary_url, replica_url) = primary_and_replica();
+    let (primary_url, replica_url) = cuakhau_store::conformance::primary_and_replica();
     static N: AtomicU32 = AtomicU32::new(0);
     let schema = format!("r_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
     let primary = PgStore::open_in_schema(&primary_url, Some(&schema)).await.unwrap();
