@@ -54,42 +54,44 @@ if [ "$(psql_at "$PRIMARY_PORT" 'SHOW wal_level')" != replica ]; then
   wait_ready "$PRIMARY_PORT"
 fi
 
-# The replica: usable only if it is a standby of this primary; anything else is made again.
+# The replica: a standby that streams from this primary. Anything else (absent, half-made by an
+# earlier run that failed, or the copy of an earlier primary) is dropped and made again, once.
 replica_ok() {
   exists "$REPLICA" && [ -f "/var/lib/postgresql/$VERSION/$REPLICA/standby.signal" ]
 }
-if ! replica_ok; then
+make_replica() {
   if exists "$REPLICA"; then as_root pg_dropcluster --stop "$VERSION" "$REPLICA"; fi
   as_root rm -rf "/var/lib/postgresql/$VERSION/$REPLICA" "/etc/postgresql/$VERSION/$REPLICA"
   as_root pg_createcluster "$VERSION" "$REPLICA" -p "$REPLICA_PORT" -- --auth-local=trust --auth-host=trust >/dev/null
   data="/var/lib/postgresql/$VERSION/$REPLICA"
   as_root find "$data" -mindepth 1 -delete   # pg_basebackup fills the empty directory the cluster owns
   as_pg "$BIN/pg_basebackup" -h 127.0.0.1 -p "$PRIMARY_PORT" -U postgres -D "$data" -R -X stream -c fast
+}
+start_replica() {
+  conf="/etc/postgresql/$VERSION/$REPLICA"
+  printf '%s\n' "listen_addresses = '127.0.0.1'" "port = $REPLICA_PORT" "hot_standby = on" "hot_standby_feedback = on" "fsync = off" \
+    | as_root tee "$conf/conf.d/cuakhau.conf" >/dev/null
+  printf '%s\n' "local all all trust" "host all all 127.0.0.1/32 trust" | as_root tee "$conf/pg_hba.conf" >/dev/null
+  as_root chown postgres:postgres "$conf/conf.d/cuakhau.conf" "$conf/pg_hba.conf"
+  if ! pg_lsclusters -h | awk -v v="$VERSION" -v c="$REPLICA" '$1 == v && $2 == c && $4 ~ /online/ {f=1} END {exit !f}'; then
+    as_root pg_ctlcluster --skip-systemctl-redirect "$VERSION" "$REPLICA" start || return 1
+  fi
+  wait_ready "$REPLICA_PORT" || return 1
+  [ "$(psql_at "$REPLICA_PORT" 'SELECT pg_is_in_recovery()')" = t ] || return 1
+  # Streaming from this primary (the copy of an earlier primary never attaches).
+  for _ in $(seq 1 30); do
+    [ "$(psql_at "$PRIMARY_PORT" 'SELECT count(*) FROM pg_stat_replication')" -ge 1 ] && return 0
+    sleep 0.5
+  done
+  return 1
+}
+replica_ok || make_replica
+if ! start_replica; then
+  echo "the replica on port $REPLICA_PORT is not a streaming standby of $PRIMARY_PORT; making it again" >&2
+  make_replica
+  start_replica || { echo "the replica on port $REPLICA_PORT does not stream from $PRIMARY_PORT" >&2; exit 1; }
 fi
-conf="/etc/postgresql/$VERSION/$REPLICA"
-cat <<EOF | as_root tee "$conf/conf.d/cuakhau.conf" >/dev/null
-listen_addresses = '127.0.0.1'
-port = $REPLICA_PORT
-hot_standby = on
-hot_standby_feedback = on
-fsync = off
-EOF
-cat <<EOF | as_root tee "$conf/pg_hba.conf" >/dev/null
-local all all trust
-host all all 127.0.0.1/32 trust
-EOF
-as_root chown postgres:postgres "$conf/conf.d/cuakhau.conf" "$conf/pg_hba.conf"
-if ! pg_lsclusters -h | awk -v v="$VERSION" -v c="$REPLICA" '$1 == v && $2 == c && $4 ~ /online/ {f=1} END {exit !f}'; then
-  as_root pg_ctlcluster --skip-systemctl-redirect "$VERSION" "$REPLICA" start
-fi
-wait_ready "$REPLICA_PORT"
-[ "$(psql_at "$REPLICA_PORT" 'SELECT pg_is_in_recovery()')" = t ] || { echo "the cluster on port $REPLICA_PORT is not a replica" >&2; exit 1; }
 # A test that paused the replay and then failed leaves it paused.
 psql_at "$REPLICA_PORT" 'SELECT pg_wal_replay_resume()' >/dev/null
-for _ in $(seq 1 60); do
-  [ "$(psql_at "$PRIMARY_PORT" 'SELECT count(*) FROM pg_stat_replication')" -ge 1 ] && break
-  sleep 0.5
-done
-[ "$(psql_at "$PRIMARY_PORT" 'SELECT count(*) FROM pg_stat_replication')" -ge 1 ] || { echo "the replica on port $REPLICA_PORT does not stream from $PRIMARY_PORT" >&2; exit 1; }
 echo "CUAKHAU_TEST_PRIMARY_URL=postgres://postgres@127.0.0.1:$PRIMARY_PORT/postgres"
 echo "CUAKHAU_TEST_REPLICA_URL=postgres://postgres@127.0.0.1:$REPLICA_PORT/postgres"
