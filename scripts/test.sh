@@ -23,6 +23,9 @@ if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
   for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
 fi
 pg_isready -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not reachable at 127.0.0.1:5432" >&2; exit 1; }
+# A primary and a streaming replica of it (two more local clusters) for the read-replica tests.
+replica_urls="$(bash scripts/pg_replica.sh)"
+while IFS='=' read -r k v; do export "$k=$v"; done <<<"$(grep '^CUAKHAU_TEST_' <<<"$replica_urls")"
 
 echo "== format"; cargo fmt --all --check
 echo "== lints";  cargo clippy --workspace --all-targets --locked -- -D warnings

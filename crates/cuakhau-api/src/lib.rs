@@ -715,6 +715,10 @@ pub struct QueueOut {
     pub queue: Vec<QueueEntryOut>,
     /// True when this database holds the generated demo day.
     pub demo: bool,
+    /// The data is at least as fresh as this: `at`, less the read replica's lag when the board was read from one.
+    pub as_of: When,
+    /// Seconds the read replica this board was read from is behind the primary (null: read from the primary).
+    pub replica_lag_s: Option<f64>,
 }
 
 /// A text (a name, a reason) in each of the three languages.
@@ -755,6 +759,10 @@ pub struct TrackOut {
     pub channel_reason_words: Option<WordsOut>,
     /// The step that holds or refused the truck, with its reason (null while nothing stops it).
     pub stopped: Option<StepOut>,
+    /// Seconds the read replica this page was read from is behind the primary (null: read from the primary).
+    pub replica_lag_s: Option<f64>,
+    /// The page's data is at least as fresh as this: now, less the read replica's lag.
+    pub as_of: When,
 }
 
 /// One row of the Time Release Study report (durations in seconds).

@@ -16,9 +16,9 @@ use cuakhau_core::goods::parties::{Plate, VehicleKind};
 use cuakhau_core::goods::slots::{CongestionLevel, SlotPolicy, side_works_at};
 use cuakhau_core::refdata::LaneClass;
 use cuakhau_core::{Direction, FieldError, GatePairId, Lane, Problem, Side, Timestamp};
-use cuakhau_store::Actor;
 use cuakhau_store::goods::{Booking, DeclarationRecord};
 use cuakhau_store::trips::{Fee, NewTrip, Notification, Position, TripQuery, TripRecord};
+use cuakhau_store::{Actor, Store};
 
 /// A trip's position may be reported once in this many seconds.
 pub const POSITION_EVERY_S: i64 = 10;
@@ -65,6 +65,10 @@ pub struct Board {
     pub queue: Vec<QueueEntry>,
     /// True when this database holds the generated demo day.
     pub demo: bool,
+    /// Read from a replica this many seconds behind the primary (`None`: read from the primary).
+    pub replica_lag_s: Option<f64>,
+    /// The data is at least as fresh as this: `at`, less the replica's lag.
+    pub as_of: Timestamp,
 }
 
 /// A lane and the truck on it.
@@ -105,6 +109,10 @@ pub struct Tracking {
     pub exit_gate: cuakhau_core::refdata::Gate,
     /// The called lane's number among its side's lanes and its class.
     pub lane: Option<(usize, LaneClass)>,
+    /// Read from a replica this many seconds behind the primary (`None`: read from the primary).
+    pub replica_lag_s: Option<f64>,
+    /// The data is at least as fresh as this (now, less the replica's lag).
+    pub as_of: Timestamp,
 }
 
 /// Hourly capacity of the exit-side lanes a truck of `class` may use.
@@ -280,13 +288,26 @@ impl Gate<'_> {
         who.may(Action::ReadGateDetail { gate_pair: pair })
     }
 
-    /// The queue board of a pair in a direction; plates in full only for `detail`.
+    /// The queue board of a pair in a direction; plates in full only for `detail`. Read from the
+    /// primary: officers act on it, and the live streams, woken by the primary's changes, render it.
     pub async fn board(&self, pair: &GatePairId, direction: Direction, detail: bool) -> Result<Board> {
+        self.board_from(self.0.store().as_ref(), pair, direction, detail).await
+    }
+
+    /// The public board (plates masked) as the read store has it: from the read replica when the
+    /// app has one, a little behind the primary, with that lag on the board.
+    pub async fn public_board(&self, pair: &GatePairId, direction: Direction) -> Result<Board> {
+        self.board_from(self.0.reads().as_ref(), pair, direction, false).await
+    }
+
+    async fn board_from(&self, store: &dyn Store, pair: &GatePairId, direction: Direction, detail: bool) -> Result<Board> {
         let app = self.0;
+        // The lag first: the data read after it is at least that fresh.
+        let replica_lag_s = store.replica_lag().await?;
         let now = app.now();
         let (gp, lanes) = app.reference().pair_with_lanes(pair).await?;
         let live = [TripStatus::Virtual, TripStatus::Yard, TripStatus::Called, TripStatus::Clearing];
-        let all = app.store().trips(TripQuery { gate_pair: Some(pair), statuses: &live, ..Default::default() }).await?;
+        let all = store.trips(TripQuery { gate_pair: Some(pair), statuses: &live, ..Default::default() }).await?;
         let trips: Vec<&TripRecord> = all.iter().filter(|t| t.direction == direction).collect();
         let count = |s: TripStatus| trips.iter().filter(|t| t.status == s).count() as u32;
         let waiting: Vec<_> = trips.iter().filter(|t| t.status.is_waiting()).map(|t| t.candidate()).collect();
@@ -325,14 +346,14 @@ impl Gate<'_> {
         let start = cuakhau_core::goods::slots::hour_of(now);
         let booked_ahead = app
             .goods()
-            .calendar(pair, direction, start, 6)
+            .calendar_from(store, pair, direction, start, 6)
             .await?
             .iter()
             .map(|h| (h.hour, h.buckets.iter().map(|b: &BucketUse| b.capacity).sum(), h.booked()))
             .collect();
         let waiting_both = all.iter().filter(|t| t.status.is_waiting()).count() as u64;
         let general_waiting = waiting.iter().filter(|c| c.truck.class != LaneClass::Agv).count();
-        let demo = app.store().setting("demo").await?.is_some();
+        let demo = store.setting("demo").await?.is_some();
         Ok(Board {
             gate_pair: pair.clone(),
             direction,
@@ -352,6 +373,8 @@ impl Gate<'_> {
             booked_ahead,
             queue,
             demo,
+            replica_lag_s,
+            as_of: Timestamp::from_micros(now.as_micros() - replica_lag_s.map_or(0, |s| (s * 1e6).round() as i64)),
         })
     }
 
@@ -461,7 +484,7 @@ impl Gate<'_> {
     /// The declaration a driver tracks: found by number, proven by its unguessable tracking code
     /// (a plate is no secret: the public board shows most of it). Wrong codes from one `address`
     /// are throttled like failed sign-ins.
-    async fn tracked(&self, address: Option<&str>, declaration: i64, code: &str) -> Result<DeclarationRecord> {
+    async fn tracked(&self, store: &dyn Store, address: Option<&str>, declaration: i64, code: &str) -> Result<DeclarationRecord> {
         let app = self.0;
         let now = app.now();
         let keys: Vec<String> = address.map(|a| format!("track:{a}")).into_iter().collect();
@@ -470,7 +493,7 @@ impl Gate<'_> {
             return Err(AppError::TooManyAttempts { retry_after_s: wait });
         }
         let code: String = code.chars().filter(|c| !c.is_whitespace() && *c != '-').flat_map(char::to_lowercase).collect();
-        match app.store().declaration(declaration).await? {
+        match store.declaration(declaration).await? {
             Some(d) if !d.track_code.is_empty() && crate::secrets::same_secret(&d.track_code, &code) => Ok(d),
             _ => {
                 app.inner.logins.failed(&keys, now);
@@ -479,11 +502,11 @@ impl Gate<'_> {
         }
     }
 
-    async fn tracking(&self, d: DeclarationRecord) -> Result<Tracking> {
-        let store = self.0.store();
+    /// The driver's page, read from `store` (the read store for a look, the primary after a write).
+    async fn tracking(&self, store: &dyn Store, d: DeclarationRecord) -> Result<Tracking> {
+        let board = self.board_from(store, &d.gate_pair, d.direction, true).await?;
         let trip = store.trip_of_declaration(d.id).await?;
         let booking = store.live_booking(d.id).await?;
-        let board = self.board(&d.gate_pair, d.direction, true).await?;
         let entry = trip.as_ref().and_then(|t| board.queue.iter().find(|q| q.trip_id == Some(t.id))).cloned();
         let (gp, _) = self.0.reference().pair_with_lanes(&d.gate_pair).await?;
         let exit_gate = gp.gate(d.direction.exit_side()).clone();
@@ -492,13 +515,15 @@ impl Gate<'_> {
             .and_then(|t| t.lane.as_deref())
             .and_then(|id| board.lanes.iter().find(|l| l.lane.id.as_str() == id))
             .map(|l| (l.number, l.lane.class));
-        Ok(Tracking { declaration: d, trip, booking, entry, waiting_total: board.queue.len(), exit_gate, lane })
+        let (replica_lag_s, as_of) = (board.replica_lag_s, board.as_of);
+        Ok(Tracking { declaration: d, trip, booking, entry, waiting_total: board.queue.len(), exit_gate, lane, replica_lag_s, as_of })
     }
 
-    /// A driver's view of their declaration, by number and tracking code.
+    /// A driver's view of their declaration, by number and tracking code, from the read store.
     pub async fn track(&self, address: Option<&str>, declaration: i64, code: &str) -> Result<Tracking> {
-        let d = self.tracked(address, declaration, code).await?;
-        self.tracking(d).await
+        let reads = self.0.reads().as_ref();
+        let d = self.tracked(reads, address, declaration, code).await?;
+        self.tracking(reads, d).await
     }
 
     /// The driver's phone reports where the truck is (and when it expects to arrive). It needs no
@@ -523,8 +548,8 @@ impl Gate<'_> {
         if !(-180.0..=180.0).contains(&lon) {
             return Err(AppError::Invalid(FieldError::new("lon", Problem::OutOfRange { min: -180.0, max: 180.0 })));
         }
-        let d = self.tracked(address, declaration, code).await?;
-        let store = self.0.store();
+        let store = self.0.store().as_ref();
+        let d = self.tracked(store, address, declaration, code).await?;
         let t = store.trip_of_declaration(d.id).await?.ok_or(AppError::NotFound(What::TripOf(d.id)))?;
         let now = self.0.now();
         // One report per trip every few seconds is all a phone needs; more is refused, not published.
@@ -536,7 +561,8 @@ impl Gate<'_> {
         }
         store.report_position(t.id, Position { lat, lon, at: now }, eta, Actor { name: "driver", at: now }).await?;
         self.0.events().publish(&d.gate_pair);
-        self.tracking(d).await
+        // The driver's own report shows at once: answered from the primary, not a replica behind.
+        self.tracking(store, d).await
     }
 
     /// Notifications for drivers whose delivery is due now (at most `limit`).

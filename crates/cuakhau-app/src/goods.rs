@@ -8,8 +8,8 @@ use cuakhau_core::goods::parties::{Driver, EnterpriseCode, Plate, VehicleKind};
 use cuakhau_core::goods::slots::{Bucket, SlotPolicy, Suspension, hour_capacity, hour_of};
 use cuakhau_core::goods::{Consignment, DeclState};
 use cuakhau_core::{Direction, FieldError, GatePairId, Problem, Side, Timestamp};
-use cuakhau_store::Actor;
 use cuakhau_store::goods::{Booking, BookingOutcome, BookingRequest, DeclarationRecord, NewDeclaration};
+use cuakhau_store::{Actor, Store};
 
 /// Declarations stay valid this long after acceptance (China's rule since March 2025).
 pub const VALIDITY_H: u32 = 72;
@@ -230,6 +230,18 @@ impl Goods<'_> {
     /// The capacity of each hour from `from`, and what is booked: the one slot calendar that
     /// booking, the enterprise's page and the public board all show.
     pub async fn calendar(&self, pair: &GatePairId, direction: Direction, from: Timestamp, hours: u32) -> Result<Vec<SlotHour>> {
+        self.calendar_from(self.0.store().as_ref(), pair, direction, from, hours).await
+    }
+
+    /// [`Self::calendar`], its bookings read from `store` (the primary or the read replica).
+    pub(crate) async fn calendar_from(
+        &self,
+        store: &dyn Store,
+        pair: &GatePairId,
+        direction: Direction,
+        from: Timestamp,
+        hours: u32,
+    ) -> Result<Vec<SlotHour>> {
         if !(1..=168).contains(&hours) {
             return Err(AppError::Invalid(FieldError::new("hours", Problem::OutOfRange { min: 1.0, max: 168.0 })));
         }
@@ -238,7 +250,7 @@ impl Goods<'_> {
         let gp = data.gate_pairs.iter().find(|g| g.id == *pair).ok_or_else(|| AppError::NotFound(What::GatePair(pair.as_str().into())))?;
         let start = hour_of(from);
         let until = start.plus_seconds(hours as i64 * 3600);
-        let used = self.0.store().slot_usage(pair, direction, start, until).await?;
+        let used = store.slot_usage(pair, direction, start, until).await?;
         let all = reference.suspensions(pair, start).await?;
         let suspensions: Vec<Suspension> = all.iter().filter(|s| s.until > start && s.from < until).cloned().collect();
         let policy = SlotPolicy::default();

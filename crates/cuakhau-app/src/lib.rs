@@ -104,6 +104,8 @@ pub struct App {
 #[derive(Debug)]
 struct Inner {
     store: Arc<dyn Store>,
+    /// Where the public boards and the driver's page read: a read replica, or `store` itself.
+    reads: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     ticker: Arc<dyn Ticker>,
     entropy: Arc<dyn Entropy>,
@@ -121,6 +123,7 @@ impl App {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ticker: Arc<dyn Ticker>, entropy: Arc<dyn Entropy>, config: Config) -> Self {
         App {
             inner: Arc::new(Inner {
+                reads: store.clone(),
                 store,
                 clock,
                 ticker,
@@ -156,6 +159,26 @@ impl App {
     }
     pub fn audit(&self) -> audit::Audit<'_> {
         audit::Audit(self)
+    }
+
+    /// The app, with the public boards and the driver's page read from `reads` (a read replica
+    /// of the store's database; see `gate::Gate::public_board`). Writes, sessions, reference data
+    /// and everything an officer acts on stay on the store. Called while composing the app,
+    /// before it is cloned.
+    pub fn reading_from(mut self, reads: Arc<dyn Store>) -> Self {
+        Arc::get_mut(&mut self.inner).expect("the read store is set before the app is shared").reads = reads;
+        self
+    }
+
+    /// The store the public boards and the driver's page read (the store itself unless
+    /// [`Self::reading_from`] named a replica).
+    pub fn reads(&self) -> &Arc<dyn Store> {
+        &self.inner.reads
+    }
+
+    /// How far the read store is behind the primary, in seconds (`None`: it is the primary).
+    pub async fn replica_lag(&self) -> Result<Option<f64>> {
+        Ok(self.inner.reads.replica_lag().await?)
     }
 
     /// The store, for what no context owns yet (idempotency records, settings).

@@ -99,3 +99,22 @@ async fn sign_ins_are_throttled_per_account_by_the_app() {
         Err(AppError::TooManyAttempts { retry_after_s: 1 })
     ));
 }
+
+/// With a read store (a replica's stand-in: another database), the public board is read there and
+/// an officer's board on the primary; a store that is its own database reports no lag.
+#[tokio::test]
+async fn the_public_board_is_read_from_the_read_store_and_an_officer_s_from_the_primary() {
+    let (dir, app, _, _) = app().await;
+    let reads: Arc<dyn Store> =
+        Arc::new(cuakhau_store_sqlite::SqliteStore::open(&format!("sqlite:{}", dir.path().join("b.db").display())).await.unwrap());
+    reads.load_reference(&cuakhau_data::bundled().unwrap(), Actor { name: "test", at: NOW }).await.unwrap();
+    reads.put_setting("demo", "only in the read store", Actor { name: "test", at: NOW }).await.unwrap();
+    let pair = GatePairId::parse("huu-nghi").unwrap();
+    assert!(!app.gate().public_board(&pair, Direction::Export).await.unwrap().demo, "without a read store: the primary");
+    let app = app.reading_from(reads);
+    let public = app.gate().public_board(&pair, Direction::Export).await.unwrap();
+    assert!(public.demo, "the public board comes from the read store");
+    assert_eq!((public.replica_lag_s, public.as_of), (None, NOW), "SQLite is no replica: no lag, as of now");
+    assert!(!app.gate().board(&pair, Direction::Export, true).await.unwrap().demo, "an officer's board comes from the primary");
+    assert_eq!(app.replica_lag().await.unwrap(), None);
+}

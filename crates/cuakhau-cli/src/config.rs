@@ -9,6 +9,7 @@ use std::path::Path;
 #[serde(deny_unknown_fields)]
 pub struct File {
     pub database: Option<String>,
+    pub read_database: Option<String>,
     pub listen: Option<String>,
     pub log_format: Option<String>,
     pub session_ttl_s: Option<i64>,

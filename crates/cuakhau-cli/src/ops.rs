@@ -102,6 +102,17 @@ pub async fn open_store_with(url: &str, pool: u32) -> Result<Arc<dyn Store>> {
     }
 }
 
+/// A read replica of the PostgreSQL `database` at `url`: opened without migrations (a replica
+/// is read-only; the primary's migrations reach it by replication).
+async fn open_replica(database: &str, url: &str, pool: u32) -> Result<Arc<dyn Store>> {
+    let postgres = |u: &str| u.starts_with("postgres://") || u.starts_with("postgresql://");
+    if !postgres(database) || !postgres(url) {
+        bail!("--read-database needs a postgres://… replica of a postgres://… --database (SQLite reads its own file)");
+    }
+    let s = cuakhau_store_postgres::PgStore::open_replica(url, None, pool).await.with_context(|| format!("cannot open {}", redact(url)))?;
+    Ok(Arc::new(s))
+}
+
 /// The user's language, from `CUAKHAU_LANG`, then `LC_ALL`, `LC_MESSAGES`, `LANG` (e.g. `vi_VN.UTF-8`).
 pub fn user_lang() -> cuakhau_core::Lang {
     ["CUAKHAU_LANG", "LC_ALL", "LC_MESSAGES", "LANG"]
@@ -154,6 +165,8 @@ pub struct ServeOpts {
     pub lease_ttl_s: u64,
     /// PostgreSQL connections at most.
     pub database_pool: u32,
+    /// A streaming replica of the database, for the public boards and drivers' pages.
+    pub read_database: Option<String>,
     /// Signed audit checkpoints: the key, the directory, how often.
     pub audit: Option<(cuakhau_core::transparency::NoteSigner, std::path::PathBuf, std::time::Duration)>,
 }
@@ -194,6 +207,7 @@ pub async fn serve(database: &str, opts: ServeOpts) -> Result<()> {
         instance,
         lease_ttl_s,
         database_pool,
+        read_database,
         audit,
     } = opts;
     let listen = listen.as_str();
@@ -225,7 +239,11 @@ pub async fn serve(database: &str, opts: ServeOpts) -> Result<()> {
         }
         None => Arc::new(SystemClock),
     };
-    let app = App::new(store.clone(), clock, Arc::new(SystemTicker::start()), Arc::new(OsEntropy), rules);
+    let mut app = App::new(store.clone(), clock, Arc::new(SystemTicker::start()), Arc::new(OsEntropy), rules);
+    if let Some(url) = &read_database {
+        app = app.reading_from(open_replica(database, url, database_pool).await?);
+        println!("Public boards and drivers' pages are read from {} (--read-database).", redact(url));
+    }
     // Every process on a PostgreSQL database delivers every process's changes (SQLite: no-op).
     let follower = tokio::spawn(cuakhau_app::events::follow(app.clone()));
     let app_for_leases = app.clone();

@@ -2,9 +2,12 @@
 //! database at `DATABASE_URL`'s server): a change made through any process reaches the board
 //! streams of every process, a session disabled or ended through one is refused by the others,
 //! a gate pair's dispatch rounds run in one process at a time and move when that one is killed,
-//! and the audit log verifies after a burst of writes spread over processes and gate pairs.
+//! and the audit log verifies after a burst of writes spread over processes and gate pairs; and a
+//! server with a read replica (`--read-database`) serves the public board from it.
 //!
-//! Needs `DATABASE_URL` (e.g. `postgres://postgres@127.0.0.1:5432/test`); without it the tests fail.
+//! Needs `DATABASE_URL` (e.g. `postgres://postgres@127.0.0.1:5432/test`), and for the replica
+//! `CUAKHAU_TEST_PRIMARY_URL` and `CUAKHAU_TEST_REPLICA_URL` (made by `scripts/pg_replica.sh`);
+//! without them the tests fail.
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -28,19 +31,30 @@ fn server_url() -> String {
 struct Db {
     name: String,
     url: String,
+    /// The server's URL with its administrative database.
+    base: String,
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (server, _) = url.rsplit_once('/').expect("a database URL ends with /NAME");
+    format!("{server}/{name}")
 }
 
 impl Db {
     async fn fresh() -> Db {
+        Db::fresh_on(&server_url()).await
+    }
+
+    /// A fresh database on the server of `base` (a database URL).
+    async fn fresh_on(base: &str) -> Db {
         static N: AtomicU32 = AtomicU32::new(0);
         let name = format!("procs_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
-        let admin = sqlx::PgPool::connect(&server_url()).await.unwrap();
+        let admin = sqlx::PgPool::connect(base).await.unwrap();
         sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&admin).await.unwrap();
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
         admin.close().await;
-        let base = server_url();
-        let (server, _) = base.rsplit_once('/').expect("a database URL ends with /NAME");
-        Db { url: format!("{server}/{name}"), name }
+        Db { url: with_database(base, &name), name, base: base.to_string() }
     }
 
     async fn pool(&self) -> sqlx::PgPool {
@@ -48,7 +62,7 @@ impl Db {
     }
 
     async fn drop_now(self) {
-        let admin = sqlx::PgPool::connect(&server_url()).await.unwrap();
+        let admin = sqlx::PgPool::connect(&self.base).await.unwrap();
         sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))).execute(&admin).await.unwrap();
     }
 }
@@ -95,11 +109,10 @@ fn start(url: &str, instance: &str, extra: &[&str]) -> Node {
     Node { child, addr, instance: instance.to_string() }
 }
 
-/// `n` processes on a fresh database with an administrator; the first loads the reference data.
-async fn cluster(n: usize, extra: &[&str]) -> (Db, Vec<Node>) {
-    let db = Db::fresh().await;
+/// An administrator (`admin`, [`PASSWORD`]) made on the database at `url` by the CLI.
+fn create_admin(url: &str) {
     let mut c = bin()
-        .args(["admin", "create-user", "--database", &db.url, "--username", "admin", "--display-name", "Admin", "--role", "admin"])
+        .args(["admin", "create-user", "--database", url, "--username", "admin", "--display-name", "Admin", "--role", "admin"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -107,6 +120,12 @@ async fn cluster(n: usize, extra: &[&str]) -> (Db, Vec<Node>) {
         .unwrap();
     c.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
     assert!(c.wait().unwrap().success());
+}
+
+/// `n` processes on a fresh database with an administrator; the first loads the reference data.
+async fn cluster(n: usize, extra: &[&str]) -> (Db, Vec<Node>) {
+    let db = Db::fresh().await;
+    create_admin(&db.url);
     let mut nodes = vec![start(&db.url, "p0", extra)];
     let rest: Vec<_> = (1..n)
         .map(|i| {
@@ -334,5 +353,94 @@ async fn the_audit_log_verifies_after_a_burst_of_writes_over_processes_and_gate_
     assert!(out.status.success() && text.contains("intact"), "{text}{}", String::from_utf8_lossy(&out.stderr));
     drop(nodes);
     pool.close().await;
+    db.drop_now().await;
+}
+
+/// Runs `sql` on the replica's administrative database (pausing and resuming its replay).
+async fn on_replica(replica: &str, sql: &str) {
+    let pool = sqlx::PgPool::connect(replica).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&pool).await.unwrap();
+    pool.close().await;
+}
+
+/// The public board of Hữu Nghị's exports as `node` serves it (to nobody signed in).
+async fn public_board(node: &Node) -> (u16, Value) {
+    call(node, "GET", "/api/v1/gate-pairs/huu-nghi/queue?direction=export", None, None).await
+}
+
+/// `node`'s `cuakhau_replica_lag_seconds`, if it shows one.
+async fn metrics_lag(node: &Node) -> Option<f64> {
+    let (_, v) = call(node, "GET", "/metrics", None, None).await;
+    let line = format!("cuakhau_replica_lag_seconds{{instance=\"{}\"}} ", node.instance);
+    v.as_str().unwrap().lines().find_map(|l| l.strip_prefix(line.as_str())).map(|n| n.trim().parse().unwrap())
+}
+
+/// Polls `what` every 100 ms until it answers `Some`, for at most `within`.
+async fn eventually<T, F: std::future::Future<Output = Option<T>>>(within: Duration, why: &str, mut what: impl FnMut() -> F) -> T {
+    tokio::time::timeout(within, async {
+        loop {
+            if let Some(t) = what().await {
+                return t;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{why} within {within:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_with_a_read_replica_serves_the_public_board_from_it_and_writes_to_the_primary() {
+    let (primary, replica) = cuakhau_store::conformance::primary_and_replica();
+    // A replay left paused by an earlier run that failed half-way would stop everything below.
+    on_replica(&replica, "SELECT pg_wal_replay_resume()").await;
+    let db = Db::fresh_on(&primary).await;
+    let replica_db = with_database(&replica, &db.name);
+    eventually(10 * SECOND, "the new database reached the replica", || async { sqlx::PgPool::connect(&replica_db).await.ok() }).await;
+    create_admin(&db.url);
+    let node = start(&db.url, "r0", &["--dispatch-every-s", "0", "--read-database", &replica_db]);
+    // The board is read from the replica once the primary's schema and reference data are there.
+    let board = eventually(10 * SECOND, "the replica served the public board", || async {
+        let (s, v) = public_board(&node).await;
+        (s == 200).then_some(v)
+    })
+    .await;
+    let lag = board["replica_lag_s"].as_f64().unwrap_or_else(|| panic!("a board read from the replica says its lag: {board}"));
+    assert!((0.0..10.0).contains(&lag), "lag {lag} s");
+    let instant = |k: &str| cuakhau_core::time::parse_rfc3339(board[k]["utc"].as_str().unwrap()).unwrap().as_micros();
+    assert!(instant("as_of") <= instant("at"), "the data is as of the lag before now: {board}");
+    assert_eq!(board["demo"], false);
+    assert!(metrics_lag(&node).await.is_some_and(|l| l >= 0.0), "/metrics shows the replica's lag");
+
+    // Replay paused: a change committed on the primary does not reach the replica's board.
+    on_replica(&replica, "SELECT pg_wal_replay_pause()").await;
+    let store = cuakhau_store_postgres::PgStore::open(&db.url).await.unwrap();
+    let at = cuakhau_core::time::parse_rfc3339("2026-01-01T00:00:00Z").unwrap();
+    cuakhau_store::prelude::ReferenceStore::put_setting(&store, "demo", "replica test", cuakhau_store::Actor { name: "test", at })
+        .await
+        .unwrap();
+    // A write through the server goes to the primary and succeeds while the replica cannot write.
+    let admin = login(&node, "admin").await;
+    let (id, body) = lane("huu-nghi", 0);
+    let (s, v) = call(&node, "POST", "/api/v1/gate-pairs/huu-nghi/lanes", Some(&admin), Some(body)).await;
+    assert_eq!(s, 201, "{v}");
+    let (s, detail) = call(&node, "GET", "/api/v1/gate-pairs/huu-nghi/queue?direction=export", Some(&admin), None).await;
+    assert_eq!((s, &detail["demo"], &detail["replica_lag_s"]), (200, &json!(true), &Value::Null), "an officer's board is the primary's");
+    let behind = eventually(5 * SECOND, "the paused replica fell behind", || async { metrics_lag(&node).await.filter(|l| *l > 0.0) }).await;
+    let (s, board) = public_board(&node).await;
+    assert_eq!((s, &board["demo"]), (200, &json!(false)), "the public board is the paused replica's: {board}");
+    assert!(board["replica_lag_s"].as_f64().is_some_and(|l| l > 0.0), "and says it is behind ({behind} s): {board}");
+
+    // Replay resumed: the change reaches the public board, and the lag falls back.
+    on_replica(&replica, "SELECT pg_wal_replay_resume()").await;
+    let board = eventually(10 * SECOND, "the change reached the replica's board", || async {
+        let (s, v) = public_board(&node).await;
+        (s == 200 && v["demo"] == true).then_some(v)
+    })
+    .await;
+    assert!(board["lanes"].as_array().unwrap().iter().any(|l| l["id"] == id.as_str()), "{board}");
+    assert!(board["replica_lag_s"].as_f64().is_some_and(|l| l < 5.0), "{board}");
+    drop(node);
+    store.pool().close().await;
     db.drop_now().await;
 }

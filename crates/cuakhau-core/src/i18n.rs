@@ -606,6 +606,10 @@ pub const CONSOLE: &[(&str, [&str; 3])] = &[
     ("est_call", ["Dự kiến gọi", "预计叫号", "Expected call"]),
     ("live", ["Cập nhật trực tiếp", "实时更新", "Live"]),
     (
+        "as_of_behind",
+        ["Dữ liệu tính đến {time} (chậm {seconds} giây)", "数据截至 {time}（延迟 {seconds} 秒）", "Data as of {time} ({seconds} s behind)"],
+    ),
+    (
         "conn_lost",
         [
             "Mất kết nối, đang thử lại… Cập nhật lần cuối {time}",

@@ -1,7 +1,8 @@
 //! Prometheus metrics: requests by method, route and status, and their latency; which instance
 //! this process is (`cuakhau_instance_info`, several processes on one database) and the rounds of
 //! background work it ran (`cuakhau_background_rounds_total`, by work: `dispatch`, `webhooks`,
-//! `checkpoints`).
+//! `checkpoints`); with a read replica, how far it is behind the primary
+//! (`cuakhau_replica_lag_seconds`, read when scraped).
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -9,6 +10,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -38,6 +40,8 @@ pub struct Metrics {
     pub requests: Family<RequestLabels, Counter>,
     pub latency: Family<RouteLabels, Histogram>,
     pub rounds: Family<WorkLabels, Counter>,
+    instance: String,
+    replica_lag: Family<InstanceLabels, Gauge<f64, AtomicU64>>,
 }
 
 impl Metrics {
@@ -52,7 +56,18 @@ impl Metrics {
         registry.register("cuakhau_instance_info", "This process's instance name (--instance); always 1", info);
         let rounds = Family::<WorkLabels, Counter>::default();
         registry.register("cuakhau_background_rounds", "Rounds of background work this process ran, by work", rounds.clone());
-        Metrics { registry, requests, latency, rounds }
+        let replica_lag = Family::<InstanceLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "cuakhau_replica_lag_seconds",
+            "Seconds the read replica (--read-database) is behind the primary, when this process has one",
+            replica_lag.clone(),
+        );
+        Metrics { registry, requests, latency, rounds, instance: instance.to_string(), replica_lag }
+    }
+
+    /// The read replica's lag as last measured (nothing shown while the process reads its primary).
+    pub fn set_replica_lag(&self, seconds: f64) {
+        self.replica_lag.get_or_create(&InstanceLabels { instance: self.instance.clone() }).set(seconds);
     }
 
     pub fn render(&self) -> String {

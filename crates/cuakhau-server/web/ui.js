@@ -1,7 +1,7 @@
 // Pieces every page uses: form fields with labels, tables that scroll and can be focused, status
 // pills, the sign-in gate, and how an error or a result is shown (on its field, announced, focused).
 import { html, render, after, $$ } from "./dom.js";
-import { t } from "./i18n.js";
+import { t, fmt, num, zoneName } from "./i18n.js";
 import { S } from "./state.js";
 
 export const field = (n, label, attrs = {}) => html`<label class="f"><span>${label}</span><input name="${n}" ${attrList(attrs)}></label>`;
@@ -66,4 +66,9 @@ export function showError(el, e, form) {
   });
   const first = inputs.find(Boolean);
   if (first) first.focus(); else el.firstElementChild.focus();
+}
+
+/** Read from a replica `lag` seconds behind: how fresh the data is ("Data as of 10:02 … (3 s behind)"); nothing when read from the primary. */
+export function behind(lag, asOf) {
+  return lag == null ? "" : html`<p class="muted" id="as-of">${t("as_of_behind", { time: `${fmt(asOf.utc)} ${zoneName()}`, seconds: num(Math.round(lag)) })}</p>`;
 }

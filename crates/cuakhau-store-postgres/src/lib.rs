@@ -66,6 +66,18 @@ impl PgStore {
         Ok(PgStore { pool })
     }
 
+    /// Connects to a read replica of a database that [`Self::open_with`] migrated (a PostgreSQL
+    /// streaming replica, read-only): no migrations and no schema are made here, and every write
+    /// through it fails. Serves reads that may be a little behind (see `replica_lag`).
+    pub async fn open_replica(url: &str, schema: Option<&str>, pool: u32) -> Result<Self, sqlx::Error> {
+        let mut opts = PgConnectOptions::from_str(url)?;
+        if let Some(schema) = schema {
+            opts = opts.options([("search_path", schema)]);
+        }
+        let pool = PgPoolOptions::new().max_connections(pool.max(1)).acquire_timeout(ACQUIRE_TIMEOUT).connect_with(opts).await?;
+        Ok(PgStore { pool })
+    }
+
     /// The pool, for tests and benchmarks that need raw SQL.
     pub fn pool(&self) -> &PgPool {
         &self.pool
@@ -197,6 +209,19 @@ impl Engine for PgStore {
         let mut l = sqlx::postgres::PgListener::connect_with(&self.pool).await.map_err(db_err)?;
         l.listen(&format!("cuakhau_{schema}")).await.map_err(db_err)?;
         Ok(Some(Box::new(PgChanges(l))))
+    }
+
+    async fn replica_lag(&self) -> Result<Option<f64>> {
+        // Measured on the replica's own clock: nothing left to replay is no lag, however long ago
+        // the primary last committed; otherwise the age of the last commit replayed.
+        sqlx::query_scalar(
+            "SELECT CASE WHEN NOT pg_is_in_recovery() THEN NULL
+                         WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8
+                         ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8, 0) END",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)
     }
 
     async fn read<S, T, F>(&self, state: S, f: F) -> Result<T>

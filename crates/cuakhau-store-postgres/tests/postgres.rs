@@ -79,3 +79,33 @@ async fn a_lease_has_one_holder_until_it_expires_or_is_given_up() {
     cuakhau_store::conformance::a_lease_has_one_holder_until_it_expires_or_is_given_up(&a, &b).await;
     cleanup.await;
 }
+
+#[tokio::test]
+async fn a_replica_store_reads_the_primarys_writes_once_replayed_reports_its_lag_and_refuses_writes() {
+    use std::time::Duration;
+    let (primary_url, replica_url) = cuakhau_store::conformance::primary_and_replica();
+    static N: AtomicU32 = AtomicU32::new(0);
+    let schema = format!("r_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
+    let primary = PgStore::open_in_schema(&primary_url, Some(&schema)).await.unwrap();
+    let replica = PgStore::open_replica(&replica_url, Some(&schema), 2).await.unwrap();
+    let in_recovery: bool = sqlx::query_scalar("SELECT pg_is_in_recovery()").fetch_one(replica.pool()).await.unwrap();
+    assert!(in_recovery, "{replica_url} is a streaming replica");
+    primary.put_setting("replicated", "1", cuakhau_store::conformance::actor("primary")).await.unwrap();
+    let mut seen = None;
+    for _ in 0..100 {
+        // Until the schema itself has been replayed, the replica has no such table.
+        if let Ok(Some(v)) = replica.setting("replicated").await {
+            seen = Some(v);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen.as_deref(), Some("1"), "the primary's write reaches the replica within 10 s");
+    let lag = replica.replica_lag().await.unwrap().expect("a replica reports its lag");
+    assert!((0.0..10.0).contains(&lag), "lag {lag} s");
+    assert_eq!(primary.replica_lag().await.unwrap(), None, "the primary is no replica");
+    let refused = replica.put_setting("written", "on the replica", cuakhau_store::conformance::actor("x")).await;
+    assert!(refused.is_err(), "a replica refuses writes: {refused:?}");
+    assert_eq!(primary.setting("written").await.unwrap(), None);
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA \"{schema}\" CASCADE"))).execute(primary.pool()).await.unwrap();
+}

@@ -368,6 +368,11 @@ pub trait ClusterStore: Send + Sync {
 
     /// Gives the lease up (only if `holder` holds it), so another process may take it at once.
     async fn give_up_lease(&self, name: &str, holder: &str) -> Result<()>;
+
+    /// How far this store's database is behind its primary, in seconds, when it is a read
+    /// replica (PostgreSQL in recovery: 0 when it has replayed all it received, else the age of
+    /// the last commit it replayed); `None` on a primary and on SQLite.
+    async fn replica_lag(&self) -> Result<Option<f64>>;
 }
 
 /// The one storage interface: every context's trait. Every method that writes is one transaction

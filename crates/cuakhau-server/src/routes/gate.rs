@@ -274,6 +274,8 @@ pub fn board_out(b: &Board) -> QueueOut {
             .collect(),
         queue: b.queue.iter().map(entry_out).collect(),
         demo: b.demo,
+        as_of: b.as_of.into(),
+        replica_lag_s: b.replica_lag_s,
     }
 }
 
@@ -289,7 +291,13 @@ pub async fn queue(
     let pair = pair_id(lang, &id)?;
     let direction = direction_param(lang, &q.direction)?;
     let gate = st.app.gate();
-    Ok(Json(board_out(&gate.board(&pair, direction, gate.sees_detail(&caller.who, &pair)).await.map_err(caller.err())?)))
+    // The public's board may come from the read replica; an officer's detailed one from the primary.
+    let board = if gate.sees_detail(&caller.who, &pair) {
+        gate.board(&pair, direction, true).await
+    } else {
+        gate.public_board(&pair, direction).await
+    };
+    Ok(Json(board_out(&board.map_err(caller.err())?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/gate-pairs/{id}/queue/stream", tag = "gate", params(("id" = String, Path), DirectionQuery),
@@ -501,6 +509,8 @@ fn track_out(t: &Tracking, rules: &[RiskRule]) -> TrackOut {
             let i = steps.iter().position(|(_, s)| matches!(s, StepState::Held { .. } | StepState::Refused { .. }))?;
             Some(step_out(i, &steps[i].0, &steps[i].1, t.direction))
         }),
+        replica_lag_s: t.replica_lag_s,
+        as_of: t.as_of.into(),
     }
 }
 

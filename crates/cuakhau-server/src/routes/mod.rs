@@ -288,5 +288,10 @@ pub async fn healthz(State(st): State<AppState>) -> Response {
 
 #[utoipa::path(get, path = "/metrics", tag = "meta", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(st): State<AppState>) -> Response {
+    match st.app.replica_lag().await {
+        Ok(Some(lag)) => st.metrics.set_replica_lag(lag),
+        Ok(None) => {}
+        Err(e) => tracing::warn!("the read replica's lag could not be read: {e}"),
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], st.metrics.render()).into_response()
 }

@@ -5,7 +5,7 @@ import { html, render, $ } from "../dom.js";
 import { api, navNow, liveStream } from "../api.js";
 import { S } from "../state.js";
 import { t, word, num, fmt, hhmm, actBy, zoneName, holder } from "../i18n.js";
-import { showError } from "../ui.js";
+import { showError, behind } from "../ui.js";
 
 export const title = () => t("driver_title");
 
@@ -69,7 +69,8 @@ export default async function pageDriver(main) {
       ${r.status === "none" ? html`<p>${t("not_in_queue")}</p>` : html`<p>${t("status")}: <b>${word("trip", r.status)}</b></p>`}
       ${r.position ? html`<p class="place">${t("place")}: <span class="big">${num(r.position)}</span> ${t("of")} ${num(r.waiting_total)}</p><p>${t("est_call")}: <b class="est-call">${actBy(r.estimated_call?.utc)}</b></p>` : ""}
       ${r.booking ? html`<p>${t("booking")}: ${fmt(r.booking.hour)} ${zoneName()}</p>` : ""}${r.current_step ? html`<p>${t("step_now")}: ${word("step", r.current_step)}</p>` : ""}
-      ${r.channel ? html`<p class="channel">${t("channel")}: <span class="pill ${r.channel}">${word("channel", r.channel)}</span> ${r.channel_reason_words[S.lang]}</p>` : ""}</div>`);
+      ${r.channel ? html`<p class="channel">${t("channel")}: <span class="pill ${r.channel}">${word("channel", r.channel)}</span> ${r.channel_reason_words[S.lang]}</p>` : ""}
+      ${behind(r.replica_lag_s, r.as_of)}</div>`);
       if (turn) { countdown(tk, r.call_deadline.utc); if (!called) alertDriver(); }
       called = !!turn;
       if (!S.streams.length) liveStream(`/api/v1/gate-pairs/${encodeURIComponent(r.gate_pair)}/queue/stream?direction=${encodeURIComponent(r.direction)}`, (q) => { skew = Date.parse(q.at.utc) - Date.now(); show(d, code); }, () => {});

@@ -38,6 +38,26 @@ pub async fn committed_changes_are_announced_to_another_store_each_once_in_commi
     assert_eq!(b.changes_after(end, 10).await.unwrap(), vec![], "nothing after the head");
 }
 
+/// The URLs of a PostgreSQL primary and its streaming replica for the replica tests
+/// (`CUAKHAU_TEST_PRIMARY_URL`, `CUAKHAU_TEST_REPLICA_URL`, printed by `scripts/pg_replica.sh`,
+/// which `scripts/test.sh` runs): without them those tests fail, saying so, rather than skip.
+pub fn primary_and_replica() -> (String, String) {
+    let var = |k: &str| {
+        std::env::var(k).unwrap_or_else(|_| {
+            panic!(
+                "{k} must name a PostgreSQL primary and its streaming replica: run `bash scripts/pg_replica.sh` and export what it prints"
+            )
+        })
+    };
+    (var("CUAKHAU_TEST_PRIMARY_URL"), var("CUAKHAU_TEST_REPLICA_URL"))
+}
+
+/// A store on its own database (a primary, or SQLite, whose read database is the same one) is no
+/// replica: it reports no lag.
+pub async fn a_primary_reports_no_replica_lag(s: &dyn Store) {
+    assert_eq!(s.replica_lag().await.unwrap(), None);
+}
+
 /// A lease on a piece of background work has one holder: the first to ask, who renews it; another
 /// asker gets it only once it has run out or was given up. Leases are not audited.
 pub async fn a_lease_has_one_holder_until_it_expires_or_is_given_up(a: &dyn Store, b: &dyn Store) {

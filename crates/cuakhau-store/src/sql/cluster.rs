@@ -64,4 +64,8 @@ impl<E: Engine> ClusterStore for E {
     async fn give_up_lease(&self, name: &str, holder: &str) -> Result<()> {
         self.write((name.to_string(), holder.to_string()), always, |c, (n, h)| Box::pin(give_up_lease(c, n, h))).await
     }
+
+    async fn replica_lag(&self) -> Result<Option<f64>> {
+        Engine::replica_lag(self).await
+    }
 }

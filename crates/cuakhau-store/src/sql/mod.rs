@@ -245,6 +245,11 @@ pub trait Engine: Send + Sync + std::fmt::Debug + 'static {
     fn listen(&self) -> impl Future<Output = Result<Option<Box<dyn crate::ChangeListener>>>> + Send {
         async { Ok(None) }
     }
+
+    /// The lag of a read replica (see [`crate::ClusterStore::replica_lag`]); `None` on a primary.
+    fn replica_lag(&self) -> impl Future<Output = Result<Option<f64>>> + Send {
+        async { Ok(None) }
+    }
 }
 
 /// Commit every successful answer.
