@@ -16,7 +16,7 @@ use cuakhau_core::goods::gate::TripStatus;
 use cuakhau_core::goods::parties::{Driver, EnterpriseCode, Plate, VehicleKind};
 use cuakhau_core::goods::slots::{Bucket, SlotPolicy, hour_capacity, hour_of, side_works_at};
 use cuakhau_core::goods::{Consignment, Trip};
-use cuakhau_core::{Direction, GatePairId, Side, Timestamp, time};
+use cuakhau_core::{DeclarationId, Direction, GatePairId, Side, Timestamp, time};
 use cuakhau_store::goods::{BookingRequest, NewDeclaration};
 use cuakhau_store::trips::{NewTrip, TripQuery};
 use cuakhau_store::{Actor, Store, StoreError};
@@ -225,7 +225,7 @@ pub async fn fill(store: Arc<dyn Store>, now: Timestamp, seed: u64, progress: im
     let set = |t: Timestamp| *clock.0.lock().expect("not poisoned") = t;
     let data = app.reference().data().await?;
     let mut report = DemoReport::default();
-    let mut by_decl: HashMap<i64, usize> = HashMap::new();
+    let mut by_decl: HashMap<DeclarationId, usize> = HashMap::new();
     let (first, tick) = (trucks.first().map_or(now, |t| t.at), 120);
     let total = ((now.as_micros() - first.as_micros()) / (tick * 1_000_000)).max(1) as u64;
     let mut next = 0;

@@ -3,7 +3,7 @@
 
 use cuakhau_core::goods::Refusal;
 use cuakhau_core::goods::clearance::ClearanceError;
-use cuakhau_core::{Direction, FieldError, Timestamp};
+use cuakhau_core::{BookingId, DeclarationId, Direction, FieldError, Timestamp, TripId};
 use cuakhau_store::StoreError;
 
 /// Why a use case did not do what it was asked.
@@ -94,12 +94,12 @@ pub enum What {
     Province(String),
     Lane(String),
     Table(String),
-    Declaration(i64),
-    BookingOf(i64),
-    TripOf(i64),
-    Trip(i64),
+    Declaration(DeclarationId),
+    BookingOf(DeclarationId),
+    TripOf(DeclarationId),
+    Trip(TripId),
     Step {
-        trip: i64,
+        trip: TripId,
         index: usize,
     },
     /// No accepted declaration waits at the gate pair for this plate.
@@ -108,7 +108,7 @@ pub enum What {
         gate_pair: String,
     },
     /// The declaration does not exist or the tracking code is wrong (nothing tells which).
-    Tracked(i64),
+    Tracked(DeclarationId),
     Simulation(u64),
     Plot {
         simulation: u64,
@@ -148,9 +148,7 @@ pub enum ConflictKind {
     /// The enterprise holds its daily number of bookings.
     DailyLimit,
     /// The declaration already holds this booking.
-    AlreadyBooked { booking: i64 },
-    /// The store says the declaration cannot be booked (its words).
-    NotBookable(String),
+    AlreadyBooked { booking: BookingId },
     /// A lane with this id exists.
     LaneExists(String),
     /// Every simulation slot is taken.

@@ -15,7 +15,7 @@ use cuakhau_core::goods::gate::{self as core_gate, TripStatus};
 use cuakhau_core::goods::parties::{Plate, VehicleKind};
 use cuakhau_core::goods::slots::{CongestionLevel, SlotPolicy, side_works_at};
 use cuakhau_core::refdata::LaneClass;
-use cuakhau_core::{Direction, FieldError, GatePairId, Lane, Problem, Side, Timestamp};
+use cuakhau_core::{BookingId, DeclarationId, Direction, FieldError, GatePairId, Lane, Problem, Side, Timestamp, TripId};
 use cuakhau_store::goods::{Booking, DeclarationRecord};
 use cuakhau_store::trips::{Fee, NewTrip, Notification, Position, TripQuery, TripRecord};
 use cuakhau_store::{Actor, Store};
@@ -36,9 +36,9 @@ pub struct Gate<'a>(pub(crate) &'a App);
 #[derive(Debug, Clone, Default)]
 pub struct Round {
     /// Trips whose call went unanswered and who went back to the queue.
-    pub requeued: Vec<i64>,
+    pub requeued: Vec<TripId>,
     /// Bookings released because their truck never came.
-    pub no_shows: Vec<i64>,
+    pub no_shows: Vec<BookingId>,
     pub called: Vec<TripRecord>,
 }
 
@@ -93,7 +93,7 @@ pub struct QueueEntry {
     pub booked: bool,
     pub estimated_call: Option<Timestamp>,
     /// Only on detailed boards.
-    pub trip_id: Option<i64>,
+    pub trip_id: Option<TripId>,
 }
 
 /// What a driver sees of their declaration.
@@ -194,7 +194,7 @@ impl Gate<'_> {
     }
 
     /// The declarant puts the truck in the virtual queue before it reaches the yard.
-    pub async fn join_virtual_queue(&self, who: &Principal, id: i64) -> Result<TripRecord> {
+    pub async fn join_virtual_queue(&self, who: &Principal, id: DeclarationId) -> Result<TripRecord> {
         let d = self.0.goods().declaration(who, id).await?;
         let user = who.require(Action::Declare { enterprise: &d.enterprise })?;
         let now = self.0.now();
@@ -205,7 +205,7 @@ impl Gate<'_> {
     }
 
     /// The trip of a declaration the principal may read.
-    pub async fn trip_of_declaration(&self, who: &Principal, id: i64) -> Result<TripRecord> {
+    pub async fn trip_of_declaration(&self, who: &Principal, id: DeclarationId) -> Result<TripRecord> {
         self.0.goods().declaration(who, id).await?;
         self.0.store().trip_of_declaration(id).await?.ok_or(AppError::NotFound(What::TripOf(id)))
     }
@@ -312,7 +312,7 @@ impl Gate<'_> {
         let count = |s: TripStatus| trips.iter().filter(|t| t.status == s).count() as u32;
         let waiting: Vec<_> = trips.iter().filter(|t| t.status.is_waiting()).map(|t| t.candidate()).collect();
         let order = core_gate::queue_order(&waiting, app.config().gate_rules.policy);
-        let by_id = |id: u64| trips.iter().find(|t| t.id as u64 == id).expect("ordered from these trips");
+        let by_id = |id: u64| trips.iter().find(|t| cuakhau_core::goods::TruckId::from(t.id).0 == id).expect("ordered from these trips");
         let plate = |t: &TripRecord| if detail { t.plate.display.clone() } else { core_gate::mask_plate(&t.plate.display) };
         // While the exit side is closed, nobody is called before it opens again.
         let exit_gate = gp.gate(direction.exit_side());
@@ -379,7 +379,7 @@ impl Gate<'_> {
     }
 
     /// The trip, if the principal may see it: officers in scope, and the declarant.
-    pub async fn trip(&self, who: &Principal, id: i64) -> Result<TripRecord> {
+    pub async fn trip(&self, who: &Principal, id: TripId) -> Result<TripRecord> {
         let u = who.signed_in()?;
         let t = self.0.store().trip(id).await?.ok_or(AppError::NotFound(What::Trip(id)))?;
         if cuakhau_core::auth::allows(&u.roles, Action::ReadDeclaration { enterprise: &t.enterprise, gate_pair: &t.gate_pair }) {
@@ -414,7 +414,7 @@ impl Gate<'_> {
         // The scope's gate pairs and the live statuses are filtered in the query; whose step it
         // is is read from the steps, chunk by chunk, until the page is full: nothing is cut silently.
         let scope = cuakhau_core::auth::gate_detail_scope(&u.roles);
-        let mut after = cursor;
+        let mut after = cursor.map(TripId);
         let mut page = Vec::new();
         let next = loop {
             let chunk = self
@@ -445,12 +445,12 @@ impl Gate<'_> {
                 break None;
             }
         };
-        Ok(crate::goods::Page { items: page, next, limit })
+        Ok(crate::goods::Page { items: page, next: next.map(TripId::get), limit })
     }
 
     /// An officer's act on step `index` of a trip: only an officer of that step's side and
     /// agency, while that side is open.
-    pub async fn act(&self, who: &Principal, id: i64, index: usize, act: Act) -> Result<TripRecord> {
+    pub async fn act(&self, who: &Principal, id: TripId, index: usize, act: Act) -> Result<TripRecord> {
         let app = self.0;
         let t = self.trip(who, id).await?;
         let (step, _) = t.trip.steps().get(index).ok_or(AppError::NotFound(What::Step { trip: id, index }))?;
@@ -467,7 +467,7 @@ impl Gate<'_> {
     }
 
     /// Records the infrastructure fee a truck paid (an officer who runs the exit side's yard).
-    pub async fn record_fee(&self, who: &Principal, id: i64, amount: f64, currency: &str, receipt: &str) -> Result<TripRecord> {
+    pub async fn record_fee(&self, who: &Principal, id: TripId, amount: f64, currency: &str, receipt: &str) -> Result<TripRecord> {
         let t = self.trip(who, id).await?;
         let user = who.require(Action::OperateGate { gate_pair: &t.gate_pair, side: t.direction.exit_side() })?;
         if !(amount.is_finite() && amount > 0.0 && amount < 1e12) {
@@ -484,7 +484,7 @@ impl Gate<'_> {
     /// The declaration a driver tracks: found by number, proven by its unguessable tracking code
     /// (a plate is no secret: the public board shows most of it). Wrong codes from one `address`
     /// are throttled like failed sign-ins.
-    async fn tracked(&self, store: &dyn Store, address: Option<&str>, declaration: i64, code: &str) -> Result<DeclarationRecord> {
+    async fn tracked(&self, store: &dyn Store, address: Option<&str>, declaration: DeclarationId, code: &str) -> Result<DeclarationRecord> {
         let app = self.0;
         let now = app.now();
         let keys: Vec<String> = address.map(|a| format!("track:{a}")).into_iter().collect();
@@ -520,7 +520,7 @@ impl Gate<'_> {
     }
 
     /// A driver's view of their declaration, by number and tracking code, from the read store.
-    pub async fn track(&self, address: Option<&str>, declaration: i64, code: &str) -> Result<Tracking> {
+    pub async fn track(&self, address: Option<&str>, declaration: DeclarationId, code: &str) -> Result<Tracking> {
         let reads = self.0.reads().as_ref();
         let d = self.tracked(reads, address, declaration, code).await?;
         self.tracking(reads, d).await
@@ -533,7 +533,7 @@ impl Gate<'_> {
     pub async fn report_position(
         &self,
         address: Option<&str>,
-        declaration: i64,
+        declaration: DeclarationId,
         code: &str,
         lat: f64,
         lon: f64,

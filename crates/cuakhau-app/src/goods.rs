@@ -7,7 +7,7 @@ use cuakhau_core::goods::declaration::DeclEvent;
 use cuakhau_core::goods::parties::{Driver, EnterpriseCode, Plate, VehicleKind};
 use cuakhau_core::goods::slots::{Bucket, SlotPolicy, Suspension, hour_capacity, hour_of};
 use cuakhau_core::goods::{Consignment, DeclState};
-use cuakhau_core::{Direction, FieldError, GatePairId, Problem, Side, Timestamp};
+use cuakhau_core::{DeclarationId, Direction, FieldError, GatePairId, Problem, Side, SuspensionId, Timestamp};
 use cuakhau_store::goods::{Booking, BookingOutcome, BookingRequest, DeclarationRecord, NewDeclaration};
 use cuakhau_store::{Actor, Store};
 
@@ -100,7 +100,7 @@ fn enterprise_of(who: &Principal) -> Result<String> {
 impl Goods<'_> {
     /// A declaration the principal may read; someone else's does not exist, as far as they can
     /// tell (signed in first: the public learns nothing about which declarations exist).
-    pub async fn declaration(&self, who: &Principal, id: i64) -> Result<DeclarationRecord> {
+    pub async fn declaration(&self, who: &Principal, id: DeclarationId) -> Result<DeclarationRecord> {
         who.signed_in()?;
         let d = self.0.store().declaration(id).await?.ok_or(AppError::NotFound(What::Declaration(id)))?;
         if who.may(Action::ReadDeclaration { enterprise: &d.enterprise, gate_pair: &d.gate_pair }) {
@@ -168,13 +168,13 @@ impl Goods<'_> {
                 states: &f.states,
                 gate_pair: f.gate_pair.as_ref(),
                 direction,
-                before: f.cursor,
+                before: f.cursor.map(DeclarationId),
                 limit: limit + 1,
             })
             .await?;
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
-        let next = rows.last().filter(|_| more).map(|last| last.id);
+        let next = rows.last().filter(|_| more).map(|last| last.id.get());
         Ok(Page { items: rows, next, limit })
     }
 
@@ -182,7 +182,7 @@ impl Goods<'_> {
     async fn apply(
         &self,
         who: &Principal,
-        id: i64,
+        id: DeclarationId,
         event: DeclEvent,
         who_may: for<'a> fn(&'a DeclarationRecord) -> Action<'a>,
     ) -> Result<DeclarationRecord> {
@@ -192,34 +192,34 @@ impl Goods<'_> {
     }
 
     /// The declarant's own changes: submit, amend, cancel.
-    async fn by_owner(&self, who: &Principal, id: i64, event: DeclEvent) -> Result<DeclarationRecord> {
+    async fn by_owner(&self, who: &Principal, id: DeclarationId, event: DeclEvent) -> Result<DeclarationRecord> {
         self.apply(who, id, event, |d| Action::Declare { enterprise: &d.enterprise }).await
     }
 
     /// The exit side's customs decides.
-    async fn by_customs(&self, who: &Principal, id: i64, event: DeclEvent) -> Result<DeclarationRecord> {
+    async fn by_customs(&self, who: &Principal, id: DeclarationId, event: DeclEvent) -> Result<DeclarationRecord> {
         self.apply(who, id, event, |d| Action::DecideDeclaration { gate_pair: &d.gate_pair, side: d.direction.exit_side() }).await
     }
 
-    pub async fn submit(&self, who: &Principal, id: i64) -> Result<DeclarationRecord> {
+    pub async fn submit(&self, who: &Principal, id: DeclarationId) -> Result<DeclarationRecord> {
         self.by_owner(who, id, DeclEvent::Submit).await
     }
-    pub async fn amend(&self, who: &Principal, id: i64, consignments: Vec<Consignment>) -> Result<DeclarationRecord> {
+    pub async fn amend(&self, who: &Principal, id: DeclarationId, consignments: Vec<Consignment>) -> Result<DeclarationRecord> {
         if consignments.is_empty() {
             return Err(AppError::Invalid(FieldError::new("consignments", Problem::Empty)));
         }
         self.by_owner(who, id, DeclEvent::Amend { consignments }).await
     }
-    pub async fn cancel(&self, who: &Principal, id: i64) -> Result<DeclarationRecord> {
+    pub async fn cancel(&self, who: &Principal, id: DeclarationId) -> Result<DeclarationRecord> {
         self.by_owner(who, id, DeclEvent::Cancel).await
     }
     /// Accepts now, valid for [`VALIDITY_H`] hours.
-    pub async fn accept(&self, who: &Principal, id: i64) -> Result<DeclarationRecord> {
+    pub async fn accept(&self, who: &Principal, id: DeclarationId) -> Result<DeclarationRecord> {
         let at = self.0.now();
         self.by_customs(who, id, DeclEvent::Accept { at, validity_h: VALIDITY_H }).await
     }
     /// Rejects with reasons (blank ones are dropped; at least one must remain).
-    pub async fn reject(&self, who: &Principal, id: i64, reasons: &[String]) -> Result<DeclarationRecord> {
+    pub async fn reject(&self, who: &Principal, id: DeclarationId, reasons: &[String]) -> Result<DeclarationRecord> {
         let reasons: Vec<String> = reasons.iter().map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect();
         if reasons.is_empty() {
             return Err(AppError::Invalid(FieldError::new("reasons", Problem::Empty)));
@@ -274,7 +274,7 @@ impl Goods<'_> {
     }
 
     /// Books the hour starting at or containing `hour` for the declaration's truck.
-    pub async fn book(&self, who: &Principal, id: i64, hour: Timestamp) -> Result<Booking> {
+    pub async fn book(&self, who: &Principal, id: DeclarationId, hour: Timestamp) -> Result<Booking> {
         let app = self.0;
         let d = self.declaration(who, id).await?;
         let user = who.require(Action::Declare { enterprise: &d.enterprise })?;
@@ -321,18 +321,23 @@ impl Goods<'_> {
             }
             BookingOutcome::DailyLimitReached => Err(AppError::Conflict(ConflictKind::DailyLimit)),
             BookingOutcome::AlreadyBooked(b) => Err(AppError::Conflict(ConflictKind::AlreadyBooked { booking: b.id })),
-            BookingOutcome::NotBookable(why) => Err(AppError::Conflict(ConflictKind::NotBookable(why))),
+            BookingOutcome::NotBookable { state } => {
+                Err(AppError::Conflict(ConflictKind::Stored(cuakhau_core::i18n::ConflictKind::DeclarationNotValid {
+                    declaration: id,
+                    state: state.to_string(),
+                })))
+            }
         }
     }
 
     /// The declaration's live booking.
-    pub async fn booking(&self, who: &Principal, id: i64) -> Result<Booking> {
+    pub async fn booking(&self, who: &Principal, id: DeclarationId) -> Result<Booking> {
         self.declaration(who, id).await?;
         self.0.store().live_booking(id).await?.ok_or(AppError::NotFound(What::BookingOf(id)))
     }
 
     /// Cancels the declaration's live booking (the declarant).
-    pub async fn cancel_booking(&self, who: &Principal, id: i64) -> Result<Booking> {
+    pub async fn cancel_booking(&self, who: &Principal, id: DeclarationId) -> Result<Booking> {
         let d = self.declaration(who, id).await?;
         let user = who.require(Action::Declare { enterprise: &d.enterprise })?;
         let b = self.0.store().live_booking(id).await?.ok_or(AppError::NotFound(What::BookingOf(id)))?;
@@ -340,7 +345,7 @@ impl Goods<'_> {
     }
 
     /// Suspends one side of a gate pair for a while (that side's gate board); returns its id.
-    pub async fn suspend(&self, who: &Principal, pair: &GatePairId, s: &Suspension) -> Result<i64> {
+    pub async fn suspend(&self, who: &Principal, pair: &GatePairId, s: &Suspension) -> Result<SuspensionId> {
         let user = who.require(Action::EditGate { gate_pair: pair, side: s.side })?;
         if s.until <= s.from {
             return Err(AppError::Invalid(FieldError::new("until", Problem::Other("until must be after from"))));
@@ -351,7 +356,7 @@ impl Goods<'_> {
     }
 
     /// Current and coming suspensions of a gate pair, with their ids.
-    pub async fn suspensions(&self, pair: &GatePairId) -> Result<Vec<(i64, Suspension)>> {
+    pub async fn suspensions(&self, pair: &GatePairId) -> Result<Vec<(SuspensionId, Suspension)>> {
         Ok(self.0.store().suspensions(pair, self.0.now(), Timestamp(i64::MAX)).await?)
     }
 }

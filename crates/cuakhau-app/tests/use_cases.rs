@@ -46,7 +46,7 @@ async fn app() -> (tempfile::TempDir, App, Arc<Manual>, Arc<dyn Store>) {
 
 fn user(role: &str) -> Principal {
     Principal::user(cuakhau_store::User {
-        id: 1,
+        id: cuakhau_core::UserId(1),
         username: role.into(),
         display_name: role.into(),
         roles: vec![Role::parse(role).unwrap()],
@@ -66,8 +66,8 @@ async fn a_use_case_refuses_by_the_principal_s_roles_without_http() {
     assert!(matches!(gate.dispatch(&user("officer:CN:gate-board:huu-nghi"), &pair, Direction::Export).await, Err(AppError::Forbidden)));
     assert!(gate.dispatch(&user("officer:VN:gate-board:huu-nghi"), &pair, Direction::Export).await.is_ok());
     // Someone else's declaration does not exist, as far as the caller can tell: a kind, no prose.
-    match app.goods().declaration(&user("enterprise:0101234567"), 42).await {
-        Err(AppError::NotFound(What::Declaration(42))) => {}
+    match app.goods().declaration(&user("enterprise:0101234567"), cuakhau_core::DeclarationId(42)).await {
+        Err(AppError::NotFound(What::Declaration(cuakhau_core::DeclarationId(42)))) => {}
         other => panic!("{other:?}"),
     }
 }

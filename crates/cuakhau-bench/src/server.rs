@@ -161,7 +161,7 @@ pub async fn client_with_declarations(store: &dyn cuakhau_store::Store, c: usize
         let d = store.create_declaration(new, at.clone()).await.expect("a declaration");
         store.declaration_event(d.id, DeclEvent::Submit, at.clone()).await.expect("submitted");
         store.declaration_event(d.id, DeclEvent::Accept { at: at.at, validity_h: 72 }, at.clone()).await.expect("accepted");
-        ids.push(d.id);
+        ids.push(d.id.get());
     }
     ids
 }

@@ -147,11 +147,11 @@ pub enum ConflictKind {
     },
     /// The declaration's booking was cancelled while this booking ran; trying again works.
     BookedMeanwhile {
-        declaration: i64,
+        declaration: crate::DeclarationId,
     },
     /// The declaration is not accepted, or its validity has run out (state code).
     DeclarationNotValid {
-        declaration: i64,
+        declaration: crate::DeclarationId,
         state: String,
     },
     YardFull {
@@ -159,17 +159,17 @@ pub enum ConflictKind {
     },
     /// The declaration already has a trip (status code).
     TripExists {
-        declaration: i64,
-        trip: i64,
+        declaration: crate::DeclarationId,
+        trip: crate::TripId,
         status: String,
     },
     FeeRecorded {
-        trip: i64,
+        trip: crate::TripId,
         receipt: String,
     },
     ReceiptUsed {
         receipt: String,
-        trip: i64,
+        trip: crate::TripId,
     },
 }
 
@@ -178,9 +178,9 @@ pub enum ConflictKind {
 pub enum Missing {
     GatePair(String),
     User(String),
-    Declaration(i64),
-    Booking(i64),
-    Trip(i64),
+    Declaration(crate::DeclarationId),
+    Booking(crate::BookingId),
+    Trip(crate::TripId),
     /// A Merkle tree of this many entries (the log is shorter).
     Tree(u64),
 }

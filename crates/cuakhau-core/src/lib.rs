@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod goods;
 pub mod i18n;
+pub mod ids;
 pub mod refdata;
 pub mod time;
 pub mod transparency;
@@ -17,6 +18,7 @@ pub mod validate;
 pub use audit::{AuditEntry, AuditRecord, ChainBreak};
 pub use auth::{Action, Agency, Role};
 pub use i18n::{Lang, Msg};
+pub use ids::{BookingId, BookingStatus, DeclarationId, SuspensionId, TripId, UserId};
 pub use refdata::{
     Coordinate, Direction, Gate, GateKind, GatePair, GatePairId, Lane, LaneId, LocalityPairing, Mode, OpeningHours, Province, ProvinceId,
     ReferenceData, Side,

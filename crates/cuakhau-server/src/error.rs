@@ -229,9 +229,16 @@ fn conflict_detail(lang: Lang, kind: ConflictKind) -> String {
             Lang::Zh => format!("该申报单已有预约 {booking}"),
             Lang::En => format!("the declaration already holds booking {booking}"),
         },
-        ConflictKind::LaneExists(id) => format!("lane {id} exists"),
-        ConflictKind::SimulationsBusy { slots } => format!("{slots} simulations are running; try again when one is done"),
-        ConflictKind::NotBookable(why) => why,
+        ConflictKind::LaneExists(id) => match lang {
+            Lang::Vi => format!("làn {id} đã có"),
+            Lang::Zh => format!("车道 {id} 已存在"),
+            Lang::En => format!("lane {id} exists"),
+        },
+        ConflictKind::SimulationsBusy { slots } => match lang {
+            Lang::Vi => format!("đang chạy {slots} mô phỏng; hãy thử lại khi một mô phỏng xong"),
+            Lang::Zh => format!("已有 {slots} 个仿真在运行，请在其中一个完成后重试"),
+            Lang::En => format!("{slots} simulations are running; try again when one is done"),
+        },
         ConflictKind::Stored(kind) => Msg::Clash { kind }.detail(lang),
     }
 }
@@ -255,7 +262,7 @@ mod tests {
             (AppError::WrongCredentials, 401, "wrong-credentials"),
             (AppError::TooManyAttempts { retry_after_s: 3 }, 429, "too-many-attempts"),
             (AppError::TooManyRequests { retry_after_s: 3 }, 429, "too-many-requests"),
-            (AppError::NotFound(What::Trip(7)), 404, "not-found"),
+            (AppError::NotFound(What::Trip(cuakhau_core::TripId(7))), 404, "not-found"),
             (AppError::Invalid(FieldError::new("hour", cuakhau_core::Problem::Empty)), 422, "invalid-field"),
             (AppError::InvalidScenario("bad".into()), 422, "invalid-field"),
             (AppError::Conflict(ConflictKind::DailyLimit), 409, "conflict"),
@@ -267,6 +274,28 @@ mod tests {
         for (e, status, slug) in cases {
             let shown = format!("{e:?}");
             assert_eq!(status_and_type(e), (status, format!("/problems/{slug}")), "{shown}");
+        }
+    }
+
+    #[test]
+    fn every_conflict_is_worded_in_the_reader_s_language_with_no_english_inside() {
+        let kinds = vec![
+            ConflictKind::HourFull { alternatives: vec![], direction: Direction::Export },
+            ConflictKind::DailyLimit,
+            ConflictKind::AlreadyBooked { booking: cuakhau_core::BookingId(3) },
+            ConflictKind::LaneExists("hn-vn-exp-9".into()),
+            ConflictKind::SimulationsBusy { slots: 2 },
+            ConflictKind::Stored(cuakhau_core::i18n::ConflictKind::DeclarationNotValid {
+                declaration: cuakhau_core::DeclarationId(5),
+                state: "draft".into(),
+            }),
+        ];
+        let english = ["the ", " is ", " are ", "exists", "running", "declaration"];
+        for kind in kinds {
+            for lang in [Lang::Vi, Lang::Zh] {
+                let text = conflict_detail(lang, kind.clone());
+                assert!(!english.iter().any(|w| text.contains(w)), "{lang:?} {kind:?}: {text}");
+            }
         }
     }
 

@@ -606,7 +606,7 @@ async fn bad_input_at_the_live_gate_is_refused_in_the_callers_language_and_chang
         for (method, path, who, body, field) in &cases {
             let token = if who.is_empty() { None } else { Some(t.login(who).await) };
             let before = t.snapshot().await;
-            let trip_before = t.store.trip(trip).await.unwrap();
+            let trip_before = t.store.trip(cuakhau_core::TripId(trip)).await.unwrap();
             let r = t.call(method, path, token.as_deref(), Some(lang), body.clone()).await;
             assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{method} {path}: {}", r.text());
             let p = r.json();
@@ -619,7 +619,7 @@ async fn bad_input_at_the_live_gate_is_refused_in_the_callers_language_and_chang
             assert_eq!(p["title"], title);
             assert_eq!(r.headers["content-type"], "application/problem+json");
             assert!(t.snapshot().await == before, "{method} {path} wrote something");
-            assert_eq!(t.store.trip(trip).await.unwrap(), trip_before, "{method} {path} changed the trip");
+            assert_eq!(t.store.trip(cuakhau_core::TripId(trip)).await.unwrap(), trip_before, "{method} {path} changed the trip");
         }
     }
 }

@@ -6,7 +6,7 @@ use cuakhau_core::goods::declaration::{ConsignmentFields, DeclState};
 use cuakhau_core::goods::parties::{Driver, EnterpriseCode, Plate, VehicleKind};
 use cuakhau_core::goods::slots::{Bucket, HourCapacity};
 use cuakhau_core::goods::{Consignment, Declaration};
-use cuakhau_core::{Direction, GatePairId, Timestamp};
+use cuakhau_core::{BookingId, BookingStatus, DeclarationId, Direction, GatePairId, Timestamp};
 use serde_json::{Value, json};
 
 /// A declaration as an enterprise files it.
@@ -28,7 +28,7 @@ pub struct NewDeclaration {
 /// goods).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeclarationRecord {
-    pub id: i64,
+    pub id: DeclarationId,
     pub enterprise: String,
     pub gate_pair: GatePairId,
     pub direction: Direction,
@@ -54,14 +54,14 @@ pub struct DeclarationQuery<'a> {
     pub gate_pair: Option<&'a GatePairId>,
     pub direction: Option<Direction>,
     /// The cursor: only declarations with a smaller id.
-    pub before: Option<i64>,
+    pub before: Option<DeclarationId>,
     pub limit: u32,
 }
 
 /// A request to book one hour of a gate pair in a direction.
 #[derive(Debug, Clone)]
 pub struct BookingRequest<'a> {
-    pub declaration_id: i64,
+    pub declaration_id: DeclarationId,
     pub hour: Timestamp,
     /// The hour's capacity per bucket (from `cuakhau_core::goods::slots::hour_capacity`).
     pub capacity: HourCapacity,
@@ -74,13 +74,13 @@ pub struct BookingRequest<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Booking {
-    pub id: i64,
-    pub declaration_id: i64,
-    pub gate_pair: String,
-    pub direction: String,
+    pub id: BookingId,
+    pub declaration_id: DeclarationId,
+    pub gate_pair: GatePairId,
+    pub direction: Direction,
     pub hour: Timestamp,
     pub bucket: Bucket,
-    pub status: String,
+    pub status: BookingStatus,
 }
 
 /// How a booking attempt ended. Only `Booked` wrote anything.
@@ -94,7 +94,10 @@ pub enum BookingOutcome {
     /// The declaration already holds a booking.
     AlreadyBooked(Booking),
     /// The declaration is not accepted, or its validity has run out.
-    NotBookable(String),
+    NotBookable {
+        /// The declaration's state code (`accepted` when only its validity has run out).
+        state: &'static str,
+    },
 }
 
 /// A slot counter: hour, bucket, capacity, used.
@@ -181,7 +184,7 @@ pub fn state_from_columns(
 
 /// A snapshot of a declaration for the audit log.
 pub fn snapshot(d: &DeclarationRecord) -> String {
-    json!({"id": d.id, "enterprise": d.enterprise, "gate_pair": d.gate_pair.as_str(), "direction": d.direction.code(),
+    json!({"id": d.id.get(), "enterprise": d.enterprise, "gate_pair": d.gate_pair.as_str(), "direction": d.direction.code(),
            "plate": d.plate.display, "state": d.declaration.state.code(), "version": d.declaration.version,
            "consignments": serde_json::from_str::<Value>(&consignments_json(&d.declaration.consignments)).unwrap_or(Value::Null)})
     .to_string()

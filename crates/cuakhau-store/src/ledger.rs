@@ -42,8 +42,8 @@ pub async fn scan(store: &dyn Store) -> Result<Scan> {
 
 /// The state of a booking row as the log describes it.
 pub fn booking_state(b: &Booking) -> Value {
-    json!({"declaration": b.declaration_id, "gate_pair": b.gate_pair, "direction": b.direction,
-           "hour": b.hour.to_rfc3339(), "bucket": b.bucket.code(), "status": b.status})
+    json!({"declaration": b.declaration_id.get(), "gate_pair": b.gate_pair.as_str(), "direction": b.direction.code(),
+           "hour": b.hour.to_rfc3339(), "bucket": b.bucket.code(), "status": b.status.code()})
 }
 
 /// Folds one entry into the last known state of the row it is about.

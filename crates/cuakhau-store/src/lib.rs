@@ -8,7 +8,9 @@ use async_trait::async_trait;
 use cuakhau_core::audit::{ChainBreak, Verifier};
 pub use cuakhau_core::i18n::{ConflictKind, Missing};
 use cuakhau_core::refdata::LaneId;
-use cuakhau_core::{AuditEntry, GatePair, GatePairId, Lane, ReferenceData, Role, Side, Timestamp};
+use cuakhau_core::{
+    AuditEntry, BookingId, DeclarationId, GatePair, GatePairId, Lane, ReferenceData, Role, Side, SuspensionId, Timestamp, TripId, UserId,
+};
 
 pub mod conformance;
 pub mod goods;
@@ -52,7 +54,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// A user as the rest of the system sees it (no password hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     pub roles: Vec<Role>,
@@ -157,7 +159,7 @@ pub trait AccountStore: Send + Sync {
     async fn update_user(&self, username: &str, change: UserChange, actor: Actor<'_>) -> Result<User>;
 
     /// Stores a session under the SHA-256 of its token; the token itself is never stored.
-    async fn create_session(&self, token_hash: &str, user_id: i64, expires_at: Timestamp, actor: Actor<'_>) -> Result<()>;
+    async fn create_session(&self, token_hash: &str, user_id: UserId, expires_at: Timestamp, actor: Actor<'_>) -> Result<()>;
     /// The session's user, if the session exists and has not expired at `now`.
     async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>>;
     /// Audits a refused sign-in for the name that was tried (no password, no session).
@@ -186,14 +188,14 @@ pub trait AccountStore: Send + Sync {
 pub trait GoodsStore: Send + Sync {
     /// Files a new declaration (state `draft`).
     async fn create_declaration(&self, d: goods::NewDeclaration, actor: Actor<'_>) -> Result<goods::DeclarationRecord>;
-    async fn declaration(&self, id: i64) -> Result<Option<goods::DeclarationRecord>>;
+    async fn declaration(&self, id: DeclarationId) -> Result<Option<goods::DeclarationRecord>>;
     /// Declarations in `q`'s scope and filters, newest first, at most `q.limit`.
     async fn declarations(&self, q: goods::DeclarationQuery<'_>) -> Result<Vec<goods::DeclarationRecord>>;
     /// Applies a state change through the core's rules (`Declaration::apply`), in one
     /// transaction with its audit entry. A change the rules refuse is a `Conflict`.
     async fn declaration_event(
         &self,
-        id: i64,
+        id: DeclarationId,
         event: cuakhau_core::goods::declaration::DeclEvent,
         actor: Actor<'_>,
     ) -> Result<goods::DeclarationRecord>;
@@ -214,9 +216,9 @@ pub trait GateStore: Send + Sync {
     /// even with many bookers at once.
     async fn book_slot(&self, req: goods::BookingRequest<'_>, actor: Actor<'_>) -> Result<goods::BookingOutcome>;
     /// Cancels a live booking and gives its capacity back.
-    async fn cancel_booking(&self, booking_id: i64, actor: Actor<'_>) -> Result<goods::Booking>;
+    async fn cancel_booking(&self, booking_id: BookingId, actor: Actor<'_>) -> Result<goods::Booking>;
     /// The declaration's live booking, if any.
-    async fn live_booking(&self, declaration_id: i64) -> Result<Option<goods::Booking>>;
+    async fn live_booking(&self, declaration_id: DeclarationId) -> Result<Option<goods::Booking>>;
     /// Slot counters of a gate pair and direction for hours in `[from, until)`.
     async fn slot_usage(
         &self,
@@ -227,33 +229,38 @@ pub trait GateStore: Send + Sync {
     ) -> Result<Vec<goods::SlotUse>>;
 
     /// Records a suspension of one side of a gate pair; returns its id.
-    async fn add_suspension(&self, gate_pair: &GatePairId, s: &cuakhau_core::goods::slots::Suspension, actor: Actor<'_>) -> Result<i64>;
+    async fn add_suspension(
+        &self,
+        gate_pair: &GatePairId,
+        s: &cuakhau_core::goods::slots::Suspension,
+        actor: Actor<'_>,
+    ) -> Result<SuspensionId>;
     /// Suspensions of a gate pair that overlap `[from, until)`.
     async fn suspensions(
         &self,
         gate_pair: &GatePairId,
         from: Timestamp,
         until: Timestamp,
-    ) -> Result<Vec<(i64, cuakhau_core::goods::slots::Suspension)>>;
+    ) -> Result<Vec<(SuspensionId, cuakhau_core::goods::slots::Suspension)>>;
 
     /// Puts a truck in the virtual queue or checks it in at the yard. A truck already in the
     /// virtual queue keeps its place when it reaches the yard; any other existing trip, or a full
     /// yard, is a `Conflict`.
     async fn join_queue(&self, t: trips::NewTrip, actor: Actor<'_>) -> Result<trips::TripRecord>;
-    async fn trip(&self, id: i64) -> Result<Option<trips::TripRecord>>;
-    async fn trip_of_declaration(&self, declaration_id: i64) -> Result<Option<trips::TripRecord>>;
+    async fn trip(&self, id: TripId) -> Result<Option<trips::TripRecord>>;
+    async fn trip_of_declaration(&self, declaration_id: DeclarationId) -> Result<Option<trips::TripRecord>>;
     /// Trips matching `q`, oldest first.
     async fn trips(&self, q: trips::TripQuery<'_>) -> Result<Vec<trips::TripRecord>>;
     /// Records a dispatch round's calls: each truck still waiting goes to its lane if the lane is
     /// free; a "your turn" notification is queued in the same transaction. Returns the trips called.
     async fn call_trips(&self, calls: &[cuakhau_core::goods::gate::Call], actor: Actor<'_>) -> Result<Vec<trips::TripRecord>>;
     /// Puts back in the queue every truck of `gate_pair` whose call went unanswered by `now`.
-    async fn requeue_unanswered(&self, gate_pair: &GatePairId, now: Timestamp, actor: Actor<'_>) -> Result<Vec<i64>>;
+    async fn requeue_unanswered(&self, gate_pair: &GatePairId, now: Timestamp, actor: Actor<'_>) -> Result<Vec<TripId>>;
     /// An officer's act on step `index`, checked by the core's `Trip::act` inside the
     /// transaction; the inner error says why the act was refused (nothing written then).
     async fn trip_step(
         &self,
-        id: i64,
+        id: TripId,
         index: usize,
         officer: (Side, cuakhau_core::Agency),
         act: cuakhau_core::goods::clearance::Act,
@@ -261,10 +268,16 @@ pub trait GateStore: Send + Sync {
         actor: Actor<'_>,
     ) -> Result<std::result::Result<trips::TripRecord, cuakhau_core::goods::clearance::ClearanceError>>;
     /// Records the infrastructure fee of a trip; a receipt number is used once.
-    async fn record_fee(&self, id: i64, fee: &trips::Fee, actor: Actor<'_>) -> Result<trips::TripRecord>;
+    async fn record_fee(&self, id: TripId, fee: &trips::Fee, actor: Actor<'_>) -> Result<trips::TripRecord>;
     /// The driver's phone reports where the truck is and when it expects to arrive. Audited: the
     /// ETA decides whether dispatch may call a truck on the road.
-    async fn report_position(&self, id: i64, pos: trips::Position, eta: Option<Timestamp>, actor: Actor<'_>) -> Result<trips::TripRecord>;
+    async fn report_position(
+        &self,
+        id: TripId,
+        pos: trips::Position,
+        eta: Option<Timestamp>,
+        actor: Actor<'_>,
+    ) -> Result<trips::TripRecord>;
     /// Marks `no-show` every live booking at `gate_pair` whose hour started before `cutoff` and
     /// whose truck never reached the yard, giving its capacity back.
     async fn release_no_shows(&self, gate_pair: &GatePairId, cutoff: Timestamp, actor: Actor<'_>) -> Result<Vec<goods::Booking>>;

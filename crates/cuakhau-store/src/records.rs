@@ -201,7 +201,7 @@ impl LaneRec {
 
 #[derive(Debug, Clone)]
 pub struct UserRec {
-    pub id: i64,
+    pub id: cuakhau_core::UserId,
     pub username: String,
     pub display_name: String,
     pub roles: String,
@@ -266,7 +266,7 @@ pub mod snapshot {
         .to_string()
     }
     pub fn user(u: &User) -> String {
-        json!({"id": u.id, "username": u.username, "display_name": u.display_name,
+        json!({"id": u.id.get(), "username": u.username, "display_name": u.display_name,
                "roles": u.roles.iter().map(Role::code).collect::<Vec<_>>()})
         .to_string()
     }

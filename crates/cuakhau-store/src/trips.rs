@@ -9,13 +9,13 @@ use cuakhau_core::goods::dwell::Milestones;
 use cuakhau_core::goods::gate::{Candidate, TripStatus};
 use cuakhau_core::goods::parties::Plate;
 use cuakhau_core::refdata::LaneClass;
-use cuakhau_core::{Direction, GatePairId, Side, Timestamp};
+use cuakhau_core::{DeclarationId, Direction, GatePairId, Side, Timestamp, TripId};
 use serde_json::{Value, json};
 
 /// A truck joining the virtual queue or checking in at the yard.
 #[derive(Debug, Clone)]
 pub struct NewTrip {
-    pub declaration_id: i64,
+    pub declaration_id: DeclarationId,
     /// `Virtual` or `Yard`.
     pub status: TripStatus,
     pub class: LaneClass,
@@ -49,8 +49,8 @@ pub struct Fee {
 /// A stored trip.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TripRecord {
-    pub id: i64,
-    pub declaration_id: i64,
+    pub id: TripId,
+    pub declaration_id: DeclarationId,
     pub gate_pair: GatePairId,
     pub direction: Direction,
     pub enterprise: String,
@@ -92,8 +92,8 @@ impl TripRecord {
     pub fn candidate(&self) -> Candidate {
         Candidate {
             truck: WaitingTruck {
-                id: TruckId(self.id as u64),
-                arrival_seq: self.id as u64,
+                id: TruckId::from(self.id),
+                arrival_seq: self.id.get() as u64,
                 slot: self.slot,
                 spoils_at: self.spoils_at,
                 class: self.class,
@@ -118,7 +118,7 @@ pub struct TripQuery<'a> {
     /// At any of these gate pairs (a reader's scope); `None` is every pair, an empty list none.
     pub gate_pairs: Option<&'a [GatePairId]>,
     /// The cursor: only trips with a larger id.
-    pub after: Option<i64>,
+    pub after: Option<TripId>,
     pub limit: u32,
 }
 
@@ -126,7 +126,7 @@ pub struct TripQuery<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notification {
     pub id: i64,
-    pub trip_id: i64,
+    pub trip_id: TripId,
     pub kind: String,
     pub payload: String,
     pub attempts: u32,
@@ -254,7 +254,7 @@ pub fn dwell_csv(r: &cuakhau_core::goods::dwell::Report) -> String {
 
 /// A snapshot of a trip for the audit log.
 pub fn snapshot(t: &TripRecord) -> String {
-    json!({"id": t.id, "declaration": t.declaration_id, "gate_pair": t.gate_pair.as_str(), "direction": t.direction.code(),
+    json!({"id": t.id.get(), "declaration": t.declaration_id.get(), "gate_pair": t.gate_pair.as_str(), "direction": t.direction.code(),
            "plate": t.plate.display, "status": t.status.code(), "lane": t.lane, "channel": t.trip.channel.code(),
            "steps": serde_json::from_str::<Value>(&steps_json(&t.trip)).unwrap_or(Value::Null)})
     .to_string()

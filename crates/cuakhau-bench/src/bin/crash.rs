@@ -16,6 +16,7 @@
 
 use cuakhau_bench::Mix;
 use cuakhau_bench::server::{Counter, Fixed, H0, login, reference_with_lanes, state};
+use cuakhau_core::DeclarationId;
 use cuakhau_core::goods::declaration::DeclEvent;
 use cuakhau_core::goods::parties::{EnterpriseCode, Plate, VehicleKind};
 use cuakhau_core::{Direction, GatePairId, Role, Side, Timestamp};
@@ -80,7 +81,7 @@ async fn serve(engine: &str, place: &str) {
             let d = store.create_declaration(new, at.clone()).await.expect("declared");
             store.declaration_event(d.id, DeclEvent::Submit, at.clone()).await.expect("submitted");
             store.declaration_event(d.id, DeclEvent::Accept { at: at.at, validity_h: 72 }, at.clone()).await.expect("accepted");
-            mine.push(d.id);
+            mine.push(d.id.get());
         }
         ids.push(mine);
     }
@@ -197,13 +198,13 @@ async fn trial(engine: &str, n: usize, mix: &mut Mix, tally: &mut Tally) {
     let store = open(engine, &place).await;
     let mut lost = 0;
     for id in &acknowledged {
-        if store.live_booking(*id).await.expect("readable").is_none() {
+        if store.live_booking(DeclarationId(*id)).await.expect("readable").is_none() {
             lost += 1;
         }
     }
     let mut per_hour: HashMap<i64, u32> = HashMap::new();
     for id in ids.iter().flatten() {
-        if let Some(b) = store.live_booking(*id).await.expect("readable") {
+        if let Some(b) = store.live_booking(DeclarationId(*id)).await.expect("readable") {
             *per_hour.entry(b.hour.as_micros()).or_default() += 1;
         }
     }

@@ -21,6 +21,18 @@ use std::collections::{BinaryHeap, VecDeque};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TruckId(pub u64);
 
+/// The live gate's trucks are its trips: a trip's id is its truck's.
+impl From<crate::TripId> for TruckId {
+    fn from(t: crate::TripId) -> TruckId {
+        TruckId(t.get() as u64)
+    }
+}
+impl From<TruckId> for crate::TripId {
+    fn from(t: TruckId) -> crate::TripId {
+        crate::TripId(t.0 as i64)
+    }
+}
+
 /// What call-forward needs to know of a waiting truck.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitingTruck {

@@ -23,6 +23,7 @@ use cuakhau_api::{
 use cuakhau_app::gate::{Board, QueueEntry, Round, Tracking};
 use cuakhau_core::goods::clearance::{Act, Outcome, RiskRule, Step, StepState, channel_reason_in};
 use cuakhau_core::goods::gate::TripStatus;
+use cuakhau_core::{DeclarationId, TripId};
 use cuakhau_core::{Direction, FieldError, GatePairId, Lang, Msg, Problem, Timestamp, time};
 use cuakhau_store::trips::TripRecord;
 use serde::Deserialize;
@@ -134,8 +135,8 @@ fn reason_words(rules: &[RiskRule], code: &str) -> WordsOut {
 
 pub(crate) fn trip_out(t: &TripRecord, rules: &[RiskRule]) -> TripOut {
     TripOut {
-        id: t.id,
-        declaration_id: t.declaration_id,
+        id: t.id.get(),
+        declaration_id: t.declaration_id.get(),
         gate_pair: t.gate_pair.as_str().into(),
         direction: t.direction.code().into(),
         enterprise: t.enterprise.clone(),
@@ -183,14 +184,17 @@ pub async fn yard_check_in(
 #[utoipa::path(post, path = "/api/v1/declarations/{id}/queue", tag = "gate", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 201, body = TripOut), (status = 403, body = cuakhau_api::Problem), (status = 409, body = cuakhau_api::Problem)))]
 pub async fn join_virtual_queue(State(st): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Response, ApiError> {
-    let rec = st.app.gate().join_virtual_queue(&caller.who, id).await.map_err(caller.err())?;
+    let rec = st.app.gate().join_virtual_queue(&caller.who, DeclarationId(id)).await.map_err(caller.err())?;
     Ok((StatusCode::CREATED, Json(trip_out(&rec, &st.app.config().risk_rules))).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/declarations/{id}/trip", tag = "gate", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = TripOut), (status = 404, body = cuakhau_api::Problem)))]
 pub async fn trip_of_declaration(State(st): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<TripOut>, ApiError> {
-    Ok(Json(trip_out(&st.app.gate().trip_of_declaration(&caller.who, id).await.map_err(caller.err())?, &st.app.config().risk_rules)))
+    Ok(Json(trip_out(
+        &st.app.gate().trip_of_declaration(&caller.who, DeclarationId(id)).await.map_err(caller.err())?,
+        &st.app.config().risk_rules,
+    )))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -204,8 +208,8 @@ pub struct DirectionQuery {
 
 fn round_out(r: &Round, rules: &[RiskRule]) -> DispatchOut {
     DispatchOut {
-        requeued: r.requeued.clone(),
-        no_shows: r.no_shows.clone(),
+        requeued: r.requeued.iter().map(|t| t.get()).collect(),
+        no_shows: r.no_shows.iter().map(|b| b.get()).collect(),
         called: r.called.iter().map(|t| trip_out(t, rules)).collect(),
     }
 }
@@ -232,7 +236,7 @@ fn entry_out(e: &QueueEntry) -> QueueEntryOut {
         status: e.status.code().into(),
         booked: e.booked,
         estimated_call: opt_when(e.estimated_call),
-        trip_id: e.trip_id,
+        trip_id: e.trip_id.map(TripId::get),
     }
 }
 
@@ -387,7 +391,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 #[utoipa::path(get, path = "/api/v1/trips/{id}", tag = "gate", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = TripOut), (status = 404, body = cuakhau_api::Problem)))]
 pub async fn show_trip(State(st): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<TripOut>, ApiError> {
-    Ok(Json(trip_out(&st.app.gate().trip(&caller.who, id).await.map_err(caller.err())?, &st.app.config().risk_rules)))
+    Ok(Json(trip_out(&st.app.gate().trip(&caller.who, TripId(id)).await.map_err(caller.err())?, &st.app.config().risk_rules)))
 }
 
 /// The page of `GET /worklist`.
@@ -416,7 +420,7 @@ pub async fn worklist(State(st): State<AppState>, caller: Caller, ApiQuery(q): A
 }
 
 async fn act(st: &AppState, caller: &Caller, id: i64, index: usize, act: Act) -> Result<Json<TripOut>, ApiError> {
-    Ok(Json(trip_out(&st.app.gate().act(&caller.who, id, index, act).await.map_err(caller.err())?, &st.app.config().risk_rules)))
+    Ok(Json(trip_out(&st.app.gate().act(&caller.who, TripId(id), index, act).await.map_err(caller.err())?, &st.app.config().risk_rules)))
 }
 
 #[utoipa::path(post, path = "/api/v1/trips/{id}/steps/{index}/start", tag = "gate", params(("id" = i64, Path), ("index" = usize, Path)), security(("bearer" = [])),
@@ -464,7 +468,7 @@ pub async fn record_fee(
     ApiJson(b): ApiJson<FeeIn>,
 ) -> Result<Json<TripOut>, ApiError> {
     Ok(Json(trip_out(
-        &st.app.gate().record_fee(&caller.who, id, b.amount, &b.currency, &b.receipt).await.map_err(caller.err())?,
+        &st.app.gate().record_fee(&caller.who, TripId(id), b.amount, &b.currency, &b.receipt).await.map_err(caller.err())?,
         &st.app.config().risk_rules,
     )))
 }
@@ -482,7 +486,7 @@ fn track_out(t: &Tracking, rules: &[RiskRule]) -> TrackOut {
     let d = &t.declaration;
     let trip = t.trip.as_ref();
     TrackOut {
-        declaration_id: d.id,
+        declaration_id: d.id.get(),
         gate_pair: d.gate_pair.as_str().into(),
         direction: d.direction.code().into(),
         plate: d.plate.display.clone(),
@@ -524,7 +528,7 @@ pub async fn track(
     ApiQuery(q): ApiQuery<TrackQuery>,
 ) -> Result<Json<TrackOut>, ApiError> {
     let address = peer.map(|ip| ip.to_string());
-    let t = st.app.gate().track(address.as_deref(), declaration, &q.code).await.map_err(|e| ApiError::app(lang, e))?;
+    let t = st.app.gate().track(address.as_deref(), DeclarationId(declaration), &q.code).await.map_err(|e| ApiError::app(lang, e))?;
     Ok(Json(track_out(&t, &st.app.config().risk_rules)))
 }
 
@@ -549,7 +553,7 @@ pub async fn report_position(
     let t = st
         .app
         .gate()
-        .report_position(address.as_deref(), declaration, &q.code, b.lat, b.lon, eta)
+        .report_position(address.as_deref(), DeclarationId(declaration), &q.code, b.lat, b.lon, eta)
         .await
         .map_err(|e| ApiError::app(lang, e))?;
     Ok(Json(track_out(&t, &st.app.config().risk_rules)).into_response())

@@ -14,6 +14,7 @@ use cuakhau_api::{
     SuspensionOut,
 };
 use cuakhau_app::goods::{DeclarationFilter, Filing, STATES, SlotHour};
+use cuakhau_core::DeclarationId;
 use cuakhau_core::goods::declaration::ConsignmentFields;
 use cuakhau_core::goods::parties::{Driver, Plate, VehicleKind};
 use cuakhau_core::goods::slots::Suspension;
@@ -102,7 +103,7 @@ fn out(d: &DeclarationRecord) -> DeclarationOut {
         _ => (vec![], None),
     };
     DeclarationOut {
-        id: d.id,
+        id: d.id.get(),
         enterprise: d.enterprise.clone(),
         gate_pair: d.gate_pair.as_str().into(),
         direction: d.direction.code().into(),
@@ -127,15 +128,15 @@ fn out(d: &DeclarationRecord) -> DeclarationOut {
 
 pub(crate) fn booking_out(b: &Booking) -> BookingOut {
     BookingOut {
-        id: b.id,
-        declaration_id: b.declaration_id,
-        gate_pair: b.gate_pair.clone(),
-        direction: b.direction.clone(),
+        id: b.id.get(),
+        declaration_id: b.declaration_id.get(),
+        gate_pair: b.gate_pair.as_str().to_string(),
+        direction: b.direction.code().to_string(),
         hour: b.hour.to_rfc3339(),
         hour_vn: b.hour.to_rfc3339_in(time::VN_ZONE),
         hour_cn: b.hour.to_rfc3339_in(time::CN_ZONE),
         bucket: b.bucket.code().into(),
-        status: b.status.clone(),
+        status: b.status.code().to_string(),
     }
 }
 
@@ -239,13 +240,13 @@ pub async fn list(State(st): State<AppState>, caller: Caller, ApiQuery(q): ApiQu
 #[utoipa::path(get, path = "/api/v1/declarations/{id}", tag = "goods", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = DeclarationOut), (status = 404, body = cuakhau_api::Problem)))]
 pub async fn show(State(st): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<DeclarationOut>, ApiError> {
-    Ok(Json(out(&st.app.goods().declaration(&caller.who, id).await.map_err(caller.err())?)))
+    Ok(Json(out(&st.app.goods().declaration(&caller.who, DeclarationId(id)).await.map_err(caller.err())?)))
 }
 
 #[utoipa::path(post, path = "/api/v1/declarations/{id}/submit", tag = "goods", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = DeclarationOut), (status = 403, body = cuakhau_api::Problem), (status = 409, body = cuakhau_api::Problem)))]
 pub async fn submit(State(st): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<DeclarationOut>, ApiError> {
-    Ok(Json(out(&st.app.goods().submit(&caller.who, id).await.map_err(caller.err())?)))
+    Ok(Json(out(&st.app.goods().submit(&caller.who, DeclarationId(id)).await.map_err(caller.err())?)))
 }
 
 #[utoipa::path(post, path = "/api/v1/declarations/{id}/amend", tag = "goods", request_body = AmendIn, params(("id" = i64, Path)), security(("bearer" = [])),
@@ -257,19 +258,19 @@ pub async fn amend(
     ApiJson(a): ApiJson<AmendIn>,
 ) -> Result<Json<DeclarationOut>, ApiError> {
     let cs = consignments(caller.lang, &a.consignments)?;
-    Ok(Json(out(&st.app.goods().amend(&caller.who, id, cs).await.map_err(caller.err())?)))
+    Ok(Json(out(&st.app.goods().amend(&caller.who, DeclarationId(id), cs).await.map_err(caller.err())?)))
 }
 
 #[utoipa::path(post, path = "/api/v1/declarations/{id}/cancel", tag = "goods", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = DeclarationOut), (status = 403, body = cuakhau_api::Problem), (status = 409, body = cuakhau_api::Problem)))]
 pub async fn cancel(State(st): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<DeclarationOut>, ApiError> {
-    Ok(Json(out(&st.app.goods().cancel(&caller.who, id).await.map_err(caller.err())?)))
+    Ok(Json(out(&st.app.goods().cancel(&caller.who, DeclarationId(id)).await.map_err(caller.err())?)))
 }
 
 #[utoipa::path(post, path = "/api/v1/declarations/{id}/accept", tag = "goods", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = DeclarationOut), (status = 403, body = cuakhau_api::Problem), (status = 409, body = cuakhau_api::Problem)))]
 pub async fn accept(State(st): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<DeclarationOut>, ApiError> {
-    Ok(Json(out(&st.app.goods().accept(&caller.who, id).await.map_err(caller.err())?)))
+    Ok(Json(out(&st.app.goods().accept(&caller.who, DeclarationId(id)).await.map_err(caller.err())?)))
 }
 
 #[utoipa::path(post, path = "/api/v1/declarations/{id}/reject", tag = "goods", request_body = RejectIn, params(("id" = i64, Path)), security(("bearer" = [])),
@@ -280,7 +281,7 @@ pub async fn reject(
     Path(id): Path<i64>,
     ApiJson(r): ApiJson<RejectIn>,
 ) -> Result<Json<DeclarationOut>, ApiError> {
-    Ok(Json(out(&st.app.goods().reject(&caller.who, id, &r.reasons).await.map_err(caller.err())?)))
+    Ok(Json(out(&st.app.goods().reject(&caller.who, DeclarationId(id), &r.reasons).await.map_err(caller.err())?)))
 }
 
 /// An hour of the slot calendar on the wire.
@@ -348,20 +349,20 @@ pub async fn book(
     caller.signed_in()?;
     let hour = time::parse_rfc3339(&b.hour)
         .ok_or_else(|| ApiError::field(lang, FieldError::new("hour", Problem::Other("an RFC 3339 time with offset"))))?;
-    let booking = st.app.goods().book(&caller.who, id, hour).await.map_err(caller.err())?;
+    let booking = st.app.goods().book(&caller.who, DeclarationId(id), hour).await.map_err(caller.err())?;
     Ok((StatusCode::CREATED, Json(booking_out(&booking))).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/declarations/{id}/booking", tag = "goods", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = BookingOut), (status = 404, body = cuakhau_api::Problem)))]
 pub async fn show_booking(State(st): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<BookingOut>, ApiError> {
-    Ok(Json(booking_out(&st.app.goods().booking(&caller.who, id).await.map_err(caller.err())?)))
+    Ok(Json(booking_out(&st.app.goods().booking(&caller.who, DeclarationId(id)).await.map_err(caller.err())?)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/declarations/{id}/booking", tag = "goods", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = BookingOut), (status = 403, body = cuakhau_api::Problem), (status = 404, body = cuakhau_api::Problem)))]
 pub async fn cancel_booking(State(st): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<BookingOut>, ApiError> {
-    Ok(Json(booking_out(&st.app.goods().cancel_booking(&caller.who, id).await.map_err(caller.err())?)))
+    Ok(Json(booking_out(&st.app.goods().cancel_booking(&caller.who, DeclarationId(id)).await.map_err(caller.err())?)))
 }
 
 fn suspension_out(id: i64, s: &Suspension) -> SuspensionOut {
@@ -400,7 +401,7 @@ pub async fn suspend(
     let reason = cuakhau_core::validate::text("reason", &b.reason, 500).map_err(fe(lang))?;
     let s = Suspension { side, from, until, preregistered_only: b.preregistered_only, reason };
     let sid = st.app.goods().suspend(&caller.who, &pair, &s).await.map_err(caller.err())?;
-    Ok((StatusCode::CREATED, Json(suspension_out(sid, &s))).into_response())
+    Ok((StatusCode::CREATED, Json(suspension_out(sid.get(), &s))).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/gate-pairs/{id}/suspensions", tag = "goods", params(("id" = String, Path)),
@@ -412,5 +413,5 @@ pub async fn list_suspensions(
 ) -> Result<Json<Vec<SuspensionOut>>, ApiError> {
     let pair = super::reference::pair_id(lang, &id)?;
     let list = st.app.goods().suspensions(&pair).await.map_err(|e| ApiError::app(lang, e))?;
-    Ok(Json(list.iter().map(|(i, s)| suspension_out(*i, s)).collect()))
+    Ok(Json(list.iter().map(|(i, s)| suspension_out((*i).get(), s)).collect()))
 }

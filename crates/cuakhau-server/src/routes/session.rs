@@ -27,7 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 pub fn user_out(u: &User) -> UserOut {
     UserOut {
-        id: u.id,
+        id: u.id.get(),
         username: u.username.clone(),
         display_name: u.display_name.clone(),
         roles: u.roles.iter().map(Role::code).collect(),

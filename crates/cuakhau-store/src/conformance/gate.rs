@@ -33,20 +33,23 @@ pub async fn slots_are_booked_within_capacity_and_limits(s: &dyn Store) {
     );
     // A declaration that is not accepted cannot book; cancelling a declaration frees its slot.
     let draft = s.create_declaration(new_declaration("0101234567", "12C-555.55"), actor("firm")).await.unwrap();
-    assert!(matches!(s.book_slot(request(draft.id, cap, 10), actor("firm")).await.unwrap(), BookingOutcome::NotBookable(_)));
+    assert!(matches!(s.book_slot(request(draft.id, cap, 10), actor("firm")).await.unwrap(), BookingOutcome::NotBookable { .. }));
     s.declaration_event(c, DeclEvent::Cancel, actor("firm")).await.unwrap();
     assert_eq!(s.live_booking(c).await.unwrap(), None);
     let usage = s.slot_usage(&GatePairId::parse("huu-nghi").unwrap(), Direction::Export, HOUR, HOUR.plus_seconds(3600)).await.unwrap();
     assert_eq!(usage.iter().map(|u| u.used).sum::<u32>(), 1, "only b's booking is live");
     // Expired declarations cannot book (validity 72 h from T0).
     let late = Actor { name: "firm", at: T0.plus_seconds(73 * 3600) };
-    assert!(matches!(s.book_slot(request(d, HourCapacity { general: 9, ..cap }, 10), late).await.unwrap(), BookingOutcome::NotBookable(_)));
+    assert!(matches!(
+        s.book_slot(request(d, HourCapacity { general: 9, ..cap }, 10), late).await.unwrap(),
+        BookingOutcome::NotBookable { .. }
+    ));
     assert!(s.verify_audit().await.unwrap().is_ok());
 }
 
 /// Concurrency, part 1: `n` accepted declarations of different enterprises, and an hour with
 /// room for `cap` of them. The backend's test books them all at once, then calls part 2.
-pub async fn concurrent_booking_setup(s: &dyn Store, n: usize) -> Vec<i64> {
+pub async fn concurrent_booking_setup(s: &dyn Store, n: usize) -> Vec<DeclarationId> {
     s.load_reference(&fixture(), actor("loader")).await.unwrap();
     let mut ids = Vec::new();
     for i in 0..n {
@@ -56,13 +59,13 @@ pub async fn concurrent_booking_setup(s: &dyn Store, n: usize) -> Vec<i64> {
     ids
 }
 
-pub fn concurrent_request(id: i64, cap: u32) -> BookingRequest<'static> {
+pub fn concurrent_request(id: DeclarationId, cap: u32) -> BookingRequest<'static> {
     request(id, HourCapacity { general: cap, reserved: 0, perishable: 0, agv: 0 }, 10)
 }
 
 /// The book/cancel race, part 1: `n` accepted declarations of ONE forwarding agent (so every
 /// booking and cancellation touches the same daily counter and the same slot counter).
-pub async fn one_agent_setup(s: &dyn Store, n: usize) -> Vec<i64> {
+pub async fn one_agent_setup(s: &dyn Store, n: usize) -> Vec<DeclarationId> {
     s.load_reference(&fixture(), actor("loader")).await.unwrap();
     let mut ids = Vec::new();
     for i in 0..n {
@@ -73,7 +76,7 @@ pub async fn one_agent_setup(s: &dyn Store, n: usize) -> Vec<i64> {
 
 /// The book/cancel race, part 2: one declaration's rounds of booking and cancelling, run by many
 /// tasks at once; every call must succeed (a deadlock or serialization failure is retried).
-pub async fn book_and_cancel(s: &dyn Store, id: i64, rounds: usize) {
+pub async fn book_and_cancel(s: &dyn Store, id: DeclarationId, rounds: usize) {
     let req = || request(id, HourCapacity { general: 1000, reserved: 0, perishable: 0, agv: 0 }, 1000);
     for _ in 0..rounds {
         let b = match s.book_slot(req(), actor("agent")).await.unwrap() {
@@ -126,7 +129,7 @@ pub async fn suspensions_are_kept_per_side(s: &dyn Store) {
     assert_eq!(audit_len(s).await, 8);
 }
 
-pub fn new_trip(declaration_id: i64, status: TripStatus, yard_capacity: u32) -> NewTrip {
+pub fn new_trip(declaration_id: DeclarationId, status: TripStatus, yard_capacity: u32) -> NewTrip {
     NewTrip {
         declaration_id,
         status,
@@ -174,7 +177,7 @@ pub async fn trips_go_from_queue_to_crossing(s: &dyn Store) {
 
     // Two calls for one lane: only the first gets it.
     let lane = LaneId::parse("hn-vn-exp-1").unwrap();
-    let call = |id: i64, lane: &LaneId| Call { truck: TruckId(id as u64), lane: lane.clone(), deadline: T0.plus_seconds(1000) };
+    let call = |id: TripId, lane: &LaneId| Call { truck: TruckId::from(id), lane: lane.clone(), deadline: T0.plus_seconds(1000) };
     let called = s.call_trips(&[call(ta.id, &lane), call(tb.id, &lane)], at(100, "dispatch")).await.unwrap();
     assert_eq!(called.iter().map(|t| (t.id, t.status)).collect::<Vec<_>>(), vec![(ta.id, TripStatus::Called)]);
     assert_eq!(called[0].lane.as_deref(), Some("hn-vn-exp-1"));
@@ -189,7 +192,7 @@ pub async fn trips_go_from_queue_to_crossing(s: &dyn Store) {
     // b is called to a second lane, does not answer, and goes back to the virtual queue.
     let lane2 = LaneId::parse("hn-vn-exp-2").unwrap();
     assert_eq!(s.call_trips(&[call(tb.id, &lane2)], at(110, "dispatch")).await.unwrap().len(), 1);
-    assert_eq!(s.requeue_unanswered(&hn, T0.plus_seconds(999), at(999, "dispatch")).await.unwrap(), Vec::<i64>::new());
+    assert_eq!(s.requeue_unanswered(&hn, T0.plus_seconds(999), at(999, "dispatch")).await.unwrap(), Vec::<TripId>::new());
     let back = s.requeue_unanswered(&hn, T0.plus_seconds(1000), at(1000, "dispatch")).await.unwrap();
     assert_eq!(back, vec![ta.id, tb.id], "both calls ran out");
     let tb = s.trip(tb.id).await.unwrap().unwrap();
@@ -280,7 +283,7 @@ pub async fn trips_go_from_queue_to_crossing(s: &dyn Store) {
     let elsewhere = GatePairId::parse("mong-cai").unwrap();
     assert!(s.release_no_shows(&elsewhere, HOUR.plus_seconds(1), at(0, "dispatch")).await.unwrap().is_empty(), "another gate pair's round");
     let released = s.release_no_shows(&hn, HOUR.plus_seconds(1), at(0, "dispatch")).await.unwrap();
-    assert_eq!(released.iter().map(|b| (b.id, b.status.as_str())).collect::<Vec<_>>(), vec![(booked.id, "no-show")]);
+    assert_eq!(released.iter().map(|b| (b.id, b.status.code())).collect::<Vec<_>>(), vec![(booked.id, "no-show")]);
     assert_eq!(s.live_booking(c).await.unwrap(), None);
 
     assert_eq!(s.setting("demo").await.unwrap(), None);

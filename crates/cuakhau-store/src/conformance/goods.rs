@@ -57,14 +57,14 @@ pub fn new_declaration(enterprise: &str, plate: &str) -> NewDeclaration {
 }
 
 /// A declaration filed, submitted and accepted (valid for 72 h from T0).
-pub async fn accepted_declaration(s: &dyn Store, enterprise: &str, plate: &str) -> i64 {
+pub async fn accepted_declaration(s: &dyn Store, enterprise: &str, plate: &str) -> DeclarationId {
     let d = s.create_declaration(new_declaration(enterprise, plate), actor("firm")).await.unwrap();
     s.declaration_event(d.id, DeclEvent::Submit, actor("firm")).await.unwrap();
     s.declaration_event(d.id, DeclEvent::Accept { at: T0, validity_h: 72 }, actor("customs")).await.unwrap();
     d.id
 }
 
-pub fn request(id: i64, capacity: HourCapacity, limit: u32) -> BookingRequest<'static> {
+pub fn request(id: DeclarationId, capacity: HourCapacity, limit: u32) -> BookingRequest<'static> {
     BookingRequest {
         declaration_id: id,
         hour: HOUR,
@@ -156,7 +156,7 @@ pub async fn declarations_are_frozen_once_the_truck_is_called(s: &dyn Store) {
     let tw = s.join_queue(new_trip(waiting, TripStatus::Yard, 10), actor("guard")).await.unwrap();
     let tc = s.join_queue(new_trip(called, TripStatus::Yard, 10), actor("guard")).await.unwrap();
     let lane = LaneId::parse("hn-vn-exp-1").unwrap();
-    let call = Call { truck: TruckId(tc.id as u64), lane, deadline: T0.plus_seconds(900) };
+    let call = Call { truck: TruckId::from(tc.id), lane, deadline: T0.plus_seconds(900) };
     assert_eq!(s.call_trips(&[call], actor("dispatch")).await.unwrap().len(), 1);
     let before = audit_len(s).await;
     for event in [DeclEvent::Amend { consignments: vec![durian()] }, DeclEvent::Cancel] {

@@ -22,7 +22,7 @@ use cuakhau_core::goods::{Outcome, TruckId};
 use cuakhau_core::refdata::{GateFields, Lane, LocalityPairing, OpeningHours, Province};
 use cuakhau_core::refdata::{LaneClass, LaneId};
 use cuakhau_core::transparency::{Checkpoint, Hash, KeyKind, NoteSigner};
-use cuakhau_core::{Gate, GateKind, GatePair, GatePairId, Mode, ReferenceData, Role, Side, Timestamp};
+use cuakhau_core::{DeclarationId, Gate, GateKind, GatePair, GatePairId, Mode, ReferenceData, Role, Side, Timestamp, TripId};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;

@@ -5,7 +5,7 @@ use super::{Conn, Engine, FromRow, Row, all, always, one, opt, params};
 use crate::records::{self, UserRec, snapshot};
 use crate::{AccountStore, Actor, ConflictKind, Missing, NewUser, Result, StoreError, User, UserChange};
 use async_trait::async_trait;
-use cuakhau_core::Timestamp;
+use cuakhau_core::{Timestamp, UserId};
 
 impl FromRow for UserRec {
     fn from_row(r: &Row) -> Result<Self> {
@@ -90,7 +90,7 @@ pub async fn update_user<C: Conn>(c: &mut C, username: &str, change: &UserChange
     Ok(after)
 }
 
-pub async fn create_session<C: Conn>(c: &mut C, token_hash: &str, user_id: i64, expires_at: Timestamp, actor: Actor<'_>) -> Result<()> {
+pub async fn create_session<C: Conn>(c: &mut C, token_hash: &str, user_id: UserId, expires_at: Timestamp, actor: Actor<'_>) -> Result<()> {
     c.execute(
         "INSERT INTO sessions (token_hash, user_id, created_at_us, expires_at_us) VALUES ($1, $2, $3, $4)",
         params![token_hash, user_id, actor.at.as_micros(), expires_at.as_micros()],
@@ -184,7 +184,7 @@ impl<E: Engine> AccountStore for E {
         self.write((username.to_string(), change, actor.owned()), always, |c, (u, ch, a)| Box::pin(update_user(c, u, ch, a.actor()))).await
     }
 
-    async fn create_session(&self, token_hash: &str, user_id: i64, expires_at: Timestamp, actor: Actor<'_>) -> Result<()> {
+    async fn create_session(&self, token_hash: &str, user_id: UserId, expires_at: Timestamp, actor: Actor<'_>) -> Result<()> {
         self.write((token_hash.to_string(), user_id, expires_at, actor.owned()), always, |c, (t, u, e, a)| {
             Box::pin(create_session(c, t, *u, *e, a.actor()))
         })

@@ -13,7 +13,7 @@ use cuakhau_core::goods::clearance::{Act, ClearanceError};
 use cuakhau_core::goods::gate::{Call, TripStatus};
 use cuakhau_core::goods::parties::Plate;
 use cuakhau_core::goods::slots::{Bucket, HourCapacity, Suspension};
-use cuakhau_core::{Agency, Direction, GatePairId, Side, Timestamp};
+use cuakhau_core::{Agency, BookingId, BookingStatus, DeclarationId, Direction, GatePairId, Side, SuspensionId, Timestamp, TripId};
 
 pub const BOOKING_COLS: &str = "id, declaration_id, gate_pair_id, direction, hour_us, bucket, status";
 
@@ -23,20 +23,21 @@ pub struct BookingRow(pub Booking);
 
 impl FromRow for BookingRow {
     fn from_row(r: &Row) -> Result<Self> {
+        let bad = |e: cuakhau_core::FieldError| StoreError::Corrupt(format!("booking: {e}"));
         let bucket: String = r.get("bucket")?;
         Ok(BookingRow(Booking {
             id: r.get("id")?,
             declaration_id: r.get("declaration_id")?,
-            gate_pair: r.get("gate_pair_id")?,
-            direction: r.get("direction")?,
+            gate_pair: GatePairId::parse(&r.get::<String>("gate_pair_id")?).map_err(bad)?,
+            direction: Direction::parse("direction", &r.get::<String>("direction")?).map_err(bad)?,
             hour: Timestamp(r.get("hour_us")?),
             bucket: Bucket::parse(&bucket).ok_or_else(|| StoreError::Corrupt(format!("bucket {bucket}")))?,
-            status: r.get("status")?,
+            status: BookingStatus::parse(&r.get::<String>("status")?).ok_or_else(|| StoreError::Corrupt("booking status".into()))?,
         }))
     }
 }
 
-pub async fn read_live_booking<C: Conn>(c: &mut C, declaration_id: i64) -> Result<Option<Booking>> {
+pub async fn read_live_booking<C: Conn>(c: &mut C, declaration_id: DeclarationId) -> Result<Option<Booking>> {
     let sql = format!("SELECT {BOOKING_COLS} FROM bookings WHERE declaration_id = $1 AND status = 'booked'");
     Ok(opt::<BookingRow, _>(c, &sql, params![declaration_id]).await?.map(|b| b.0))
 }
@@ -52,7 +53,7 @@ pub async fn release_booking<C: Conn>(c: &mut C, b: &Booking) -> Result<()> {
     .await?;
     c.execute(
         "UPDATE slot_usage SET used = used - 1 WHERE gate_pair_id = $1 AND direction = $2 AND hour_us = $3 AND bucket = $4 AND used > 0",
-        params![&b.gate_pair, &b.direction, b.hour.as_micros(), b.bucket.code()],
+        params![b.gate_pair.as_str(), b.direction.code(), b.hour.as_micros(), b.bucket.code()],
     )
     .await?;
     c.execute("UPDATE bookings SET status = 'cancelled' WHERE id = $1", params![b.id]).await?;
@@ -62,7 +63,7 @@ pub async fn release_booking<C: Conn>(c: &mut C, b: &Booking) -> Result<()> {
 /// An owned [`BookingRequest`], for work handed to another thread.
 #[derive(Debug, Clone)]
 pub struct Booked {
-    pub declaration_id: i64,
+    pub declaration_id: DeclarationId,
     pub hour: Timestamp,
     pub capacity: HourCapacity,
     pub candidates: Vec<Bucket>,
@@ -88,7 +89,7 @@ impl From<BookingRequest<'_>> for Booked {
 pub async fn book_slot<C: Conn>(c: &mut C, req: &Booked, actor: Actor<'_>) -> Result<BookingOutcome> {
     let d = require_decl(c, req.declaration_id).await?;
     if !d.declaration.is_valid_at(actor.at) {
-        return Ok(BookingOutcome::NotBookable(format!("the declaration is {} or its validity has run out", d.declaration.state.code())));
+        return Ok(BookingOutcome::NotBookable { state: d.declaration.state.code() });
     }
     // One statement each: create the counter at 1, or add 1 while below the limit.
     let day_ok = req.per_day_limit > 0
@@ -141,7 +142,7 @@ pub async fn book_slot<C: Conn>(c: &mut C, req: &Booked, actor: Actor<'_>) -> Re
                 None => Err(StoreError::Conflict(ConflictKind::BookedMeanwhile { declaration: d.id })),
             };
         };
-        let after = serde_json::json!({"declaration": d.id, "gate_pair": d.gate_pair.as_str(), "direction": d.direction.code(),
+        let after = serde_json::json!({"declaration": d.id.get(), "gate_pair": d.gate_pair.as_str(), "direction": d.direction.code(),
                                        "hour": req.hour.to_rfc3339(), "bucket": b.code()});
         append(c, &actor, Some(d.gate_pair.as_str()), "slot.book", format!("booking/{}", booking.id), None, Some(after.to_string()))
             .await?;
@@ -150,12 +151,12 @@ pub async fn book_slot<C: Conn>(c: &mut C, req: &Booked, actor: Actor<'_>) -> Re
     Ok(BookingOutcome::Full)
 }
 
-pub async fn cancel_booking<C: Conn>(c: &mut C, booking_id: i64, actor: Actor<'_>) -> Result<Booking> {
+pub async fn cancel_booking<C: Conn>(c: &mut C, booking_id: BookingId, actor: Actor<'_>) -> Result<Booking> {
     let sql = format!("SELECT {BOOKING_COLS} FROM bookings WHERE id = $1 AND status = 'booked'");
     let BookingRow(b) = opt(c, &sql, params![booking_id]).await?.ok_or(StoreError::NotFound(Missing::Booking(booking_id)))?;
     release_booking(c, &b).await?;
     append(c, &actor, Some(b.gate_pair.as_str()), "slot.cancel", format!("booking/{booking_id}"), None, None).await?;
-    Ok(Booking { status: "cancelled".into(), ..b })
+    Ok(Booking { status: BookingStatus::Cancelled, ..b })
 }
 
 struct SlotRow(SlotUse);
@@ -185,9 +186,9 @@ pub async fn slot_usage<C: Conn>(
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
-pub async fn add_suspension<C: Conn>(c: &mut C, gate_pair: &GatePairId, su: &Suspension, actor: Actor<'_>) -> Result<i64> {
+pub async fn add_suspension<C: Conn>(c: &mut C, gate_pair: &GatePairId, su: &Suspension, actor: Actor<'_>) -> Result<SuspensionId> {
     require_pair(c, gate_pair).await?;
-    let id: i64 = scalar(
+    let id: SuspensionId = scalar(
         c,
         "INSERT INTO suspensions (gate_pair_id, side, from_us, until_us, preregistered_only, reason, created_at_us)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -202,14 +203,14 @@ pub async fn add_suspension<C: Conn>(c: &mut C, gate_pair: &GatePairId, su: &Sus
         ],
     )
     .await?;
-    let after = serde_json::json!({"id": id, "from": su.from.to_rfc3339(), "until": su.until.to_rfc3339(),
+    let after = serde_json::json!({"id": id.get(), "from": su.from.to_rfc3339(), "until": su.until.to_rfc3339(),
                                    "preregistered_only": su.preregistered_only, "reason": su.reason});
     let entity = format!("gate-pair/{}/{}", gate_pair.as_str(), su.side.code());
     append(c, &actor, Some(gate_pair.as_str()), "gate.suspend", entity, None, Some(after.to_string())).await?;
     Ok(id)
 }
 
-struct SuspensionRow(i64, Suspension);
+struct SuspensionRow(SuspensionId, Suspension);
 
 impl FromRow for SuspensionRow {
     fn from_row(r: &Row) -> Result<Self> {
@@ -227,7 +228,12 @@ impl FromRow for SuspensionRow {
     }
 }
 
-pub async fn suspensions<C: Conn>(c: &mut C, gate_pair: &GatePairId, from: Timestamp, until: Timestamp) -> Result<Vec<(i64, Suspension)>> {
+pub async fn suspensions<C: Conn>(
+    c: &mut C,
+    gate_pair: &GatePairId,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<(SuspensionId, Suspension)>> {
     let sql = "SELECT id, side, from_us, until_us, preregistered_only, reason FROM suspensions
                WHERE gate_pair_id = $1 AND until_us > $2 AND from_us < $3 ORDER BY from_us, id";
     let rows = all::<SuspensionRow, _>(c, sql, params![gate_pair.as_str(), from.as_micros(), until.as_micros()]).await?;
@@ -293,18 +299,18 @@ impl FromRow for TripRow {
     }
 }
 
-pub async fn read_trip<C: Conn>(c: &mut C, id: i64) -> Result<Option<TripRecord>> {
+pub async fn read_trip<C: Conn>(c: &mut C, id: TripId) -> Result<Option<TripRecord>> {
     Ok(opt::<TripRow, _>(c, &format!("SELECT {TRIP_COLS} FROM trips WHERE id = $1"), params![id]).await?.map(|t| t.0))
 }
 
 /// The trip, which must exist.
-async fn require_trip<C: Conn>(c: &mut C, id: i64) -> Result<TripRecord> {
+async fn require_trip<C: Conn>(c: &mut C, id: TripId) -> Result<TripRecord> {
     read_trip(c, id).await?.ok_or(StoreError::NotFound(Missing::Trip(id)))
 }
 
 async fn queue_notification<C: Conn>(c: &mut C, trip: &TripRecord, kind: &str, at: Timestamp) -> Result<()> {
     let mut payload = serde_json::json!({
-        "event": kind, "trip": trip.id, "declaration": trip.declaration_id, "gate_pair": trip.gate_pair.as_str(),
+        "event": kind, "trip": trip.id.get(), "declaration": trip.declaration_id.get(), "gate_pair": trip.gate_pair.as_str(),
         "direction": trip.direction.code(), "plate": trip.plate.display, "lane": trip.lane,
         "deadline": trip.call_deadline.map(|d| d.to_rfc3339()),
         "deadline_local": trip.call_deadline.map(|d| d.to_rfc3339_in(trip.direction.exit_side().zone())),
@@ -440,7 +446,7 @@ pub struct TripFilter {
     pub from: Option<Timestamp>,
     pub until: Option<Timestamp>,
     pub gate_pairs: Option<Vec<GatePairId>>,
-    pub after: Option<i64>,
+    pub after: Option<TripId>,
     pub limit: u32,
 }
 
@@ -479,7 +485,7 @@ pub async fn trips<C: Conn>(c: &mut C, q: &TripFilter) -> Result<Vec<TripRecord>
         Value::from(q.from.map_or(i64::MIN, |t| t.as_micros())),
         Value::from(q.until.map_or(i64::MAX, |t| t.as_micros())),
         Value::from(if q.limit == 0 { i64::MAX } else { i64::from(q.limit) }),
-        Value::from(q.after.unwrap_or(i64::MIN)),
+        Value::from(q.after.map_or(i64::MIN, TripId::get)),
     ];
     p.extend(pairs.into_iter().map(Value::from));
     Ok(all::<TripRow, _>(c, &sql, &p).await?.into_iter().map(|t| t.0).collect())
@@ -488,7 +494,7 @@ pub async fn trips<C: Conn>(c: &mut C, q: &TripFilter) -> Result<Vec<TripRecord>
 pub async fn call_trips<C: Conn>(c: &mut C, calls: &[Call], actor: Actor<'_>) -> Result<Vec<TripRecord>> {
     let mut out = Vec::new();
     for call in calls {
-        let id = call.truck.0 as i64;
+        let id = TripId::from(call.truck);
         let n = c
             .execute(
                 "UPDATE trips SET status = 'called', lane_id = $1, lane_hold = $1, called_at_us = $2, call_deadline_us = $3,
@@ -509,14 +515,14 @@ pub async fn call_trips<C: Conn>(c: &mut C, calls: &[Call], actor: Actor<'_>) ->
     Ok(out)
 }
 
-pub async fn requeue_unanswered<C: Conn>(c: &mut C, gate_pair: &GatePairId, now: Timestamp, actor: Actor<'_>) -> Result<Vec<i64>> {
+pub async fn requeue_unanswered<C: Conn>(c: &mut C, gate_pair: &GatePairId, now: Timestamp, actor: Actor<'_>) -> Result<Vec<TripId>> {
     let rows = c
         .query(
             "SELECT id FROM trips WHERE gate_pair_id = $1 AND status = 'called' AND call_deadline_us <= $2 ORDER BY id",
             params![gate_pair.as_str(), now.as_micros()],
         )
         .await?;
-    let ids = rows.iter().map(Row::first::<i64>).collect::<Result<Vec<_>>>()?;
+    let ids = rows.iter().map(Row::first::<TripId>).collect::<Result<Vec<_>>>()?;
     for id in &ids {
         c.execute(
             "UPDATE trips SET status = CASE WHEN yard_at_us IS NULL THEN 'virtual' ELSE 'yard' END, lane_id = NULL, lane_hold = NULL,
@@ -533,7 +539,7 @@ pub async fn requeue_unanswered<C: Conn>(c: &mut C, gate_pair: &GatePairId, now:
 /// What an officer does to a step, owned.
 #[derive(Debug, Clone)]
 pub struct StepAct {
-    pub id: i64,
+    pub id: TripId,
     pub index: usize,
     pub officer: (Side, Agency),
     pub act: Act,
@@ -583,12 +589,12 @@ pub async fn trip_step<C: Conn>(c: &mut C, s: &StepAct, actor: Actor<'_>) -> Res
     Ok(Ok(after))
 }
 
-pub async fn record_fee<C: Conn>(c: &mut C, id: i64, fee: &Fee, actor: Actor<'_>) -> Result<TripRecord> {
+pub async fn record_fee<C: Conn>(c: &mut C, id: TripId, fee: &Fee, actor: Actor<'_>) -> Result<TripRecord> {
     let before = require_trip(c, id).await?;
     if let Some(f) = &before.fee {
         return Err(StoreError::Conflict(ConflictKind::FeeRecorded { trip: id, receipt: f.receipt.clone() }));
     }
-    let taken: Option<i64> = super::scalar_opt(c, "SELECT id FROM trips WHERE fee_receipt = $1", params![&fee.receipt]).await?;
+    let taken: Option<TripId> = super::scalar_opt(c, "SELECT id FROM trips WHERE fee_receipt = $1", params![&fee.receipt]).await?;
     if let Some(other) = taken {
         return Err(StoreError::Conflict(ConflictKind::ReceiptUsed { receipt: fee.receipt.clone(), trip: other }));
     }
@@ -602,7 +608,13 @@ pub async fn record_fee<C: Conn>(c: &mut C, id: i64, fee: &Fee, actor: Actor<'_>
     require_trip(c, id).await
 }
 
-pub async fn report_position<C: Conn>(c: &mut C, id: i64, pos: Position, eta: Option<Timestamp>, actor: Actor<'_>) -> Result<TripRecord> {
+pub async fn report_position<C: Conn>(
+    c: &mut C,
+    id: TripId,
+    pos: Position,
+    eta: Option<Timestamp>,
+    actor: Actor<'_>,
+) -> Result<TripRecord> {
     let before = require_trip(c, id).await?;
     c.execute(
         "UPDATE trips SET lat = $1, lon = $2, position_at_us = $3, eta_us = COALESCE($4, eta_us) WHERE id = $5",
@@ -626,9 +638,9 @@ pub async fn release_no_shows<C: Conn>(c: &mut C, gate_pair: &GatePairId, cutoff
     for BookingRow(b) in rows {
         release_booking(c, &b).await?;
         c.execute("UPDATE bookings SET status = 'no-show' WHERE id = $1", params![b.id]).await?;
-        let after = serde_json::json!({"declaration": b.declaration_id, "hour": b.hour.to_rfc3339()}).to_string();
+        let after = serde_json::json!({"declaration": b.declaration_id.get(), "hour": b.hour.to_rfc3339()}).to_string();
         append(c, &actor, Some(b.gate_pair.as_str()), "slot.no-show", format!("booking/{}", b.id), None, Some(after)).await?;
-        out.push(Booking { status: "no-show".into(), ..b });
+        out.push(Booking { status: BookingStatus::NoShow, ..b });
     }
     Ok(out)
 }
@@ -679,11 +691,11 @@ impl<E: Engine> GateStore for E {
         self.write((Booked::from(req), actor.owned()), keep, |c, (r, a)| Box::pin(book_slot(c, r, a.actor()))).await
     }
 
-    async fn cancel_booking(&self, booking_id: i64, actor: Actor<'_>) -> Result<Booking> {
+    async fn cancel_booking(&self, booking_id: BookingId, actor: Actor<'_>) -> Result<Booking> {
         self.write((booking_id, actor.owned()), always, |c, (id, a)| Box::pin(cancel_booking(c, *id, a.actor()))).await
     }
 
-    async fn live_booking(&self, declaration_id: i64) -> Result<Option<Booking>> {
+    async fn live_booking(&self, declaration_id: DeclarationId) -> Result<Option<Booking>> {
         self.read(declaration_id, |c, id| Box::pin(read_live_booking(c, *id))).await
     }
 
@@ -691,11 +703,11 @@ impl<E: Engine> GateStore for E {
         self.read((gate_pair.clone(), direction, from, until), |c, (g, d, f, u)| Box::pin(slot_usage(c, g, *d, *f, *u))).await
     }
 
-    async fn add_suspension(&self, gate_pair: &GatePairId, s: &Suspension, actor: Actor<'_>) -> Result<i64> {
+    async fn add_suspension(&self, gate_pair: &GatePairId, s: &Suspension, actor: Actor<'_>) -> Result<SuspensionId> {
         self.write((gate_pair.clone(), s.clone(), actor.owned()), always, |c, (g, s, a)| Box::pin(add_suspension(c, g, s, a.actor()))).await
     }
 
-    async fn suspensions(&self, gate_pair: &GatePairId, from: Timestamp, until: Timestamp) -> Result<Vec<(i64, Suspension)>> {
+    async fn suspensions(&self, gate_pair: &GatePairId, from: Timestamp, until: Timestamp) -> Result<Vec<(SuspensionId, Suspension)>> {
         self.read((gate_pair.clone(), from, until), |c, (g, f, u)| Box::pin(suspensions(c, g, *f, *u))).await
     }
 
@@ -703,11 +715,11 @@ impl<E: Engine> GateStore for E {
         self.write((t, actor.owned()), always, |c, (t, a)| Box::pin(join_queue(c, t, a.actor()))).await
     }
 
-    async fn trip(&self, id: i64) -> Result<Option<TripRecord>> {
+    async fn trip(&self, id: TripId) -> Result<Option<TripRecord>> {
         self.read(id, |c, id| Box::pin(read_trip(c, *id))).await
     }
 
-    async fn trip_of_declaration(&self, declaration_id: i64) -> Result<Option<TripRecord>> {
+    async fn trip_of_declaration(&self, declaration_id: DeclarationId) -> Result<Option<TripRecord>> {
         self.read(declaration_id, |c, id| {
             Box::pin(async move {
                 let sql = format!("SELECT {TRIP_COLS} FROM trips WHERE declaration_id = $1");
@@ -725,14 +737,14 @@ impl<E: Engine> GateStore for E {
         self.write((calls.to_vec(), actor.owned()), always, |c, (calls, a)| Box::pin(call_trips(c, calls, a.actor()))).await
     }
 
-    async fn requeue_unanswered(&self, gate_pair: &GatePairId, now: Timestamp, actor: Actor<'_>) -> Result<Vec<i64>> {
+    async fn requeue_unanswered(&self, gate_pair: &GatePairId, now: Timestamp, actor: Actor<'_>) -> Result<Vec<TripId>> {
         self.write((gate_pair.clone(), now, actor.owned()), always, |c, (g, now, a)| Box::pin(requeue_unanswered(c, g, *now, a.actor())))
             .await
     }
 
     async fn trip_step(
         &self,
-        id: i64,
+        id: TripId,
         index: usize,
         officer: (Side, Agency),
         act: Act,
@@ -748,11 +760,11 @@ impl<E: Engine> GateStore for E {
         .await
     }
 
-    async fn record_fee(&self, id: i64, fee: &Fee, actor: Actor<'_>) -> Result<TripRecord> {
+    async fn record_fee(&self, id: TripId, fee: &Fee, actor: Actor<'_>) -> Result<TripRecord> {
         self.write((id, fee.clone(), actor.owned()), always, |c, (id, fee, a)| Box::pin(record_fee(c, *id, fee, a.actor()))).await
     }
 
-    async fn report_position(&self, id: i64, pos: Position, eta: Option<Timestamp>, actor: Actor<'_>) -> Result<TripRecord> {
+    async fn report_position(&self, id: TripId, pos: Position, eta: Option<Timestamp>, actor: Actor<'_>) -> Result<TripRecord> {
         self.write((id, pos, eta, actor.owned()), always, |c, (id, pos, eta, a)| Box::pin(report_position(c, *id, *pos, *eta, a.actor())))
             .await
     }

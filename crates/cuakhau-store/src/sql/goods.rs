@@ -12,7 +12,7 @@ use cuakhau_core::goods::declaration::DeclEvent;
 use cuakhau_core::goods::gate::TripStatus;
 use cuakhau_core::goods::parties::{Driver, Plate, VehicleKind};
 use cuakhau_core::goods::{DeclState, Declaration, Refusal};
-use cuakhau_core::{Direction, GatePairId, Side, Timestamp};
+use cuakhau_core::{DeclarationId, Direction, GatePairId, Side, Timestamp, TripId};
 
 pub const DECL_COLS: &str = "id, enterprise_code, gate_pair_id, direction, plate, plate_country, vehicle_kind, driver_name, \
     driver_nationality, driver_document_no, consignments_json, state, version, reasons_json, accepted_at_us, valid_until_us, \
@@ -61,19 +61,19 @@ impl FromRow for DeclRow {
     }
 }
 
-pub async fn read_decl<C: Conn>(c: &mut C, id: i64) -> Result<Option<DeclarationRecord>> {
+pub async fn read_decl<C: Conn>(c: &mut C, id: DeclarationId) -> Result<Option<DeclarationRecord>> {
     Ok(opt::<DeclRow, _>(c, &format!("SELECT {DECL_COLS} FROM declarations WHERE id = $1"), params![id]).await?.map(|d| d.0))
 }
 
 /// The declaration, which must exist.
-pub async fn require_decl<C: Conn>(c: &mut C, id: i64) -> Result<DeclarationRecord> {
+pub async fn require_decl<C: Conn>(c: &mut C, id: DeclarationId) -> Result<DeclarationRecord> {
     read_decl(c, id).await?.ok_or(StoreError::NotFound(Missing::Declaration(id)))
 }
 
 pub async fn create_declaration<C: Conn>(c: &mut C, d: &NewDeclaration, actor: Actor<'_>) -> Result<DeclarationRecord> {
     require_pair(c, &d.gate_pair).await?;
     let now = actor.at.as_micros();
-    let id: i64 = scalar(
+    let id: DeclarationId = scalar(
         c,
         "INSERT INTO declarations (enterprise_code, gate_pair_id, direction, plate, plate_key, plate_country, vehicle_kind,
          driver_name, driver_nationality, driver_document_no, consignments_json, state, version, created_at_us, updated_at_us, track_code)
@@ -116,7 +116,7 @@ pub struct DeclarationFilter {
     pub states: Vec<String>,
     pub gate_pair: Option<GatePairId>,
     pub direction: Option<Direction>,
-    pub before: Option<i64>,
+    pub before: Option<DeclarationId>,
     pub limit: u32,
 }
 
@@ -176,12 +176,12 @@ pub async fn declarations<C: Conn>(c: &mut C, q: &DeclarationFilter) -> Result<V
         sql.push_str(c);
     }
     sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", n + 2));
-    values.push(Value::from(q.before.unwrap_or(i64::MAX)));
+    values.push(Value::from(q.before.map_or(i64::MAX, DeclarationId::get)));
     values.push(Value::from(i64::from(q.limit)));
     Ok(all::<DeclRow, _>(c, &sql, &values).await?.into_iter().map(|d| d.0).collect())
 }
 
-pub async fn declaration_event<C: Conn>(c: &mut C, id: i64, event: &DeclEvent, actor: Actor<'_>) -> Result<DeclarationRecord> {
+pub async fn declaration_event<C: Conn>(c: &mut C, id: DeclarationId, event: &DeclEvent, actor: Actor<'_>) -> Result<DeclarationRecord> {
     let before = require_decl(c, id).await?;
     let action = format!(
         "declaration.{}",
@@ -237,7 +237,7 @@ pub async fn declaration_event<C: Conn>(c: &mut C, id: i64, event: &DeclEvent, a
         && let Some(b) = read_live_booking(c, id).await?
     {
         release_booking(c, &b).await?;
-        let after = serde_json::json!({"declaration": id, "reason": action}).to_string();
+        let after = serde_json::json!({"declaration": id.get(), "reason": action}).to_string();
         append(c, &actor, Some(b.gate_pair.as_str()), "slot.release", format!("booking/{}", b.id), None, Some(after)).await?;
     }
     let after = require_decl(c, id).await?;
@@ -249,7 +249,7 @@ pub async fn declaration_event<C: Conn>(c: &mut C, id: i64, event: &DeclEvent, a
 /// A trip's id and status code.
 #[derive(Debug)]
 pub struct TripIdStatus {
-    pub id: i64,
+    pub id: TripId,
     pub status: String,
 }
 
@@ -278,7 +278,7 @@ impl<E: Engine> GoodsStore for E {
         self.write((d, actor.owned()), always, |c, (d, a)| Box::pin(create_declaration(c, d, a.actor()))).await
     }
 
-    async fn declaration(&self, id: i64) -> Result<Option<DeclarationRecord>> {
+    async fn declaration(&self, id: DeclarationId) -> Result<Option<DeclarationRecord>> {
         self.read(id, |c, id| Box::pin(read_decl(c, *id))).await
     }
 
@@ -286,7 +286,7 @@ impl<E: Engine> GoodsStore for E {
         self.read(DeclarationFilter::from(q), |c, q| Box::pin(declarations(c, q))).await
     }
 
-    async fn declaration_event(&self, id: i64, event: DeclEvent, actor: Actor<'_>) -> Result<DeclarationRecord> {
+    async fn declaration_event(&self, id: DeclarationId, event: DeclEvent, actor: Actor<'_>) -> Result<DeclarationRecord> {
         self.write((id, event, actor.owned()), always, |c, (id, ev, a)| Box::pin(declaration_event(c, *id, ev, a.actor()))).await
     }
 

@@ -142,6 +142,28 @@ impl FromValue for String {
         }
     }
 }
+/// Typed row ids go to and come from their integer column.
+macro_rules! id_values {
+    ($($id:ident),*) => {$(
+        impl From<cuakhau_core::$id> for Value {
+            fn from(v: cuakhau_core::$id) -> Self {
+                Value::Int(Some(v.get()))
+            }
+        }
+        impl From<Option<cuakhau_core::$id>> for Value {
+            fn from(v: Option<cuakhau_core::$id>) -> Self {
+                Value::Int(v.map(cuakhau_core::$id::get))
+            }
+        }
+        impl FromValue for cuakhau_core::$id {
+            fn from_value(v: &Value) -> Option<Self> {
+                i64::from_value(v).map(cuakhau_core::$id)
+            }
+        }
+    )*};
+}
+id_values!(DeclarationId, BookingId, TripId, UserId, SuspensionId);
+
 impl<T: FromValue> FromValue for Option<T> {
     fn from_value(v: &Value) -> Option<Self> {
         if v.is_null() { Some(None) } else { T::from_value(v).map(Some) }
