@@ -162,11 +162,12 @@ fn signed_checkpoints_catch_a_resealed_edit_that_the_chain_misses() {
         let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
         sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 60").execute(&pool).await.unwrap();
         type Row = (i64, String, i64, String, String, Option<String>, Option<String>);
-        let rows: Vec<Row> =
-            sqlx::query_as("SELECT seq, actor, at_us, action, entity, before_json, after_json FROM audit_log ORDER BY seq")
-                .fetch_all(&pool)
-                .await
-                .unwrap();
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT seq, actor, at_us, action, entity, before_json, after_json FROM audit_log WHERE stream = '' ORDER BY seq",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
         let mut prev = cuakhau_core::audit::GENESIS_HASH.to_string();
         for (seq, actor, at, action, entity, before, after) in rows {
             let r = cuakhau_core::AuditRecord { actor, at: cuakhau_core::Timestamp(at), action, entity, before, after };
@@ -180,7 +181,7 @@ fn signed_checkpoints_catch_a_resealed_edit_that_the_chain_misses() {
                 .unwrap();
             prev = e.hash;
         }
-        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&prev).execute(&pool).await.unwrap();
+        sqlx::query("UPDATE audit_heads SET hash = $1 WHERE stream = ''").bind(&prev).execute(&pool).await.unwrap();
         pool.close().await;
     });
     assert!(ok(&["audit", "verify", "--database", &url]).contains("intact"), "without checkpoints the rewrite passes");

@@ -2,8 +2,9 @@
 //! [`Engine`](cuakhau_store::sql::Engine) over sqlx, so the shared SQL of `cuakhau_store::sql`
 //! runs on it.
 //!
-//! Audited writes serialise on the audit head row (`SELECT … FOR UPDATE`), so the hash chain has
-//! no forks however many servers share the database. A write that PostgreSQL rolls back for a
+//! Audited writes serialise on their audit stream's head row (`SELECT … FOR UPDATE`; one stream
+//! per gate pair and one for the node), so no stream's hash chain forks however many servers
+//! share the database, and writes at different gate pairs do not wait on one another's head. A write that PostgreSQL rolls back for a
 //! serialization failure or a deadlock (SQLSTATE 40001, 40P01) runs again, at most
 //! `CONTENTION_RETRIES` more times. Every audited write also sends `pg_notify` on the schema's
 //! channel with the entry's sequence number, so the other processes on the database hear of it
@@ -162,7 +163,10 @@ fn rows(found: Vec<PgRow>) -> Result<Vec<Row>> {
 }
 
 impl Conn for PgConn {
-    const LOCK_HEAD: &'static str = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
+    const LOCK_HEAD: &'static str = "SELECT seq, size, hash FROM audit_heads WHERE stream = $1 FOR UPDATE";
+    // A sequence: writers of different streams take numbers without waiting on one another.
+    const NEXT_SEQ: &'static str = "SELECT nextval('audit_log_seq')";
+    const RESYNC_SEQ: Option<&'static str> = Some("SELECT setval('audit_log_seq', (SELECT MAX(seq) FROM audit_log))");
     // One channel per schema: stores in other schemas of the database hear nothing of it.
     const NOTIFY: Option<&'static str> = Some("SELECT pg_notify('cuakhau_' || current_schema(), $1)");
 

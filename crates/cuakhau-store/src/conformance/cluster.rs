@@ -10,6 +10,7 @@ use crate::Heard;
 pub async fn committed_changes_are_announced_to_another_store_each_once_in_commit_order(a: &dyn Store, b: &dyn Store) {
     let mut heard = b.listen_changes().await.unwrap().expect("this engine tells other processes");
     let (start, _) = a.audit_head().await.unwrap();
+    let from = crate::LogCursor::at(&a.audit_heads().await.unwrap());
     a.load_reference(&fixture(), actor("loader")).await.unwrap();
     let user = |name: &str| NewUser { username: name.into(), display_name: "x".into(), password_hash: "h".into(), roles: vec![] };
     a.create_user(user("one"), actor("admin")).await.unwrap();
@@ -30,12 +31,14 @@ pub async fn committed_changes_are_announced_to_another_store_each_once_in_commi
     }
     // A duplicate or a rolled-back entry's number would appear here and shift the sequence.
     assert_eq!(got, ((start + 1)..=end).collect::<Vec<_>>(), "each committed entry once, in commit order");
-    let changes = b.changes_after(start, 1000).await.unwrap();
+    let changes = b.changes_after(&from, 1000).await.unwrap();
     assert_eq!(changes.iter().map(|c| c.seq).collect::<Vec<_>>(), got);
     let lane_change = changes.iter().find(|c| c.action == "lane.update").expect("the lane's change");
     assert_eq!((lane_change.entity.as_str(), lane_change.gate_pair.as_deref()), ("lane/huu-nghi-vn-export-1", Some("huu-nghi")));
     assert_eq!(changes.last().map(|c| (c.action.as_str(), c.actor.as_str(), c.gate_pair.is_none())), Some(("setting.put", "this", true)));
-    assert_eq!(b.changes_after(end, 10).await.unwrap(), vec![], "nothing after the head");
+    assert_eq!(lane_change.stream, "huu-nghi", "a gate pair's change is in its stream");
+    let at_end = crate::LogCursor::at(&b.audit_heads().await.unwrap());
+    assert_eq!(b.changes_after(&at_end, 10).await.unwrap(), vec![], "nothing after the heads");
 }
 
 /// The URLs of a PostgreSQL primary and its streaming replica for the replica tests

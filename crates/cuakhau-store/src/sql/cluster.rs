@@ -3,7 +3,7 @@
 //! and expiry).
 
 use super::{Conn, Engine, FromRow, Row, all, always, params, scalar};
-use crate::{Change, ChangeListener, ClusterStore, Result};
+use crate::{Change, ChangeListener, ClusterStore, LogCursor, Result, StreamHead};
 use async_trait::async_trait;
 use cuakhau_core::Timestamp;
 
@@ -11,6 +11,7 @@ impl FromRow for Change {
     fn from_row(r: &Row) -> Result<Self> {
         Ok(Change {
             seq: r.get("seq")?,
+            stream: r.get("stream")?,
             action: r.get("action")?,
             entity: r.get("entity")?,
             gate_pair: r.get("gate_pair_id")?,
@@ -19,13 +20,27 @@ impl FromRow for Change {
     }
 }
 
-pub async fn changes_after<C: Conn>(c: &mut C, after: i64, limit: u32) -> Result<Vec<Change>> {
-    all(
-        c,
-        "SELECT seq, action, entity, gate_pair_id, actor FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
-        params![after, i64::from(limit)],
-    )
-    .await
+/// Each stream that moved past the cursor, read up to its head as it was read (a row someone wrote
+/// past a head is never delivered, nor can it make the follower skip what comes after).
+pub async fn changes_after<C: Conn>(c: &mut C, after: &LogCursor, limit: u32) -> Result<Vec<Change>> {
+    let mut out = Vec::new();
+    for h in all::<StreamHead, _>(c, "SELECT stream, seq, size, hash FROM audit_heads", &[]).await? {
+        let from = after.of(&h.stream);
+        if h.seq <= from {
+            continue;
+        }
+        out.extend(
+            all::<Change, _>(
+                c,
+                "SELECT seq, stream, action, entity, gate_pair_id, actor FROM audit_log
+                 WHERE stream = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4",
+                params![&h.stream, from, h.seq, i64::from(limit)],
+            )
+            .await?,
+        );
+    }
+    out.sort_by_key(|c| c.seq);
+    Ok(out)
 }
 
 /// Takes the lease when free, expired or already ours (one conditional upsert: two processes
@@ -48,8 +63,8 @@ pub async fn give_up_lease<C: Conn>(c: &mut C, name: &str, holder: &str) -> Resu
 
 #[async_trait]
 impl<E: Engine> ClusterStore for E {
-    async fn changes_after(&self, after: i64, limit: u32) -> Result<Vec<Change>> {
-        self.read((after, limit), |c, (after, limit)| Box::pin(changes_after(c, *after, *limit))).await
+    async fn changes_after(&self, after: &LogCursor, limit: u32) -> Result<Vec<Change>> {
+        self.read((after.clone(), limit), |c, (after, limit)| Box::pin(changes_after(c, after, *limit))).await
     }
 
     async fn listen_changes(&self) -> Result<Option<Box<dyn ChangeListener>>> {

@@ -182,9 +182,15 @@ pub trait FromRow: Sized {
 /// to [`StoreError`] here: unique violations to `Conflict(Duplicate)`, foreign keys to
 /// `Conflict(MissingReference)`, serialization failures and deadlocks to `Contention`.
 pub trait Conn: Send {
-    /// The statement that reads the audit head (`seq`, `hash`) in a write, locking it where the
-    /// engine has row locks.
+    /// The statement that reads the head (`seq`, `size`, `hash`) of audit stream `$1` in a
+    /// write, locking that row where the engine has row locks (no row: the stream has none yet).
     const LOCK_HEAD: &'static str;
+    /// The statement that answers the next entry's number in the whole log (in a write, with its
+    /// stream's head held).
+    const NEXT_SEQ: &'static str;
+    /// Run when that number was taken (a row written behind the log's back), before asking again;
+    /// `None` where the next number is always free.
+    const RESYNC_SEQ: Option<&'static str> = None;
     /// The statement that tells other processes, at commit, that audit entry `$1` (as text) was
     /// written; `None` where no other process listens (SQLite).
     const NOTIFY: Option<&'static str> = None;
