@@ -156,3 +156,47 @@ async fn a_write_at_one_gate_pair_does_not_wait_on_another_gate_pairs_audit_head
     assert_eq!(s.verify_audit().await.unwrap(), Ok(11));
     cleanup.await;
 }
+
+/// While one gate pair's slot counter is held (a booking there not yet committed), ten more
+/// bookings there from this process: only two wait at the database (the others wait their turn in
+/// the process, holding no connection), and all ten are booked once it is released.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_process_lets_only_two_bookings_at_one_gate_pair_wait_at_the_database() {
+    use cuakhau_store::conformance::{actor, concurrent_booking_setup, concurrent_request};
+    use cuakhau_store::goods::BookingOutcome;
+    let (s, cleanup) = make().await;
+    let ids = concurrent_booking_setup(&s, 11).await;
+    assert!(matches!(s.book_slot(concurrent_request(ids[0], 40), actor("firm")).await.unwrap(), BookingOutcome::Booked(_)));
+    let mut holder = s.pool().begin().await.unwrap();
+    sqlx::query("SELECT used FROM slot_usage FOR UPDATE").execute(&mut *holder).await.unwrap();
+    let xid: String = sqlx::query_scalar("SELECT pg_current_xact_id()::text").fetch_one(&mut *holder).await.unwrap();
+    let s = std::sync::Arc::new(s);
+    let tasks: Vec<_> = ids[1..]
+        .iter()
+        .map(|&id| {
+            let s = s.clone();
+            tokio::spawn(async move { s.book_slot(concurrent_request(id, 40), actor("firm")).await })
+        })
+        .collect();
+    // Waiting on the held row: on the holder's transaction, or queued behind that waiter.
+    let waiting = "SELECT COUNT(*) FROM pg_locks WHERE NOT granted
+                   AND ((locktype = 'transactionid' AND transactionid::text = $1) OR (locktype = 'tuple' AND relation = 'slot_usage'::regclass))";
+    let count = || async { sqlx::query_scalar::<_, i64>(waiting).bind(&xid).fetch_one(s.pool()).await.unwrap() };
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while count().await < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("two bookings reach the held row");
+    // Give the other eight every chance to reach the database too: they do not.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(count().await, 2, "only two of this process's bookings at one gate pair wait at the database");
+    assert!(tasks.iter().all(|t| !t.is_finished()));
+    holder.commit().await.unwrap();
+    for t in tasks {
+        assert!(matches!(t.await.unwrap().unwrap(), BookingOutcome::Booked(_)));
+    }
+    assert!(s.verify_audit().await.unwrap().is_ok());
+    cleanup.await;
+}

@@ -80,9 +80,7 @@ pub async fn append<C: Conn>(
     };
     c.execute("UPDATE audit_heads SET seq = $1, size = $2, hash = $3 WHERE stream = $4", params![e.seq, size + 1, &e.hash, stream]).await?;
     // Other processes hear of the entry when (and only if) the transaction commits.
-    if let Some(notify) = C::NOTIFY {
-        c.execute(notify, params![e.seq.to_string()]).await?;
-    }
+    c.appended(e.seq);
     Ok(())
 }
 

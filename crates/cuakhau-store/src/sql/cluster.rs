@@ -2,7 +2,7 @@
 //! process follows), and leases on background work (one row per piece of work, with its holder
 //! and expiry).
 
-use super::{Conn, Engine, FromRow, Row, all, always, params, scalar};
+use super::{Conn, Engine, FromRow, Row, Value, all, always, params, scalar};
 use crate::{Change, ChangeListener, ClusterStore, LogCursor, Result, StreamHead};
 use async_trait::async_trait;
 use cuakhau_core::Timestamp;
@@ -21,26 +21,32 @@ impl FromRow for Change {
 }
 
 /// Each stream that moved past the cursor, read up to its head as it was read (a row someone wrote
-/// past a head is never delivered, nor can it make the follower skip what comes after).
+/// past a head is never delivered, nor can it make the follower skip what comes after): one query
+/// for the heads, one for the entries of every stream that moved.
 pub async fn changes_after<C: Conn>(c: &mut C, after: &LogCursor, limit: u32) -> Result<Vec<Change>> {
-    let mut out = Vec::new();
-    for h in all::<StreamHead, _>(c, "SELECT stream, seq, size, hash FROM audit_heads", &[]).await? {
-        let from = after.of(&h.stream);
-        if h.seq <= from {
-            continue;
-        }
-        out.extend(
-            all::<Change, _>(
-                c,
-                "SELECT seq, stream, action, entity, gate_pair_id, actor FROM audit_log
-                 WHERE stream = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4",
-                params![&h.stream, from, h.seq, i64::from(limit)],
-            )
-            .await?,
-        );
+    let moved: Vec<(String, i64, i64)> = all::<StreamHead, _>(c, "SELECT stream, seq, size, hash FROM audit_heads", &[])
+        .await?
+        .into_iter()
+        .filter_map(|h| {
+            let from = after.of(&h.stream);
+            (h.seq > from).then_some((h.stream, from, h.seq))
+        })
+        .collect();
+    if moved.is_empty() {
+        return Ok(Vec::new());
     }
-    out.sort_by_key(|c| c.seq);
-    Ok(out)
+    let mut p = vec![Value::from(i64::from(limit))];
+    let mut ranges = Vec::new();
+    for (stream, from, to) in moved {
+        let n = p.len();
+        ranges.push(format!("(stream = ${} AND seq > ${} AND seq <= ${})", n + 1, n + 2, n + 3));
+        p.extend([Value::from(stream), Value::from(from), Value::from(to)]);
+    }
+    let sql = format!(
+        "SELECT seq, stream, action, entity, gate_pair_id, actor FROM audit_log WHERE {} ORDER BY seq LIMIT $1",
+        ranges.join(" OR ")
+    );
+    all(c, &sql, &p).await
 }
 
 /// Takes the lease when free, expired or already ours (one conditional upsert: two processes
