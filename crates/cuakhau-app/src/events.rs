@@ -141,6 +141,18 @@ pub async fn follow(app: App) {
     loop {
         match tokio::time::timeout(IDLE, listener.next()).await {
             Ok(Ok(Heard::Committed(seq))) if recent.contains(&seq) => continue,
+            Ok(Ok(Heard::Committed(_))) => {
+                // Other processes committing at the same moment: one read for all of them, so
+                // followers do not read once per write of every process.
+                let gather = tokio::time::sleep(GATHER);
+                tokio::pin!(gather);
+                loop {
+                    tokio::select! {
+                        _ = &mut gather => break,
+                        h = listener.next() => if !matches!(h, Ok(Heard::Committed(_))) { break },
+                    }
+                }
+            }
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "the change listener failed; reading the log and listening again");
                 tokio::time::sleep(IDLE / 4).await;
@@ -172,6 +184,9 @@ pub async fn follow(app: App) {
         }
     }
 }
+
+/// How long the follower gathers the notifications that follow one before it reads.
+const GATHER: Duration = Duration::from_millis(5);
 
 /// Numbers of delivered entries remembered to skip their notifications.
 const RECENT: usize = 4096;

@@ -390,25 +390,17 @@ async fn the_audit_log_verifies_after_a_burst_of_writes_over_processes_and_gate_
     .await
     .unwrap();
     let victim = rows[3].0;
-    let mut prev = cuakhau_core::audit::GENESIS_HASH.to_string();
-    for (i, (seq, actor, at, action, entity, before, after)) in rows.into_iter().enumerate() {
-        let actor = if i == 3 { "mallory".to_string() } else { actor };
-        let e = cuakhau_core::audit::seal(
-            seq,
-            &prev,
-            cuakhau_core::AuditRecord { actor, at: cuakhau_core::Timestamp(at), action, entity, before, after },
-        );
-        sqlx::query("UPDATE audit_log SET actor = $1, prev_hash = $2, hash = $3 WHERE seq = $4")
-            .bind(&e.record.actor)
-            .bind(&e.prev_hash)
-            .bind(&e.hash)
-            .bind(seq)
-            .execute(&pool)
-            .await
-            .unwrap();
-        prev = e.hash;
+    let chain =
+        cuakhau_core::audit::seal_chain(rows.into_iter().enumerate().map(|(i, (seq, actor, at, action, entity, before, after))| {
+            let actor = if i == 3 { "mallory".to_string() } else { actor };
+            (seq, cuakhau_core::AuditRecord { actor, at: cuakhau_core::Timestamp(at), action, entity, before, after })
+        }));
+    for e in &chain {
+        let q = sqlx::query("UPDATE audit_log SET actor = $1, prev_hash = $2, hash = $3 WHERE seq = $4");
+        q.bind(&e.record.actor).bind(&e.prev_hash).bind(&e.hash).bind(e.seq).execute(&pool).await.unwrap();
     }
-    sqlx::query("UPDATE audit_heads SET hash = $1 WHERE stream = 'kim-thanh'").bind(&prev).execute(&pool).await.unwrap();
+    let head = &chain.last().unwrap().hash;
+    sqlx::query("UPDATE audit_heads SET hash = $1 WHERE stream = 'kim-thanh'").bind(head).execute(&pool).await.unwrap();
     assert!(bin().args(["audit", "verify", "--database", &db.url]).output().unwrap().status.success(), "the re-sealed chain passes alone");
     let out = verify();
     let err = String::from_utf8_lossy(&out.stderr);

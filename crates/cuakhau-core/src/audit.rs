@@ -66,6 +66,20 @@ pub fn seal(seq: i64, prev_hash: &str, record: AuditRecord) -> AuditEntry {
     AuditEntry { seq, record, prev_hash: prev_hash.to_string(), hash }
 }
 
+/// Seals `records`, each with its number, as one chain from the genesis hash: what anyone who knows
+/// the (public) hashing can compute, so a chain alone proves nothing to one who can write it.
+pub fn seal_chain(records: impl IntoIterator<Item = (i64, AuditRecord)>) -> Vec<AuditEntry> {
+    let mut prev = GENESIS_HASH.to_string();
+    records
+        .into_iter()
+        .map(|(seq, r)| {
+            let e = seal(seq, &prev, r);
+            prev.clone_from(&e.hash);
+            e
+        })
+        .collect()
+}
+
 /// Where and why the chain does not hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainBreak {

@@ -141,6 +141,9 @@ impl PgConn {
 #[derive(Debug, Clone)]
 struct Announcer(tokio::sync::mpsc::UnboundedSender<i64>);
 
+/// The least time between two notifications of one process.
+const GATHER: Duration = Duration::from_millis(5);
+
 impl Announcer {
     fn start(pool: PgPool) -> Announcer {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<i64>();
@@ -151,6 +154,9 @@ impl Announcer {
                 }
                 // Failures are not fatal: the followers read the log every idle second.
                 let _ = sqlx::query("SELECT pg_notify('cuakhau_' || current_schema(), $1)").bind(seq.to_string()).execute(&pool).await;
+                // At most one notification (a small transaction of its own, and its commit) per
+                // GATHER: a burst of commits is told in one.
+                tokio::time::sleep(GATHER).await;
             }
         });
         Announcer(tx)

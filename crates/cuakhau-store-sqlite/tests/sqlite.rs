@@ -155,7 +155,7 @@ async fn sqlite_announces_nothing_to_other_processes() {
 /// pair's entries start their own stream.
 #[tokio::test]
 async fn a_log_from_before_streams_keeps_verifying_against_its_checkpoints() {
-    use cuakhau_core::audit::{GENESIS_HASH, seal};
+    use cuakhau_core::audit::seal_chain;
     use cuakhau_core::transparency::{self as tl, Checkpoint, KeyKind, NoteSigner, Witness};
     use cuakhau_store::conformance::{actor, fixture};
     let dir = tempfile::tempdir().unwrap();
@@ -174,38 +174,29 @@ async fn a_log_from_before_streams_keeps_verifying_against_its_checkpoints() {
     let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
     sqlx::migrate::Migrator::new(old.as_path()).await.unwrap().run(&pool).await.unwrap();
     // Five entries sealed as version 9 sealed them, two about a gate pair.
-    let mut prev = GENESIS_HASH.to_string();
-    let mut leaves = Vec::new();
-    for seq in 1..=5i64 {
-        let scope = (seq % 2 == 0).then_some("huu-nghi");
-        let rec = cuakhau_core::AuditRecord {
-            actor: "admin".into(),
-            at: cuakhau_core::Timestamp(seq),
-            action: "setting.put".into(),
-            entity: format!("setting/k{seq}"),
-            before: None,
-            after: Some("v".into()),
-        };
-        leaves.push(tl::audit_leaf(seq, &rec));
-        let e = seal(seq, &prev, rec);
-        sqlx::query(
-            "INSERT INTO audit_log (seq, actor, at_us, action, entity, after_json, prev_hash, hash, gate_pair_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    let chain = seal_chain((1..=5i64).map(|seq| {
+        let after = Some("v".to_string());
+        (
+            seq,
+            cuakhau_core::AuditRecord {
+                actor: "admin".into(),
+                at: cuakhau_core::Timestamp(seq),
+                action: "setting.put".into(),
+                entity: format!("setting/k{seq}"),
+                before: None,
+                after,
+            },
         )
-        .bind(e.seq)
-        .bind(&e.record.actor)
-        .bind(e.record.at.as_micros())
-        .bind(&e.record.action)
-        .bind(&e.record.entity)
-        .bind(&e.record.after)
-        .bind(&e.prev_hash)
-        .bind(&e.hash)
-        .bind(scope)
-        .execute(&pool)
-        .await
-        .unwrap();
-        prev = e.hash;
+    }));
+    let leaves: Vec<_> = chain.iter().map(|e| tl::audit_leaf(e.seq, &e.record)).collect();
+    for e in &chain {
+        let insert = "INSERT INTO audit_log (seq, actor, at_us, action, entity, after_json, prev_hash, hash, gate_pair_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+        let q = sqlx::query(insert).bind(e.seq).bind(&e.record.actor).bind(e.record.at.as_micros()).bind(&e.record.action);
+        let scope = (e.seq % 2 == 0).then_some("huu-nghi");
+        q.bind(&e.record.entity).bind(&e.record.after).bind(&e.prev_hash).bind(&e.hash).bind(scope).execute(&pool).await.unwrap();
     }
-    sqlx::query("UPDATE audit_head SET seq = 5, hash = $1 WHERE id = 1").bind(&prev).execute(&pool).await.unwrap();
+    let head = &chain.last().unwrap().hash;
+    sqlx::query("UPDATE audit_head SET seq = 5, hash = $1 WHERE id = 1").bind(head).execute(&pool).await.unwrap();
     pool.close().await;
     let key = NoteSigner::from_seed("test.cuakhau.example/audit", KeyKind::Note, [7; 32]).unwrap();
     let first = Checkpoint { origin: key.name().into(), size: 5, root: tl::root(&leaves) };
