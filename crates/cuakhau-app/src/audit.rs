@@ -40,7 +40,7 @@ impl Audit<'_> {
     pub async fn verify(&self, who: &Principal) -> Result<Verdict> {
         who.require(Action::ReadAudit)?;
         let store = self.0.store();
-        Ok(match cuakhau_store::ledger::verify(store.as_ref(), &[], &Default::default()).await? {
+        Ok(match cuakhau_store::ledger::verify(store.as_ref(), &Default::default()).await? {
             Ok(v) => Verdict::Ok(v),
             Err(failure @ Failure::Entry { seq, .. }) => Verdict::Broken { entries: seq - 1, failure },
             Err(failure @ Failure::Row { .. }) => Verdict::Broken { entries: store.audit_head().await?.0, failure },

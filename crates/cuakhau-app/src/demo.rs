@@ -257,6 +257,7 @@ pub async fn fill(store: Arc<dyn Store>, now: Timestamp, seed: u64, progress: im
                     candidates: Bucket::candidates(d.declaration.is_perishable(), false),
                     day: hour.to_rfc3339_in(tr.direction.exit_side().zone())[..10].to_string(),
                     per_day_limit: SlotPolicy::default().per_enterprise_per_day,
+                    gate_pair: Some(tr.pair.clone()),
                 };
                 if let cuakhau_store::goods::BookingOutcome::Booked(_) =
                     store.book_slot(req, Actor { name: "demo:enterprise", at: tr.at.plus_seconds(-3000) }).await?

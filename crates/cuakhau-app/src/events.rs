@@ -12,7 +12,7 @@
 
 use crate::App;
 use cuakhau_core::GatePairId;
-use cuakhau_store::{Change, Heard};
+use cuakhau_store::{Change, Heard, LogCursor};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -122,21 +122,37 @@ pub async fn follow(app: App) {
             }
         }
     };
-    let mut last = loop {
-        match store.audit_head().await {
-            Ok((seq, _)) => break seq,
+    let mut cursor = loop {
+        match store.audit_heads().await {
+            Ok(heads) => break LogCursor::at(&heads),
             Err(e) => {
-                tracing::warn!(error = %e, "cannot read the audit head yet; trying again");
+                tracing::warn!(error = %e, "cannot read the audit heads yet; trying again");
                 tokio::time::sleep(IDLE).await;
             }
         }
     };
+    let mut last = cursor.0.values().copied().max().unwrap_or(0);
+    // The numbers delivered lately: a notification of one of them needs no read (entries of
+    // different streams commit out of number order, so "at most the last" would skip some).
+    let mut recent: std::collections::BTreeSet<i64> = Default::default();
     app.events().delivered.store(last, Ordering::SeqCst);
     app.events().followed.store(true, Ordering::SeqCst);
     tracing::info!(after = last, "following the changes of every process on the database");
     loop {
         match tokio::time::timeout(IDLE, listener.next()).await {
-            Ok(Ok(Heard::Committed(seq))) if seq <= last => continue,
+            Ok(Ok(Heard::Committed(seq))) if recent.contains(&seq) => continue,
+            Ok(Ok(Heard::Committed(_))) => {
+                // Other processes committing at the same moment: one read for all of them, so
+                // followers do not read once per write of every process.
+                let gather = tokio::time::sleep(GATHER);
+                tokio::pin!(gather);
+                loop {
+                    tokio::select! {
+                        _ = &mut gather => break,
+                        h = listener.next() => if !matches!(h, Ok(Heard::Committed(_))) { break },
+                    }
+                }
+            }
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "the change listener failed; reading the log and listening again");
                 tokio::time::sleep(IDLE / 4).await;
@@ -145,7 +161,7 @@ pub async fn follow(app: App) {
             _ => {}
         }
         loop {
-            let page = match store.changes_after(last, PAGE).await {
+            let page = match store.changes_after(&cursor, PAGE).await {
                 Ok(p) => p,
                 Err(e) => {
                     tracing::warn!(error = %e, "reading the changes failed");
@@ -154,7 +170,12 @@ pub async fn follow(app: App) {
             };
             for c in &page {
                 apply(&app, c);
-                last = c.seq;
+                cursor.advance(c);
+                recent.insert(c.seq);
+                last = last.max(c.seq);
+            }
+            while recent.len() > RECENT {
+                recent.pop_first();
             }
             app.events().delivered.store(last, Ordering::SeqCst);
             if page.len() < PAGE as usize {
@@ -163,6 +184,12 @@ pub async fn follow(app: App) {
         }
     }
 }
+
+/// How long the follower gathers the notifications that follow one before it reads.
+const GATHER: Duration = Duration::from_millis(5);
+
+/// Numbers of delivered entries remembered to skip their notifications.
+const RECENT: usize = 4096;
 
 /// Clears what `c` makes stale, then delivers its events (so a subscriber that reacts reads
 /// fresh data).

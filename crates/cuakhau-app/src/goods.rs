@@ -310,6 +310,7 @@ impl Goods<'_> {
             candidates,
             day,
             per_day_limit: SlotPolicy::default().per_enterprise_per_day,
+            gate_pair: Some(d.gate_pair.clone()),
         };
         match app.store().book_slot(req, Actor { name: &user.username, at: now }).await? {
             BookingOutcome::Booked(b) => Ok(b),

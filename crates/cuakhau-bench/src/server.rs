@@ -62,6 +62,17 @@ pub fn reference() -> ReferenceData {
 
 /// The `bench` gate pair with one general export lane per entry of `capacities` (trucks a day).
 pub fn reference_with_lanes(capacities: &[u32]) -> ReferenceData {
+    reference_with_pairs(1, capacities)
+}
+
+/// The `k`-th of the benchmarks' gate pairs: `bench`, then `bench-1`, `bench-2`…
+pub fn pair_id(k: usize) -> String {
+    if k == 0 { "bench".into() } else { format!("bench-{k}") }
+}
+
+/// `pairs` gate pairs ([`pair_id`]), each with one general export lane per entry of `capacities`
+/// (the first pair's lanes `b-0`, `b-1`…, the `k`-th's `b{k}-0`…).
+pub fn reference_with_pairs(pairs: usize, capacities: &[u32]) -> ReferenceData {
     let gate = |side: Side| {
         Gate::parse(
             side,
@@ -78,12 +89,13 @@ pub fn reference_with_lanes(capacities: &[u32]) -> ReferenceData {
         )
         .expect("the bench gate parses")
     };
-    let lanes = capacities
-        .iter()
-        .enumerate()
-        .map(|(i, cap)| {
-            Lane::parse(&format!("b-{i}"), "bench", "VN", "export", "general", "l", &cap.to_string(), "true", "bench")
-                .expect("the bench lane parses")
+    let lanes = (0..pairs)
+        .flat_map(|k| {
+            capacities.iter().enumerate().map(move |(i, cap)| {
+                let id = if k == 0 { format!("b-{i}") } else { format!("b{k}-{i}") };
+                Lane::parse(&id, &pair_id(k), "VN", "export", "general", "l", &cap.to_string(), "true", "bench")
+                    .expect("the bench lane parses")
+            })
         })
         .collect();
     ReferenceData {
@@ -92,16 +104,18 @@ pub fn reference_with_lanes(capacities: &[u32]) -> ReferenceData {
             Province::parse("cn", "CN", "c", "c", "c", "", "bench").expect("parses"),
         ],
         pairings: vec![],
-        gate_pairs: vec![GatePair {
-            id: GatePairId::parse("bench").expect("parses"),
-            kind: GateKind::International,
-            mode: Mode::Road,
-            designation: "bench".into(),
-            vn: gate(Side::Vn),
-            cn: gate(Side::Cn),
-            order: 1,
-            sources: vec!["bench".into()],
-        }],
+        gate_pairs: (0..pairs)
+            .map(|k| GatePair {
+                id: GatePairId::parse(&pair_id(k)).expect("parses"),
+                kind: GateKind::International,
+                mode: Mode::Road,
+                designation: "bench".into(),
+                vn: gate(Side::Vn),
+                cn: gate(Side::Cn),
+                order: k as u32 + 1,
+                sources: vec!["bench".into()],
+            })
+            .collect(),
         lanes,
     }
 }
@@ -139,6 +153,11 @@ pub async fn request(s: &mut TcpStream, method: &str, path: &str, token: Option<
 /// limit of 40 each is not what stops a burst) and `n` accepted export declarations at `bench`;
 /// returns their ids.
 pub async fn client_with_declarations(store: &dyn cuakhau_store::Store, c: usize, n: usize, phc: &str) -> Vec<i64> {
+    client_with_declarations_at(store, c, n, phc, "bench").await
+}
+
+/// Like [`client_with_declarations`], the declarations at gate pair `pair`.
+pub async fn client_with_declarations_at(store: &dyn cuakhau_store::Store, c: usize, n: usize, phc: &str, pair: &str) -> Vec<i64> {
     use cuakhau_core::goods::declaration::DeclEvent;
     use cuakhau_core::goods::parties::{Driver, EnterpriseCode, Plate, VehicleKind};
     let at = cuakhau_store::Actor { name: "bench", at: Fixed.now() };
@@ -150,7 +169,7 @@ pub async fn client_with_declarations(store: &dyn cuakhau_store::Store, c: usize
     for i in 0..n {
         let new = cuakhau_store::goods::NewDeclaration {
             enterprise: EnterpriseCode::parse(&codes[i % 3]).expect("a code"),
-            gate_pair: GatePairId::parse("bench").expect("parses"),
+            gate_pair: GatePairId::parse(pair).expect("parses"),
             direction: cuakhau_core::Direction::Export,
             plate: Plate::parse(&format!("29C-{c:03}.{i:03}"), Side::Vn).expect("a plate"),
             vehicle_kind: VehicleKind::Truck,

@@ -131,7 +131,7 @@ pub async fn restore(database: &str, from: &Path, force: bool) -> Result<ExitCod
     .await?;
     let verdict = {
         let store = open_store(&format!("sqlite:{}", check.display())).await?;
-        cuakhau_store::ledger::verify(store.as_ref(), &[], &Default::default()).await?
+        cuakhau_store::ledger::verify(store.as_ref(), &Default::default()).await?
     };
     cuakhau_store_sqlite::abandon_restore(&check)?;
     let entries = match verdict {

@@ -1,15 +1,19 @@
 //! The audit log's keys and checkpoint directory on disk: `audit keygen`, `audit checkpoint`,
 //! `audit verify --checkpoints`, `audit cosign`, and the exporter `serve` runs.
 //!
-//! The directory holds, per checkpoint of size N, `leaves-N` (one `seq hex` line per entry added
-//! since the previous checkpoint) and `checkpoint-N` (the signed note), each written once with
-//! `create_new` and never rewritten. Put it where the database administrator cannot write (another
-//! host, another account, write-once storage); the key file likewise.
+//! The log is kept as streams (the node's own, and one per gate pair), each checkpointed on its own.
+//! The directory holds, per checkpoint of size N of the node's stream, `leaves-N` (one
+//! `index hex seq` line per entry added since the previous checkpoint: its place in the stream's
+//! tree, its leaf hash and its number in the whole log; files written before there were streams
+//! have no `seq`) and `checkpoint-N` (the signed note); a gate pair's stream has the same files
+//! in a subdirectory named after it. Each file is written once with `create_new` and never
+//! rewritten. Put the directory where the database administrator cannot write (another host,
+//! another account, write-once storage); the key file likewise.
 
 use crate::ops::{OsEntropy, SystemClock, open_store};
 use anyhow::{Context, Result, anyhow, bail};
 use cuakhau_app::{Clock, Entropy};
-use cuakhau_core::transparency::{Checkpoint, Hash, KeyKind, NoteSigner, NoteVerifier, Witness};
+use cuakhau_core::transparency::{Checkpoint, Hash, KeyKind, NoteSigner, NoteVerifier, Witness, stream_of, stream_origin};
 use cuakhau_store::Store;
 use cuakhau_store::ledger::{self, Failure};
 use std::collections::BTreeMap;
@@ -67,11 +71,22 @@ pub fn load_verifier(path: &Path) -> Result<NoteVerifier> {
     NoteVerifier::parse(&text).map_err(|e| anyhow!("{}: {e}", path.display()))
 }
 
-/// Everything in a checkpoint directory, every signature checked.
+/// Everything in a checkpoint directory, every signature checked, by stream.
 #[derive(Debug, Default)]
 pub struct Dir {
-    pub checkpoints: Vec<Checkpoint>,
-    pub leaves: BTreeMap<u64, Hash>,
+    pub streams: ledger::Exports,
+}
+
+/// The folder of `stream`'s files in the checkpoint directory `dir` (the node's stream: `dir`).
+fn stream_dir(dir: &Path, key_name: &str, stream: &str) -> Result<PathBuf> {
+    if stream.is_empty() {
+        return Ok(dir.to_path_buf());
+    }
+    // Only a stream name that fits an origin (a slug) becomes a path.
+    match stream_of(&stream_origin(key_name, stream), key_name) {
+        Some(s) if s == stream => Ok(dir.join(stream)),
+        _ => bail!("audit stream {:?} cannot name a folder", printable(stream)),
+    }
 }
 
 pub fn read_dir(dir: &Path, log: &NoteVerifier) -> Result<Dir> {
@@ -81,52 +96,87 @@ pub fn read_dir(dir: &Path, log: &NoteVerifier) -> Result<Dir> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(d),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
     };
+    let mut folders = vec![(String::new(), dir.to_path_buf())];
     for e in entries {
         let path = e?.path();
-        let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
-        if name.starts_with("checkpoint-") {
-            let text = std::fs::read_to_string(&path)?;
-            let (c, _) = Checkpoint::open(&text, log).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-            d.checkpoints.push(c);
-        } else if name.starts_with("leaves-") {
-            for (i, line) in std::fs::read_to_string(&path)?.lines().enumerate() {
-                let parsed = line.split_once(' ').and_then(|(s, h)| {
-                    let h: Hash = hex::decode(h).ok()?.try_into().ok()?;
-                    Some((s.parse::<u64>().ok()?, h))
-                });
-                let (seq, h) = parsed.ok_or_else(|| anyhow!("{} line {}: not `seq hex`", path.display(), i + 1))?;
-                d.leaves.insert(seq, h);
+        if path.is_dir() {
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+            if stream_of(&stream_origin(log.name(), name), log.name()) == Some(name) {
+                folders.push((name.to_string(), path));
             }
         }
     }
-    d.checkpoints.sort_by_key(|c| c.size);
+    for (stream, folder) in folders {
+        for e in std::fs::read_dir(&folder).with_context(|| format!("cannot read {}", folder.display()))? {
+            let path = e?.path();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+            if name.starts_with("checkpoint-") {
+                let text = std::fs::read_to_string(&path)?;
+                let (c, _) = Checkpoint::open(&text, log).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+                if c.stream(log.name()) != Some(stream.as_str()) {
+                    bail!("{}: a checkpoint of {:?} in the folder of another stream", path.display(), c.origin);
+                }
+                d.streams.entry(stream.clone()).or_default().checkpoints.push(c);
+            } else if name.starts_with("leaves-") {
+                let ex = d.streams.entry(stream.clone()).or_default();
+                for (i, line) in std::fs::read_to_string(&path)?.lines().enumerate() {
+                    let mut f = line.split(' ');
+                    let parsed = (|| {
+                        let index = f.next()?.parse::<u64>().ok()?;
+                        let h: Hash = hex::decode(f.next()?).ok()?.try_into().ok()?;
+                        let seq = match f.next() {
+                            Some(s) => Some(s.parse::<i64>().ok()?),
+                            None => None,
+                        };
+                        Some((index, h, seq))
+                    })();
+                    let (index, h, seq) = parsed.ok_or_else(|| anyhow!("{} line {}: not `index hex [seq]`", path.display(), i + 1))?;
+                    ex.leaves.insert(index, h);
+                    if let Some(seq) = seq {
+                        ex.seqs.insert(index, seq);
+                    }
+                }
+            }
+        }
+    }
+    for ex in d.streams.values_mut() {
+        ex.checkpoints.sort_by_key(|c| c.size);
+    }
     Ok(d)
 }
 
-/// The last checkpoint in `dir` (every signature there checked).
-pub fn last_checkpoint(dir: &Path, key: &NoteSigner) -> Result<Option<Checkpoint>> {
-    Ok(read_dir(dir, &key.verifier())?.checkpoints.pop())
+/// The last checkpoint of each stream in `dir` (every signature there checked).
+pub fn last_checkpoints(dir: &Path, key: &NoteSigner) -> Result<BTreeMap<String, Checkpoint>> {
+    Ok(read_dir(dir, &key.verifier())?.streams.into_iter().filter_map(|(s, mut ex)| Some((s, ex.checkpoints.pop()?))).collect())
 }
 
-/// Signs and writes a checkpoint if the log grew since `last` (the last one in `dir`). Returns
-/// the new one.
-pub async fn export(store: &dyn Store, key: &NoteSigner, dir: &Path, last: Option<&Checkpoint>) -> Result<Option<Checkpoint>> {
+/// Signs and writes a checkpoint of every stream that grew since its last one in `last` (the
+/// last ones in `dir`). Returns the new ones.
+pub async fn export(store: &dyn Store, key: &NoteSigner, dir: &Path, last: &BTreeMap<String, Checkpoint>) -> Result<Vec<Checkpoint>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let Some(s) = ledger::checkpoint(store, key, last).await? else { return Ok(None) };
-    let n = s.checkpoint.size;
-    let leaves: String = s.leaves.iter().map(|(seq, h)| format!("{seq} {}\n", hex::encode(h))).collect();
-    write_new(&dir.join(format!("leaves-{n:012}")), leaves.as_bytes(), false)?;
-    write_new(&dir.join(format!("checkpoint-{n:012}")), s.note.as_bytes(), false)?;
-    Ok(Some(s.checkpoint))
+    let mut out = Vec::new();
+    for s in ledger::checkpoint(store, key, last).await? {
+        let folder = stream_dir(dir, key.name(), &s.stream)?;
+        std::fs::create_dir_all(&folder).with_context(|| format!("cannot create {}", folder.display()))?;
+        let n = s.checkpoint.size;
+        let leaves: String = s.leaves.iter().map(|(i, h, seq)| format!("{i} {} {seq}\n", hex::encode(h))).collect();
+        write_new(&folder.join(format!("leaves-{n:012}")), leaves.as_bytes(), false)?;
+        write_new(&folder.join(format!("checkpoint-{n:012}")), s.note.as_bytes(), false)?;
+        out.push(s.checkpoint);
+    }
+    Ok(out)
 }
 
 pub async fn checkpoint_command(database: &str, key: &Path, dir: &Path) -> Result<()> {
     let store = open_store(database).await?;
     let key = load_signer(key)?;
-    let last = last_checkpoint(dir, &key)?;
-    match export(store.as_ref(), &key, dir, last.as_ref()).await? {
-        Some(c) => println!("signed checkpoint of {} entries written to {}", c.size, dir.display()),
-        None => println!("no new entries since the last checkpoint in {}", dir.display()),
+    let last = last_checkpoints(dir, &key)?;
+    let signed = export(store.as_ref(), &key, dir, &last).await?;
+    if signed.is_empty() {
+        println!("no new entries since the last checkpoints in {}", dir.display());
+    }
+    for c in signed {
+        println!("signed checkpoint of {} entries of {} written to {}", c.size, c.origin, dir.display());
     }
     Ok(())
 }
@@ -144,7 +194,7 @@ pub async fn exporter(
     tokio::pin!(stop);
     // The directory is read (and every signature in it checked) once; after that the exporter
     // remembers what it signed.
-    let mut last: Option<Option<Checkpoint>> = None;
+    let mut last: Option<BTreeMap<String, Checkpoint>> = None;
     let store = st.app.store().clone();
     loop {
         let stopping = tokio::select! { _ = tick.tick() => false, _ = &mut stop => true };
@@ -159,20 +209,19 @@ pub async fn exporter(
         }
         st.background_round("checkpoints");
         let result = async {
-            let prev = match &last {
-                Some(p) => p.clone(),
-                None => last_checkpoint(&dir, &key)?,
+            let mut prev = match last.take() {
+                Some(p) => p,
+                None => last_checkpoints(&dir, &key)?,
             };
-            let new = export(store.as_ref(), &key, &dir, prev.as_ref()).await?;
-            Ok::<_, anyhow::Error>((prev, new))
+            for c in export(store.as_ref(), &key, &dir, &prev).await? {
+                tracing::info!(size = c.size, origin = %c.origin, dir = %dir.display(), "audit checkpoint signed");
+                prev.insert(c.stream(key.name()).unwrap_or_default().to_string(), c);
+            }
+            Ok::<_, anyhow::Error>(prev)
         }
         .await;
         match result {
-            Ok((_, Some(c))) => {
-                tracing::info!(size = c.size, dir = %dir.display(), "audit checkpoint signed");
-                last = Some(Some(c));
-            }
-            Ok((prev, None)) => last = Some(prev),
+            Ok(prev) => last = Some(prev),
             Err(e) => tracing::error!(error = %format!("{e:#}"), "audit checkpoint NOT signed"),
         }
         if stopping {
@@ -188,11 +237,12 @@ pub async fn verify_command(database: &str, log: Option<NoteVerifier>, dir: Opti
         (Some(_), None) => bail!("checking checkpoints needs the log's key: --audit-key or --log-key"),
         (None, _) => Dir::default(),
     };
-    match ledger::verify(store.as_ref(), &d.checkpoints, &d.leaves).await? {
+    match ledger::verify(store.as_ref(), &d.streams).await? {
         Ok(v) => {
             println!("audit log intact: {} entries, {} business rows match the log", v.entries, v.rows);
             if dir.is_some() {
-                println!("checked against {} signed checkpoints (largest: {} entries)", d.checkpoints.len(), v.checkpointed);
+                let n: usize = d.streams.values().map(|s| s.checkpoints.len()).sum();
+                println!("checked against {n} signed checkpoints of {} streams (covering {} entries)", d.streams.len(), v.checkpointed);
             } else {
                 println!("no checkpoints given (--checkpoints DIR): a re-sealed rewrite of the database would pass this check");
             }
@@ -220,8 +270,13 @@ pub async fn cosign_command(database: &str, witness_key: &Path, log: NoteVerifie
     let note = std::fs::read_to_string(checkpoint).with_context(|| format!("cannot read {}", checkpoint.display()))?;
     let (offered, _) = Checkpoint::open(&note, &log).map_err(|e| anyhow!("{}: {e}", checkpoint.display()))?;
     let store = open_store(database).await?;
+    // Each stream of the log is its own tree: the proof is from the stream the checkpoint names
+    // (and a witness's state is of one stream: it refuses another's checkpoint).
+    let stream = offered.stream(log.name()).unwrap_or_default().to_string();
     let proof = match &last {
-        Some(l) if l.size <= offered.size => ledger::consistency(store.as_ref(), l.size, offered.size).await.unwrap_or_default(),
+        Some(l) if l.size <= offered.size && l.origin == offered.origin => {
+            ledger::consistency(store.as_ref(), &stream, l.size, offered.size).await.unwrap_or_default()
+        }
         _ => Vec::new(),
     };
     let mut w = Witness::new(key, log, last).map_err(|e| anyhow!("{e}"))?;

@@ -162,25 +162,21 @@ fn signed_checkpoints_catch_a_resealed_edit_that_the_chain_misses() {
         let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
         sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 60").execute(&pool).await.unwrap();
         type Row = (i64, String, i64, String, String, Option<String>, Option<String>);
-        let rows: Vec<Row> =
-            sqlx::query_as("SELECT seq, actor, at_us, action, entity, before_json, after_json FROM audit_log ORDER BY seq")
-                .fetch_all(&pool)
-                .await
-                .unwrap();
-        let mut prev = cuakhau_core::audit::GENESIS_HASH.to_string();
-        for (seq, actor, at, action, entity, before, after) in rows {
-            let r = cuakhau_core::AuditRecord { actor, at: cuakhau_core::Timestamp(at), action, entity, before, after };
-            let e = cuakhau_core::audit::seal(seq, &prev, r);
-            sqlx::query("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE seq = $3")
-                .bind(&e.prev_hash)
-                .bind(&e.hash)
-                .bind(seq)
-                .execute(&pool)
-                .await
-                .unwrap();
-            prev = e.hash;
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT seq, actor, at_us, action, entity, before_json, after_json FROM audit_log WHERE stream = '' ORDER BY seq",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let chain = cuakhau_core::audit::seal_chain(rows.into_iter().map(|(seq, actor, at, action, entity, before, after)| {
+            (seq, cuakhau_core::AuditRecord { actor, at: cuakhau_core::Timestamp(at), action, entity, before, after })
+        }));
+        for e in &chain {
+            let q = sqlx::query("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE seq = $3");
+            q.bind(&e.prev_hash).bind(&e.hash).bind(e.seq).execute(&pool).await.unwrap();
         }
-        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&prev).execute(&pool).await.unwrap();
+        let head = &chain.last().unwrap().hash;
+        sqlx::query("UPDATE audit_heads SET hash = $1 WHERE stream = ''").bind(head).execute(&pool).await.unwrap();
         pool.close().await;
     });
     assert!(ok(&["audit", "verify", "--database", &url]).contains("intact"), "without checkpoints the rewrite passes");

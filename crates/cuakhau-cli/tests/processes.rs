@@ -329,12 +329,17 @@ async fn a_gate_pairs_dispatch_runs_in_one_process_at_a_time_and_moves_when_its_
     db.drop_now().await;
 }
 
+/// Each audit stream's size (entries), by stream.
+async fn stream_sizes(pool: &sqlx::PgPool) -> std::collections::BTreeMap<String, i64> {
+    sqlx::query_as::<_, (String, i64)>("SELECT stream, size FROM audit_heads").fetch_all(pool).await.unwrap().into_iter().collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_audit_log_verifies_after_a_burst_of_writes_over_processes_and_gate_pairs() {
     let (db, nodes) = cluster(3, &["--dispatch-every-s", "0"]).await;
     let admin = login(&nodes[0], "admin").await;
     let pool = db.pool().await;
-    let (head, _): (i64, String) = sqlx::query_as("SELECT seq, hash FROM audit_head").fetch_one(&pool).await.unwrap();
+    let before = stream_sizes(&pool).await;
     let pairs = ["huu-nghi", "kim-thanh", "lao-cai-ho-kieu"];
     let writes = (0..36).map(|i| {
         let (node, admin) = (&nodes[i % nodes.len()], admin.clone());
@@ -346,11 +351,60 @@ async fn the_audit_log_verifies_after_a_burst_of_writes_over_processes_and_gate_
     });
     let statuses = futures_util::future::join_all(writes).await;
     assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
-    let (after, _): (i64, String) = sqlx::query_as("SELECT seq, hash FROM audit_head").fetch_one(&pool).await.unwrap();
-    assert_eq!(after - head, 36, "one entry per write");
+    // One entry per write, each in its gate pair's stream (its own chain and head).
+    let after = stream_sizes(&pool).await;
+    for pair in pairs {
+        assert_eq!(after[pair] - before.get(pair).copied().unwrap_or(0), 12, "{pair}: {after:?}");
+    }
+    assert_eq!(after.values().sum::<i64>() - before.values().sum::<i64>(), 36, "one entry per write");
     let out = bin().args(["audit", "verify", "--database", &db.url]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && text.contains("intact"), "{text}{}", String::from_utf8_lossy(&out.stderr));
+
+    // Signed checkpoints of every stream (a gate pair's in its own folder) prove the whole log.
+    let dir = tempfile::tempdir().unwrap();
+    let k =
+        cuakhau_core::transparency::NoteSigner::from_seed("test.cuakhau.example/audit", cuakhau_core::transparency::KeyKind::Note, [7; 32])
+            .unwrap();
+    let key = dir.path().join("node.key");
+    std::fs::write(&key, k.encode()).unwrap();
+    let cps = dir.path().join("checkpoints");
+    let (key, cps) = (key.to_str().unwrap(), cps.to_str().unwrap());
+    let out = bin().args(["audit", "checkpoint", "--database", &db.url, "--audit-key", key, "--checkpoints", cps]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for pair in pairs {
+        let note = std::fs::read_to_string(format!("{cps}/{pair}/checkpoint-{:012}", after[pair])).unwrap();
+        assert!(note.starts_with(&format!("test.cuakhau.example/audit/{pair}\n{}\n", after[pair])), "{note}");
+    }
+    let verify = || bin().args(["audit", "verify", "--database", &db.url, "--audit-key", key, "--checkpoints", cps]).output().unwrap();
+    let out = verify();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let streams = after.len();
+    assert!(out.status.success() && text.contains(&format!("of {streams} streams")), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    // An entry of one gate pair's stream edited and that stream re-sealed: named by its number.
+    type Entry = (i64, String, i64, String, String, Option<String>, Option<String>);
+    let rows: Vec<Entry> = sqlx::query_as(
+        "SELECT seq, actor, at_us, action, entity, before_json, after_json FROM audit_log WHERE stream = 'kim-thanh' ORDER BY seq",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let victim = rows[3].0;
+    let chain =
+        cuakhau_core::audit::seal_chain(rows.into_iter().enumerate().map(|(i, (seq, actor, at, action, entity, before, after))| {
+            let actor = if i == 3 { "mallory".to_string() } else { actor };
+            (seq, cuakhau_core::AuditRecord { actor, at: cuakhau_core::Timestamp(at), action, entity, before, after })
+        }));
+    for e in &chain {
+        let q = sqlx::query("UPDATE audit_log SET actor = $1, prev_hash = $2, hash = $3 WHERE seq = $4");
+        q.bind(&e.record.actor).bind(&e.prev_hash).bind(&e.hash).bind(e.seq).execute(&pool).await.unwrap();
+    }
+    let head = &chain.last().unwrap().hash;
+    sqlx::query("UPDATE audit_heads SET hash = $1 WHERE stream = 'kim-thanh'").bind(head).execute(&pool).await.unwrap();
+    assert!(bin().args(["audit", "verify", "--database", &db.url]).output().unwrap().status.success(), "the re-sealed chain passes alone");
+    let out = verify();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains(&format!("audit entry {victim} ")) && err.contains("kim-thanh"), "{err}");
     drop(nodes);
     pool.close().await;
     db.drop_now().await;

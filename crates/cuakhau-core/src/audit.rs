@@ -66,6 +66,20 @@ pub fn seal(seq: i64, prev_hash: &str, record: AuditRecord) -> AuditEntry {
     AuditEntry { seq, record, prev_hash: prev_hash.to_string(), hash }
 }
 
+/// Seals `records`, each with its number, as one chain from the genesis hash: what anyone who knows
+/// the (public) hashing can compute, so a chain alone proves nothing to one who can write it.
+pub fn seal_chain(records: impl IntoIterator<Item = (i64, AuditRecord)>) -> Vec<AuditEntry> {
+    let mut prev = GENESIS_HASH.to_string();
+    records
+        .into_iter()
+        .map(|(seq, r)| {
+            let e = seal(seq, &prev, r);
+            prev.clone_from(&e.hash);
+            e
+        })
+        .collect()
+}
+
 /// Where and why the chain does not hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainBreak {
@@ -80,21 +94,33 @@ impl std::fmt::Display for ChainBreak {
 }
 
 /// Incremental verifier, so a store can stream entries through it.
+///
+/// The default verifier checks one chain numbered 1, 2, 3…; [`Verifier::stream`] checks one
+/// stream of a log whose entries are numbered across all its streams, so each entry's number is
+/// only larger than the one before it (the links between hashes still catch a removed entry).
 #[derive(Debug)]
 pub struct Verifier {
     expected_seq: i64,
     prev_hash: String,
+    /// Numbers may skip (one stream of several).
+    gapped: bool,
+    count: i64,
 }
 
 impl Default for Verifier {
     fn default() -> Self {
-        Verifier { expected_seq: 1, prev_hash: GENESIS_HASH.to_string() }
+        Verifier { expected_seq: 1, prev_hash: GENESIS_HASH.to_string(), gapped: false, count: 0 }
     }
 }
 
 impl Verifier {
+    /// A verifier of one stream of the log: numbers increase, and may skip those of other streams.
+    pub fn stream() -> Verifier {
+        Verifier { gapped: true, ..Verifier::default() }
+    }
+
     pub fn push(&mut self, e: &AuditEntry) -> Result<(), ChainBreak> {
-        if e.seq != self.expected_seq {
+        if e.seq != self.expected_seq && !(self.gapped && e.seq > self.expected_seq) {
             return Err(ChainBreak { seq: e.seq, reason: "is out of sequence (an entry was removed or inserted)" });
         }
         if e.prev_hash != self.prev_hash {
@@ -103,7 +129,8 @@ impl Verifier {
         if entry_hash(e.seq, &e.prev_hash, &e.record) != e.hash {
             return Err(ChainBreak { seq: e.seq, reason: "was altered (its hash does not match its content)" });
         }
-        self.expected_seq += 1;
+        self.expected_seq = e.seq + 1;
+        self.count += 1;
         self.prev_hash = e.hash.clone();
         Ok(())
     }
@@ -113,6 +140,10 @@ impl Verifier {
     }
     /// Entries verified so far.
     pub fn count(&self) -> i64 {
+        self.count
+    }
+    /// The number of the last entry verified (0 before any).
+    pub fn last_seq(&self) -> i64 {
         self.expected_seq - 1
     }
 }
@@ -168,5 +199,28 @@ mod tests {
         c[1].record.actor = "mallory".into();
         c[1].hash = entry_hash(2, &c[1].prev_hash.clone(), &c[1].record);
         assert_eq!(verify(&c).unwrap_err().seq, 3);
+    }
+
+    #[test]
+    fn a_stream_skips_numbers_but_not_entries() {
+        // Entries 2, 5 and 9 of the whole log, one stream's chain.
+        let mut c: Vec<AuditEntry> = Vec::new();
+        for seq in [2, 5, 9] {
+            let prev = c.last().map(|e| e.hash.clone()).unwrap_or_else(|| GENESIS_HASH.into());
+            c.push(seal(seq, &prev, chain(1)[0].record.clone()));
+        }
+        let mut v = Verifier::stream();
+        c.iter().for_each(|e| v.push(e).unwrap());
+        assert_eq!((v.count(), v.last_seq(), v.last_hash()), (3, 9, c[2].hash.as_str()));
+        // One chain numbered 1, 2, 3… refuses the gap.
+        assert_eq!(verify(&c).unwrap_err().seq, 2);
+        // Removing the middle entry breaks the link, going back breaks the order.
+        let mut v = Verifier::stream();
+        v.push(&c[0]).unwrap();
+        assert_eq!(v.push(&c[2]).unwrap_err().seq, 9);
+        let mut v = Verifier::stream();
+        v.push(&c[0]).unwrap();
+        v.push(&c[1]).unwrap();
+        assert_eq!(v.push(&c[0]).unwrap_err().seq, 2);
     }
 }

@@ -533,16 +533,38 @@ impl Checkpoint {
         let line = key.line(body.as_bytes(), &[]);
         format!("{body}\n{line}")
     }
-    /// Parses a signed checkpoint and checks the log's signature; the origin must be the key's name.
+    /// Parses a signed checkpoint and checks the log's signature; the origin must be the key's
+    /// name (the node's own stream) or name one of its streams ([`stream_origin`]).
     pub fn open(note: &str, log: &NoteVerifier) -> Result<(Checkpoint, SignedNote), NoteError> {
         let n = SignedNote::parse(note)?;
         n.verify(log)?;
         let c = Checkpoint::parse_body(&n.text)?;
-        if c.origin != log.name {
-            return err(format!("checkpoint of {:?}, not of {:?}", c.origin, log.name));
+        if stream_of(&c.origin, &log.name).is_none() {
+            return err(format!("checkpoint of {:?}, not of {:?} or one of its streams", c.origin, log.name));
         }
         Ok((c, n))
     }
+    /// The stream of the log signed by `key_name` that this checkpoint is of.
+    pub fn stream<'a>(&'a self, key_name: &str) -> Option<&'a str> {
+        stream_of(&self.origin, key_name)
+    }
+}
+
+/// The origin of the checkpoints of `stream` of the log whose key is named `key_name`: the key's
+/// name for the node's own stream (`""`, the one every entry belonged to before there were
+/// streams), `name/stream` for the others (one per gate pair).
+pub fn stream_origin(key_name: &str, stream: &str) -> String {
+    if stream.is_empty() { key_name.to_string() } else { format!("{key_name}/{stream}") }
+}
+
+/// The stream an origin names, of the log whose key is named `key_name` (see [`stream_origin`]).
+pub fn stream_of<'a>(origin: &'a str, key_name: &str) -> Option<&'a str> {
+    if origin == key_name {
+        return Some("");
+    }
+    let s = origin.strip_prefix(key_name)?.strip_prefix('/')?;
+    let fits = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_';
+    (!s.is_empty() && s.chars().all(fits)).then_some(s)
 }
 
 /// The message a cosignature/v1 signs.
@@ -623,6 +645,10 @@ impl Witness {
     pub fn cosign(&mut self, note: &str, proof: &[Hash], time: u64) -> Result<String, WitnessError> {
         let (c, _) = Checkpoint::open(note, &self.log).map_err(WitnessError::BadNote)?;
         if let Some(last) = &self.last {
+            // One witness state per stream: another stream's tree proves nothing about this one.
+            if c.origin != last.origin {
+                return Err(WitnessError::BadNote(NoteError(format!("a checkpoint of {:?}, not of {:?}", c.origin, last.origin))));
+            }
             if c.size < last.size {
                 return Err(WitnessError::Rollback { last: last.size, offered: c.size });
             }
@@ -862,6 +888,30 @@ mod tests {
         let stranger = NoteSigner::from_seed("example.org/audit", KeyKind::Note, [1; 32]).unwrap();
         let s = Checkpoint { origin: "example.org/audit".into(), size: 10, root: root(&l) }.sign(&stranger);
         assert!(matches!(witness.cosign(&s, &[], 1004), Err(WitnessError::BadNote(_))));
+    }
+
+    #[test]
+    fn each_stream_has_its_own_origin_and_witness_state() {
+        let k = log_key();
+        assert_eq!(stream_origin("example.org/audit", ""), "example.org/audit");
+        assert_eq!(stream_origin("example.org/audit", "huu-nghi"), "example.org/audit/huu-nghi");
+        assert_eq!(stream_of("example.org/audit/huu-nghi", "example.org/audit"), Some("huu-nghi"));
+        assert_eq!(stream_of("example.org/audit", "example.org/audit"), Some(""));
+        for other in ["example.org/auditx", "example.org/audit/", "example.org/audit/a/b", "example.org/audit/../x", "other"] {
+            assert_eq!(stream_of(other, "example.org/audit"), None, "{other}");
+        }
+        let l = leaves(6);
+        let cp = |stream: &str, n: usize| {
+            Checkpoint { origin: stream_origin("example.org/audit", stream), size: n as u64, root: root(&l[..n]) }.sign(&k)
+        };
+        let (c, _) = Checkpoint::open(&cp("huu-nghi", 3), &k.verifier()).unwrap();
+        assert_eq!(c.stream("example.org/audit"), Some("huu-nghi"));
+        // A witness of one stream refuses another stream's checkpoint, even one that extends it.
+        let w = NoteSigner::from_seed("witness.example", KeyKind::Cosignature, [9; 32]).unwrap();
+        let mut witness = Witness::new(w, k.verifier(), None).unwrap();
+        witness.cosign(&cp("huu-nghi", 3), &[], 1).unwrap();
+        assert!(matches!(witness.cosign(&cp("", 6), &consistency_proof(3, &l), 2), Err(WitnessError::BadNote(_))));
+        assert!(witness.cosign(&cp("huu-nghi", 6), &consistency_proof(3, &l), 2).is_ok());
     }
 
     #[test]

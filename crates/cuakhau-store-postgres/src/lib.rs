@@ -2,13 +2,15 @@
 //! [`Engine`](cuakhau_store::sql::Engine) over sqlx, so the shared SQL of `cuakhau_store::sql`
 //! runs on it.
 //!
-//! Audited writes serialise on the audit head row (`SELECT … FOR UPDATE`), so the hash chain has
-//! no forks however many servers share the database. A write that PostgreSQL rolls back for a
+//! Audited writes serialise on their audit stream's head row (`SELECT … FOR UPDATE`; one stream
+//! per gate pair and one for the node), so no stream's hash chain forks however many servers
+//! share the database, and writes at different gate pairs do not wait on one another's head. A write that PostgreSQL rolls back for a
 //! serialization failure or a deadlock (SQLSTATE 40001, 40P01) runs again, at most
-//! `CONTENTION_RETRIES` more times. Every audited write also sends `pg_notify` on the schema's
-//! channel with the entry's sequence number, so the other processes on the database hear of it
-//! when it commits (one `LISTEN` connection per process, [`ChangeListener`]). No advisory locks
-//! or triggers.
+//! `CONTENTION_RETRIES` more times. Once an audited write commits, the store sends `pg_notify` on
+//! the schema's channel with the entry's sequence number (one for all the entries committed
+//! meanwhile, on its own connection: see `Announcer`), so the other processes on the database
+//! hear of it (one `LISTEN` connection per process, [`ChangeListener`]). No advisory locks or
+//! triggers.
 
 #![forbid(unsafe_code)]
 
@@ -32,6 +34,25 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// The hot keys' turns (see `write_hot`), shared by the clones of this store.
+    hot: Arc<HotKeys>,
+    /// Where committed audit entries are announced (none on a replica, which writes nothing).
+    announcer: Option<Announcer>,
+}
+
+/// How many of a process's writes on one hot key may wait at the database at once: one holding
+/// the rows, one ready behind it (its reads done), the rest in the process.
+const HOT_WRITERS: usize = 2;
+
+/// Per hot key (a gate pair), the turns of this process's writes on it.
+#[derive(Debug, Default)]
+struct HotKeys(std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Semaphore>>>);
+
+impl HotKeys {
+    fn turns(&self, key: &str) -> Arc<tokio::sync::Semaphore> {
+        let mut m = self.0.lock().expect("not poisoned");
+        m.entry(key.to_string()).or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(HOT_WRITERS))).clone()
+    }
 }
 
 impl PgStore {
@@ -63,7 +84,7 @@ impl PgStore {
         }
         let pool = PgPoolOptions::new().max_connections(pool.max(2)).acquire_timeout(ACQUIRE_TIMEOUT).connect_with(opts).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(PgStore { pool })
+        Ok(PgStore { announcer: Some(Announcer::start(pool.clone())), pool, hot: Arc::default() })
     }
 
     /// Connects to a read replica of a database that [`Self::open_with`] migrated (a PostgreSQL
@@ -75,7 +96,7 @@ impl PgStore {
             opts = opts.options([("search_path", schema)]);
         }
         let pool = PgPoolOptions::new().max_connections(pool.max(1)).acquire_timeout(ACQUIRE_TIMEOUT).connect_with(opts).await?;
-        Ok(PgStore { pool })
+        Ok(PgStore { pool, hot: Arc::default(), announcer: None })
     }
 
     /// The pool, for tests and benchmarks that need raw SQL.
@@ -84,28 +105,61 @@ impl PgStore {
     }
 }
 
-/// A pooled connection, or a write transaction on one.
+/// A pooled connection, or a write transaction on one (with the last audit entry it wrote).
 #[derive(Debug)]
 pub enum PgConn {
     Pooled(PoolConnection<Postgres>),
-    Tx(sqlx::Transaction<'static, Postgres>),
+    Tx(sqlx::Transaction<'static, Postgres>, Option<i64>),
 }
 
 impl PgConn {
     fn raw(&mut self) -> &mut sqlx::PgConnection {
         match self {
             PgConn::Pooled(c) => c,
-            PgConn::Tx(t) => t,
+            PgConn::Tx(t, _) => t,
         }
     }
 
-    /// Commits (or rolls back) a write transaction.
-    async fn finish(self, commit: bool) -> Result<()> {
+    /// Commits (or rolls back) a write transaction; answers the last audit entry it committed.
+    async fn finish(self, commit: bool) -> Result<Option<i64>> {
         match self {
-            PgConn::Tx(t) if commit => t.commit().await.map_err(db_err),
-            PgConn::Tx(t) => t.rollback().await.map_err(db_err),
-            PgConn::Pooled(_) => Ok(()),
+            PgConn::Tx(t, appended) if commit => t.commit().await.map_err(db_err).map(|()| appended),
+            PgConn::Tx(t, _) => t.rollback().await.map_err(db_err).map(|()| None),
+            PgConn::Pooled(_) => Ok(None),
         }
+    }
+}
+
+/// Tells the other processes on the database about committed audit entries: one `pg_notify` on
+/// the schema's channel, on its own connection, for all the entries committed since the last one
+/// (the highest number). Not in the writes' own transactions: PostgreSQL takes one lock for the
+/// whole database at the commit of every transaction that notifies and holds it through the
+/// commit's WAL flush, which made every audited write of every gate pair commit one at a time.
+/// A notification is only a wake-up: the followers read the committed log (and read it every
+/// second anyway), so one lost with a crash between commit and notify delays, never loses, an
+/// event.
+#[derive(Debug, Clone)]
+struct Announcer(tokio::sync::mpsc::UnboundedSender<i64>);
+
+/// The least time between two notifications of one process.
+const GATHER: Duration = Duration::from_millis(5);
+
+impl Announcer {
+    fn start(pool: PgPool) -> Announcer {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<i64>();
+        tokio::spawn(async move {
+            while let Some(mut seq) = rx.recv().await {
+                while let Ok(more) = rx.try_recv() {
+                    seq = seq.max(more);
+                }
+                // Failures are not fatal: the followers read the log every idle second.
+                let _ = sqlx::query("SELECT pg_notify('cuakhau_' || current_schema(), $1)").bind(seq.to_string()).execute(&pool).await;
+                // At most one notification (a small transaction of its own, and its commit) per
+                // GATHER: a burst of commits is told in one.
+                tokio::time::sleep(GATHER).await;
+            }
+        });
+        Announcer(tx)
     }
 }
 
@@ -162,9 +216,17 @@ fn rows(found: Vec<PgRow>) -> Result<Vec<Row>> {
 }
 
 impl Conn for PgConn {
-    const LOCK_HEAD: &'static str = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
+    const LOCK_HEAD: &'static str = "SELECT seq, size, hash FROM audit_heads WHERE stream = $1 FOR UPDATE";
+    // A sequence: writers of different streams take numbers without waiting on one another.
+    const NEXT_SEQ: &'static str = "SELECT nextval('audit_log_seq')";
+    const RESYNC_SEQ: Option<&'static str> = Some("SELECT setval('audit_log_seq', (SELECT MAX(seq) FROM audit_log))");
     // One channel per schema: stores in other schemas of the database hear nothing of it.
-    const NOTIFY: Option<&'static str> = Some("SELECT pg_notify('cuakhau_' || current_schema(), $1)");
+
+    fn appended(&mut self, seq: i64) {
+        if let PgConn::Tx(_, last) = self {
+            *last = Some(seq);
+        }
+    }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<u64>> + Send {
         let q = bind(sql, params);
@@ -211,6 +273,21 @@ impl Engine for PgStore {
         Ok(Some(Box::new(PgChanges(l))))
     }
 
+    async fn write_hot<S, T, F>(&self, key: Option<&str>, state: S, keep: fn(&T) -> bool, f: F) -> Result<T>
+    where
+        S: Send + Sync + 'static,
+        T: Send + 'static,
+        F: for<'c> Fn(&'c mut PgConn, &'c S) -> BoxFuture<'c, Result<T>> + Send + Sync + 'static,
+    {
+        // Fair (first come, first served); the turn is held through the commit.
+        let turns = key.map(|k| self.hot.turns(k));
+        let _turn = match &turns {
+            Some(t) => Some(t.acquire().await.map_err(|e| StoreError::Backend(e.to_string()))?),
+            None => None,
+        };
+        self.write(state, keep, f).await
+    }
+
     async fn replica_lag(&self) -> Result<Option<f64>> {
         // Measured on the replica's own clock: nothing left to replay is no lag, however long ago
         // the primary last committed; otherwise the age of the last commit replayed.
@@ -244,9 +321,11 @@ impl Engine for PgStore {
         let mut tries = 0;
         loop {
             let attempt = async {
-                let mut c = PgConn::Tx(self.pool.begin().await.map_err(db_err)?);
+                let mut c = PgConn::Tx(self.pool.begin().await.map_err(db_err)?, None);
                 let out = f(&mut c, &state).await?;
-                c.finish(keep(&out)).await?;
+                if let (Some(seq), Some(a)) = (c.finish(keep(&out)).await?, &self.announcer) {
+                    let _ = a.0.send(seq);
+                }
                 Ok(out)
             }
             .await;

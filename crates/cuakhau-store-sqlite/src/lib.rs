@@ -166,7 +166,9 @@ fn sqlite_err(e: rusqlite::Error) -> StoreError {
 }
 
 impl Conn for SqliteConn {
-    const LOCK_HEAD: &'static str = "SELECT seq, hash FROM audit_head WHERE id = 1";
+    const LOCK_HEAD: &'static str = "SELECT seq, size, hash FROM audit_heads WHERE stream = $1";
+    // One writer: the next number after the largest is free.
+    const NEXT_SEQ: &'static str = "SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log";
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<u64>> + Send {
         let out = self.run(sql, params, false).map(|(n, _)| n);

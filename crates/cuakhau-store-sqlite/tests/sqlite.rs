@@ -62,7 +62,7 @@ async fn two_handles_on_one_file_keep_one_audit_chain() {
 /// the number of entries.
 async fn verified_entries(path: &std::path::Path) -> i64 {
     let s = SqliteStore::open(&format!("sqlite:{}", path.display())).await.unwrap();
-    let verdict = cuakhau_store::ledger::verify(&s, &[], &Default::default()).await.unwrap();
+    let verdict = cuakhau_store::ledger::verify(&s, &Default::default()).await.unwrap();
     let entries = verdict.unwrap_or_else(|f| panic!("{}: {f}", path.display())).entries;
     s.pool().close().await;
     entries
@@ -147,4 +147,94 @@ async fn sqlite_announces_nothing_to_other_processes() {
     let (s, cleanup) = make().await;
     assert!(s.listen_changes().await.unwrap().is_none(), "one process: the in-process event path stays");
     cleanup.await;
+}
+
+/// A log written before there were audit streams (schema version 9: one chain numbered 1, 2, 3…
+/// and one head row) and checkpointed then keeps verifying against that checkpoint once migrated:
+/// it is the node's stream, which goes on from it (a witness cosigns the extension), while a gate
+/// pair's entries start their own stream.
+#[tokio::test]
+async fn a_log_from_before_streams_keeps_verifying_against_its_checkpoints() {
+    use cuakhau_core::audit::seal_chain;
+    use cuakhau_core::transparency::{self as tl, Checkpoint, KeyKind, NoteSigner, Witness};
+    use cuakhau_store::conformance::{actor, fixture};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("old.db").display());
+    // The schema as version 9 left it.
+    let old = dir.path().join("migrations");
+    std::fs::create_dir(&old).unwrap();
+    for e in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if name.as_str() < "0010" {
+            std::fs::copy(&path, old.join(name)).unwrap();
+        }
+    }
+    let opts = url.parse::<sqlx::sqlite::SqliteConnectOptions>().unwrap().create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
+    sqlx::migrate::Migrator::new(old.as_path()).await.unwrap().run(&pool).await.unwrap();
+    // Five entries sealed as version 9 sealed them, two about a gate pair.
+    let chain = seal_chain((1..=5i64).map(|seq| {
+        let after = Some("v".to_string());
+        (
+            seq,
+            cuakhau_core::AuditRecord {
+                actor: "admin".into(),
+                at: cuakhau_core::Timestamp(seq),
+                action: "setting.put".into(),
+                entity: format!("setting/k{seq}"),
+                before: None,
+                after,
+            },
+        )
+    }));
+    let leaves: Vec<_> = chain.iter().map(|e| tl::audit_leaf(e.seq, &e.record)).collect();
+    for e in &chain {
+        let insert = "INSERT INTO audit_log (seq, actor, at_us, action, entity, after_json, prev_hash, hash, gate_pair_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+        let q = sqlx::query(insert).bind(e.seq).bind(&e.record.actor).bind(e.record.at.as_micros()).bind(&e.record.action);
+        let scope = (e.seq % 2 == 0).then_some("huu-nghi");
+        q.bind(&e.record.entity).bind(&e.record.after).bind(&e.prev_hash).bind(&e.hash).bind(scope).execute(&pool).await.unwrap();
+    }
+    let head = &chain.last().unwrap().hash;
+    sqlx::query("UPDATE audit_head SET seq = 5, hash = $1 WHERE id = 1").bind(head).execute(&pool).await.unwrap();
+    pool.close().await;
+    let key = NoteSigner::from_seed("test.cuakhau.example/audit", KeyKind::Note, [7; 32]).unwrap();
+    let first = Checkpoint { origin: key.name().into(), size: 5, root: tl::root(&leaves) };
+    let first_note = first.sign(&key);
+    // Checkpoint files written before streams had no entry numbers beside the leaves.
+    let mut exports = cuakhau_store::ledger::Exports::new();
+    let node = exports.entry(String::new()).or_default();
+    node.checkpoints.push(first.clone());
+    node.leaves = leaves.iter().enumerate().map(|(i, h)| (i as u64 + 1, *h)).collect();
+
+    // Migrated: the old log is the node's stream and verifies against the old checkpoint.
+    let s = SqliteStore::open(&url).await.unwrap();
+    let heads = s.audit_heads().await.unwrap();
+    assert_eq!(heads.iter().map(|h| (h.stream.as_str(), h.seq, h.size)).collect::<Vec<_>>(), vec![("", 5, 5)]);
+    let v = cuakhau_store::ledger::verify(&s, &exports).await.unwrap().unwrap();
+    assert_eq!((v.entries, v.checkpointed), (5, 5));
+    // The node's stream goes on from it; huu-nghi's lane change starts that gate pair's stream.
+    s.load_reference(&fixture(), actor("loader")).await.unwrap();
+    let mut lane = fixture().lanes[0].clone();
+    lane.capacity_per_hour = 20;
+    s.put_lane(&lane, actor("board")).await.unwrap();
+    let last = [(String::new(), first.clone())].into_iter().collect();
+    let signed = cuakhau_store::ledger::checkpoint(&s, &key, &last).await.unwrap();
+    assert_eq!(signed.iter().map(|x| (x.stream.as_str(), x.checkpoint.size)).collect::<Vec<_>>(), vec![("", 12), ("huu-nghi", 1)]);
+    for x in &signed {
+        let ex = exports.entry(x.stream.clone()).or_default();
+        ex.checkpoints.push(x.checkpoint.clone());
+        for (i, h, seq) in &x.leaves {
+            ex.leaves.insert(*i, *h);
+            ex.seqs.insert(*i, *seq);
+        }
+    }
+    let v = cuakhau_store::ledger::verify(&s, &exports).await.unwrap().unwrap();
+    assert_eq!((v.entries, v.checkpointed), (13, 13));
+    // A witness that cosigned the old checkpoint cosigns its extension.
+    let wkey = NoteSigner::from_seed("witness.example", KeyKind::Cosignature, [9; 32]).unwrap();
+    let mut w = Witness::new(wkey, key.verifier(), None).unwrap();
+    w.cosign(&first_note, &[], 1).unwrap();
+    let proof = cuakhau_store::ledger::consistency(&s, "", 5, 12).await.unwrap();
+    assert!(w.cosign(&signed[0].note, &proof, 2).is_ok());
 }

@@ -70,6 +70,11 @@ pub struct BookingRequest<'a> {
     /// The enterprise's local day (`YYYY-MM-DD`), for the daily limit.
     pub day: String,
     pub per_day_limit: u32,
+    /// The declaration's gate pair, when the caller knows it: engines with row locks let only a
+    /// few of a process's bookings at one gate pair reach the database at a time (they would
+    /// queue there on its slot counters and audit head anyway). The store books at the
+    /// declaration's own gate pair either way.
+    pub gate_pair: Option<GatePairId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

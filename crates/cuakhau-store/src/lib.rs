@@ -294,47 +294,109 @@ pub trait GateStore: Send + Sync {
     ) -> Result<()>;
 }
 
-/// The audit log: pages, head, the business rows it vouches for, and the chain walk.
+/// The head of one stream of the audit log: its last entry's number (in the whole log) and hash,
+/// and how many entries it holds (the size of its Merkle tree).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamHead {
+    /// The gate pair the stream's entries concern; `""` for the node's own stream (users,
+    /// sessions, settings, bulk loads, and every entry written before there were streams).
+    pub stream: String,
+    pub seq: i64,
+    pub size: i64,
+    pub hash: String,
+}
+
+/// An audit entry with the stream whose chain it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamEntry {
+    pub stream: String,
+    pub entry: AuditEntry,
+}
+
+/// The audit log: pages, heads, the business rows it vouches for, and the chain walk.
+///
+/// The log is kept as streams, one per gate pair and one for the node (see [`StreamHead`]): each
+/// stream is its own hash chain and Merkle tree with its own head row, so writes at different
+/// gate pairs lock different heads. Entries are numbered across the whole log (`seq`); within a
+/// stream the numbers increase in commit order, across streams they need not.
 #[async_trait]
 pub trait AuditStore: Send + Sync {
     /// Up to `limit` audit entries with `seq > after`, oldest first.
     async fn audit_page(&self, after: i64, limit: u32) -> Result<Vec<AuditEntry>>;
+
+    /// Like `audit_page`, with each entry's stream.
+    async fn audit_entries(&self, after: i64, limit: u32) -> Result<Vec<StreamEntry>>;
 
     /// Like `audit_page`, but only entries about one of `gate_pairs` (`None`: about any gate pair).
     /// What a gate pair's officers may read; entries about users, sessions, settings and bulk
     /// loads belong to no gate pair and stay with administrators.
     async fn audit_page_scoped(&self, after: i64, limit: u32, gate_pairs: Option<&[GatePairId]>) -> Result<Vec<AuditEntry>>;
 
-    /// The sequence number and hash of the last audit entry (0 and the genesis hash when empty).
+    /// The sequence number and hash of the last audit entry written, in any stream (0 and the
+    /// genesis hash when empty).
     async fn audit_head(&self) -> Result<(i64, String)>;
+
+    /// Every stream's head, by stream.
+    async fn audit_heads(&self) -> Result<Vec<StreamHead>>;
 
     /// Every booking and declaration as it stands, as `(entity, state)` in the shape the audit
     /// log records it (`booking/7`, [`ledger::booking_state`]; `declaration/3`, [`goods::snapshot`]),
     /// for [`ledger::verify`] to compare with the log's last states.
     async fn business_rows(&self) -> Result<Vec<(String, serde_json::Value)>>;
 
-    /// Walks the whole audit chain. `Ok(Ok(n))`: n entries, all intact.
+    /// Walks the whole audit log, every stream's chain against its head. `Ok(Ok(n))`: n entries,
+    /// all intact. A break names the first bad entry by its number in the whole log.
     async fn verify_audit(&self) -> Result<std::result::Result<i64, ChainBreak>> {
-        let (head_seq, head_hash) = self.audit_head().await?;
-        let mut v = Verifier::default();
+        let heads = self.audit_heads().await?;
+        let mut chains: std::collections::BTreeMap<String, Chain> =
+            heads.iter().map(|h| (h.stream.clone(), Chain { head: h.clone(), v: Verifier::stream(), past: None })).collect();
         let mut after = 0;
+        let mut total = 0;
         loop {
-            let page = self.audit_page(after, 1000).await?;
+            let page = self.audit_entries(after, 1000).await?;
             let Some(last) = page.last() else { break };
-            after = last.seq;
-            for e in &page {
-                if let Err(b) = v.push(e) {
+            after = last.entry.seq;
+            for StreamEntry { stream, entry } in &page {
+                let c = chains.entry(stream.clone()).or_insert_with(|| Chain {
+                    head: StreamHead { stream: stream.clone(), seq: 0, size: 0, hash: cuakhau_core::audit::GENESIS_HASH.into() },
+                    v: Verifier::stream(),
+                    past: None,
+                });
+                // Entries past the stream's head: someone wrote them behind the store's back.
+                if c.v.count() >= c.head.size {
+                    c.past.get_or_insert(entry.seq);
+                }
+                if let Err(b) = c.v.push(entry) {
                     return Ok(Err(b));
                 }
+                total += 1;
             }
         }
-        // The head is written in the same transaction as every entry; a chain shorter than the head
-        // says, or ending elsewhere, was cut.
-        if v.count() != head_seq || v.last_hash() != head_hash {
-            return Ok(Err(ChainBreak { seq: v.count() + 1, reason: "is missing (the log was truncated)" }));
+        // Each head is written in the same transaction as its stream's entries: a chain shorter
+        // than its head says was cut, one longer was written behind its back.
+        let mut first: Option<ChainBreak> = None;
+        for c in chains.values() {
+            let b = if let Some(seq) = c.past {
+                ChainBreak { seq, reason: "is past its stream's head (written behind the log's back)" }
+            } else if c.v.count() != c.head.size || c.v.last_seq() != c.head.seq || c.v.last_hash() != c.head.hash {
+                ChainBreak { seq: c.v.last_seq() + 1, reason: "is missing (the log was truncated)" }
+            } else {
+                continue;
+            };
+            if first.as_ref().is_none_or(|f| b.seq < f.seq) {
+                first = Some(b);
+            }
         }
-        Ok(Ok(v.count()))
+        Ok(first.map_or(Ok(total), Err))
     }
+}
+
+/// One stream's chain as `verify_audit` walks it.
+struct Chain {
+    head: StreamHead,
+    v: Verifier,
+    /// The first entry found past the head.
+    past: Option<i64>,
 }
 
 /// One committed audited change, as a follower in another process reads it back from the log
@@ -342,12 +404,36 @@ pub trait AuditStore: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
     pub seq: i64,
+    /// The stream of the log it was written to.
+    pub stream: String,
     pub action: String,
     pub entity: String,
     /// The gate pair the change concerns, if any.
     pub gate_pair: Option<String>,
     /// Who made it (the user whose session ended, for `session.logout`).
     pub actor: String,
+}
+
+/// Where a follower of the log stands: the last entry it has read of each stream. Within a stream
+/// entries commit in the order of their numbers, across streams they need not, so one number for
+/// the whole log would skip an entry that commits after a later-numbered one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogCursor(pub std::collections::BTreeMap<String, i64>);
+
+impl LogCursor {
+    /// At the heads: everything committed so far read.
+    pub fn at(heads: &[StreamHead]) -> LogCursor {
+        LogCursor(heads.iter().map(|h| (h.stream.clone(), h.seq)).collect())
+    }
+    /// The last entry read of `stream` (0: none).
+    pub fn of(&self, stream: &str) -> i64 {
+        self.0.get(stream).copied().unwrap_or(0)
+    }
+    /// `c` was read.
+    pub fn advance(&mut self, c: &Change) {
+        let at = self.0.entry(c.stream.clone()).or_insert(0);
+        *at = (*at).max(c.seq);
+    }
 }
 
 /// What a change listener hears: the sequence number of a committed audit entry, or that the
@@ -368,8 +454,9 @@ pub trait ChangeListener: Send + std::fmt::Debug {
 /// process does a piece of background work.
 #[async_trait]
 pub trait ClusterStore: Send + Sync {
-    /// Up to `limit` committed changes with `seq > after`, oldest first.
-    async fn changes_after(&self, after: i64, limit: u32) -> Result<Vec<Change>>;
+    /// The committed changes after `after` (up to `limit` of each stream, at most as far as its
+    /// head), ordered by number.
+    async fn changes_after(&self, after: &LogCursor, limit: u32) -> Result<Vec<Change>>;
 
     /// A listener for committed changes, where the engine can tell other processes (PostgreSQL);
     /// `None` where one process is all there is (SQLite).

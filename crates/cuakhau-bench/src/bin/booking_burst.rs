@@ -96,6 +96,8 @@ async fn raw_inserts(n: usize) -> f64 {
         [],
     )
     .unwrap();
+    // The gate pair's audit stream, as its first entry makes it.
+    c.execute("INSERT INTO audit_heads (stream, seq, size, hash) VALUES ('bench', 0, 0, ?1)", [cuakhau_core::audit::GENESIS_HASH]).unwrap();
     let t0 = Instant::now();
     for i in 0..n {
         let at = i as i64;
@@ -124,11 +126,12 @@ async fn raw_inserts(n: usize) -> f64 {
             .unwrap()
             .query_row([at], |r| r.get(0))
             .unwrap();
-        let (seq, hash): (i64, String) = c
-            .prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1")
+        let (size, hash): (i64, String) = c
+            .prepare_cached("SELECT seq, size, hash FROM audit_heads WHERE stream = 'bench'")
             .unwrap()
-            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row([], |r| Ok((r.get(1)?, r.get(2)?)))
             .unwrap();
+        let seq: i64 = c.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM audit_log").unwrap().query_row([], |r| r.get(0)).unwrap();
         let rec = cuakhau_core::AuditRecord {
             actor: "bench".into(),
             at: Timestamp(at),
@@ -139,8 +142,8 @@ async fn raw_inserts(n: usize) -> f64 {
         };
         let e = cuakhau_core::audit::seal(seq + 1, &hash, rec);
         c.prepare_cached(
-            "INSERT INTO audit_log (seq, actor, at_us, action, entity, before_json, after_json, prev_hash, hash, gate_pair_id) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'bench')",
+            "INSERT INTO audit_log (seq, stream, actor, at_us, action, entity, before_json, after_json, prev_hash, hash, gate_pair_id) \
+             VALUES (?1, 'bench', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'bench')",
         )
         .unwrap()
         .execute(rusqlite::params![
@@ -155,9 +158,9 @@ async fn raw_inserts(n: usize) -> f64 {
             e.hash
         ])
         .unwrap();
-        c.prepare_cached("UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1")
+        c.prepare_cached("UPDATE audit_heads SET seq = ?1, size = ?2, hash = ?3 WHERE stream = 'bench'")
             .unwrap()
-            .execute(rusqlite::params![e.seq, e.hash])
+            .execute(rusqlite::params![e.seq, size + 1, e.hash])
             .unwrap();
         c.execute_batch("COMMIT").unwrap();
     }

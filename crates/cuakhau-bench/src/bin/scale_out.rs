@@ -3,15 +3,21 @@
 //! follower), the clients spread over the processes, and the time a change takes to reach a board
 //! stream on every process.
 //!
-//! Usage: `scale_out [PROCESSES] [POOL]` — PROCESSES a list such as `1,2,4` (default); POOL
-//! `shared:N` (N connections in total, split evenly over the processes: the default, `shared:16`)
-//! or `each:N` (N per process). PostgreSQL at `DATABASE_URL`. Prints one JSON object last.
+//! Usage: `scale_out [PROCESSES] [POOL] [PAIRS]` — PROCESSES a list such as `1,2,4` (default);
+//! POOL `shared:N` (N connections in total, split evenly over the processes: the default,
+//! `shared:16`) or `each:N` (N per process); PAIRS the gate pairs the clients book at (default 8:
+//! a side's node serves every gate pair of its border, and each client books at one; 1 puts every
+//! booking on one gate pair's hours, one slot counter and one audit stream at a time). The same
+//! slots in total either way: each pair's lanes take 1/PAIRS of them. PostgreSQL at
+//! `DATABASE_URL`. Prints one JSON object last.
 
 // A benchmark measures wall time: it reads the timer itself.
 #![allow(clippy::disallowed_methods)]
 #![allow(clippy::print_stdout)] // a benchmark prints its figures
 
-use cuakhau_bench::server::{Counter, Fixed, H0, book_each, client_with_declarations, login, pct_ms, reference_with_lanes, state};
+use cuakhau_bench::server::{
+    Counter, Fixed, H0, book_each, client_with_declarations_at, login, pair_id, pct_ms, reference_with_pairs, state,
+};
 use cuakhau_core::Timestamp;
 use cuakhau_server::Clock;
 use cuakhau_store::Actor;
@@ -46,21 +52,24 @@ async fn serve(schema: &str, pool: u32) {
     cuakhau_server::serve(listener, st, std::future::pending()).await.unwrap();
 }
 
-/// Hours of about 450 general slots (4 hours: fewer slots than declarations, so hours fill up).
-fn lanes() -> cuakhau_core::ReferenceData {
-    reference_with_lanes(&[160, 160, 160, 163])
+/// Hours of about 450 general slots in all, split over `pairs` gate pairs (4 hours: fewer slots
+/// than declarations, so hours fill up).
+fn lanes(pairs: usize) -> cuakhau_core::ReferenceData {
+    let share = |cap: u32| (cap / pairs as u32).max(1);
+    reference_with_pairs(pairs, &[share(160), share(160), share(160), share(163)])
 }
 
-/// A fresh schema with the reference data, the clients' accounts and their accepted declarations.
-async fn setup(schema: &str) -> (Arc<PgStore>, Vec<(String, Vec<i64>)>) {
+/// A fresh schema with the reference data, the clients' accounts and their accepted declarations
+/// (client `c` books at gate pair `c % pairs`).
+async fn setup(schema: &str, pairs: usize) -> (Arc<PgStore>, Vec<(String, Vec<i64>)>) {
     let store = Arc::new(PgStore::open_in_schema(&pg_url(), Some(schema)).await.expect("PostgreSQL opens"));
     let at = Actor { name: "bench", at: Fixed.now() };
-    store.load_reference(&lanes(), at.clone()).await.unwrap();
+    store.load_reference(&lanes(pairs), at.clone()).await.unwrap();
     let phc = cuakhau_server::hash_password(&Counter(AtomicU64::new(1)), PASSWORD);
     let mut tasks = tokio::task::JoinSet::new();
     for c in 0..CLIENTS {
         let (store, phc) = (store.clone(), phc.clone());
-        tasks.spawn(async move { (c, client_with_declarations(store.as_ref(), c, PER_CLIENT, &phc).await) });
+        tasks.spawn(async move { (c, client_with_declarations_at(store.as_ref(), c, PER_CLIENT, &phc, &pair_id(c % pairs)).await) });
     }
     let mut clients: Vec<(usize, Vec<i64>)> = tasks.join_all().await;
     clients.sort();
@@ -99,10 +108,10 @@ struct Run {
     double_booked: i64,
 }
 
-async fn run(processes: usize, pool: &str) -> Run {
-    let schema = format!("scale_{}_{processes}_{}", std::process::id(), pool.replace(':', "_"));
+async fn run(processes: usize, pool: &str, pairs: usize) -> Run {
+    let schema = format!("scale_{}_{processes}_{}_{pairs}", std::process::id(), pool.replace(':', "_"));
     let t = Instant::now();
-    let (store, clients) = setup(&schema).await;
+    let (store, clients) = setup(&schema, pairs).await;
     println!("setup ({processes} processes): {:.1} s", t.elapsed().as_secs_f64());
     let (mode, n) = pool.split_once(':').expect("POOL is shared:N or each:N");
     let n: u32 = n.parse().expect("a number of connections");
@@ -217,9 +226,10 @@ async fn main() {
     let list: Vec<usize> =
         args.get(1).map_or("1,2,4", String::as_str).split(',').map(|p| p.trim().parse().expect("a number of processes")).collect();
     let pool = args.get(2).cloned().unwrap_or_else(|| "shared:16".into());
+    let pairs: usize = args.get(3).map_or(8, |p| p.parse().expect("a number of gate pairs"));
     let mut runs = Vec::new();
     for p in list {
-        runs.push(run(p, &pool).await);
+        runs.push(run(p, &pool, pairs).await);
     }
     let col = |f: &dyn Fn(&Run) -> serde_json::Value| runs.iter().map(f).collect::<Vec<_>>();
     let json = serde_json::json!({
@@ -232,6 +242,7 @@ async fn main() {
         "booked": col(&|r| r.booked.into()),
         "refused": col(&|r| r.refused.into()),
         "pool": pool,
+        "gate_pairs": pairs,
         "connections_each": col(&|r| r.pool_each.into()),
         "clients": CLIENTS,
         "start": H0,

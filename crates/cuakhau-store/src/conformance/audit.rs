@@ -19,46 +19,66 @@ pub fn test_key() -> NoteSigner {
     NoteSigner::from_seed("test.cuakhau.example/audit", KeyKind::Note, [7; 32]).unwrap()
 }
 
-/// What was exported to the checkpoint directory: signed checkpoints and their leaves.
+/// What was exported to the checkpoint directory: signed checkpoints and their leaves, per stream.
 #[derive(Debug, Default)]
 pub struct Exported {
+    /// Every signed note, in the order signed.
     pub notes: Vec<String>,
-    pub leaves: BTreeMap<u64, Hash>,
+    pub streams: ledger::Exports,
+    /// Each stream's last checkpoint.
+    pub last: BTreeMap<String, Checkpoint>,
 }
 
 impl Exported {
-    /// Signs and "exports" a checkpoint of the log as it stands.
+    /// Signs and "exports" a checkpoint of every stream that grew.
     pub async fn export(&mut self, s: &dyn Store) {
         let v = test_key().verifier();
-        let last = self.notes.last().map(|n| Checkpoint::open(n, &v).unwrap().0);
-        if let Some(signed) = ledger::checkpoint(s, &test_key(), last.as_ref()).await.unwrap() {
-            self.leaves.extend(signed.leaves);
+        for signed in ledger::checkpoint(s, &test_key(), &self.last).await.unwrap() {
+            let (c, _) = Checkpoint::open(&signed.note, &v).unwrap();
+            assert_eq!(c.stream(test_key().name()), Some(signed.stream.as_str()), "the origin names the stream");
+            let ex = self.streams.entry(signed.stream.clone()).or_default();
+            for (i, h, seq) in signed.leaves {
+                ex.leaves.insert(i, h);
+                ex.seqs.insert(i, seq);
+            }
+            ex.checkpoints.push(c.clone());
+            self.last.insert(signed.stream, c);
             self.notes.push(signed.note);
         }
     }
-    /// Verifies the store against the exported checkpoints (signatures checked on the way).
-    pub async fn verify(&self, s: &dyn Store) -> Result<ledger::Verdict, ledger::Failure> {
+    /// The signed notes of one stream, oldest first.
+    pub fn notes_of(&self, stream: &str) -> Vec<&String> {
         let v = test_key().verifier();
-        let cps: Vec<Checkpoint> = self.notes.iter().map(|n| Checkpoint::open(n, &v).unwrap().0).collect();
-        ledger::verify(s, &cps, &self.leaves).await.unwrap()
+        self.notes.iter().filter(|n| Checkpoint::open(n, &v).unwrap().0.stream(test_key().name()) == Some(stream)).collect()
+    }
+    /// Verifies the store against the exported checkpoints.
+    pub async fn verify(&self, s: &dyn Store) -> Result<ledger::Verdict, ledger::Failure> {
+        ledger::verify(s, &self.streams).await.unwrap()
     }
 }
 
-/// Re-seals the hash chain over whatever the audit table now holds and moves the head, as an
-/// administrator who knows the (public) hashing would: today's `verify_audit` then passes.
+/// Re-seals every stream's hash chain over whatever the audit table now holds and moves the
+/// heads, as an administrator who knows the (public) hashing would: `verify_audit` then passes.
 pub async fn reseal(s: &dyn Store, sql: &Sql) {
-    let mut prev = cuakhau_core::audit::GENESIS_HASH.to_string();
-    let mut seq = 0;
-    for e in s.audit_page(0, 100_000).await.unwrap() {
-        let sealed = cuakhau_core::audit::seal(e.seq, &prev, e.record.clone());
+    let genesis = || (0i64, 0i64, cuakhau_core::audit::GENESIS_HASH.to_string());
+    let mut heads: BTreeMap<String, (i64, i64, String)> =
+        s.audit_heads().await.unwrap().into_iter().map(|h| (h.stream, genesis())).collect();
+    for crate::StreamEntry { stream, entry: e } in s.audit_entries(0, 100_000).await.unwrap() {
+        let h = heads.entry(stream).or_insert_with(genesis);
+        let sealed = cuakhau_core::audit::seal(e.seq, &h.2, e.record.clone());
         if sealed.hash != e.hash || sealed.prev_hash != e.prev_hash {
             sql(format!("UPDATE audit_log SET prev_hash = '{}', hash = '{}' WHERE seq = {}", sealed.prev_hash, sealed.hash, e.seq)).await;
         }
-        prev = sealed.hash;
-        seq = e.seq;
+        *h = (e.seq, h.1 + 1, sealed.hash);
     }
-    sql(format!("UPDATE audit_head SET seq = {seq}, hash = '{prev}' WHERE id = 1")).await;
-    assert!(s.verify_audit().await.unwrap().is_ok(), "the re-sealed chain passes the hash-chain check");
+    for (stream, (seq, size, hash)) in heads {
+        sql(format!(
+            "INSERT INTO audit_heads (stream, seq, size, hash) VALUES ('{stream}', {seq}, {size}, '{hash}')
+             ON CONFLICT (stream) DO UPDATE SET seq = excluded.seq, size = excluded.size, hash = excluded.hash"
+        ))
+        .await;
+    }
+    assert!(s.verify_audit().await.unwrap().is_ok(), "the re-sealed chains pass the hash-chain check");
 }
 
 pub async fn bad_entry(e: &Exported, s: &dyn Store) -> i64 {
@@ -68,7 +88,9 @@ pub async fn bad_entry(e: &Exported, s: &dyn Store) -> i64 {
     }
 }
 
-/// A log with a checkpoint exported after the fixture load and a few more entries.
+/// A log with a checkpoint exported after the fixture load (the node's stream: entries 1 to 7) and
+/// a few more entries (a lane's change in huu-nghi's stream, entry 8; a setting in the node's
+/// stream, entry 9).
 pub async fn checkpointed_log(s: &dyn Store) -> Exported {
     s.load_reference(&fixture(), actor("loader")).await.unwrap();
     let mut e = Exported::default();
@@ -78,7 +100,7 @@ pub async fn checkpointed_log(s: &dyn Store) -> Exported {
     s.put_lane(&lane, actor("board")).await.unwrap();
     s.put_setting("banner", "xin chào", actor("admin")).await.unwrap();
     e.export(s).await;
-    assert_eq!(e.notes.len(), 2);
+    assert_eq!((e.notes_of("").len(), e.notes_of("huu-nghi").len(), e.notes.len()), (2, 1, 3));
     assert_eq!(e.verify(s).await.unwrap().entries, s.audit_head().await.unwrap().0);
     e
 }
@@ -87,12 +109,13 @@ pub async fn a_resealed_edit_fails_against_checkpoints(s: &dyn Store, sql: Sql) 
     let e = checkpointed_log(s).await;
     // A witness cosigns both checkpoints, the second after a consistency proof from the store.
     let v = test_key().verifier();
-    let cps: Vec<Checkpoint> = e.notes.iter().map(|n| Checkpoint::open(n, &v).unwrap().0).collect();
+    let node = e.notes_of("");
+    let cps: Vec<Checkpoint> = node.iter().map(|n| Checkpoint::open(n, &v).unwrap().0).collect();
     let wkey = NoteSigner::from_seed("witness.example", KeyKind::Cosignature, [9; 32]).unwrap();
     let mut w = cuakhau_core::transparency::Witness::new(wkey, v, None).unwrap();
-    w.cosign(&e.notes[0], &[], 1).unwrap();
-    let proof = ledger::consistency(s, cps[0].size, cps[1].size).await.unwrap();
-    w.cosign(&e.notes[1], &proof, 2).unwrap();
+    w.cosign(node[0], &[], 1).unwrap();
+    let proof = ledger::consistency(s, "", cps[0].size, cps[1].size).await.unwrap();
+    w.cosign(node[1], &proof, 2).unwrap();
 
     sql("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2".into()).await;
     reseal(s, &sql).await;
@@ -104,10 +127,10 @@ pub async fn a_resealed_edit_fails_against_checkpoints(s: &dyn Store, sql: Sql) 
     let scan = ledger::scan(s).await.unwrap();
     let forged = Checkpoint {
         origin: test_key().name().into(),
-        size: scan.leaves.len() as u64,
-        root: cuakhau_core::transparency::root(&scan.leaves),
+        size: scan.leaves("").len() as u64,
+        root: cuakhau_core::transparency::root(scan.leaves("")),
     };
-    let proof = ledger::consistency(s, cps[1].size, forged.size).await.unwrap();
+    let proof = ledger::consistency(s, "", cps[1].size, forged.size).await.unwrap();
     let refused = w.cosign(&forged.sign(&test_key()), &proof, 3);
     assert!(matches!(refused, Err(cuakhau_core::transparency::WitnessError::Inconsistent { .. })), "{refused:?}");
 }
@@ -138,8 +161,7 @@ pub async fn a_cut_tail_and_moved_head_fail_against_checkpoints(s: &dyn Store, s
     reseal(s, &sql).await;
     assert_eq!(bad_entry(&e, s).await, 7);
     // The node itself refuses to sign a checkpoint of the rewritten log.
-    let last = Checkpoint::open(e.notes.last().unwrap(), &test_key().verifier()).unwrap().0;
-    let err = ledger::checkpoint(s, &test_key(), Some(&last)).await;
+    let err = ledger::checkpoint(s, &test_key(), &e.last).await;
     assert!(matches!(err, Err(StoreError::Corrupt(ref m)) if m.contains("rewritten")), "{err:?}");
 }
 
@@ -193,7 +215,55 @@ pub async fn a_row_past_the_head_does_not_block_writes(s: &dyn Store, sql: Sql) 
     assert_eq!(broken.seq, head + 1);
     assert_eq!(bad_entry(&e, s).await, head + 1);
     // The node will not sign past it either.
-    assert!(ledger::checkpoint(s, &test_key(), None).await.is_err());
+    assert!(ledger::checkpoint(s, &test_key(), &BTreeMap::new()).await.is_err());
+}
+
+/// Writes at two gate pairs and the node go to three streams, each its own chain and Merkle tree
+/// with its own head and checkpoints; verification still proves the whole log, and a re-sealed
+/// edit in one gate pair's stream is named by its number in the whole log.
+pub async fn each_gate_pair_is_its_own_stream_and_the_log_verifies_whole(s: &dyn Store, sql: Sql) {
+    s.load_reference(&fixture(), actor("loader")).await.unwrap();
+    let tan_thanh = lane_at("tan-thanh", "tan-thanh-vn-export-1", 8);
+    let mut lane = fixture().lanes[0].clone();
+    let mut e = Exported::default();
+    for k in 0..3 {
+        lane.capacity_per_hour = 20 + k;
+        s.put_lane(&lane, actor("board")).await.unwrap();
+        let mut t = tan_thanh.clone();
+        t.capacity_per_hour = 8 + k;
+        s.put_lane(&t, actor("board")).await.unwrap();
+        s.put_setting("banner", &format!("{k}"), actor("admin")).await.unwrap();
+        e.export(s).await;
+    }
+    let heads = s.audit_heads().await.unwrap();
+    let sizes: Vec<(&str, i64)> = heads.iter().map(|h| (h.stream.as_str(), h.size)).collect();
+    assert_eq!(sizes, vec![("", 7 + 3), ("huu-nghi", 3), ("tan-thanh", 3)]);
+    assert_eq!(heads.iter().map(|h| h.seq).max(), Some(s.audit_head().await.unwrap().0));
+    let total = audit_len(s).await;
+    assert_eq!(total, 16);
+    let v = e.verify(s).await.unwrap();
+    assert_eq!((v.entries, v.checkpointed), (16, 16));
+    // Each stream's entries are chained to one another only.
+    let page = s.audit_entries(0, 100).await.unwrap();
+    let tan: Vec<&crate::StreamEntry> = page.iter().filter(|x| x.stream == "tan-thanh").collect();
+    assert_eq!(tan[0].entry.prev_hash, cuakhau_core::audit::GENESIS_HASH);
+    assert_eq!(tan[1].entry.prev_hash, tan[0].entry.hash);
+    // The follower's view: every change once, each stream up to its head.
+    let all = s.changes_after(&crate::LogCursor::default(), 100).await.unwrap();
+    assert_eq!(all.iter().map(|c| c.seq).collect::<Vec<_>>(), (1..=16).collect::<Vec<_>>());
+    assert_eq!(s.changes_after(&crate::LogCursor::at(&heads), 100).await.unwrap(), vec![]);
+
+    // A re-sealed edit of tan-thanh's second entry: the chains pass, its checkpoint does not.
+    let victim = tan[1].entry.seq;
+    sql(format!("UPDATE audit_log SET actor = 'mallory' WHERE seq = {victim}")).await;
+    reseal(s, &sql).await;
+    assert_eq!(bad_entry(&e, s).await, victim);
+    // Moving an entry to another stream breaks both chains.
+    sql(format!("UPDATE audit_log SET actor = 'board' WHERE seq = {victim}")).await;
+    reseal(s, &sql).await;
+    assert!(e.verify(s).await.is_ok(), "put back, the log verifies against its checkpoints again");
+    sql(format!("UPDATE audit_log SET stream = 'huu-nghi' WHERE seq = {victim}")).await;
+    assert!(s.verify_audit().await.unwrap().is_err());
 }
 
 /// Two store handles on one database (two processes, or two servers on one PostgreSQL) write

@@ -72,6 +72,7 @@ pub fn request(id: DeclarationId, capacity: HourCapacity, limit: u32) -> Booking
         candidates: Bucket::candidates(true, false),
         day: "2026-11-23".into(),
         per_day_limit: limit,
+        gate_pair: Some(GatePairId::parse("huu-nghi").unwrap()),
     }
 }
 

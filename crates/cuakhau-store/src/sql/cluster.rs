@@ -2,8 +2,8 @@
 //! process follows), and leases on background work (one row per piece of work, with its holder
 //! and expiry).
 
-use super::{Conn, Engine, FromRow, Row, all, always, params, scalar};
-use crate::{Change, ChangeListener, ClusterStore, Result};
+use super::{Conn, Engine, FromRow, Row, Value, all, always, params, scalar};
+use crate::{Change, ChangeListener, ClusterStore, LogCursor, Result, StreamHead};
 use async_trait::async_trait;
 use cuakhau_core::Timestamp;
 
@@ -11,6 +11,7 @@ impl FromRow for Change {
     fn from_row(r: &Row) -> Result<Self> {
         Ok(Change {
             seq: r.get("seq")?,
+            stream: r.get("stream")?,
             action: r.get("action")?,
             entity: r.get("entity")?,
             gate_pair: r.get("gate_pair_id")?,
@@ -19,13 +20,33 @@ impl FromRow for Change {
     }
 }
 
-pub async fn changes_after<C: Conn>(c: &mut C, after: i64, limit: u32) -> Result<Vec<Change>> {
-    all(
-        c,
-        "SELECT seq, action, entity, gate_pair_id, actor FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
-        params![after, i64::from(limit)],
-    )
-    .await
+/// Each stream that moved past the cursor, read up to its head as it was read (a row someone wrote
+/// past a head is never delivered, nor can it make the follower skip what comes after): one query
+/// for the heads, one for the entries of every stream that moved.
+pub async fn changes_after<C: Conn>(c: &mut C, after: &LogCursor, limit: u32) -> Result<Vec<Change>> {
+    let moved: Vec<(String, i64, i64)> = all::<StreamHead, _>(c, "SELECT stream, seq, size, hash FROM audit_heads", &[])
+        .await?
+        .into_iter()
+        .filter_map(|h| {
+            let from = after.of(&h.stream);
+            (h.seq > from).then_some((h.stream, from, h.seq))
+        })
+        .collect();
+    if moved.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut p = vec![Value::from(i64::from(limit))];
+    let mut ranges = Vec::new();
+    for (stream, from, to) in moved {
+        let n = p.len();
+        ranges.push(format!("(stream = ${} AND seq > ${} AND seq <= ${})", n + 1, n + 2, n + 3));
+        p.extend([Value::from(stream), Value::from(from), Value::from(to)]);
+    }
+    let sql = format!(
+        "SELECT seq, stream, action, entity, gate_pair_id, actor FROM audit_log WHERE {} ORDER BY seq LIMIT $1",
+        ranges.join(" OR ")
+    );
+    all(c, &sql, &p).await
 }
 
 /// Takes the lease when free, expired or already ours (one conditional upsert: two processes
@@ -48,8 +69,8 @@ pub async fn give_up_lease<C: Conn>(c: &mut C, name: &str, holder: &str) -> Resu
 
 #[async_trait]
 impl<E: Engine> ClusterStore for E {
-    async fn changes_after(&self, after: i64, limit: u32) -> Result<Vec<Change>> {
-        self.read((after, limit), |c, (after, limit)| Box::pin(changes_after(c, *after, *limit))).await
+    async fn changes_after(&self, after: &LogCursor, limit: u32) -> Result<Vec<Change>> {
+        self.read((after.clone(), limit), |c, (after, limit)| Box::pin(changes_after(c, after, *limit))).await
     }
 
     async fn listen_changes(&self) -> Result<Option<Box<dyn ChangeListener>>> {

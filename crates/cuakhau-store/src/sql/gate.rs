@@ -688,7 +688,8 @@ pub async fn notification_attempt<C: Conn>(c: &mut C, a: &Attempt) -> Result<()>
 impl<E: Engine> GateStore for E {
     async fn book_slot(&self, req: BookingRequest<'_>, actor: Actor<'_>) -> Result<BookingOutcome> {
         let keep = |o: &BookingOutcome| matches!(o, BookingOutcome::Booked(_));
-        self.write((Booked::from(req), actor.owned()), keep, |c, (r, a)| Box::pin(book_slot(c, r, a.actor()))).await
+        let key = req.gate_pair.as_ref().map(|g| g.as_str().to_string());
+        self.write_hot(key.as_deref(), (Booked::from(req), actor.owned()), keep, |c, (r, a)| Box::pin(book_slot(c, r, a.actor()))).await
     }
 
     async fn cancel_booking(&self, booking_id: BookingId, actor: Actor<'_>) -> Result<Booking> {

@@ -204,12 +204,21 @@ pub trait FromRow: Sized {
 /// to [`StoreError`] here: unique violations to `Conflict(Duplicate)`, foreign keys to
 /// `Conflict(MissingReference)`, serialization failures and deadlocks to `Contention`.
 pub trait Conn: Send {
-    /// The statement that reads the audit head (`seq`, `hash`) in a write, locking it where the
-    /// engine has row locks.
+    /// The statement that reads the head (`seq`, `size`, `hash`) of audit stream `$1` in a
+    /// write, locking that row where the engine has row locks (no row: the stream has none yet).
     const LOCK_HEAD: &'static str;
-    /// The statement that tells other processes, at commit, that audit entry `$1` (as text) was
-    /// written; `None` where no other process listens (SQLite).
-    const NOTIFY: Option<&'static str> = None;
+    /// The statement that answers the next entry's number in the whole log (in a write, with its
+    /// stream's head held).
+    const NEXT_SEQ: &'static str;
+    /// Run when that number was taken (a row written behind the log's back), before asking again;
+    /// `None` where the next number is always free.
+    const RESYNC_SEQ: Option<&'static str> = None;
+    /// Audit entry `seq` was written in this transaction: an engine whose other processes listen
+    /// tells them once (and only if) the transaction commits. Nothing where no other process
+    /// listens (SQLite).
+    fn appended(&mut self, seq: i64) {
+        let _ = seq;
+    }
     /// Runs a statement; returns the number of rows it changed.
     fn execute(&mut self, sql: &str, params: &[Value]) -> impl Future<Output = Result<u64>> + Send;
     /// Runs a statement and returns every row.
@@ -262,6 +271,22 @@ pub trait Engine: Send + Sync + std::fmt::Debug + 'static {
         S: Send + Sync + 'static,
         T: Send + 'static,
         F: for<'c> Fn(&'c mut Self::Conn, &'c S) -> BoxFuture<'c, Result<T>> + Send + Sync + 'static;
+
+    /// Like [`Engine::write`], for a write that locks the hot rows of `key` (a gate pair: its
+    /// slot counters and its audit stream's head, held from the update to the commit). Engines
+    /// with row locks let only a few of this process's writes on one key wait at the database;
+    /// the others wait their turn in the process, holding no connection, so the database does not
+    /// wake every waiter at each commit and other work keeps its connections. Without a key, or
+    /// on an engine with one writer, it is `write`.
+    fn write_hot<S, T, F>(&self, key: Option<&str>, state: S, keep: fn(&T) -> bool, f: F) -> impl Future<Output = Result<T>> + Send
+    where
+        S: Send + Sync + 'static,
+        T: Send + 'static,
+        F: for<'c> Fn(&'c mut Self::Conn, &'c S) -> BoxFuture<'c, Result<T>> + Send + Sync + 'static,
+    {
+        let _ = key;
+        self.write(state, keep, f)
+    }
 
     /// A listener for committed changes made by any process (see [`crate::ClusterStore`]).
     fn listen(&self) -> impl Future<Output = Result<Option<Box<dyn crate::ChangeListener>>>> + Send {
