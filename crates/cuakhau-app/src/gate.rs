@@ -69,6 +69,10 @@ pub struct Board {
     pub replica_lag_s: Option<f64>,
     /// The data is at least as fresh as this: `at`, less the replica's lag.
     pub as_of: Timestamp,
+    /// Every change committed up to this audit sequence number is in it (the store's last entry,
+    /// read before the board): the same number on every process over one database, so a live
+    /// stream's event id and a reconnecting viewer's `Last-Event-ID` can be compared.
+    pub changes: i64,
 }
 
 /// A lane and the truck on it.
@@ -304,6 +308,8 @@ impl Gate<'_> {
         let app = self.0;
         // The lag first: the data read after it is at least that fresh.
         let replica_lag_s = store.replica_lag().await?;
+        // Then the last committed change: everything up to it is in what is read next.
+        let (changes, _) = store.audit_head().await?;
         let now = app.now();
         let (gp, lanes) = app.reference().pair_with_lanes(pair).await?;
         let live = [TripStatus::Virtual, TripStatus::Yard, TripStatus::Called, TripStatus::Clearing];
@@ -375,6 +381,7 @@ impl Gate<'_> {
             demo,
             replica_lag_s,
             as_of: Timestamp::from_micros(now.as_micros() - replica_lag_s.map_or(0, |s| (s * 1e6).round() as i64)),
+            changes,
         })
     }
 

@@ -25,6 +25,7 @@ pub mod reference;
 pub mod reports;
 pub mod session;
 pub mod simulations;
+pub mod stream;
 pub mod web;
 
 /// Adds `Link: <path?query>; rel="next"` to a page's response (RFC 8288).
