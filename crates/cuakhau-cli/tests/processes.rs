@@ -164,8 +164,24 @@ async fn login(node: &Node, username: &str) -> String {
 
 /// The boards a queue stream sends, as they come.
 async fn board_stream(node: &Node, pair: &str) -> tokio::sync::mpsc::UnboundedReceiver<Value> {
+    let mut events = board_events(node, pair, None).await;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some((_, board)) = events.recv().await {
+            let _ = tx.send(board);
+        }
+    });
+    rx
+}
+
+/// The events (id and board) a queue stream sends, as they come; opened with `Last-Event-ID: last`.
+async fn board_events(node: &Node, pair: &str, last: Option<&str>) -> tokio::sync::mpsc::UnboundedReceiver<(String, Value)> {
     let uri = format!("http://{}/api/v1/gate-pairs/{pair}/queue/stream?direction=export", node.addr);
-    let res = client().request(hyper::Request::get(uri).body(Full::new(Bytes::new())).unwrap()).await.unwrap();
+    let mut req = hyper::Request::get(uri);
+    if let Some(id) = last {
+        req = req.header("last-event-id", id);
+    }
+    let res = client().request(req.body(Full::new(Bytes::new())).unwrap()).await.unwrap();
     assert_eq!(res.status(), 200);
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let mut body = res.into_body();
@@ -177,7 +193,8 @@ async fn board_stream(node: &Node, pair: &str) -> tokio::sync::mpsc::UnboundedRe
             while let Some(end) = text.find("\n\n") {
                 let event: String = text.drain(..end + 2).collect();
                 if let Some(json) = event.lines().find_map(|l| l.strip_prefix("data: ")) {
-                    let _ = tx.send(serde_json::from_str::<Value>(json).unwrap());
+                    let id = event.lines().find_map(|l| l.strip_prefix("id: ")).unwrap_or_default().to_string();
+                    let _ = tx.send((id, serde_json::from_str::<Value>(json).unwrap()));
                 }
             }
         }
@@ -221,6 +238,33 @@ async fn a_change_through_any_process_reaches_the_board_streams_of_every_process
             .await
             .unwrap_or_else(|_| panic!("a lane added through {} reached every stream", through.instance));
     }
+    drop(nodes);
+    db.drop_now().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_resumes_from_its_last_event_id_on_another_process() {
+    let (db, nodes) = cluster(2, &["--dispatch-every-s", "0"]).await;
+    let admin = login(&nodes[0], "admin").await;
+    let mut on_a = board_events(&nodes[0], "huu-nghi", None).await;
+    let (first, _) = tokio::time::timeout(5 * SECOND, on_a.recv()).await.expect("the first board").unwrap();
+    drop(on_a);
+    // Reconnected to the other process with the id it has: that board is current, so nothing yet.
+    let mut on_b = board_events(&nodes[1], "huu-nghi", Some(&first)).await;
+    let early = tokio::time::timeout(SECOND / 2, on_b.recv()).await;
+    assert!(early.is_err(), "the board the viewer has ({first}) is not sent again: {early:?}");
+    // A change through the first process: the next event on the second is that change, newer.
+    let (id, body) = lane("huu-nghi", 0);
+    let (s, v) = call(&nodes[0], "POST", "/api/v1/gate-pairs/huu-nghi/lanes", Some(&admin), Some(body)).await;
+    assert_eq!(s, 201, "{v}");
+    let (next, board) = tokio::time::timeout(SECOND, on_b.recv()).await.expect("the change within a second").unwrap();
+    assert!(next.parse::<i64>().unwrap() > first.parse::<i64>().unwrap(), "{next} follows {first}");
+    assert!(board["lanes"].as_array().unwrap().iter().any(|l| l["id"] == id.as_str()), "{board}");
+    // Back on the first process with the older id: the newer board at once, never the older one.
+    let mut again = board_events(&nodes[0], "huu-nghi", Some(&first)).await;
+    let (id_again, board) = tokio::time::timeout(5 * SECOND, again.recv()).await.expect("the current board").unwrap();
+    assert!(id_again.parse::<i64>().unwrap() >= next.parse::<i64>().unwrap(), "{id_again} is not older than {next}");
+    assert!(board["lanes"].as_array().unwrap().iter().any(|l| l["id"] == id.as_str()), "{board}");
     drop(nodes);
     db.drop_now().await;
 }
