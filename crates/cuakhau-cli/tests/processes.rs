@@ -449,6 +449,7 @@ async fn a_server_with_a_read_replica_serves_the_public_board_from_it_and_writes
         (s == 200).then_some(v)
     })
     .await;
+    assert_eq!(board["source"], "replica", "{board}");
     let lag = board["replica_lag_s"].as_f64().unwrap_or_else(|| panic!("a board read from the replica says its lag: {board}"));
     assert!((0.0..10.0).contains(&lag), "lag {lag} s");
     let instant = |k: &str| cuakhau_core::time::parse_rfc3339(board[k]["utc"].as_str().unwrap()).unwrap().as_micros();
@@ -486,5 +487,54 @@ async fn a_server_with_a_read_replica_serves_the_public_board_from_it_and_writes
     assert!(board["replica_lag_s"].as_f64().is_some_and(|l| l < 5.0), "{board}");
     drop(node);
     store.pool().close().await;
+    db.drop_now().await;
+}
+
+/// A TCP forwarder on `port` to `to` (a stand-in replica that can be down and come back).
+async fn forward(port: u16, to: String) -> tokio::task::JoinHandle<()> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let to = to.clone();
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(to).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    })
+}
+
+/// `node`'s `cuakhau_replica_fallbacks_total`.
+async fn metrics_fallbacks(node: &Node) -> u64 {
+    let (_, v) = call(node, "GET", "/metrics", None, None).await;
+    let line = format!("cuakhau_replica_fallbacks_total{{instance=\"{}\"}} ", node.instance);
+    v.as_str().unwrap().lines().find_map(|l| l.strip_prefix(line.as_str())).map_or(0, |n| n.trim().parse().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_board_falls_back_to_the_primary_while_the_replica_is_down_and_returns_to_it() {
+    let db = Db::fresh().await;
+    create_admin(&db.url);
+    // The "replica" is a port where nothing listens; later a forwarder to the database's server.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let server = db.url.split('@').nth(1).unwrap().split('/').next().unwrap().to_string();
+    let replica = db.url.replace(&server, &format!("127.0.0.1:{port}"));
+    let node = start(&db.url, "f0", &["--dispatch-every-s", "0", "--read-database", &replica]);
+    let (s, board) = public_board(&node).await;
+    assert_eq!((s, &board["source"], &board["replica_lag_s"]), (200, &json!("primary-fallback"), &Value::Null), "{board}");
+    assert!(metrics_fallbacks(&node).await >= 1, "/metrics counts the fallback");
+    // While it is taken for down the primary answers at once, and says so.
+    let (s, board) = public_board(&node).await;
+    assert_eq!((s, &board["source"]), (200, &json!("primary-fallback")));
+    // The replica comes back: within the retry delay the board is read there again.
+    let forwarder = forward(port, server).await;
+    eventually(10 * SECOND, "the public board was read from the replica again", || async {
+        let (s, v) = public_board(&node).await;
+        (s == 200 && v["source"] == "replica").then_some(())
+    })
+    .await;
+    forwarder.abort();
+    drop(node);
     db.drop_now().await;
 }

@@ -217,6 +217,7 @@ pub(crate) fn board_out(b: &Board) -> QueueOut {
         demo: b.demo,
         as_of: b.as_of.into(),
         replica_lag_s: b.replica_lag_s,
+        source: b.source.code().into(),
     }
 }
 
@@ -400,6 +401,7 @@ fn track_out(t: &Tracking, rules: &[RiskRule]) -> TrackOut {
         }),
         replica_lag_s: t.replica_lag_s,
         as_of: t.as_of.into(),
+        source: t.source.code().into(),
     }
 }
 
