@@ -4,7 +4,7 @@
 //! bytes of one whole event ([`SharedBoard`]), shared by every viewer. One feed per board
 //! ([`Feed`]) does the work once: its task hears the gate pair's changes, coalesces those that come
 //! within [`COALESCE`] of the last board, builds the board, and wakes its viewers in batches
-//! (yielding between batches, so other requests are served meanwhile); it also sends the one
+//! (pausing between batches, so other requests are served meanwhile); it also sends the one
 //! keep-alive comment after [`KEEP_ALIVE`] without a board. A viewer ([`Viewer`]) is only the body of
 //! its response: when polled it copies the feed's newest board (a reference count) or leaves its
 //! waker; it has no task, timer or channel of its own. A signed-in officer's detailed view also
@@ -35,8 +35,9 @@ pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// calling ten trucks) are sent together, in the next board. A change after a quiet while is sent
 /// at once.
 pub const COALESCE: Duration = Duration::from_millis(250);
-/// Viewers woken at a time before a feed lets other tasks run.
-const WAKE_BATCH: usize = 256;
+/// Viewers woken at a time before a feed lets other tasks run for [`WAKE_PAUSE`].
+const WAKE_BATCH: usize = 128;
+const WAKE_PAUSE: Duration = Duration::from_millis(1);
 
 /// Gate pair, direction, full plates or not.
 type BoardKey = (String, Direction, bool);
@@ -154,10 +155,12 @@ impl Feed {
             s.round += 1;
             std::mem::take(&mut s.waiting)
         };
+        // A pause between batches leaves the threads to other requests: thousands of sockets
+        // written at once would otherwise hold them for tens of milliseconds.
         let mut woken = woken.into_iter().peekable();
         while woken.peek().is_some() {
             woken.by_ref().take(WAKE_BATCH).for_each(Waker::wake);
-            tokio::task::yield_now().await;
+            tokio::time::sleep(WAKE_PAUSE).await;
         }
     }
 
