@@ -926,6 +926,31 @@ async fn a_stream_resumed_with_the_last_event_id_gets_no_board_older_than_that_n
 }
 
 #[tokio::test]
+async fn changes_that_come_together_reach_a_stream_coalesced_in_fewer_boards() {
+    let t = spawn().await;
+    add_vn_export_lanes(&t).await;
+    let plates: Vec<String> = (0..5).map(|i| format!("12C-123.4{i}")).collect();
+    for p in &plates {
+        accepted(&t, durian_export(p), "vn-customs").await;
+    }
+    let mut stream = open_from(&t, None).await;
+    let second = std::time::Duration::from_secs(1);
+    assert_eq!(next_event_id(&mut stream, second).await.expect("the first board").1["yard"], 0);
+    let guard = t.login("vn-guard").await;
+    for p in &plates {
+        let r = t.call("POST", "/api/v1/gate-pairs/huu-nghi/yard", Some(&guard), None, Some(json!({"plate": p}))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    }
+    // Five check-ins in a burst: at most one board per 250 ms, the last with all five.
+    let mut boards = Vec::new();
+    while let Some((_, board)) = next_event_id(&mut stream, second).await {
+        boards.push(board["yard"].as_u64().unwrap());
+    }
+    assert_eq!(boards.last(), Some(&5), "{boards:?}");
+    assert!(boards.len() < 5, "five changes in fewer boards: {boards:?}");
+}
+
+#[tokio::test]
 async fn an_officers_stream_drops_to_the_public_board_when_the_session_ends() {
     use tower::ServiceExt;
     let t = spawn().await;
