@@ -719,6 +719,10 @@ pub struct QueueOut {
     pub as_of: When,
     /// Seconds the read replica this board was read from is behind the primary (null: read from the primary).
     pub replica_lag_s: Option<f64>,
+    /// Where it was read: `primary`, `replica`, or `primary-fallback` (a read replica is configured
+    /// but did not answer, so the primary did).
+    #[schema(pattern = "^(primary|replica|primary-fallback)$")]
+    pub source: String,
 }
 
 /// A text (a name, a reason) in each of the three languages.
@@ -763,6 +767,10 @@ pub struct TrackOut {
     pub replica_lag_s: Option<f64>,
     /// The page's data is at least as fresh as this: now, less the read replica's lag.
     pub as_of: When,
+    /// Where it was read: `primary`, `replica`, or `primary-fallback` (a read replica is configured
+    /// but did not answer, so the primary did).
+    #[schema(pattern = "^(primary|replica|primary-fallback)$")]
+    pub source: String,
 }
 
 /// One row of the Time Release Study report (durations in seconds).

@@ -69,6 +69,12 @@ pub struct Board {
     pub replica_lag_s: Option<f64>,
     /// The data is at least as fresh as this: `at`, less the replica's lag.
     pub as_of: Timestamp,
+    /// Every change committed up to this audit sequence number is in it (the store's last entry,
+    /// read before the board): the same number on every process over one database, so a live
+    /// stream's event id and a reconnecting viewer's `Last-Event-ID` can be compared.
+    pub changes: i64,
+    /// Where it was read.
+    pub source: crate::ReadSource,
 }
 
 /// A lane and the truck on it.
@@ -113,6 +119,8 @@ pub struct Tracking {
     pub replica_lag_s: Option<f64>,
     /// The data is at least as fresh as this (now, less the replica's lag).
     pub as_of: Timestamp,
+    /// Where it was read.
+    pub source: crate::ReadSource,
 }
 
 /// Hourly capacity of the exit-side lanes a truck of `class` may use.
@@ -296,14 +304,33 @@ impl Gate<'_> {
 
     /// The public board (plates masked) as the read store has it: from the read replica when the
     /// app has one, a little behind the primary, with that lag on the board.
+    /// When the replica does not answer, the primary does (the board says so).
     pub async fn public_board(&self, pair: &GatePairId, direction: Direction) -> Result<Board> {
-        self.board_from(self.0.reads().as_ref(), pair, direction, false).await
+        let (store, source) = self.0.public_reads();
+        let (board, source) = match self.board_from(store, pair, direction, false).await {
+            Err(e) if source == crate::ReadSource::Replica && self.0.replica_failed(&e) => {
+                (self.board_from(self.0.store().as_ref(), pair, direction, false).await?, crate::ReadSource::Fallback)
+            }
+            other => (other?, source),
+        };
+        Ok(Board { source, ..board })
     }
 
     async fn board_from(&self, store: &dyn Store, pair: &GatePairId, direction: Direction, detail: bool) -> Result<Board> {
         let app = self.0;
         // The lag first: the data read after it is at least that fresh.
         let replica_lag_s = store.replica_lag().await?;
+        // Then the last committed change of the pair's audit stream and of the node's own
+        // (reference data): everything up to it is in what is read next. Numbers are in commit
+        // order within a stream, so each stream's head only grows.
+        let changes = store
+            .audit_heads()
+            .await?
+            .into_iter()
+            .filter(|h| h.stream == pair.as_str() || h.stream.is_empty())
+            .map(|h| h.seq)
+            .max()
+            .unwrap_or(0);
         let now = app.now();
         let (gp, lanes) = app.reference().pair_with_lanes(pair).await?;
         let live = [TripStatus::Virtual, TripStatus::Yard, TripStatus::Called, TripStatus::Clearing];
@@ -375,6 +402,8 @@ impl Gate<'_> {
             demo,
             replica_lag_s,
             as_of: Timestamp::from_micros(now.as_micros() - replica_lag_s.map_or(0, |s| (s * 1e6).round() as i64)),
+            changes,
+            source: crate::ReadSource::Primary,
         })
     }
 
@@ -516,14 +545,38 @@ impl Gate<'_> {
             .and_then(|id| board.lanes.iter().find(|l| l.lane.id.as_str() == id))
             .map(|l| (l.number, l.lane.class));
         let (replica_lag_s, as_of) = (board.replica_lag_s, board.as_of);
-        Ok(Tracking { declaration: d, trip, booking, entry, waiting_total: board.queue.len(), exit_gate, lane, replica_lag_s, as_of })
+        let source = crate::ReadSource::Primary;
+        Ok(Tracking {
+            declaration: d,
+            trip,
+            booking,
+            entry,
+            waiting_total: board.queue.len(),
+            exit_gate,
+            lane,
+            replica_lag_s,
+            as_of,
+            source,
+        })
     }
 
     /// A driver's view of their declaration, by number and tracking code, from the read store.
+    /// When the replica does not answer, the primary does (the page says so).
     pub async fn track(&self, address: Option<&str>, declaration: DeclarationId, code: &str) -> Result<Tracking> {
-        let reads = self.0.reads().as_ref();
-        let d = self.tracked(reads, address, declaration, code).await?;
-        self.tracking(reads, d).await
+        let (reads, source) = self.0.public_reads();
+        let read = async {
+            let d = self.tracked(reads, address, declaration, code).await?;
+            self.tracking(reads, d).await
+        };
+        let (t, source) = match read.await {
+            Err(e) if source == crate::ReadSource::Replica && self.0.replica_failed(&e) => {
+                let primary = self.0.store().as_ref();
+                let d = self.tracked(primary, address, declaration, code).await?;
+                (self.tracking(primary, d).await?, crate::ReadSource::Fallback)
+            }
+            other => (other?, source),
+        };
+        Ok(Tracking { source, ..t })
     }
 
     /// The driver's phone reports where the truck is (and when it expects to arrive). It needs no

@@ -95,6 +95,31 @@ impl Default for Config {
     }
 }
 
+/// How long a replica that did not answer is left alone before a public read tries it again.
+pub const REPLICA_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Where a public read (board, driver's page) was answered from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadSource {
+    /// The primary: no replica is configured (or the reader sees the detail).
+    Primary,
+    /// The read replica (`--read-database`).
+    Replica,
+    /// The primary, because the replica did not answer (down or unreachable).
+    Fallback,
+}
+
+impl ReadSource {
+    /// The code the API answers with.
+    pub fn code(self) -> &'static str {
+        match self {
+            ReadSource::Primary => "primary",
+            ReadSource::Replica => "replica",
+            ReadSource::Fallback => "primary-fallback",
+        }
+    }
+}
+
 /// The use cases and everything they share. Cheap to clone (one `Arc`).
 #[derive(Debug, Clone)]
 pub struct App {
@@ -106,6 +131,10 @@ struct Inner {
     store: Arc<dyn Store>,
     /// Where the public boards and the driver's page read: a read replica, or `store` itself.
     reads: Arc<dyn Store>,
+    /// Until when (on the ticker) the replica is taken for down, after a read there failed.
+    replica_down_until: std::sync::Mutex<Option<std::time::Duration>>,
+    /// Public reads answered from the primary because the replica was down.
+    fallbacks: std::sync::atomic::AtomicU64,
     clock: Arc<dyn Clock>,
     ticker: Arc<dyn Ticker>,
     entropy: Arc<dyn Entropy>,
@@ -124,6 +153,8 @@ impl App {
         App {
             inner: Arc::new(Inner {
                 reads: store.clone(),
+                replica_down_until: Default::default(),
+                fallbacks: Default::default(),
                 store,
                 clock,
                 ticker,
@@ -176,9 +207,49 @@ impl App {
         &self.inner.reads
     }
 
-    /// How far the read store is behind the primary, in seconds (`None`: it is the primary).
+    /// How far the read store is behind the primary, in seconds (`None`: it is the primary, or
+    /// the replica is taken for down and the primary answers instead).
     pub async fn replica_lag(&self) -> Result<Option<f64>> {
+        if self.replica_down() {
+            return Ok(None);
+        }
         Ok(self.inner.reads.replica_lag().await?)
+    }
+
+    /// Public reads answered from the primary so far because the replica was down.
+    pub fn replica_fallbacks(&self) -> u64 {
+        self.inner.fallbacks.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn replica_down(&self) -> bool {
+        let until = *self.inner.replica_down_until.lock().expect("not poisoned");
+        until.is_some_and(|u| self.ticker().elapsed() < u)
+    }
+
+    /// Where a public read goes now: the replica, or the primary when there is none or while the
+    /// replica is taken for down (counted as a fallback).
+    pub(crate) fn public_reads(&self) -> (&dyn Store, ReadSource) {
+        if Arc::ptr_eq(&self.inner.reads, &self.inner.store) {
+            (self.inner.store.as_ref(), ReadSource::Primary)
+        } else if self.replica_down() {
+            self.inner.fallbacks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            (self.inner.store.as_ref(), ReadSource::Fallback)
+        } else {
+            (self.inner.reads.as_ref(), ReadSource::Replica)
+        }
+    }
+
+    /// A read on the replica failed with `e`: when the database did not answer (down,
+    /// unreachable), the replica is taken for down for [`REPLICA_RETRY`] and the read is made on
+    /// the primary instead (counted as a fallback); `true` then.
+    pub(crate) fn replica_failed(&self, e: &AppError) -> bool {
+        if !matches!(e, AppError::Store(cuakhau_store::StoreError::Backend(_))) {
+            return false;
+        }
+        tracing::warn!("the read replica did not answer ({e:?}); reading the primary for {REPLICA_RETRY:?}");
+        *self.inner.replica_down_until.lock().expect("not poisoned") = Some(self.ticker().elapsed() + REPLICA_RETRY);
+        self.inner.fallbacks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        true
     }
 
     /// The store, for what no context owns yet (idempotency records, settings).

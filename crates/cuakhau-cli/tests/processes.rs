@@ -164,8 +164,24 @@ async fn login(node: &Node, username: &str) -> String {
 
 /// The boards a queue stream sends, as they come.
 async fn board_stream(node: &Node, pair: &str) -> tokio::sync::mpsc::UnboundedReceiver<Value> {
+    let mut events = board_events(node, pair, None).await;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some((_, board)) = events.recv().await {
+            let _ = tx.send(board);
+        }
+    });
+    rx
+}
+
+/// The events (id and board) a queue stream sends, as they come; opened with `Last-Event-ID: last`.
+async fn board_events(node: &Node, pair: &str, last: Option<&str>) -> tokio::sync::mpsc::UnboundedReceiver<(String, Value)> {
     let uri = format!("http://{}/api/v1/gate-pairs/{pair}/queue/stream?direction=export", node.addr);
-    let res = client().request(hyper::Request::get(uri).body(Full::new(Bytes::new())).unwrap()).await.unwrap();
+    let mut req = hyper::Request::get(uri);
+    if let Some(id) = last {
+        req = req.header("last-event-id", id);
+    }
+    let res = client().request(req.body(Full::new(Bytes::new())).unwrap()).await.unwrap();
     assert_eq!(res.status(), 200);
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let mut body = res.into_body();
@@ -177,7 +193,8 @@ async fn board_stream(node: &Node, pair: &str) -> tokio::sync::mpsc::UnboundedRe
             while let Some(end) = text.find("\n\n") {
                 let event: String = text.drain(..end + 2).collect();
                 if let Some(json) = event.lines().find_map(|l| l.strip_prefix("data: ")) {
-                    let _ = tx.send(serde_json::from_str::<Value>(json).unwrap());
+                    let id = event.lines().find_map(|l| l.strip_prefix("id: ")).unwrap_or_default().to_string();
+                    let _ = tx.send((id, serde_json::from_str::<Value>(json).unwrap()));
                 }
             }
         }
@@ -221,6 +238,33 @@ async fn a_change_through_any_process_reaches_the_board_streams_of_every_process
             .await
             .unwrap_or_else(|_| panic!("a lane added through {} reached every stream", through.instance));
     }
+    drop(nodes);
+    db.drop_now().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_resumes_from_its_last_event_id_on_another_process() {
+    let (db, nodes) = cluster(2, &["--dispatch-every-s", "0"]).await;
+    let admin = login(&nodes[0], "admin").await;
+    let mut on_a = board_events(&nodes[0], "huu-nghi", None).await;
+    let (first, _) = tokio::time::timeout(5 * SECOND, on_a.recv()).await.expect("the first board").unwrap();
+    drop(on_a);
+    // Reconnected to the other process with the id it has: that board is current, so nothing yet.
+    let mut on_b = board_events(&nodes[1], "huu-nghi", Some(&first)).await;
+    let early = tokio::time::timeout(SECOND / 2, on_b.recv()).await;
+    assert!(early.is_err(), "the board the viewer has ({first}) is not sent again: {early:?}");
+    // A change through the first process: the next event on the second is that change, newer.
+    let (id, body) = lane("huu-nghi", 0);
+    let (s, v) = call(&nodes[0], "POST", "/api/v1/gate-pairs/huu-nghi/lanes", Some(&admin), Some(body)).await;
+    assert_eq!(s, 201, "{v}");
+    let (next, board) = tokio::time::timeout(SECOND, on_b.recv()).await.expect("the change within a second").unwrap();
+    assert!(next.parse::<i64>().unwrap() > first.parse::<i64>().unwrap(), "{next} follows {first}");
+    assert!(board["lanes"].as_array().unwrap().iter().any(|l| l["id"] == id.as_str()), "{board}");
+    // Back on the first process with the older id: the newer board at once, never the older one.
+    let mut again = board_events(&nodes[0], "huu-nghi", Some(&first)).await;
+    let (id_again, board) = tokio::time::timeout(5 * SECOND, again.recv()).await.expect("the current board").unwrap();
+    assert!(id_again.parse::<i64>().unwrap() >= next.parse::<i64>().unwrap(), "{id_again} is not older than {next}");
+    assert!(board["lanes"].as_array().unwrap().iter().any(|l| l["id"] == id.as_str()), "{board}");
     drop(nodes);
     db.drop_now().await;
 }
@@ -459,6 +503,7 @@ async fn a_server_with_a_read_replica_serves_the_public_board_from_it_and_writes
         (s == 200).then_some(v)
     })
     .await;
+    assert_eq!(board["source"], "replica", "{board}");
     let lag = board["replica_lag_s"].as_f64().unwrap_or_else(|| panic!("a board read from the replica says its lag: {board}"));
     assert!((0.0..10.0).contains(&lag), "lag {lag} s");
     let instant = |k: &str| cuakhau_core::time::parse_rfc3339(board[k]["utc"].as_str().unwrap()).unwrap().as_micros();
@@ -496,5 +541,54 @@ async fn a_server_with_a_read_replica_serves_the_public_board_from_it_and_writes
     assert!(board["replica_lag_s"].as_f64().is_some_and(|l| l < 5.0), "{board}");
     drop(node);
     store.pool().close().await;
+    db.drop_now().await;
+}
+
+/// A TCP forwarder on `port` to `to` (a stand-in replica that can be down and come back).
+async fn forward(port: u16, to: String) -> tokio::task::JoinHandle<()> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let to = to.clone();
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(to).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    })
+}
+
+/// `node`'s `cuakhau_replica_fallbacks_total`.
+async fn metrics_fallbacks(node: &Node) -> u64 {
+    let (_, v) = call(node, "GET", "/metrics", None, None).await;
+    let line = format!("cuakhau_replica_fallbacks_total{{instance=\"{}\"}} ", node.instance);
+    v.as_str().unwrap().lines().find_map(|l| l.strip_prefix(line.as_str())).map_or(0, |n| n.trim().parse().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_board_falls_back_to_the_primary_while_the_replica_is_down_and_returns_to_it() {
+    let db = Db::fresh().await;
+    create_admin(&db.url);
+    // The "replica" is a port where nothing listens; later a forwarder to the database's server.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let server = db.url.split('@').nth(1).unwrap().split('/').next().unwrap().to_string();
+    let replica = db.url.replace(&server, &format!("127.0.0.1:{port}"));
+    let node = start(&db.url, "f0", &["--dispatch-every-s", "0", "--read-database", &replica]);
+    let (s, board) = public_board(&node).await;
+    assert_eq!((s, &board["source"], &board["replica_lag_s"]), (200, &json!("primary-fallback"), &Value::Null), "{board}");
+    assert!(metrics_fallbacks(&node).await >= 1, "/metrics counts the fallback");
+    // While it is taken for down the primary answers at once, and says so.
+    let (s, board) = public_board(&node).await;
+    assert_eq!((s, &board["source"]), (200, &json!("primary-fallback")));
+    // The replica comes back: within the retry delay the board is read there again.
+    let forwarder = forward(port, server).await;
+    eventually(10 * SECOND, "the public board was read from the replica again", || async {
+        let (s, v) = public_board(&node).await;
+        (s == 200 && v["source"] == "replica").then_some(())
+    })
+    .await;
+    forwarder.abort();
+    drop(node);
     db.drop_now().await;
 }

@@ -610,6 +610,14 @@ pub const CONSOLE: &[(&str, [&str; 3])] = &[
         ["Dữ liệu tính đến {time} (chậm {seconds} giây)", "数据截至 {time}（延迟 {seconds} 秒）", "Data as of {time} ({seconds} s behind)"],
     ),
     (
+        "read_fallback",
+        [
+            "Đọc từ cơ sở dữ liệu chính: bản sao chỉ đọc không trả lời",
+            "从主数据库读取：只读副本未响应",
+            "Read from the primary database: the read replica did not answer",
+        ],
+    ),
+    (
         "conn_lost",
         [
             "Mất kết nối, đang thử lại… Cập nhật lần cuối {time}",

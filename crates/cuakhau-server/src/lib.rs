@@ -71,8 +71,9 @@ pub struct AppState {
     pub app: App,
     pub config: Arc<Config>,
     metrics: Arc<metrics::Metrics>,
-    /// Board snapshots as bytes, shared by every stream watching the same board (see `routes::gate`).
-    boards: Arc<routes::gate::BoardCache>,
+    /// Board snapshots as bytes and the feeds that send them to every stream watching the same board
+    /// (see `routes::stream`).
+    boards: Arc<routes::stream::BoardCache>,
     /// True once the server is stopping: open event streams end, so that browsers see the
     /// connection drop and reconnect elsewhere instead of watching a frozen "live" board.
     closing: tokio::sync::watch::Sender<bool>,

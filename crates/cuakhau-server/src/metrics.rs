@@ -42,6 +42,7 @@ pub struct Metrics {
     pub rounds: Family<WorkLabels, Counter>,
     instance: String,
     replica_lag: Family<InstanceLabels, Gauge<f64, AtomicU64>>,
+    replica_fallbacks: Family<InstanceLabels, Counter>,
 }
 
 impl Metrics {
@@ -62,7 +63,19 @@ impl Metrics {
             "Seconds the read replica (--read-database) is behind the primary, when this process has one",
             replica_lag.clone(),
         );
-        Metrics { registry, requests, latency, rounds, instance: instance.to_string(), replica_lag }
+        let replica_fallbacks = Family::<InstanceLabels, Counter>::default();
+        registry.register(
+            "cuakhau_replica_fallbacks",
+            "Public reads (boards, drivers' pages) answered by the primary because the read replica did not answer",
+            replica_fallbacks.clone(),
+        );
+        Metrics { registry, requests, latency, rounds, instance: instance.to_string(), replica_lag, replica_fallbacks }
+    }
+
+    /// The app's count of public reads that fell back to the primary (read when scraped).
+    pub fn set_replica_fallbacks(&self, total: u64) {
+        let c = self.replica_fallbacks.get_or_create(&InstanceLabels { instance: self.instance.clone() });
+        c.inc_by(total.saturating_sub(c.get()));
     }
 
     /// The read replica's lag as last measured (nothing shown while the process reads its primary).

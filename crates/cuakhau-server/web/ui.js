@@ -68,7 +68,8 @@ export function showError(el, e, form) {
   if (first) first.focus(); else el.firstElementChild.focus();
 }
 
-/** Read from a replica `lag` seconds behind: how fresh the data is ("Data as of 10:02 … (3 s behind)"); nothing when read from the primary. */
-export function behind(lag, asOf) {
+/** Read from a replica `lag` seconds behind: how fresh the data is ("Data as of 10:02 … (3 s behind)"); nothing when read from the primary, unless the replica did not answer (`source` "primary-fallback"). */
+export function behind(lag, asOf, source) {
+  if (source === "primary-fallback") return html`<p class="muted" id="as-of">${t("read_fallback")}</p>`;
   return lag == null ? "" : html`<p class="muted" id="as-of">${t("as_of_behind", { time: `${fmt(asOf.utc)} ${zoneName()}`, seconds: num(Math.round(lag)) })}</p>`;
 }

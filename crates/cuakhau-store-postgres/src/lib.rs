@@ -26,6 +26,8 @@ use std::time::Duration;
 
 /// How long to wait for a connection before giving up (an unreachable server fails fast).
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a read on a replica waits for a connection before the primary is asked instead.
+const REPLICA_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// This backend's migrations, compiled in.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -95,7 +97,10 @@ impl PgStore {
         if let Some(schema) = schema {
             opts = opts.options([("search_path", schema)]);
         }
-        let pool = PgPoolOptions::new().max_connections(pool.max(1)).acquire_timeout(ACQUIRE_TIMEOUT).connect_with(opts).await?;
+        // Connected when first used, so that a server starts while its replica is down (its
+        // public reads then fall back to the primary); a replica that does not answer is given
+        // up on after REPLICA_TIMEOUT.
+        let pool = PgPoolOptions::new().max_connections(pool.max(1)).acquire_timeout(REPLICA_TIMEOUT).connect_lazy_with(opts);
         Ok(PgStore { pool, hot: Arc::default(), announcer: None })
     }
 

@@ -7,6 +7,7 @@
 //! here as serialised bytes, shared by every stream watching the same board.
 
 use super::reference::pair_id;
+use super::stream;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -27,8 +28,6 @@ use cuakhau_core::{DeclarationId, TripId};
 use cuakhau_core::{Direction, FieldError, GatePairId, Lang, Msg, Problem, Timestamp, time};
 use cuakhau_store::trips::TripRecord;
 use serde::Deserialize;
-use std::convert::Infallible;
-use std::time::Duration;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -48,64 +47,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(record_fee))
         .routes(routes!(track))
         .routes(routes!(report_position))
-}
-
-/// One board snapshot per (gate pair, direction, detail) and change, shared by all the streams
-/// watching it: a thousand phones on one board cost one snapshot per change, not a thousand.
-/// Single flight: the first stream to find the board stale builds it while the others wait for
-/// that one build; the board is kept serialised, so each viewer only copies bytes.
-#[derive(Debug, Default)]
-pub struct BoardCache {
-    boards: std::sync::Mutex<std::collections::HashMap<BoardKey, BoardSlot>>,
-}
-
-/// Gate pair, direction, full plates or not.
-type BoardKey = (String, Direction, bool);
-/// One board's latest build; the async lock makes its rebuild a single flight.
-type BoardSlot = std::sync::Arc<tokio::sync::Mutex<Option<std::sync::Arc<SharedBoard>>>>;
-
-/// A board as every viewer gets it.
-#[derive(Debug)]
-pub struct SharedBoard {
-    /// The change generation (the app's event bus) it was made at, and when (on the ticker).
-    generation: u64,
-    made: Duration,
-    /// The whole server-sent event, encoded once and shared by every stream (a clone of
-    /// `Bytes` is a reference count): `event: queue`, the board's time as its `id:` (a browser
-    /// sends it back as Last-Event-ID when it reconnects, and its first event then is the current
-    /// board), `retry:` two seconds, and the board as one line of JSON.
-    frame: axum::body::Bytes,
-}
-
-impl BoardCache {
-    /// A snapshot is reused while nothing changed and for at most this long (times in it move on).
-    const MAX_AGE: Duration = Duration::from_secs(1);
-}
-
-/// The board for a stream: the shared snapshot when it is current, else one fresh build that
-/// every waiting stream shares.
-async fn shared_snapshot(
-    st: &AppState,
-    lang: Lang,
-    pair: &GatePairId,
-    direction: Direction,
-    detail: bool,
-) -> Result<std::sync::Arc<SharedBoard>, ApiError> {
-    let key = (pair.as_str().to_string(), direction, detail);
-    let slot = st.boards.boards.lock().expect("not poisoned").entry(key).or_default().clone();
-    let mut cell = slot.lock().await;
-    let generation = st.app.events().generation();
-    let now = st.app.ticker().elapsed();
-    if let Some(b) = cell.as_ref().filter(|b| b.generation == generation && now.saturating_sub(b.made) < BoardCache::MAX_AGE) {
-        return Ok(b.clone());
-    }
-    let doc = board_out(&st.app.gate().board(pair, direction, detail).await.map_err(|e| ApiError::app(lang, e))?);
-    // Compact JSON holds no line break, so it is one `data:` line.
-    let json = serde_json::to_string(&doc).unwrap_or_default();
-    let frame = format!("event: queue\nid: {}\nretry: 2000\ndata: {json}\n\n", doc.at.utc).into();
-    let board = std::sync::Arc::new(SharedBoard { generation, made: now, frame });
-    *cell = Some(board.clone());
-    Ok(board)
 }
 
 fn opt_when(t: Option<Timestamp>) -> Option<When> {
@@ -241,7 +182,7 @@ fn entry_out(e: &QueueEntry) -> QueueEntryOut {
 }
 
 /// A queue board on the wire.
-pub fn board_out(b: &Board) -> QueueOut {
+pub(crate) fn board_out(b: &Board) -> QueueOut {
     QueueOut {
         gate_pair: b.gate_pair.as_str().into(),
         direction: b.direction.code().into(),
@@ -280,6 +221,7 @@ pub fn board_out(b: &Board) -> QueueOut {
         demo: b.demo,
         as_of: b.as_of.into(),
         replica_lag_s: b.replica_lag_s,
+        source: b.source.code().into(),
     }
 }
 
@@ -304,89 +246,37 @@ pub async fn queue(
     Ok(Json(board_out(&board.map_err(caller.err())?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/gate-pairs/{id}/queue/stream", tag = "gate", params(("id" = String, Path), DirectionQuery),
-    responses((status = 200, description = "Server-sent events: a `queue` event with a QueueOut document now and after every change", content_type = "text/event-stream")))]
+#[utoipa::path(get, path = "/api/v1/gate-pairs/{id}/queue/stream", tag = "gate", params(("id" = String, Path), DirectionQuery,
+        ("Last-Event-ID" = Option<String>, Header, description = "The id of the last event received, when reconnecting (to any process): no board older than that one is sent, and none at all until the next change when that one is current")),
+    responses((status = 200, description = "Server-sent events: a `queue` event with a QueueOut document now and after every change; its `id` is the store's last change in it", content_type = "text/event-stream")))]
 pub async fn queue_stream(
     State(st): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<DirectionQuery>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
     let lang = caller.lang;
     let pair = pair_id(lang, &id)?;
     let direction = direction_param(lang, &q.direction)?;
     let detail = st.app.gate().sees_detail(&caller.who, &pair);
-    // Fail now (404) rather than inside the stream.
-    let first = shared_snapshot(&st, lang, &pair, direction, detail).await?;
-    let rx = st.app.events().subscribe();
-    let accounts = st.app.events().subscribe_accounts();
-    let closing = st.closing.subscribe();
-    if *closing.borrow() {
+    if *st.closing.borrow() {
         return Err(ApiError::new(lang, StatusCode::SERVICE_UNAVAILABLE, Msg::Unavailable));
     }
-    // Whose rights the stream was opened with: when their account changes, they are asked again.
-    let viewer = caller.who.user.as_ref().map(|u| u.username.clone()).zip(caller.token.clone());
-    let state = (st, (rx, accounts), closing, detail, Some(first));
-    let stream = futures_util::stream::unfold(state, move |(st, (mut rx, mut accounts), mut closing, mut detail, first)| {
-        let pair = pair.clone();
-        let viewer = viewer.clone();
-        async move {
-            let frame = match first {
-                Some(doc) => doc.frame.clone(),
-                None => loop {
-                    let got = tokio::select! {
-                        got = rx.recv() => Ok(got),
-                        // The viewer's account changed (disabled, roles, a session ended): the
-                        // stream keeps the detailed board only while their session still grants it.
-                        // (Lagged: maybe theirs among the missed ones, so asked again too.)
-                        ev = accounts.recv(), if detail && viewer.is_some() => Err(ev.ok()),
-                        // The server is stopping: end the stream so the browser reconnects.
-                        _ = closing.wait_for(|c| *c) => return None,
-                        // A comment after a quiet while keeps proxies from closing the connection.
-                        _ = tokio::time::sleep(KEEP_ALIVE) => break axum::body::Bytes::from_static(b":\n\n"),
-                    };
-                    let got = match got {
-                        Ok(got) => got,
-                        Err(ev) => {
-                            let Some((_, token)) = viewer.as_ref().filter(|(name, _)| ev.as_ref().is_none_or(|e| *name == e.username))
-                            else {
-                                continue;
-                            };
-                            let still = match st.app.accounts().session_user(token).await {
-                                Ok(Some(u)) => st.app.gate().sees_detail(&cuakhau_app::Principal::user(u), &pair),
-                                // Ended, or the store did not answer: rights not proven, the public view.
-                                Ok(None) | Err(_) => false,
-                            };
-                            if still {
-                                continue;
-                            }
-                            detail = false;
-                            Ok(cuakhau_app::events::GateEvent { gate_pair: pair.as_str().to_string() })
-                        }
-                    };
-                    match got {
-                        Ok(ev) if ev.gate_pair != pair.as_str() => continue,
-                        // Missed events: one fresh snapshot covers them all.
-                        Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                            match shared_snapshot(&st, lang, &pair, direction, detail).await {
-                                Ok(doc) => break doc.frame.clone(),
-                                Err(_) => continue,
-                            }
-                        }
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-                    }
-                },
-            };
-            Some((Ok::<_, Infallible>(frame), (st, (rx, accounts), closing, detail, None)))
-        }
-    });
+    // What the viewer has, when it reconnects: never anything older, nothing again if current.
+    let had = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(stream::parse_event_id);
+    // Fail now (404) rather than inside the stream.
+    let board = stream::shared_snapshot(&st, lang, &pair, direction, detail, had.map_or(i64::MIN, |(n, _)| n)).await?;
+    let current = had == Some((board.changes, detail));
+    let first = (!current).then_some(&board);
+    let mut viewer = st.boards.viewer(&st, (pair.as_str().to_string(), direction, detail), first, board.changes);
+    // Whose rights a detailed stream was opened with: when their account changes, they are asked again.
+    if let (true, Some(user), Some(token)) = (detail, caller.who.user.as_ref(), caller.token.clone()) {
+        viewer.watch_account(pair.clone(), user.username.clone(), token);
+    }
     // The frames are written as they are: no per-viewer encoding of the board.
-    Ok(([(header::CONTENT_TYPE, "text/event-stream"), (header::CACHE_CONTROL, "no-cache")], axum::body::Body::from_stream(stream))
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, "text/event-stream"), (header::CACHE_CONTROL, "no-cache")], axum::body::Body::new(viewer)).into_response())
 }
-
-/// How long a quiet event stream waits before it sends a keep-alive comment.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 #[utoipa::path(get, path = "/api/v1/trips/{id}", tag = "gate", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = TripOut), (status = 404, body = cuakhau_api::Problem)))]
@@ -515,6 +405,7 @@ fn track_out(t: &Tracking, rules: &[RiskRule]) -> TrackOut {
         }),
         replica_lag_s: t.replica_lag_s,
         as_of: t.as_of.into(),
+        source: t.source.code().into(),
     }
 }
 

@@ -25,6 +25,7 @@ pub mod reference;
 pub mod reports;
 pub mod session;
 pub mod simulations;
+pub mod stream;
 pub mod web;
 
 /// Adds `Link: <path?query>; rel="next"` to a page's response (RFC 8288).
@@ -293,5 +294,6 @@ pub async fn metrics(State(st): State<AppState>) -> Response {
         Ok(None) => {}
         Err(e) => tracing::warn!("the read replica's lag could not be read: {e}"),
     }
+    st.metrics.set_replica_fallbacks(st.app.replica_fallbacks());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], st.metrics.render()).into_response()
 }

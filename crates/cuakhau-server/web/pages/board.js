@@ -12,7 +12,7 @@ function boardHtml(q, pair, live) {
   const at = `${fmt(q.at.utc)} ${zoneName()}`;
   return html`<h1>${t("board")}: ${pair} · ${word("dir", q.direction)}</h1>
   <p class="${live ? "muted" : "err"}" id="conn" role="status" data-live="${String(live)}">${live ? `${t("live")} · ${at}` : t("conn_lost", { time: at })} · VN ${openPill(q.vn_open)} CN ${openPill(q.cn_open)}</p>
-  ${behind(q.replica_lag_s, q.as_of)}
+  ${behind(q.replica_lag_s, q.as_of, q.source)}
   <div class="stats" id="stats">
     <div class="stat">${t("yard")}<b data-k="yard">${num(q.yard)}</b></div><div class="stat">${t("virtual")}<b>${num(q.virtual_queue)}</b></div>
     <div class="stat">${t("called")}<b>${num(q.called)}</b></div><div class="stat">${t("clearing")}<b>${num(q.clearing)}</b></div>

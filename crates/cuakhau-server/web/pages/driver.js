@@ -70,7 +70,7 @@ export default async function pageDriver(main) {
       ${r.position ? html`<p class="place">${t("place")}: <span class="big">${num(r.position)}</span> ${t("of")} ${num(r.waiting_total)}</p><p>${t("est_call")}: <b class="est-call">${actBy(r.estimated_call?.utc)}</b></p>` : ""}
       ${r.booking ? html`<p>${t("booking")}: ${fmt(r.booking.hour)} ${zoneName()}</p>` : ""}${r.current_step ? html`<p>${t("step_now")}: ${word("step", r.current_step)}</p>` : ""}
       ${r.channel ? html`<p class="channel">${t("channel")}: <span class="pill ${r.channel}">${word("channel", r.channel)}</span> ${r.channel_reason_words[S.lang]}</p>` : ""}
-      ${behind(r.replica_lag_s, r.as_of)}</div>`);
+      ${behind(r.replica_lag_s, r.as_of, r.source)}</div>`);
       if (turn) { countdown(tk, r.call_deadline.utc); if (!called) alertDriver(); }
       called = !!turn;
       if (!S.streams.length) liveStream(`/api/v1/gate-pairs/${encodeURIComponent(r.gate_pair)}/queue/stream?direction=${encodeURIComponent(r.direction)}`, (q) => { skew = Date.parse(q.at.utc) - Date.now(); show(d, code); }, () => {});
