@@ -100,6 +100,8 @@ struct Truck {
     trip: Trip,
     /// Step durations in the order of `trip.steps`.
     durations: [i64; 8],
+    /// The index of the hand-over among `trip.steps` (the exit side's steps come before it).
+    handover: usize,
     place: Place,
     called: i64,
     exit_release: i64,
@@ -453,6 +455,7 @@ impl<'m> Sim<'m> {
                     value: 0.0,
                     trip: Trip::new(direction, channel, quarantine),
                     durations: [0; 8],
+                    handover: 0,
                     place: Place::Booked,
                     called: 0,
                     exit_release: 0,
@@ -558,6 +561,7 @@ impl<'m> Sim<'m> {
         t.spoils_at = com.shelf_us.map(|s| arrive_at + s - age);
         t.value = com.value;
         t.durations = durations;
+        t.handover = t.trip.steps().iter().position(|(st, _)| *st == Step::Handover).expect("every trip has a hand-over");
         t.place = Place::Booked;
         t.entry_lane = None;
         if arrive_at > self.now {
@@ -615,8 +619,7 @@ impl<'m> Sim<'m> {
         assert!(added, "a truck waits in one yard queue at most once");
         if self.trace {
             let t = &self.trucks[id as usize];
-            let h = t.trip.steps().iter().position(|(st, _)| *st == Step::Handover).expect("every trip has a hand-over");
-            let n = t.trip.steps().len();
+            let (h, n) = (t.handover, t.trip.steps().len());
             self.out.trace.push(Traced::Yard {
                 station,
                 at: self.now,
@@ -728,12 +731,10 @@ impl<'m> Sim<'m> {
         }
         // Drive the core's clearance state machine through the exit side's steps.
         let mut at = now;
-        let mut i = 0;
-        while t.trip.steps()[i].0 != Step::Handover {
+        for i in 0..t.handover {
             let who = officer(t.trip.steps()[i].0);
             at += t.durations[i];
             t.trip.pass(i, who, Timestamp(at), true).expect("the exit side's steps run in order");
-            i += 1;
         }
         let wait = (now - t.arrived) as f64 / 1e6;
         self.exit[s].lanes[li].busy_us += self.measured_span(now, at);
@@ -756,8 +757,7 @@ impl<'m> Sim<'m> {
         assert_eq!(t.place, Place::ExitLane);
         t.place = Place::Transit;
         t.exit_release = now;
-        let h = t.trip.steps().iter().position(|(st, _)| *st == Step::Handover).expect("every trip has a hand-over");
-        let arrive = now + travel + t.durations[h];
+        let arrive = now + travel + t.durations[t.handover];
         if t.arrived >= self.measure_from {
             self.out.trs[1].add((now - t.called) as f64 / 1e6);
         }
@@ -773,7 +773,7 @@ impl<'m> Sim<'m> {
         assert_eq!(t.place, Place::Transit);
         t.place = Place::EntryQueue;
         t.crossed = now;
-        let h = t.trip.steps().iter().position(|(st, _)| *st == Step::Handover).expect("hand-over");
+        let h = t.handover;
         t.trip.pass(h, (t.trip.direction.exit_side(), cuakhau_core::Agency::BorderGuard), Timestamp(now), true).expect("hand-over");
         if t.arrived >= self.measure_from {
             self.out.trs[2].add((now - t.exit_release) as f64 / 1e6);
@@ -879,13 +879,13 @@ impl<'m> Sim<'m> {
 
     fn start_entry(&mut self, s: usize, li: Option<usize>, id: u32) {
         let now = self.now;
-        let hours = li.and_then(|l| self.entry[s].lanes[l].hours);
         let booked = self.trucks[id as usize].slot.is_some();
         let st = &self.entry[s];
         let side_open = if st.uniform_hours {
             st.adm_until > now && st.adm.lets(booked)
         } else {
-            self.m.pairs[st.pair].sides[st.side].cal.works_at(Timestamp(now), hours.as_ref(), booked)
+            let hours = li.and_then(|l| st.lanes[l].hours.as_ref());
+            self.m.pairs[st.pair].sides[st.side].cal.works_at(Timestamp(now), hours, booked)
         };
         assert!(side_open, "no inspection starts while its side (or lane) is closed");
         if let Some(li) = li {
@@ -898,9 +898,8 @@ impl<'m> Sim<'m> {
         assert_eq!(t.place, Place::EntryQueue);
         t.place = Place::EntryLane;
         t.entry_start = now;
-        let h = t.trip.steps().iter().position(|(st, _)| *st == Step::Handover).expect("hand-over");
         let mut at = now;
-        for i in h + 1..t.trip.steps().len() {
+        for i in t.handover + 1..t.trip.steps().len() {
             let who = officer(t.trip.steps()[i].0);
             at += t.durations[i];
             t.trip.pass(i, who, Timestamp(at), true).expect("entry steps run in order");

@@ -16,6 +16,7 @@ const LINEAR: u64 = 2 * SUB;
 pub const QUANTILE_REL_ERROR: f64 = 1.0 / SUB as f64;
 
 /// The bin of a duration in milliseconds.
+#[inline]
 fn bin_of(ms: u64) -> usize {
     if ms < LINEAR {
         return ms as usize;
@@ -56,19 +57,28 @@ pub struct Summary {
 }
 
 impl Hist {
+    #[inline]
     pub fn add(&mut self, seconds: f64) {
         let s = seconds.max(0.0);
-        let b = bin_of((s * 1000.0) as u64);
-        if b >= self.bins.len() {
-            self.bins.resize(b + 1, 0);
+        // Whole milliseconds, through i64 (one instruction; the same value below 2^63 ms, some
+        // 292 million years, where it saturates).
+        let b = bin_of((s * 1000.0) as i64 as u64);
+        match self.bins.get_mut(b) {
+            Some(c) => *c += 1,
+            None => self.grow(b),
         }
-        self.bins[b] += 1;
         self.n += 1;
         self.zero += (s == 0.0) as u64;
         self.sum += s;
         if s > self.max {
             self.max = s;
         }
+    }
+    /// Counts a duration in bin `b`, beyond the bins so far.
+    #[cold]
+    fn grow(&mut self, b: usize) {
+        self.bins.resize(b + 1, 0);
+        self.bins[b] += 1;
     }
     pub fn merge(&mut self, o: &Hist) {
         if o.bins.len() > self.bins.len() {

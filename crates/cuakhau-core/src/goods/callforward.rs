@@ -173,29 +173,18 @@ impl CallForward {
 
     /// The best waiting truck of class `c`, dropping stale entries on the way, and whether it
     /// stands at the front of the run (else at the heap's top).
-    #[inline]
+    #[inline(always)]
     fn first(&mut self, c: LaneClass) -> Option<(Key, TruckId, bool)> {
         let i = slot(c);
+        if self.lens[i] == 0 {
+            // Nobody of this class waits: whatever its run and heap still hold is stale.
+            if self.stale[i] > 0 {
+                self.clear_class(i);
+            }
+            return None;
+        }
         if self.stale[i] > 0 {
-            let index = &self.index;
-            let live = |k: &Key, id: &TruckId| index.get(id).is_some_and(|(ic, ik, _)| (*ic, *ik) == (c, *k));
-            let mut dropped = 0;
-            while let Some((k, id)) = self.runs[i].front()
-                && !live(k, id)
-            {
-                self.runs[i].pop_front();
-                dropped += 1;
-            }
-            while let Some(Reverse((k, id))) = self.queues[i].peek()
-                && !live(k, id)
-            {
-                self.queues[i].pop();
-                dropped += 1;
-            }
-            self.stale[i] = self.stale[i].saturating_sub(dropped);
-            if self.runs[i].is_empty() && self.queues[i].is_empty() {
-                self.stale[i] = 0;
-            }
+            self.drop_stale(c);
         }
         match (self.runs[i].front(), self.queues[i].peek()) {
             (Some(r), Some(Reverse(h))) => Some(if r <= h { (r.0, r.1, true) } else { (h.0, h.1, false) }),
@@ -205,8 +194,43 @@ impl CallForward {
         }
     }
 
+    /// Drops the stale entries before class `c`'s first waiting truck in its run and its heap.
+    #[cold]
+    #[inline(never)]
+    fn drop_stale(&mut self, c: LaneClass) {
+        let i = slot(c);
+        let index = &self.index;
+        let live = |k: &Key, id: &TruckId| index.get(id).is_some_and(|(ic, ik, _)| (*ic, *ik) == (c, *k));
+        let mut dropped = 0;
+        while let Some((k, id)) = self.runs[i].front()
+            && !live(k, id)
+        {
+            self.runs[i].pop_front();
+            dropped += 1;
+        }
+        while let Some(Reverse((k, id))) = self.queues[i].peek()
+            && !live(k, id)
+        {
+            self.queues[i].pop();
+            dropped += 1;
+        }
+        self.stale[i] = self.stale[i].saturating_sub(dropped);
+        if self.runs[i].is_empty() && self.queues[i].is_empty() {
+            self.stale[i] = 0;
+        }
+    }
+
+    /// Empties class slot `i`'s run and heap, where every entry is stale.
+    #[cold]
+    #[inline(never)]
+    fn clear_class(&mut self, i: usize) {
+        self.runs[i].clear();
+        self.queues[i].clear();
+        self.stale[i] = 0;
+    }
+
     /// The truck a lane of class `lane` calls, and the class it waits in.
-    #[inline]
+    #[inline(always)]
     fn best_for(&mut self, lane: LaneClass) -> Option<(Key, TruckId, LaneClass, bool)> {
         let mut first = |c: LaneClass| self.first(c).map(|(k, id, in_run)| (k, id, c, in_run));
         match lane {
