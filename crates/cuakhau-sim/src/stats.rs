@@ -74,6 +74,23 @@ impl Hist {
             self.max = s;
         }
     }
+    /// Adds a duration of `us` microseconds (the engine's unit): binned by its whole
+    /// milliseconds in integers, off the path of the floating-point sum.
+    #[inline]
+    pub fn add_us(&mut self, us: i64) {
+        let us = us.max(0);
+        match self.bins.get_mut(bin_of(us as u64 / 1000)) {
+            Some(c) => *c += 1,
+            None => self.grow(bin_of(us as u64 / 1000)),
+        }
+        let s = us as f64 / 1e6;
+        self.n += 1;
+        self.zero += (us == 0) as u64;
+        self.sum += s;
+        if s > self.max {
+            self.max = s;
+        }
+    }
     /// Counts a duration in bin `b`, beyond the bins so far.
     #[cold]
     fn grow(&mut self, b: usize) {
