@@ -36,14 +36,15 @@ fn edges(i: usize) -> (u64, u64) {
     (top << shift, (top + 1) << shift)
 }
 
-/// A histogram of durations in seconds.
+/// A histogram of durations, kept in integer microseconds (the engine's unit) and read in seconds.
 #[derive(Debug, Clone, Default)]
 pub struct Hist {
     bins: Vec<u64>,
     n: u64,
     zero: u64,
-    sum: f64,
-    max: f64,
+    /// Sum of the durations in µs: exact, and wide enough for any horizon and event count.
+    sum_us: i128,
+    max_us: i64,
 }
 
 /// Mean, p50, p95 and max, in hours.
@@ -57,39 +58,24 @@ pub struct Summary {
 }
 
 impl Hist {
-    #[inline]
+    /// Adds a duration in seconds (rounded to the microsecond).
     pub fn add(&mut self, seconds: f64) {
-        let s = seconds.max(0.0);
-        // Whole milliseconds, through i64 (one instruction; the same value below 2^63 ms, some
-        // 292 million years, where it saturates).
-        let b = bin_of((s * 1000.0) as i64 as u64);
+        self.add_us((seconds * 1e6).round() as i64);
+    }
+    /// Adds a duration of `us` microseconds (negative counts as 0): binned by its whole
+    /// milliseconds, summed exactly, all in integers.
+    #[inline]
+    pub fn add_us(&mut self, us: i64) {
+        let us = us.max(0);
+        let b = bin_of(us as u64 / 1000);
         match self.bins.get_mut(b) {
             Some(c) => *c += 1,
             None => self.grow(b),
         }
         self.n += 1;
-        self.zero += (s == 0.0) as u64;
-        self.sum += s;
-        if s > self.max {
-            self.max = s;
-        }
-    }
-    /// Adds a duration of `us` microseconds (the engine's unit): binned by its whole
-    /// milliseconds in integers, off the path of the floating-point sum.
-    #[inline]
-    pub fn add_us(&mut self, us: i64) {
-        let us = us.max(0);
-        match self.bins.get_mut(bin_of(us as u64 / 1000)) {
-            Some(c) => *c += 1,
-            None => self.grow(bin_of(us as u64 / 1000)),
-        }
-        let s = us as f64 / 1e6;
-        self.n += 1;
         self.zero += (us == 0) as u64;
-        self.sum += s;
-        if s > self.max {
-            self.max = s;
-        }
+        self.sum_us += us as i128;
+        self.max_us = self.max_us.max(us);
     }
     /// Counts a duration in bin `b`, beyond the bins so far.
     #[cold]
@@ -106,8 +92,12 @@ impl Hist {
         }
         self.n += o.n;
         self.zero += o.zero;
-        self.sum += o.sum;
-        self.max = self.max.max(o.max);
+        self.sum_us += o.sum_us;
+        self.max_us = self.max_us.max(o.max_us);
+    }
+    /// The longest duration, in seconds.
+    fn max_s(&self) -> f64 {
+        self.max_us as f64 / 1e6
     }
     pub fn n(&self) -> u64 {
         self.n
@@ -118,7 +108,7 @@ impl Hist {
     }
     /// Mean in seconds.
     pub fn mean_s(&self) -> f64 {
-        if self.n == 0 { 0.0 } else { self.sum / self.n as f64 }
+        if self.n == 0 { 0.0 } else { self.sum_us as f64 / 1e6 / self.n as f64 }
     }
     /// The q-quantile in seconds (nearest rank): the upper edge of its bin, capped at the
     /// largest value; within max(1 ms, `QUANTILE_REL_ERROR`) above the exact one.
@@ -134,10 +124,10 @@ impl Hist {
         for (i, c) in self.bins.iter().enumerate() {
             seen += c;
             if seen >= rank {
-                return (edges(i).1 as f64 / 1000.0).min(self.max);
+                return (edges(i).1 as f64 / 1000.0).min(self.max_s());
             }
         }
-        self.max
+        self.max_s()
     }
     pub fn summary_h(&self) -> Summary {
         Summary {
@@ -145,7 +135,7 @@ impl Hist {
             mean: self.mean_s() / 3600.0,
             p50: self.quantile_s(0.5) / 3600.0,
             p95: self.quantile_s(0.95) / 3600.0,
-            max: self.max / 3600.0,
+            max: self.max_s() / 3600.0,
         }
     }
     /// Counts in hour-wide buckets up to `hours` (the last holds `hours` and more), for plots
