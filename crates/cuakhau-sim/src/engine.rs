@@ -247,7 +247,7 @@ struct Sim<'m> {
     seq: u64,
     /// (time, seq << 32 | kind << 28 | arg) packed in one u128 (see [`event_key`]): 16 bytes an
     /// entry, compared in one go; ties break by scheduling order.
-    heap: BinaryHeap<Reverse<u128>>,
+    heap: Events,
     rng: rand::rngs::ChaCha8Rng,
     /// Slots are reused: a released truck's slot (and its trip's storage) serves a later truck.
     trucks: Vec<Truck>,
@@ -282,6 +282,55 @@ struct Sim<'m> {
     measure_from: i64,
     arrived_measured: u64,
     out: RunStats,
+}
+
+/// Pending events, soonest first. A run of one gate pair has a few dozen pending at most: they
+/// are kept sorted in a vector (soonest at the end: taking one is a pop, adding one shifts the
+/// sooner ones up a place). Past [`Events::SORTED_MAX`] they move to a binary heap for the rest
+/// of the run. Either way the order is the keys' total order, so a run is the same whichever
+/// holds them.
+#[derive(Debug, Default)]
+struct Events {
+    /// Descending while the heap is unused.
+    sorted: Vec<u128>,
+    heap: BinaryHeap<Reverse<u128>>,
+    use_heap: bool,
+}
+
+impl Events {
+    const SORTED_MAX: usize = 64;
+
+    #[inline]
+    fn push(&mut self, key: u128) {
+        if self.use_heap {
+            self.heap.push(Reverse(key));
+            return;
+        }
+        if self.sorted.len() >= Self::SORTED_MAX {
+            self.to_heap();
+            self.heap.push(Reverse(key));
+            return;
+        }
+        self.sorted.push(key);
+        let v = &mut self.sorted;
+        let mut i = v.len() - 1;
+        while i > 0 && v[i - 1] < key {
+            v[i] = v[i - 1];
+            i -= 1;
+        }
+        v[i] = key;
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<u128> {
+        if self.use_heap { self.heap.pop().map(|Reverse(k)| k) } else { self.sorted.pop() }
+    }
+
+    #[cold]
+    fn to_heap(&mut self) {
+        self.heap.extend(self.sorted.drain(..).map(Reverse));
+        self.use_heap = true;
+    }
 }
 
 /// An event's place in the queue: its instant, then `packed` (scheduling order first), as one
@@ -350,7 +399,7 @@ impl<'m> Sim<'m> {
             now: m.start_us,
             end,
             seq: 0,
-            heap: BinaryHeap::new(),
+            heap: Events::default(),
             rng: rand::rngs::ChaCha8Rng::seed_from_u64(seed),
             trucks: Vec::new(),
             live: Vec::new(),
@@ -413,7 +462,7 @@ impl<'m> Sim<'m> {
     fn schedule(&mut self, t: i64, kind: u8, arg: u32) {
         debug_assert!(arg < 1 << 28, "event argument fits 28 bits");
         self.seq += 1;
-        self.heap.push(Reverse(event_key(t, self.seq << 32 | (kind as u64) << 28 | arg as u64)));
+        self.heap.push(event_key(t, self.seq << 32 | (kind as u64) << 28 | arg as u64));
     }
 
     /// Trucks per hour of flow `f` at `t` (piecewise constant over whole hours).
@@ -1102,7 +1151,7 @@ pub fn run(m: &Model, seed: u64, opts: &RunOptions<'_>) -> Result<RunStats, SimE
         sim.schedule(m.start_us, EV_SAMPLE, 0);
     }
     let mut reported = m.start_us;
-    while let Some(Reverse(key)) = sim.heap.pop() {
+    while let Some(key) = sim.heap.pop() {
         let (t, packed) = event_of(key);
         let kind = ((packed >> 28) & 0xF) as u8;
         let arg = (packed & 0x0FFF_FFFF) as u32;
@@ -1235,6 +1284,36 @@ mod tests {
             for b in events {
                 assert_eq!(event_key(a.0, a.1).cmp(&event_key(b.0, b.1)), a.cmp(&b), "{a:?} against {b:?}");
             }
+        }
+    }
+
+    /// Against a plain sort: both ways of holding events (few, then many) give them back in key order.
+    #[test]
+    fn events_come_back_in_key_order() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for pending in [10, 200] {
+            let mut q = Events::default();
+            let mut want = std::collections::BTreeSet::new();
+            for step in 0..5000u64 {
+                if want.len() < pending && next() % 3 != 0 {
+                    let k = event_key((next() % 1000) as i64 - 500, step);
+                    q.push(k);
+                    want.insert(k);
+                } else {
+                    assert_eq!(q.pop(), want.pop_first());
+                }
+            }
+            assert_eq!(q.use_heap, pending > Events::SORTED_MAX);
+            while let Some(k) = want.pop_first() {
+                assert_eq!(q.pop(), Some(k));
+            }
+            assert_eq!(q.pop(), None);
         }
     }
 
