@@ -122,12 +122,19 @@ struct Truck {
     entry_lane: Option<usize>,
 }
 
+/// A lane's state: small, so that a dispatch round reads a station's lanes from a cache line
+/// or two (a lane's own hours stay in the model, see [`lane_hours`]).
 #[derive(Debug, Clone)]
 struct LaneSt {
     class: LaneClass,
-    hours: Option<WeeklyHours>,
     busy: Option<u32>,
     busy_us: i64,
+}
+
+/// Lane `li`'s own hours at station `st`, if it has any.
+#[inline]
+fn lane_hours<'a>(m: &'a Model, st: &Station, li: usize) -> Option<&'a WeeklyHours> {
+    m.pairs[st.pair].sides[st.side].lane_hours[dir_index(st.dir)][li].as_ref()
 }
 
 #[derive(Debug)]
@@ -357,13 +364,8 @@ impl<'m> Sim<'m> {
         for (pi, p) in m.pairs.iter().enumerate() {
             for dir in [Direction::Export, Direction::Import] {
                 let (ex, en) = (side_index(dir.exit_side()), side_index(dir.exit_side().other()));
-                let lanes = |s: usize| {
-                    p.sides[s].lanes[dir_index(dir)]
-                        .iter()
-                        .zip(&p.sides[s].lane_hours[dir_index(dir)])
-                        .map(|(c, h)| LaneSt { class: *c, hours: *h, busy: None, busy_us: 0 })
-                        .collect()
-                };
+                let lanes =
+                    |s: usize| p.sides[s].lanes[dir_index(dir)].iter().map(|c| LaneSt { class: *c, busy: None, busy_us: 0 }).collect();
                 exit.push(Station {
                     pair: pi,
                     dir,
@@ -742,10 +744,11 @@ impl<'m> Sim<'m> {
                 if l.busy.is_some() {
                     continue;
                 }
-                match cal.admits(now, l.hours.as_ref()) {
+                let hours = lane_hours(m, &self.exit[s], i);
+                match cal.admits(now, hours) {
                     Admits::Nobody => {
                         if self.yards[s].queue().peek(l.class).is_some()
-                            && let Some(t) = cal.next_works(now, l.hours.as_ref(), true)
+                            && let Some(t) = cal.next_works(now, hours, true)
                         {
                             wake = wake.min(t.as_micros());
                         }
@@ -765,7 +768,7 @@ impl<'m> Sim<'m> {
         if admits == Admits::BookedOnly && !self.yards[s].is_empty() {
             // Unbooked trucks wait for the pre-registered-only window to end.
             for (li, _) in &free {
-                if let Some(t) = cal.next_works(now, self.exit[s].lanes[*li as usize].hours.as_ref(), false) {
+                if let Some(t) = cal.next_works(now, lane_hours(m, &self.exit[s], *li as usize), false) {
                     wake = wake.min(t.as_micros());
                 }
             }
@@ -789,7 +792,7 @@ impl<'m> Sim<'m> {
             // The answer the round was made with, from the same calendar and still valid now.
             st.adm_until > now && st.adm.lets(booked)
         } else {
-            self.m.pairs[st.pair].sides[st.side].cal.works_at(Timestamp(now), st.lanes[li].hours.as_ref(), booked)
+            self.m.pairs[st.pair].sides[st.side].cal.works_at(Timestamp(now), lane_hours(self.m, st, li), booked)
         };
         assert!(side_open, "no inspection starts while its side (or lane) is closed");
         let lane = &mut self.exit[s].lanes[li];
@@ -925,11 +928,11 @@ impl<'m> Sim<'m> {
                 if l.busy.is_some() {
                     continue;
                 }
-                let (class, hours) = (l.class, l.hours);
+                let (class, hours) = (l.class, lane_hours(m, &self.entry[s], li));
                 if self.entry_queues[s].peek(class).is_none() {
                     continue;
                 }
-                let a = cal.admits(now, hours.as_ref());
+                let a = cal.admits(now, hours);
                 let called = match a {
                     Admits::Nobody => None,
                     Admits::BookedOnly => self.entry_queues[s].call_booked(class),
@@ -938,7 +941,7 @@ impl<'m> Sim<'m> {
                 match called {
                     Some(TruckId(id)) => self.start_entry(s, Some(li), id as u32),
                     None => {
-                        if let Some(t) = cal.next_works(now, hours.as_ref(), a == Admits::Nobody) {
+                        if let Some(t) = cal.next_works(now, hours, a == Admits::Nobody) {
                             wake = wake.min(t.as_micros());
                         }
                     }
@@ -958,7 +961,7 @@ impl<'m> Sim<'m> {
         let side_open = if st.uniform_hours {
             st.adm_until > now && st.adm.lets(booked)
         } else {
-            let hours = li.and_then(|l| st.lanes[l].hours.as_ref());
+            let hours = li.and_then(|l| lane_hours(self.m, st, l));
             self.m.pairs[st.pair].sides[st.side].cal.works_at(Timestamp(now), hours, booked)
         };
         assert!(side_open, "no inspection starts while its side (or lane) is closed");
