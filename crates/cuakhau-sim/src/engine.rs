@@ -314,7 +314,7 @@ impl Events {
             return;
         }
         if self.sorted.len() >= Self::SORTED_MAX {
-            self.to_heap();
+            self.move_to_heap();
             self.heap.push(Reverse(key));
             return;
         }
@@ -334,7 +334,7 @@ impl Events {
     }
 
     #[cold]
-    fn to_heap(&mut self) {
+    fn move_to_heap(&mut self) {
         self.heap.extend(self.sorted.drain(..).map(Reverse));
         self.use_heap = true;
     }

@@ -509,7 +509,7 @@ mod tests {
             for step in 0..4000 {
                 let lane = classes[next(3) as usize];
                 // Small ids first (the index's table), then some large ones too (its hash map).
-                let mut pick_id = |n: &mut dyn FnMut(u64) -> u64| if step >= 2000 && n(4) == 0 { 5000 + n(200) } else { n(200) };
+                let pick_id = |n: &mut dyn FnMut(u64) -> u64| if step >= 2000 && n(4) == 0 { 5000 + n(200) } else { n(200) };
                 match next(10) {
                     0..=4 => {
                         let id = pick_id(&mut next);
