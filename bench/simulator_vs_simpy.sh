@@ -4,8 +4,9 @@
 # (bench/simulator/bare.rs, built with rustc -O), plus how run time grows with the horizon and the
 # number of gate pairs. Installs SimPy into bench/.venv. Prints figures, and as its last line one
 # JSON object: speedup_in_process (SimPy's time in its loop over cuakhau's), speedup_whole_process
-# (the same for the whole processes, start-up and output included) and bare_ratio (cuakhau's
-# in-process time over the bare loop's).
+# (the same for the whole processes, start-up and output included), bare_ratio (cuakhau's
+# in-process time over the bare loop's) and replications_speedup_2_threads (32 one-year runs of
+# the baseline: the simulation's wall time on 1 thread over that on 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cuakhau-target}"
@@ -37,6 +38,14 @@ $py bench/simulator/simpy_model.py fifo 100 5 > "$work/simpy_fifo5.json"
 $py bench/simulator/simpy_model.py perishables-first 100 5 > "$work/simpy_pf5.json"
 "$bin" simulate bench/simulator/year.toml --out "$work/many" --replications 20 > /dev/null
 "$work/bare" fifo 100 20 > "$work/bare_fifo20.json"
+
+echo "== replications: 32 one-year runs of the baseline on 1 thread and on 2, best of 3 each"
+sed '/^\[\[variants\]\]/,$d' bench/simulator/year.toml > "$work/base.toml"
+for i in 1 2 3; do
+  for th in 1 2; do
+    "$bin" simulate "$work/base.toml" --out "$work/reps_${th}_$i" --replications 32 --threads $th > /dev/null
+  done
+done
 
 echo "== scaling"
 $py - "$work" "$bin" <<'PY'
@@ -115,10 +124,15 @@ res["bare_mean_wait_h_fifo"] = round(b20["mean_wait_h"], 3)
 res["bare_mean_wait_ci95_fifo"] = round(2.093 * b20["mean_wait_h_sd"] / math.sqrt(b20["replications"]), 3)  # t, 19 d.f.
 res["mean_waits_agree"] = agree
 res["scaling"] = json.loads((work / "scaling.json").read_text())
+reps_wall = lambda th: min(json.loads((work / f"reps_{th}_{i}" / "summary.json").read_text())["wall_s"] for i in (1, 2, 3))
+res["replications_32_wall_s_1_thread"] = round(reps_wall(1), 3)
+res["replications_32_wall_s_2_threads"] = round(reps_wall(2), 3)
+res["replications_speedup_2_threads"] = round(reps_wall(1) / reps_wall(2), 2)
 print(f"SimPy  : {simpy_s:.3f} s for two one-year runs, {res['simpy_events_per_s']} events/s, peak {res['simpy_peak_mb']} MB")
 print(f"cuakhau: {cuakhau_s:.4f} s for the same two runs, {res['cuakhau_events_per_s']} events/s, peak {res['cuakhau_peak_mb']} MB")
 print(f"bare loop: {bare_s:.4f} s for the same two runs; cuakhau/bare {res['bare_ratio']}x")
 print(f"speed-up in process {res['speedup_in_process']}x, whole process {res['speedup_whole_process']}x ({simpy_wall:.2f} s against {cuakhau_wall:.2f} s)")
 print(f"mean waits agree within the 95 % intervals: {agree}; bare loop FIFO {res['bare_mean_wait_h_fifo']} ± {res['bare_mean_wait_ci95_fifo']} h")
+print(f"32 one-year replications: {res['replications_32_wall_s_1_thread']} s on 1 thread, {res['replications_32_wall_s_2_threads']} s on 2 ({res['replications_speedup_2_threads']}x)")
 print(json.dumps(res))
 PY

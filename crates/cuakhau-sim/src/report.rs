@@ -6,6 +6,7 @@ use plotters::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::Path;
 
 #[derive(Debug, Clone, Serialize)]
@@ -279,23 +280,29 @@ pub fn write_all(dir: &Path, summary: &SummaryOut, runs: &[VariantRuns]) -> Resu
         .map_err(at(&p))?;
     }
     w.flush().map_err(at(&p))?;
+    // queue.csv has a row an hour (tens of thousands): written as the csv crate writes them,
+    // the variant's name quoted by it once, the numbers (never quoted) straight into a buffer.
     let p = dir.join("queue.csv");
-    let mut q = csv::Writer::from_path(&p).map_err(at(&p))?;
-    q.write_record(["variant", "hours", "waiting", "entry_waiting"]).map_err(at(&p))?;
-    let (mut hours, mut waiting, mut entry) = (String::new(), String::new(), String::new());
+    let mut q = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&p).map_err(at(&p))?);
+    let (mut row, mut hours) = (String::with_capacity(64), String::new());
+    row.push_str("variant,hours,waiting,entry_waiting\n");
     for v in runs {
         if let Some(r) = v.runs.first() {
+            let name = csv_field(&v.name).map_err(at(&p))?;
             for (i, (h, n)) in r.queue_series.iter().enumerate() {
                 let e = r.entry_series.get(i).copied().unwrap_or(0);
                 two_decimals(*h, &mut hours);
-                waiting.clear();
-                let _ = write!(waiting, "{n}");
-                entry.clear();
-                let _ = write!(entry, "{e}");
-                q.write_record([v.name.as_str(), &hours, &waiting, &entry]).map_err(at(&p))?;
+                let _ = write!(row, "{name},{hours},");
+                push_u32(&mut row, *n);
+                row.push(',');
+                push_u32(&mut row, e);
+                row.push('\n');
+                q.write_all(row.as_bytes()).map_err(at(&p))?;
+                row.clear();
             }
         }
     }
+    q.write_all(row.as_bytes()).map_err(at(&p))?;
     q.flush().map_err(at(&p))?;
     let p = dir.join("waits.csv");
     let mut wh = csv::Writer::from_path(&p).map_err(at(&p))?;
@@ -473,6 +480,31 @@ fn plot_variants(out: &mut String, s: &SummaryOut) -> PlotResult {
 
 /// Writes `format!("{v:.2}")` into `buf`, without the float formatter for whole numbers (the
 /// queue series samples whole hours: 20,000 rows a variant).
+/// `field` as the csv crate writes it among others in a record (quoted only where needed).
+fn csv_field(field: &str) -> Result<String, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([field, ""])?;
+    let bytes = w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
+    let text = String::from_utf8_lossy(&bytes);
+    // The record is the field, a comma, the empty field and the line's end.
+    Ok(text.strip_suffix(",\n").unwrap_or(&text).to_string())
+}
+
+/// Appends `n` in decimal.
+fn push_u32(buf: &mut String, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
+}
+
 fn two_decimals(v: f64, buf: &mut String) {
     buf.clear();
     if v.fract() == 0.0 && v.is_sign_positive() && v < 1e15 {
@@ -485,6 +517,23 @@ fn two_decimals(v: f64, buf: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Names and numbers are written as the csv crate and the formatter write them.
+    #[test]
+    fn queue_rows_are_written_as_the_csv_crate_writes_them() {
+        for name in ["baseline", "two lanes, night", "say \"hi\"", "a\nb", "", " x "] {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record([name, "1.00", "2", "3"]).unwrap();
+            let want = String::from_utf8(w.into_inner().unwrap()).unwrap();
+            assert_eq!(format!("{},1.00,2,3\n", csv_field(name).unwrap()), want, "{name:?}");
+        }
+        let mut buf = String::new();
+        for n in [0, 1, 9, 10, 99, 100, 65_535, u32::MAX] {
+            buf.clear();
+            push_u32(&mut buf, n);
+            assert_eq!(buf, n.to_string());
+        }
+    }
 
     /// The fast path writes what the formatter writes, digit for digit.
     #[test]

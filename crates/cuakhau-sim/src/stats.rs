@@ -16,6 +16,7 @@ const LINEAR: u64 = 2 * SUB;
 pub const QUANTILE_REL_ERROR: f64 = 1.0 / SUB as f64;
 
 /// The bin of a duration in milliseconds.
+#[inline]
 fn bin_of(ms: u64) -> usize {
     if ms < LINEAR {
         return ms as usize;
@@ -35,14 +36,15 @@ fn edges(i: usize) -> (u64, u64) {
     (top << shift, (top + 1) << shift)
 }
 
-/// A histogram of durations in seconds.
+/// A histogram of durations, kept in integer microseconds (the engine's unit) and read in seconds.
 #[derive(Debug, Clone, Default)]
 pub struct Hist {
     bins: Vec<u64>,
     n: u64,
     zero: u64,
-    sum: f64,
-    max: f64,
+    /// Sum of the durations in µs: exact, and wide enough for any horizon and event count.
+    sum_us: i128,
+    max_us: i64,
 }
 
 /// Mean, p50, p95 and max, in hours.
@@ -56,19 +58,30 @@ pub struct Summary {
 }
 
 impl Hist {
+    /// Adds a duration in seconds (rounded to the microsecond).
     pub fn add(&mut self, seconds: f64) {
-        let s = seconds.max(0.0);
-        let b = bin_of((s * 1000.0) as u64);
-        if b >= self.bins.len() {
-            self.bins.resize(b + 1, 0);
+        self.add_us((seconds * 1e6).round() as i64);
+    }
+    /// Adds a duration of `us` microseconds (negative counts as 0): binned by its whole
+    /// milliseconds, summed exactly, all in integers.
+    #[inline]
+    pub fn add_us(&mut self, us: i64) {
+        let us = us.max(0);
+        let b = bin_of(us as u64 / 1000);
+        match self.bins.get_mut(b) {
+            Some(c) => *c += 1,
+            None => self.grow(b),
         }
-        self.bins[b] += 1;
         self.n += 1;
-        self.zero += (s == 0.0) as u64;
-        self.sum += s;
-        if s > self.max {
-            self.max = s;
-        }
+        self.zero += (us == 0) as u64;
+        self.sum_us += us as i128;
+        self.max_us = self.max_us.max(us);
+    }
+    /// Counts a duration in bin `b`, beyond the bins so far.
+    #[cold]
+    fn grow(&mut self, b: usize) {
+        self.bins.resize(b + 1, 0);
+        self.bins[b] += 1;
     }
     pub fn merge(&mut self, o: &Hist) {
         if o.bins.len() > self.bins.len() {
@@ -79,8 +92,12 @@ impl Hist {
         }
         self.n += o.n;
         self.zero += o.zero;
-        self.sum += o.sum;
-        self.max = self.max.max(o.max);
+        self.sum_us += o.sum_us;
+        self.max_us = self.max_us.max(o.max_us);
+    }
+    /// The longest duration, in seconds.
+    fn max_s(&self) -> f64 {
+        self.max_us as f64 / 1e6
     }
     pub fn n(&self) -> u64 {
         self.n
@@ -91,7 +108,7 @@ impl Hist {
     }
     /// Mean in seconds.
     pub fn mean_s(&self) -> f64 {
-        if self.n == 0 { 0.0 } else { self.sum / self.n as f64 }
+        if self.n == 0 { 0.0 } else { self.sum_us as f64 / 1e6 / self.n as f64 }
     }
     /// The q-quantile in seconds (nearest rank): the upper edge of its bin, capped at the
     /// largest value; within max(1 ms, `QUANTILE_REL_ERROR`) above the exact one.
@@ -107,10 +124,10 @@ impl Hist {
         for (i, c) in self.bins.iter().enumerate() {
             seen += c;
             if seen >= rank {
-                return (edges(i).1 as f64 / 1000.0).min(self.max);
+                return (edges(i).1 as f64 / 1000.0).min(self.max_s());
             }
         }
-        self.max
+        self.max_s()
     }
     pub fn summary_h(&self) -> Summary {
         Summary {
@@ -118,7 +135,7 @@ impl Hist {
             mean: self.mean_s() / 3600.0,
             p50: self.quantile_s(0.5) / 3600.0,
             p95: self.quantile_s(0.95) / 3600.0,
-            max: self.max / 3600.0,
+            max: self.max_s() / 3600.0,
         }
     }
     /// Counts in hour-wide buckets up to `hours` (the last holds `hours` and more), for plots

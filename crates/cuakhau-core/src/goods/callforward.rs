@@ -104,6 +104,103 @@ fn slot(c: LaneClass) -> usize {
     }
 }
 
+/// What the index keeps of a waiting truck: its class, its key, whether it holds a slot.
+type Entry = (LaneClass, Key, bool);
+
+/// Ids below this are kept in a table indexed by the id (at most 32 KB of entries).
+const DENSE_IDS: u64 = 1024;
+
+/// Who waits, by truck id: a table indexed by the id while every id is small (the simulator's
+/// ids are its truck slots), a hash map from the first id that is not (the store's ids).
+#[derive(Debug, Clone, Default)]
+struct Index {
+    dense: Vec<Option<Entry>>,
+    len: usize,
+    sparse: Option<FxHashMap<TruckId, Entry>>,
+}
+
+impl Index {
+    #[inline]
+    fn len(&self) -> usize {
+        match &self.sparse {
+            Some(m) => m.len(),
+            None => self.len,
+        }
+    }
+
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    #[inline]
+    fn get(&self, id: TruckId) -> Option<&Entry> {
+        match &self.sparse {
+            Some(m) => m.get(&id),
+            None => self.dense.get(id.0 as usize).and_then(Option::as_ref),
+        }
+    }
+
+    /// Adds `id`'s entry; false (and nothing changes) if it is already there.
+    #[inline]
+    fn insert_new(&mut self, id: TruckId, e: Entry) -> bool {
+        if self.sparse.is_none() && id.0 >= DENSE_IDS {
+            self.go_sparse();
+        }
+        match &mut self.sparse {
+            Some(m) => match m.entry(id) {
+                std::collections::hash_map::Entry::Occupied(_) => false,
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(e);
+                    true
+                }
+            },
+            None => {
+                let i = id.0 as usize;
+                if i >= self.dense.len() {
+                    self.dense.resize(i + 1, None);
+                }
+                if self.dense[i].is_some() {
+                    return false;
+                }
+                self.dense[i] = Some(e);
+                self.len += 1;
+                true
+            }
+        }
+    }
+
+    #[inline]
+    fn remove(&mut self, id: TruckId) -> Option<Entry> {
+        match &mut self.sparse {
+            Some(m) => m.remove(&id),
+            None => {
+                let e = self.dense.get_mut(id.0 as usize)?.take();
+                self.len -= e.is_some() as usize;
+                e
+            }
+        }
+    }
+
+    /// Every waiting truck with its entry, in no particular order.
+    fn iter(&self) -> Box<dyn Iterator<Item = (TruckId, &Entry)> + '_> {
+        match &self.sparse {
+            Some(m) => Box::new(m.iter().map(|(id, e)| (*id, e))),
+            None => Box::new(self.dense.iter().enumerate().filter_map(|(i, e)| e.as_ref().map(|e| (TruckId(i as u64), e)))),
+        }
+    }
+
+    /// Moves the table into a hash map, for ids of any size from now on.
+    #[cold]
+    #[inline(never)]
+    fn go_sparse(&mut self) {
+        let m: FxHashMap<TruckId, Entry> = self.iter().map(|(id, e)| (id, *e)).collect();
+        self.dense = Vec::new();
+        self.len = 0;
+        self.sparse = Some(m);
+    }
+}
+
 /// The yard's waiting trucks, ordered by a policy.
 #[derive(Debug, Clone)]
 pub struct CallForward {
@@ -113,7 +210,7 @@ pub struct CallForward {
     runs: [VecDeque<(Key, TruckId)>; 3],
     /// Who waits, in which class, with which key, and whether it holds a slot: the truth the
     /// heaps are checked against.
-    index: FxHashMap<TruckId, (LaneClass, Key, bool)>,
+    index: Index,
     /// Waiting trucks per class.
     lens: [usize; 3],
     /// At least as many heap entries per class as are stale (taken out by `remove`); while 0, a
@@ -123,14 +220,7 @@ pub struct CallForward {
 
 impl CallForward {
     pub fn new(policy: Policy) -> Self {
-        CallForward {
-            policy,
-            queues: Default::default(),
-            runs: Default::default(),
-            index: FxHashMap::default(),
-            lens: [0; 3],
-            stale: [0; 3],
-        }
+        CallForward { policy, queues: Default::default(), runs: Default::default(), index: Index::default(), lens: [0; 3], stale: [0; 3] }
     }
 
     pub fn policy(&self) -> Policy {
@@ -148,7 +238,7 @@ impl CallForward {
     }
 
     pub fn contains(&self, id: TruckId) -> bool {
-        self.index.contains_key(&id)
+        self.index.get(id).is_some()
     }
 
     /// Adds a waiting truck (again, for a truck whose call went unanswered). Returns false if it
@@ -156,10 +246,9 @@ impl CallForward {
     #[inline]
     pub fn add(&mut self, t: WaitingTruck) -> bool {
         let k = self.policy.key(&t);
-        match self.index.entry(t.id) {
-            std::collections::hash_map::Entry::Occupied(_) => return false,
-            std::collections::hash_map::Entry::Vacant(v) => v.insert((t.class, k, t.slot.is_some())),
-        };
+        if !self.index.insert_new(t.id, (t.class, k, t.slot.is_some())) {
+            return false;
+        }
         let run = &mut self.runs[slot(t.class)];
         if run.back().is_none_or(|last| *last <= (k, t.id)) {
             run.push_back((k, t.id));
@@ -173,7 +262,7 @@ impl CallForward {
     /// Takes a truck out of the yard (it left, or its declaration lapsed).
     #[inline]
     pub fn remove(&mut self, id: TruckId) -> bool {
-        match self.index.remove(&id) {
+        match self.index.remove(id) {
             Some((c, _, _)) => {
                 self.lens[slot(c)] -= 1;
                 self.stale[slot(c)] += 1;
@@ -185,29 +274,18 @@ impl CallForward {
 
     /// The best waiting truck of class `c`, dropping stale entries on the way, and whether it
     /// stands at the front of the run (else at the heap's top).
-    #[inline]
+    #[inline(always)]
     fn first(&mut self, c: LaneClass) -> Option<(Key, TruckId, bool)> {
         let i = slot(c);
+        if self.lens[i] == 0 {
+            // Nobody of this class waits: whatever its run and heap still hold is stale.
+            if self.stale[i] > 0 {
+                self.clear_class(i);
+            }
+            return None;
+        }
         if self.stale[i] > 0 {
-            let index = &self.index;
-            let live = |k: &Key, id: &TruckId| index.get(id).is_some_and(|(ic, ik, _)| (*ic, *ik) == (c, *k));
-            let mut dropped = 0;
-            while let Some((k, id)) = self.runs[i].front()
-                && !live(k, id)
-            {
-                self.runs[i].pop_front();
-                dropped += 1;
-            }
-            while let Some(Reverse((k, id))) = self.queues[i].peek()
-                && !live(k, id)
-            {
-                self.queues[i].pop();
-                dropped += 1;
-            }
-            self.stale[i] = self.stale[i].saturating_sub(dropped);
-            if self.runs[i].is_empty() && self.queues[i].is_empty() {
-                self.stale[i] = 0;
-            }
+            self.drop_stale(c);
         }
         match (self.runs[i].front(), self.queues[i].peek()) {
             (Some(r), Some(Reverse(h))) => Some(if r <= h { (r.0, r.1, true) } else { (h.0, h.1, false) }),
@@ -217,8 +295,43 @@ impl CallForward {
         }
     }
 
+    /// Drops the stale entries before class `c`'s first waiting truck in its run and its heap.
+    #[cold]
+    #[inline(never)]
+    fn drop_stale(&mut self, c: LaneClass) {
+        let i = slot(c);
+        let index = &self.index;
+        let live = |k: &Key, id: &TruckId| index.get(*id).is_some_and(|(ic, ik, _)| (*ic, *ik) == (c, *k));
+        let mut dropped = 0;
+        while let Some((k, id)) = self.runs[i].front()
+            && !live(k, id)
+        {
+            self.runs[i].pop_front();
+            dropped += 1;
+        }
+        while let Some(Reverse((k, id))) = self.queues[i].peek()
+            && !live(k, id)
+        {
+            self.queues[i].pop();
+            dropped += 1;
+        }
+        self.stale[i] = self.stale[i].saturating_sub(dropped);
+        if self.runs[i].is_empty() && self.queues[i].is_empty() {
+            self.stale[i] = 0;
+        }
+    }
+
+    /// Empties class slot `i`'s run and heap, where every entry is stale.
+    #[cold]
+    #[inline(never)]
+    fn clear_class(&mut self, i: usize) {
+        self.runs[i].clear();
+        self.queues[i].clear();
+        self.stale[i] = 0;
+    }
+
     /// The truck a lane of class `lane` calls, and the class it waits in.
-    #[inline]
+    #[inline(always)]
     fn best_for(&mut self, lane: LaneClass) -> Option<(Key, TruckId, LaneClass, bool)> {
         let mut first = |c: LaneClass| self.first(c).map(|(k, id, in_run)| (k, id, c, in_run));
         match lane {
@@ -249,7 +362,7 @@ impl CallForward {
         } else {
             self.queues[slot(c)].pop();
         }
-        self.index.remove(&id);
+        self.index.remove(id);
         self.lens[slot(c)] -= 1;
         Some(id)
     }
@@ -259,7 +372,7 @@ impl CallForward {
     /// windows are rare and short.
     pub fn call_booked(&mut self, lane: LaneClass) -> Option<TruckId> {
         let best =
-            |c: LaneClass| self.index.iter().filter(|(_, (ic, _, booked))| *booked && *ic == c).map(|(id, (_, k, _))| (*k, *id)).min();
+            |c: LaneClass| self.index.iter().filter(|(_, (ic, _, booked))| *booked && *ic == c).map(|(id, (_, k, _))| (*k, id)).min();
         let (_, id) = match lane {
             LaneClass::Agv => best(LaneClass::Agv),
             LaneClass::Perishable => best(LaneClass::Perishable).or_else(|| best(LaneClass::General)),
@@ -271,14 +384,14 @@ impl CallForward {
 
     /// A truck's place among those its lane class serves (1 = next), for the driver's view.
     pub fn position(&self, id: TruckId) -> Option<usize> {
-        let (class, key, _) = *self.index.get(&id)?;
+        let (class, key, _) = *self.index.get(id)?;
         // Count distinct waiting trucks: a truck removed and added again may stand twice in a heap.
         let ahead = |c: LaneClass| {
             self.queues[slot(c)]
                 .iter()
                 .map(|Reverse(e)| e)
                 .chain(&self.runs[slot(c)])
-                .filter(|(k, t)| (*k, *t) < (key, id) && self.index.get(t).is_some_and(|(ic, ik, _)| (*ic, *ik) == (c, *k)))
+                .filter(|(k, t)| (*k, *t) < (key, id) && self.index.get(*t).is_some_and(|(ic, ik, _)| (*ic, *ik) == (c, *k)))
                 .map(|(_, t)| *t)
                 .collect::<std::collections::BTreeSet<_>>()
                 .len()
@@ -373,9 +486,10 @@ mod tests {
         assert_eq!(estimated_wait_s(3, 0), None);
     }
 
-    /// Random adds (some out of key order, some again after a call), removals and calls, against
-    /// a plain search over who waits: every call and peek names the truck the search names, and
-    /// every position counts the trucks the search puts ahead.
+    /// Random adds (some out of key order, some again after a call; small ids, then large ones
+    /// too), removals and calls, against a plain search over who waits: every call and peek
+    /// names the truck the search names, and every position counts the trucks the search puts
+    /// ahead.
     #[test]
     fn calls_match_a_plain_search() {
         let mut seed = 0x2545_F491_4F6C_DD1Du64;
@@ -404,11 +518,13 @@ mod tests {
                 .map(|(_, id)| id)
             };
             let mut seq: u64 = 0;
-            for _ in 0..4000 {
+            for step in 0..4000 {
                 let lane = classes[next(3) as usize];
+                // Small ids first (the index's table), then some large ones too (its hash map).
+                let pick_id = |n: &mut dyn FnMut(u64) -> u64| if step >= 2000 && n(4) == 0 { 5000 + n(200) } else { n(200) };
                 match next(10) {
                     0..=4 => {
-                        let id = next(200);
+                        let id = pick_id(&mut next);
                         // Mostly in order; now and then an old arrival (a call that went unanswered).
                         seq += 1;
                         let arrival_seq = if next(8) == 0 { seq.saturating_sub(next(50)) } else { seq };
@@ -423,7 +539,7 @@ mod tests {
                         waiting.entry(id).or_insert(t);
                     }
                     5 => {
-                        let id = next(200);
+                        let id = pick_id(&mut next);
                         assert_eq!(cf.remove(TruckId(id)), waiting.remove(&id).is_some());
                     }
                     6 => assert_eq!(cf.peek(lane), expected(&waiting, lane), "{policy:?} peek"),
