@@ -25,7 +25,7 @@ use cuakhau_app::gate::{Board, QueueEntry, Round, Tracking};
 use cuakhau_core::goods::clearance::{Act, Outcome, RiskRule, Step, StepState, channel_reason_in};
 use cuakhau_core::goods::gate::TripStatus;
 use cuakhau_core::{DeclarationId, TripId};
-use cuakhau_core::{Direction, FieldError, GatePairId, Lang, Msg, Problem, Timestamp, time};
+use cuakhau_core::{Direction, FieldError, Lang, Msg, Problem, Timestamp, time};
 use cuakhau_store::trips::TripRecord;
 use serde::Deserialize;
 use utoipa::IntoParams;
