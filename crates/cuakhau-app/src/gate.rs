@@ -519,7 +519,8 @@ impl Gate<'_> {
         let keys: Vec<String> = address.map(|a| format!("track:{a}")).into_iter().collect();
         let wait = app.inner.logins.wait_s(&keys, now);
         if wait > 0 {
-            return Err(AppError::TooManyAttempts { retry_after_s: wait });
+            // Not "too many failed sign-ins": a driver's page has no sign-in.
+            return Err(AppError::TooManyRequests { retry_after_s: wait });
         }
         let code: String = code.chars().filter(|c| !c.is_whitespace() && *c != '-').flat_map(char::to_lowercase).collect();
         match store.declaration(declaration).await? {

@@ -801,6 +801,33 @@ async fn control_characters_are_refused_on_postgres() {
 }
 
 #[tokio::test]
+async fn wrong_tracking_codes_are_throttled_as_too_many_requests_not_as_sign_ins() {
+    let t = spawn().await;
+    let imp = accepted(&t, machinery_import("桂A-12345"), "cn-customs").await;
+    let look = async |code: &str| {
+        let mut req = axum::http::Request::get(format!("/api/v1/track/{imp}?code={code}"))
+            .header("accept-language", "vi")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        req.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from(([10, 0, 0, 9], 40000))));
+        t.send(req).await
+    };
+    let mut last = look("wrong").await;
+    for _ in 0..10 {
+        if last.status == StatusCode::TOO_MANY_REQUESTS {
+            break;
+        }
+        assert_eq!(last.status, StatusCode::NOT_FOUND, "{}", last.text());
+        last = look("wrong").await;
+    }
+    assert_eq!(last.status, StatusCode::TOO_MANY_REQUESTS, "{}", last.text());
+    let p = last.json();
+    assert_eq!(p["type"], "/problems/too-many-requests", "{p}");
+    assert_eq!(p["title"], "Quá nhiều yêu cầu", "{p}");
+    assert!(last.headers.contains_key("retry-after"));
+}
+
+#[tokio::test]
 async fn public_position_reports_are_limited_per_trip_and_per_client() {
     let t = spawn().await;
     let imp = accepted(&t, machinery_import("桂A-12345"), "cn-customs").await;
