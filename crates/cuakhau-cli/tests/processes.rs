@@ -270,6 +270,89 @@ async fn a_stream_resumes_from_its_last_event_id_on_another_process() {
 }
 
 /// Polls `/auth/me` with `token` on `node` until it answers 401, for at most a second.
+/// The live gate end to end with every request going to the next process in turn: a declaration
+/// filed, accepted and booked, the truck checked in at the yard, called by dispatch and cleared
+/// by both sides' officers step by step, each act through another process than the last.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_gate_runs_end_to_end_with_its_requests_spread_over_processes() {
+    // 10:00 in Hà Nội, 11:00 in Beijing: both sides of Hữu Nghị are open.
+    let (db, nodes) = cluster(3, &["--dispatch-every-s", "0", "--clock-start", "2026-11-23T10:00:00+07:00"]).await;
+    let mut turn = 0usize;
+    let mut next = || {
+        turn += 1;
+        &nodes[turn % nodes.len()]
+    };
+    let admin = login(next(), "admin").await;
+    let people = [
+        ("enterprise", "enterprise:0101234567"),
+        ("vn-board-hn", "officer:VN:gate-board:huu-nghi"),
+        ("vn-customs", "officer:VN:customs:*"),
+        ("vn-guard", "officer:VN:border-guard:huu-nghi"),
+        ("vn-quarantine", "officer:VN:quarantine:huu-nghi"),
+        ("cn-customs", "officer:CN:customs:*"),
+        ("cn-guard", "officer:CN:border-guard:huu-nghi"),
+    ];
+    for (name, role) in people {
+        let body = json!({"username": name, "display_name": name, "password": PASSWORD, "roles": [role]});
+        let (s, v) = call(next(), "POST", "/api/v1/users", Some(&admin), Some(body)).await;
+        assert_eq!(s, 201, "{name}: {v}");
+    }
+    let mut tokens = std::collections::HashMap::new();
+    for (name, _) in people {
+        tokens.insert(name, login(next(), name).await);
+    }
+    let tok = |name: &str| tokens[name].clone();
+    for (id, class) in [("huu-nghi-vn-export-green", "perishable"), ("huu-nghi-vn-export-1", "general")] {
+        let lane =
+            json!({"id": id, "side": "VN", "direction": "export", "class": class, "name": id, "capacity_per_hour": 12, "basis": "test"});
+        let (s, v) = call(next(), "POST", "/api/v1/gate-pairs/huu-nghi/lanes", Some(&tok("vn-board-hn")), Some(lane)).await;
+        assert_eq!(s, 201, "{v}");
+    }
+    let durian = json!({
+        "gate_pair": "huu-nghi", "direction": "export", "plate": "12C-123.45", "plate_country": "VN", "vehicle_kind": "refrigerated",
+        "driver": {"name": "Nguyễn Văn Tài", "nationality": "VN", "document_no": "B1234567"},
+        "consignments": [{"hs_code": "08106000", "description_vi": "Sầu riêng tươi", "description_zh": "鲜榴莲", "packages": 1200,
+                          "gross_kg": 18000.0, "value": 60000.0, "currency": "USD", "origin": "VN", "shelf_life_h": 96, "certificate": "PC-2026-0001"}]
+    });
+    let (s, d) = call(next(), "POST", "/api/v1/declarations", Some(&tok("enterprise")), Some(durian)).await;
+    assert_eq!(s, 201, "{d}");
+    let id = d["id"].as_i64().unwrap();
+    let (s, v) = call(next(), "POST", &format!("/api/v1/declarations/{id}/submit"), Some(&tok("enterprise")), None).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = call(next(), "POST", &format!("/api/v1/declarations/{id}/accept"), Some(&tok("vn-customs")), None).await;
+    assert_eq!((s, v["state"].as_str()), (200, Some("accepted")), "{v}");
+    let hour = json!({"hour": "2026-11-23T10:00:00+07:00"});
+    let (s, v) = call(next(), "POST", &format!("/api/v1/declarations/{id}/booking"), Some(&tok("enterprise")), Some(hour)).await;
+    assert_eq!(s, 201, "{v}");
+    let (s, trip) =
+        call(next(), "POST", "/api/v1/gate-pairs/huu-nghi/yard", Some(&tok("vn-guard")), Some(json!({"plate": "12C12345"}))).await;
+    assert_eq!((s, trip["status"].as_str()), (201, Some("yard")), "{trip}");
+    let trip_id = trip["id"].as_i64().unwrap();
+    let (s, v) = call(next(), "POST", "/api/v1/gate-pairs/huu-nghi/dispatch?direction=export", Some(&tok("vn-board-hn")), None).await;
+    assert_eq!((s, v["called"][0]["lane"].as_str()), (200, Some("huu-nghi-vn-export-green")), "{v}");
+    let officers = ["vn-customs", "vn-guard", "vn-quarantine", "vn-guard", "cn-customs", "cn-guard"];
+    let mut last = Value::Null;
+    for (i, who) in officers.iter().enumerate() {
+        let (s, v) = call(next(), "POST", &format!("/api/v1/trips/{trip_id}/steps/{i}/start"), Some(&tok(who)), None).await;
+        assert_eq!(s, 200, "step {i} start by {who}: {v}");
+        let pass = Some(json!({"outcome": "pass"}));
+        let (s, v) = call(next(), "POST", &format!("/api/v1/trips/{trip_id}/steps/{i}/finish"), Some(&tok(who)), pass).await;
+        assert_eq!(s, 200, "step {i} finish by {who}: {v}");
+        last = v;
+    }
+    assert_eq!(last["status"], "done", "{last}");
+    // Every process reads the same crossing, and the firm's page offers nothing more to do.
+    for n in &nodes {
+        let (s, v) = call(n, "GET", &format!("/api/v1/trips/{trip_id}"), Some(&tok("vn-board-hn")), None).await;
+        assert_eq!((s, v["status"].as_str()), (200, Some("done")), "{}: {v}", n.instance);
+        let (_, d) = call(n, "GET", &format!("/api/v1/declarations/{id}"), Some(&tok("enterprise")), None).await;
+        assert_eq!((d["trip_status"].as_str(), &d["actions"]), (Some("done"), &json!([])), "{}: {d}", n.instance);
+    }
+    let out = bin().args(["audit", "verify", "--database", &db.url]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("intact"), "{text}{}", String::from_utf8_lossy(&out.stderr));
+}
+
 async fn refused_within_a_second(node: &Node, token: &str) {
     let refused = async {
         while call(node, "GET", "/api/v1/auth/me", Some(token), None).await.0 != 401 {
