@@ -122,6 +122,7 @@ fn expected(k: ValueKind, lang: Lang) -> &'static str {
 /// Translations of the free-text problems, keyed by their English wording (a message catalogue:
 /// the English text is the key, as in gettext). A wording missing here is shown in English.
 const OTHER: &[(&str, &str, &str)] = &[
+    ("an event id this server sent", "một mã sự kiện do máy chủ này gửi", "本服务器发出的事件编号"),
     ("a JSON object", "một đối tượng JSON", "一个 JSON 对象"),
     ("the hour starts after the declaration's validity ends", "giờ này bắt đầu sau khi tờ khai hết hiệu lực", "该时段开始时申报单已失效"),
     ("the hour is further ahead than bookings may be made", "giờ này xa hơn thời hạn được phép đặt trước", "该时段超出可提前预约的范围"),

@@ -828,6 +828,21 @@ async fn wrong_tracking_codes_are_throttled_as_too_many_requests_not_as_sign_ins
 }
 
 #[tokio::test]
+async fn a_stream_refuses_a_last_event_id_the_server_never_sent() {
+    let t = spawn().await;
+    for bad in ["\u{84}", "12x", "-3", "d"] {
+        let req = axum::http::Request::get("/api/v1/gate-pairs/huu-nghi/queue/stream?direction=export")
+            .header("accept-language", "zh")
+            .header("last-event-id", axum::http::HeaderValue::from_bytes(bad.as_bytes()).unwrap())
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let r = t.send(req).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}: {}", r.text());
+        assert!(r.json()["detail"].as_str().unwrap().contains("本服务器发出的事件编号"), "{}", r.text());
+    }
+}
+
+#[tokio::test]
 async fn public_position_reports_are_limited_per_trip_and_per_client() {
     let t = spawn().await;
     let imp = accepted(&t, machinery_import("桂A-12345"), "cn-customs").await;
@@ -945,8 +960,9 @@ async fn a_stream_resumed_with_the_last_event_id_gets_no_board_older_than_that_n
     let (next, board) = next_event_id(&mut resumed, second).await.expect("the change");
     assert_eq!(board["yard"], 1);
     assert!(next.parse::<i64>().unwrap() > first.parse::<i64>().unwrap(), "{next} after {first}");
-    // With an older id (or none, or one that is not ours), the current board at once.
-    for last in [Some(first.as_str()), None, Some("garbage")] {
+    // With an older id (or none), the current board at once; one that is not ours is refused
+    // (a_stream_refuses_a_last_event_id_the_server_never_sent).
+    for last in [Some(first.as_str()), None] {
         let (id, board) = next_event_id(&mut open_from(&t, last).await, second).await.expect("the current board");
         assert_eq!((id.as_str(), &board["yard"]), (next.as_str(), &json!(1)), "after {last:?}");
     }

@@ -247,7 +247,7 @@ pub async fn queue(
 }
 
 #[utoipa::path(get, path = "/api/v1/gate-pairs/{id}/queue/stream", tag = "gate", params(("id" = String, Path), DirectionQuery,
-        ("Last-Event-ID" = Option<String>, Header, description = "The id of the last event received, when reconnecting (to any process): no board older than that one is sent, and none at all until the next change when that one is current")),
+        ("Last-Event-ID" = Option<String>, Header, pattern = "^[0-9]+d?$", description = "The id of the last event received, when reconnecting (to any process): no board older than that one is sent, and none at all until the next change when that one is current")),
     responses((status = 200, description = "Server-sent events: a `queue` event with a QueueOut document now and after every change; its `id` is the store's last change in it", content_type = "text/event-stream")))]
 pub async fn queue_stream(
     State(st): State<AppState>,
@@ -264,7 +264,16 @@ pub async fn queue_stream(
         return Err(ApiError::new(lang, StatusCode::SERVICE_UNAVAILABLE, Msg::Unavailable));
     }
     // What the viewer has, when it reconnects: never anything older, nothing again if current.
-    let had = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(stream::parse_event_id);
+    // An id the server never writes (not `N` or `Nd`) is refused, not taken for no id.
+    let had = match headers.get("last-event-id") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(stream::parse_event_id)
+                .ok_or_else(|| ApiError::field(lang, FieldError::new("Last-Event-ID", Problem::Other("an event id this server sent"))))?,
+        ),
+    };
     // Fail now (404) rather than inside the stream.
     let board = stream::shared_snapshot(&st, lang, &pair, direction, detail, had.map_or(i64::MIN, |(n, _)| n)).await?;
     let current = had == Some((board.changes, detail));

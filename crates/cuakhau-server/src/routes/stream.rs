@@ -79,7 +79,7 @@ pub(crate) fn event_id(changes: i64, detail: bool) -> String {
     if detail { format!("{changes}d") } else { changes.to_string() }
 }
 
-/// A `Last-Event-ID` as [`event_id`] writes it; anything else is no id.
+/// A `Last-Event-ID` as [`event_id`] writes it; anything else is `None` (and the route refuses it).
 pub(crate) fn parse_event_id(id: &str) -> Option<(i64, bool)> {
     let (n, detail) = match id.strip_suffix('d') {
         Some(n) => (n, true),
