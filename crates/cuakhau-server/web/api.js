@@ -57,6 +57,8 @@ export function liveStream(url, onEvent, onState, event = "queue") {
     if (tk !== NAV) return;
     const es = new EventSource(url);
     S.streams.push(es);
+    // Open is live: a reconnect whose board is still current is sent nothing until the next change.
+    es.onopen = () => onState(true);
     es.addEventListener(event, (ev) => { onState(true); onEvent(JSON.parse(ev.data)); });
     es.onerror = () => {
       onState(false);
