@@ -32,8 +32,8 @@ pub struct Filing {
 /// Filters and page of a declaration list.
 #[derive(Debug, Clone, Default)]
 pub struct DeclarationFilter {
-    /// State codes; all when empty.
-    pub states: Vec<&'static str>,
+    /// Any of these states; all when empty.
+    pub states: Vec<cuakhau_core::goods::StateKind>,
     pub gate_pair: Option<GatePairId>,
     pub direction: Option<Direction>,
     /// Only declarations a customs officer of this side decides (the exit side).
@@ -43,9 +43,6 @@ pub struct DeclarationFilter {
     /// Page size, 1 to 200 (default 100).
     pub limit: Option<u32>,
 }
-
-/// The state codes a declaration list may filter on.
-pub const STATES: &[&str] = &["draft", "submitted", "accepted", "rejected", "cancelled"];
 
 /// A page of a list: the items and, when there are more, the cursor of the next page.
 #[derive(Debug, Clone)]

@@ -238,3 +238,36 @@ async fn a_log_from_before_streams_keeps_verifying_against_its_checkpoints() {
     let proof = cuakhau_store::ledger::consistency(&s, "", 5, 12).await.unwrap();
     assert!(w.cosign(&signed[0].note, &proof, 2).is_ok());
 }
+
+/// The writer never checkpoints a small log itself (its backstop is far away), so rows that reach
+/// the database file itself were copied there by the checkpointer thread. `immutable=1` reads the
+/// file alone, ignoring the write-ahead log.
+#[tokio::test]
+async fn commits_reach_the_database_file_through_the_checkpointer_not_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ck.db");
+    let s = SqliteStore::open(&format!("sqlite:{}", path.display())).await.unwrap();
+    let in_file = || {
+        let uri = format!("file:{}?immutable=1", path.display());
+        let c = rusqlite::Connection::open_with_flags(uri, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI)
+            .unwrap();
+        c.query_row("SELECT COUNT(*) FROM gate_pairs", [], |r| r.get::<_, i64>(0)).unwrap_or(0)
+    };
+    let pages_before: i64 = {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(pages_before, 1000, "a plain connection keeps SQLite's default; the store's writer sets its own");
+    s.load_reference(&cuakhau_store::conformance::fixture(), cuakhau_store::Actor { name: "t", at: cuakhau_store::conformance::T0 })
+        .await
+        .unwrap();
+    let pairs = s.reference().await.unwrap().gate_pairs.len() as i64;
+    assert!(pairs > 0);
+    // The checkpointer runs within a few of its pauses; a generous deadline, not a timing claim.
+    let mut waited = 0;
+    while in_file() < pairs && waited < 200 {
+        tokio::time::sleep(cuakhau_store_sqlite::CHECKPOINT_EVERY / 2).await;
+        waited += 1;
+    }
+    assert_eq!(in_file(), pairs, "the committed rows are in the database file, copied there by the checkpointer");
+}

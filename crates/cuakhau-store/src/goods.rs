@@ -49,8 +49,8 @@ pub struct DeclarationRecord {
 #[derive(Debug, Clone)]
 pub struct DeclarationQuery<'a> {
     pub scope: &'a cuakhau_core::auth::ReadScope,
-    /// Any of these state codes (`draft`, `submitted`, …); empty means all.
-    pub states: &'a [&'a str],
+    /// Any of these states; empty means all.
+    pub states: &'a [cuakhau_core::goods::StateKind],
     pub gate_pair: Option<&'a GatePairId>,
     pub direction: Option<Direction>,
     /// The cursor: only declarations with a smaller id.

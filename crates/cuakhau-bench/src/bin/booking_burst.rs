@@ -76,6 +76,16 @@ async fn burst(setup: &Setup, stop_when_full: bool) -> (usize, usize, Vec<u64>) 
     (b, r, l)
 }
 
+/// This process's CPU time so far (user and system, all threads), in µs: server and clients.
+fn cpu_us() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command's closing parenthesis; utime and stime are the 12th and 13th.
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<f64> = rest.split_whitespace().map(|x| x.parse().unwrap_or(0.0)).collect();
+    // Clock ticks of 10 ms (Linux's USER_HZ is 100).
+    f.get(11).zip(f.get(12)).map(|(u, s)| (u + s) * 10_000.0).unwrap_or(0.0)
+}
+
 fn pct(v: &mut [u64], p: f64) -> f64 {
     v.sort_unstable();
     v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1] as f64 / 1000.0
@@ -173,9 +183,10 @@ async fn main() {
     let t = Instant::now();
     let a = setup(256, SLOTS + 1_000).await;
     println!("setup (a): {:.1} s", t.elapsed().as_secs_f64());
-    let t0 = Instant::now();
+    let (t0, cpu0) = (Instant::now(), cpu_us());
     let (booked, refused, _) = burst(&a, true).await;
     let secs = t0.elapsed().as_secs_f64();
+    let cpu_per_booking = (cpu_us() - cpu0) / booked as f64;
     let usage = a
         .store
         .slot_usage(&GatePairId::parse("bench").unwrap(), Direction::Export, Timestamp(H0), Timestamp(H0 + HOURS * 3_600_000_000))
@@ -192,7 +203,8 @@ async fn main() {
     .unwrap();
     assert!(a.store.verify_audit().await.unwrap().is_ok());
     println!(
-        "(a) 256 clients: {booked} booked in {secs:.2} s = {:.0} bookings/s; {refused} refused; capacity {capacity}, counters {used}, rows {rows}",
+        "(a) 256 clients: {booked} booked in {secs:.2} s = {:.0} bookings/s; {refused} refused; capacity {capacity}, counters {used}, rows {rows}; \
+         {cpu_per_booking:.0} µs of CPU (server and clients) per booking",
         booked as f64 / secs
     );
     // (b) 32 clients, 3,200 bookings (100 each: within three enterprises' daily limits), latency.
@@ -208,6 +220,7 @@ async fn main() {
         "bookings_per_s": rate.round(), "p50_ms": p50, "p99_ms": p99, "slots": capacity, "booked": booked,
         "refused": refused, "double_booked": dupes + (booked as i64 - rows).abs(), "raw_inserts_per_s": raw.round(),
         "ratio_to_raw": (rate / raw * 1000.0).round() / 1000.0, "clients_a": 256, "clients_b": 32,
+        "cpu_us_per_booking": cpu_per_booking.round(),
     });
     println!("{json}");
 }

@@ -128,13 +128,45 @@ pub enum DeclState {
 
 impl DeclState {
     pub fn code(&self) -> &'static str {
+        self.kind().code()
+    }
+
+    /// Which of the five states this is, without its details.
+    pub fn kind(&self) -> StateKind {
         match self {
-            DeclState::Draft => "draft",
-            DeclState::Submitted => "submitted",
-            DeclState::Accepted { .. } => "accepted",
-            DeclState::Rejected { .. } => "rejected",
-            DeclState::Cancelled => "cancelled",
+            DeclState::Draft => StateKind::Draft,
+            DeclState::Submitted => StateKind::Submitted,
+            DeclState::Accepted { .. } => StateKind::Accepted,
+            DeclState::Rejected { .. } => StateKind::Rejected,
+            DeclState::Cancelled => StateKind::Cancelled,
         }
+    }
+}
+
+/// A declaration's state without its details: what a list filters by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StateKind {
+    Draft,
+    Submitted,
+    Accepted,
+    Rejected,
+    Cancelled,
+}
+
+impl StateKind {
+    /// Every state, in the order a declaration meets them.
+    pub const ALL: [StateKind; 5] =
+        [StateKind::Draft, StateKind::Submitted, StateKind::Accepted, StateKind::Rejected, StateKind::Cancelled];
+    /// Their codes, in the same order.
+    pub const CODES: &'static [&'static str] = &["draft", "submitted", "accepted", "rejected", "cancelled"];
+
+    pub fn code(self) -> &'static str {
+        Self::CODES[self as usize]
+    }
+
+    /// The state with this code, or an error naming `field`.
+    pub fn parse(field: &'static str, code: &str) -> Result<Self, FieldError> {
+        Self::ALL.into_iter().find(|k| k.code() == code).ok_or(FieldError::new(field, Problem::NotOneOf { allowed: Self::CODES }))
     }
 }
 

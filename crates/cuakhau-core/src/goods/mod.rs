@@ -14,7 +14,7 @@ pub mod slots;
 
 pub use callforward::{CallForward, Policy, TruckId, WaitingTruck};
 pub use clearance::{Channel, Outcome, Step, StepState, Trip};
-pub use declaration::{Consignment, DeclState, Declaration};
+pub use declaration::{Consignment, DeclState, Declaration, StateKind};
 pub use parties::{Driver, EnterpriseCode, HsCode, Plate, VehicleKind};
 pub use slots::{CongestionLevel, HourCapacity, SlotClass};
 

@@ -13,12 +13,12 @@ use cuakhau_api::{
     AmendIn, BookingIn, BookingOut, ConsignmentIn, DeclarationIn, DeclarationOut, DriverIn, RejectIn, SlotHourOut, SuspensionIn,
     SuspensionOut,
 };
-use cuakhau_app::goods::{DeclarationFilter, Filing, STATES, SlotHour};
+use cuakhau_app::goods::{DeclarationFilter, Filing, SlotHour};
 use cuakhau_core::DeclarationId;
 use cuakhau_core::goods::declaration::ConsignmentFields;
 use cuakhau_core::goods::parties::{Driver, Plate, VehicleKind};
 use cuakhau_core::goods::slots::Suspension;
-use cuakhau_core::goods::{Consignment, DeclState};
+use cuakhau_core::goods::{Consignment, DeclState, StateKind};
 use cuakhau_core::validate::collect;
 use cuakhau_core::{Direction, FieldError, GatePairId, Lang, Problem, Side, time};
 use cuakhau_store::goods::{Booking, DeclarationRecord};
@@ -201,14 +201,8 @@ pub async fn list(State(st): State<AppState>, caller: Caller, ApiQuery(q): ApiQu
     let lang = caller.lang;
     caller.signed_in()?;
     let f = fe(lang);
-    let mut states: Vec<&'static str> = Vec::new();
-    for x in q.state.as_deref().unwrap_or("").split(',').map(str::trim).filter(|x| !x.is_empty()) {
-        let code = STATES
-            .iter()
-            .find(|c| **c == x)
-            .ok_or_else(|| ApiError::field(lang, FieldError::new("state", Problem::NotOneOf { allowed: STATES })))?;
-        states.push(code);
-    }
+    let states = q.state.as_deref().unwrap_or("").split(',').map(str::trim).filter(|x| !x.is_empty());
+    let states = states.map(|x| StateKind::parse("state", x)).collect::<Result<Vec<_>, _>>().map_err(&f)?;
     let gate_pair = q.gate_pair.as_deref().map(|g| GatePairId::parse(g).map_err(|e| e.named("gate_pair"))).transpose().map_err(&f)?;
     let filter = DeclarationFilter {
         states,
@@ -224,7 +218,7 @@ pub async fn list(State(st): State<AppState>, caller: Caller, ApiQuery(q): ApiQu
     let next = page.next.map(|cursor| {
         let mut qs: Vec<String> = Vec::new();
         if !filter.states.is_empty() {
-            qs.push(format!("state={}", filter.states.join(",")));
+            qs.push(format!("state={}", filter.states.iter().map(|k| k.code()).collect::<Vec<_>>().join(",")));
         }
         if let Some(g) = &filter.gate_pair {
             qs.push(format!("gate_pair={}", g.as_str()));

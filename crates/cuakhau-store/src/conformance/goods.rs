@@ -107,7 +107,7 @@ pub async fn declarations_follow_the_core_rules(s: &dyn Store) {
     assert_eq!(audit_len(s).await, 13);
 }
 
-pub fn query<'a>(scope: &'a ReadScope, states: &'a [&'a str], limit: u32) -> DeclarationQuery<'a> {
+pub fn query<'a>(scope: &'a ReadScope, states: &'a [cuakhau_core::goods::StateKind], limit: u32) -> DeclarationQuery<'a> {
     DeclarationQuery { scope, states, gate_pair: None, direction: None, before: None, limit }
 }
 
@@ -126,12 +126,13 @@ pub async fn declaration_lists_filter_in_the_query_and_page_by_cursor(s: &dyn St
     }
     let hn = GatePairId::parse("huu-nghi").unwrap();
     let officer = ReadScope::Only { enterprises: vec![], gate_pairs: vec![hn.clone()] };
-    let page = s.declarations(query(&officer, &["submitted"], 5)).await.unwrap();
+    let page = s.declarations(query(&officer, &[cuakhau_core::goods::StateKind::Submitted], 5)).await.unwrap();
     assert_eq!(page.iter().map(|d| d.id).collect::<Vec<_>>(), vec![mine.id], "the officer's scope is applied before the limit");
     assert!(s.declarations(query(&ReadScope::Only { enterprises: vec![], gate_pairs: vec![] }, &[], 5)).await.unwrap().is_empty());
     let exports = DeclarationQuery { direction: Some(Direction::Import), ..query(&ReadScope::All, &[], 100) };
     assert!(s.declarations(exports).await.unwrap().is_empty(), "direction filters in the query");
-    let at_lao_cai = DeclarationQuery { gate_pair: Some(&lao_cai), ..query(&ReadScope::All, &["draft"], 100) };
+    let at_lao_cai =
+        DeclarationQuery { gate_pair: Some(&lao_cai), ..query(&ReadScope::All, &[cuakhau_core::goods::StateKind::Draft], 100) };
     assert_eq!(s.declarations(at_lao_cai).await.unwrap().len(), 30);
     // Pages of 7 by cursor: every declaration once, newest first.
     let mut seen = Vec::new();

@@ -9,6 +9,7 @@ use crate::goods::{Booking, BookingOutcome, BookingRequest, SlotUse};
 use crate::trips::{Fee, NewTrip, Notification, Position, TripQuery, TripRecord};
 use crate::{Actor, ConflictKind, GateStore, Missing, Result, StoreError};
 use async_trait::async_trait;
+use cuakhau_core::goods::StateKind;
 use cuakhau_core::goods::clearance::{Act, ClearanceError};
 use cuakhau_core::goods::gate::{Call, TripStatus};
 use cuakhau_core::goods::parties::Plate;
@@ -86,10 +87,38 @@ impl From<BookingRequest<'_>> for Booked {
 
 /// Books a slot. Only `Booked` is to be committed: every other outcome is rolled back (the
 /// daily counter was taken before the buckets were tried).
+/// What a booking needs of its declaration: who, where, and whether it is valid now.
+struct Bookable {
+    id: DeclarationId,
+    enterprise: String,
+    gate_pair: GatePairId,
+    direction: Direction,
+    state: StateKind,
+    valid_until: Option<i64>,
+}
+
+impl FromRow for Bookable {
+    fn from_row(r: &Row) -> Result<Self> {
+        let bad = |e: cuakhau_core::FieldError| StoreError::Corrupt(format!("declaration: {e}"));
+        Ok(Bookable {
+            id: r.get("id")?,
+            enterprise: r.get("enterprise_code")?,
+            gate_pair: GatePairId::parse(&r.get::<String>("gate_pair_id")?).map_err(bad)?,
+            direction: Direction::parse("direction", &r.get::<String>("direction")?).map_err(bad)?,
+            state: StateKind::parse("state", &r.get::<String>("state")?).map_err(bad)?,
+            valid_until: r.get("valid_until_us")?,
+        })
+    }
+}
+
 pub async fn book_slot<C: Conn>(c: &mut C, req: &Booked, actor: Actor<'_>) -> Result<BookingOutcome> {
-    let d = require_decl(c, req.declaration_id).await?;
-    if !d.declaration.is_valid_at(actor.at) {
-        return Ok(BookingOutcome::NotBookable { state: d.declaration.state.code() });
+    // Only the columns a booking needs: the goods and the trip are not read on this hot path.
+    let sql = "SELECT id, enterprise_code, gate_pair_id, direction, state, valid_until_us FROM declarations WHERE id = $1";
+    let d: Bookable =
+        opt(c, sql, params![req.declaration_id]).await?.ok_or(StoreError::NotFound(Missing::Declaration(req.declaration_id)))?;
+    // As `Declaration::is_valid_at`: accepted, and still within its validity.
+    if d.state != StateKind::Accepted || d.valid_until.is_none_or(|v| actor.at.as_micros() >= v) {
+        return Ok(BookingOutcome::NotBookable { state: d.state.code() });
     }
     // One statement each: create the counter at 1, or add 1 while below the limit.
     let day_ok = req.per_day_limit > 0

@@ -113,7 +113,7 @@ pub async fn create_declaration<C: Conn>(c: &mut C, d: &NewDeclaration, actor: A
 #[derive(Debug, Clone)]
 pub struct DeclarationFilter {
     pub scope: cuakhau_core::auth::ReadScope,
-    pub states: Vec<String>,
+    pub states: Vec<cuakhau_core::goods::StateKind>,
     pub gate_pair: Option<GatePairId>,
     pub direction: Option<Direction>,
     pub before: Option<DeclarationId>,
@@ -124,7 +124,7 @@ impl From<DeclarationQuery<'_>> for DeclarationFilter {
     fn from(q: DeclarationQuery<'_>) -> Self {
         DeclarationFilter {
             scope: q.scope.clone(),
-            states: q.states.iter().map(|s| s.to_string()).collect(),
+            states: q.states.to_vec(),
             gate_pair: q.gate_pair.cloned(),
             direction: q.direction,
             before: q.before,
@@ -161,7 +161,7 @@ pub async fn declarations<C: Conn>(c: &mut C, q: &DeclarationFilter) -> Result<V
         clauses.push(format!("({})", any.join(" OR ")));
     }
     if !q.states.is_empty() {
-        clauses.push(format!("state IN ({})", list(q.states.clone(), &mut values)));
+        clauses.push(format!("state IN ({})", list(q.states.iter().map(|k| k.code().to_string()).collect(), &mut values)));
     }
     if let Some(g) = &q.gate_pair {
         clauses.push(format!("gate_pair_id = {}", list(vec![g.as_str().to_string()], &mut values)));
