@@ -17,4 +17,8 @@ impl Mix {
     }
 }
 
+/// The server's allocator (see `cuakhau-cli`), so the benchmarks measure what runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod server;

@@ -10,6 +10,12 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc, not glibc's malloc: a booking burst spent about 15 % of its CPU in glibc's
+/// allocator (its arenas' locks and `malloc_consolidate`), with the server's threads freeing
+/// what others allocated.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod backup;
 mod config;
 mod ops;

@@ -249,8 +249,9 @@ async fn commits_reach_the_database_file_through_the_checkpointer_not_the_writer
     let s = SqliteStore::open(&format!("sqlite:{}", path.display())).await.unwrap();
     let in_file = || {
         let uri = format!("file:{}?immutable=1", path.display());
-        let c = rusqlite::Connection::open_with_flags(uri, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI)
-            .unwrap();
+        let c =
+            rusqlite::Connection::open_with_flags(uri, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI)
+                .unwrap();
         c.query_row("SELECT COUNT(*) FROM gate_pairs", [], |r| r.get::<_, i64>(0)).unwrap_or(0)
     };
     let pages_before: i64 = {
