@@ -308,6 +308,22 @@ enum AuditCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let cli = match cli.command {
+        // A simulation is plain computation on threads of its own: it starts no async runtime
+        // (whose threads a planner's run would pay for at start and at exit).
+        Command::Simulate { file, out, seed, replications, threads } => {
+            let done = config::File::load(cli.config.as_deref())
+                .and_then(|_| ops::simulate(&file, &out, cuakhau_sim::Overrides { seed, replications, threads }));
+            return match done {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        command => Cli { command, ..cli },
+    };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

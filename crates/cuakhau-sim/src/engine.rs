@@ -318,10 +318,14 @@ impl Events {
             self.heap.push(Reverse(key));
             return;
         }
+        debug_assert!(self.sorted.iter().all(|k| (*k as u64) < key as u64), "scheduling order only grows");
         self.sorted.push(key);
         let v = &mut self.sorted;
         let mut i = v.len() - 1;
-        while i > 0 && v[i - 1] < key {
+        // Every pending key was scheduled before this one: it is sooner exactly when its instant
+        // is not later, so the scan compares instants (the high halves) only.
+        let at = (key >> 64) as u64;
+        while i > 0 && (v[i - 1] >> 64) as u64 <= at {
             v[i] = v[i - 1];
             i -= 1;
         }
@@ -900,7 +904,7 @@ impl<'m> Sim<'m> {
                 }
             } else {
                 for li in 0..self.entry[s].lanes.len() {
-                    if self.entry_queues[s].is_empty() {
+                    if self.entry[s].free == 0 || self.entry_queues[s].is_empty() {
                         break;
                     }
                     let l = &self.entry[s].lanes[li];

@@ -284,15 +284,17 @@ pub fn write_all(dir: &Path, summary: &SummaryOut, runs: &[VariantRuns]) -> Resu
     // the variant's name quoted by it once, the numbers (never quoted) straight into a buffer.
     let p = dir.join("queue.csv");
     let mut q = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&p).map_err(at(&p))?);
-    let (mut row, mut hours) = (String::with_capacity(64), String::new());
+    let mut row = String::with_capacity(64);
     row.push_str("variant,hours,waiting,entry_waiting\n");
     for v in runs {
         if let Some(r) = v.runs.first() {
             let name = csv_field(&v.name).map_err(at(&p))?;
             for (i, (h, n)) in r.queue_series.iter().enumerate() {
                 let e = r.entry_series.get(i).copied().unwrap_or(0);
-                two_decimals(*h, &mut hours);
-                let _ = write!(row, "{name},{hours},");
+                row.push_str(&name);
+                row.push(',');
+                push_two_decimals(&mut row, *h);
+                row.push(',');
                 push_u32(&mut row, *n);
                 row.push(',');
                 push_u32(&mut row, e);
@@ -491,8 +493,13 @@ fn csv_field(field: &str) -> Result<String, csv::Error> {
 }
 
 /// Appends `n` in decimal.
-fn push_u32(buf: &mut String, mut n: u32) {
-    let mut digits = [0u8; 10];
+fn push_u32(buf: &mut String, n: u32) {
+    push_u64(buf, n.into());
+}
+
+/// Appends `n` in decimal.
+fn push_u64(buf: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
     let mut i = digits.len();
     loop {
         i -= 1;
@@ -502,13 +509,15 @@ fn push_u32(buf: &mut String, mut n: u32) {
             break;
         }
     }
-    buf.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
+    // ASCII digits: pushed as they are, with no UTF-8 check of the slice.
+    buf.extend(digits[i..].iter().map(|d| char::from(*d)));
 }
 
-fn two_decimals(v: f64, buf: &mut String) {
-    buf.clear();
+/// Appends `v` as `format!("{v:.2}")` writes it (whole numbers without the formatter).
+fn push_two_decimals(buf: &mut String, v: f64) {
     if v.fract() == 0.0 && v.is_sign_positive() && v < 1e15 {
-        let _ = write!(buf, "{}.00", v as i64);
+        push_u64(buf, v as u64);
+        buf.push_str(".00");
     } else {
         let _ = write!(buf, "{v:.2}");
     }
@@ -533,18 +542,40 @@ mod tests {
             push_u32(&mut buf, n);
             assert_eq!(buf, n.to_string());
         }
+        for n in [0, 7, 4_294_967_296, 999_999_999_999_999, u64::MAX] {
+            buf.clear();
+            push_u64(&mut buf, n);
+            assert_eq!(buf, n.to_string());
+        }
     }
 
     /// The fast path writes what the formatter writes, digit for digit.
     #[test]
     fn two_decimals_writes_what_format_writes() {
         let mut buf = String::new();
-        let mut values =
-            vec![0.0, -0.0, 1.0, 0.005, 0.015, 2.675, 1e15, 1e15 + 2.0, 123_456.0, -3.0, 8759.0, 0.1 + 0.2, f64::NAN, f64::INFINITY];
+        let mut values = vec![
+            0.0,
+            -0.0,
+            1.0,
+            0.005,
+            0.015,
+            2.675,
+            1e15,
+            1e15 + 2.0,
+            123_456.0,
+            -3.0,
+            8759.0,
+            0.1 + 0.2,
+            f64::NAN,
+            f64::INFINITY,
+            4_294_967_296.0,
+            999_999_999_999_999.0,
+        ];
         values.extend((0..2000).map(|i| i as f64 * 0.438));
         values.extend((0..2000).map(|i| i as f64));
         for v in values {
-            two_decimals(v, &mut buf);
+            buf.clear();
+            push_two_decimals(&mut buf, v);
             assert_eq!(buf, format!("{v:.2}"), "{v}");
         }
     }

@@ -115,24 +115,10 @@ const DENSE_IDS: u64 = 1024;
 #[derive(Debug, Clone, Default)]
 struct Index {
     dense: Vec<Option<Entry>>,
-    len: usize,
     sparse: Option<FxHashMap<TruckId, Entry>>,
 }
 
 impl Index {
-    #[inline]
-    fn len(&self) -> usize {
-        match &self.sparse {
-            Some(m) => m.len(),
-            None => self.len,
-        }
-    }
-
-    #[inline]
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     #[inline]
     fn get(&self, id: TruckId) -> Option<&Entry> {
         match &self.sparse {
@@ -164,7 +150,6 @@ impl Index {
                     return false;
                 }
                 self.dense[i] = Some(e);
-                self.len += 1;
                 true
             }
         }
@@ -174,11 +159,7 @@ impl Index {
     fn remove(&mut self, id: TruckId) -> Option<Entry> {
         match &mut self.sparse {
             Some(m) => m.remove(&id),
-            None => {
-                let e = self.dense.get_mut(id.0 as usize)?.take();
-                self.len -= e.is_some() as usize;
-                e
-            }
+            None => self.dense.get_mut(id.0 as usize)?.take(),
         }
     }
 
@@ -196,7 +177,6 @@ impl Index {
     fn go_sparse(&mut self) {
         let m: FxHashMap<TruckId, Entry> = self.iter().map(|(id, e)| (id, *e)).collect();
         self.dense = Vec::new();
-        self.len = 0;
         self.sparse = Some(m);
     }
 }
@@ -227,14 +207,16 @@ impl CallForward {
         self.policy
     }
 
+    /// (The per-class counts always add up to the index's length: read without asking the
+    /// index which way it keeps its entries.)
     #[inline]
     pub fn len(&self) -> usize {
-        self.index.len()
+        self.lens[0] + self.lens[1] + self.lens[2]
     }
 
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.lens == [0; 3]
     }
 
     pub fn contains(&self, id: TruckId) -> bool {
