@@ -67,6 +67,8 @@ pub struct SharedBoard {
     /// is a reference count): `event: queue`, the id, `retry:` two seconds, and the board as one
     /// line of JSON.
     pub(crate) frame: Bytes,
+    /// The board's JSON alone (a slice of `frame`), as a public read of the board answers it.
+    pub(crate) json: Bytes,
 }
 
 impl BoardCache {
@@ -111,10 +113,16 @@ pub(crate) async fn shared_snapshot(
     let board = st.app.gate().board(pair, direction, detail).await.map_err(|e| ApiError::app(lang, e))?;
     let doc = super::gate::board_out(&board);
     // Compact JSON holds no line break, so it is one `data:` line.
-    let json = serde_json::to_string(&doc).unwrap_or_default();
-    let frame = format!("event: queue\nid: {}\nretry: 2000\ndata: {json}\n\n", event_id(board.changes, detail)).into();
+    let head = format!("event: queue\nid: {}\nretry: 2000\ndata: ", event_id(board.changes, detail));
+    let mut bytes = Vec::with_capacity(head.len() + 4096);
+    bytes.extend_from_slice(head.as_bytes());
+    serde_json::to_writer(&mut bytes, &doc).unwrap_or_default();
+    let end = bytes.len();
+    bytes.extend_from_slice(b"\n\n");
+    let frame = Bytes::from(bytes);
+    let json = frame.slice(head.len()..end);
     let serial = st.boards.built.fetch_add(1, Ordering::Relaxed) + 1;
-    let board = Arc::new(SharedBoard { serial, generation, made: now, changes: board.changes, frame });
+    let board = Arc::new(SharedBoard { serial, generation, made: now, changes: board.changes, frame, json });
     *cell = Some(board.clone());
     Ok(board)
 }
