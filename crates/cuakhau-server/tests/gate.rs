@@ -1058,4 +1058,9 @@ async fn a_public_board_read_is_the_board_its_stream_sends_and_moves_with_each_c
     let later = t.state.app.now().plus_seconds(1);
     t.set_now(later);
     assert_eq!(t.get(url).await.json()["at"]["utc"], later.to_rfc3339(), "a board a second old is built again");
+    // A gate pair that does not exist is not found, as a read and as a stream.
+    for path in ["/api/v1/gate-pairs/nowhere/queue?direction=export", "/api/v1/gate-pairs/nowhere/queue/stream?direction=export"] {
+        let r = t.call("GET", path, None, Some("en"), None).await;
+        assert_eq!((r.status, r.headers["content-type"].to_str().unwrap()), (StatusCode::NOT_FOUND, "application/problem+json"), "{path}");
+    }
 }

@@ -101,7 +101,7 @@ pub(crate) async fn shared_snapshot(
     at_least: i64,
 ) -> Result<Arc<SharedBoard>, ApiError> {
     let key = (pair.as_str().to_string(), direction, detail);
-    let slot = st.boards.boards.lock().expect("not poisoned").entry(key).or_default().clone();
+    let slot = st.boards.boards.lock().expect("not poisoned").entry(key.clone()).or_default().clone();
     let mut cell = slot.lock().await;
     let generation = st.app.events().generation();
     let now = st.app.ticker().elapsed();
@@ -110,7 +110,20 @@ pub(crate) async fn shared_snapshot(
     if let Some(b) = cell.as_ref().filter(current) {
         return Ok(b.clone());
     }
-    let board = st.app.gate().board(pair, direction, detail).await.map_err(|e| ApiError::app(lang, e))?;
+    let board = match st.app.gate().board(pair, direction, detail).await {
+        Ok(board) => board,
+        Err(e) => {
+            // No slot is kept for a board never built (a gate pair that does not exist): anyone
+            // may ask for any name, and the map would grow with each.
+            if cell.is_none() {
+                let mut boards = st.boards.boards.lock().expect("not poisoned");
+                if boards.get(&key).is_some_and(|s| Arc::ptr_eq(s, &slot)) {
+                    boards.remove(&key);
+                }
+            }
+            return Err(ApiError::app(lang, e));
+        }
+    };
     let doc = super::gate::board_out(&board);
     // Compact JSON holds no line break, so it is one `data:` line.
     let head = format!("event: queue\nid: {}\nretry: 2000\ndata: ", event_id(board.changes, detail));
