@@ -207,6 +207,11 @@ impl App {
         &self.inner.reads
     }
 
+    /// Whether public reads go to the store itself (no replica was named).
+    pub fn reads_primary(&self) -> bool {
+        Arc::ptr_eq(&self.inner.reads, &self.inner.store)
+    }
+
     /// How far the read store is behind the primary, in seconds (`None`: it is the primary, or
     /// the replica is taken for down and the primary answers instead).
     pub async fn replica_lag(&self) -> Result<Option<f64>> {

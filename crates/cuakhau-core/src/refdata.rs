@@ -87,8 +87,10 @@ fn slug(field: &str, s: &str) -> Result<String, FieldError> {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GatePairId(String);
 impl GatePairId {
+    /// Reported as `gate_pair`, the name requests and files give it; a field named otherwise
+    /// (an `id`) renames the error with [`FieldError::named`].
     pub fn parse(s: &str) -> Result<Self, FieldError> {
-        slug("gate_pair_id", s).map(GatePairId)
+        slug("gate_pair", s).map(GatePairId)
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -99,8 +101,9 @@ impl GatePairId {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ProvinceId(String);
 impl ProvinceId {
+    /// Reported as `province`, the name requests and files give it (see [`GatePairId::parse`]).
     pub fn parse(s: &str) -> Result<Self, FieldError> {
-        slug("province_id", s).map(ProvinceId)
+        slug("province", s).map(ProvinceId)
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -111,8 +114,9 @@ impl ProvinceId {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LaneId(String);
 impl LaneId {
+    /// Reported as `lane` (see [`GatePairId::parse`]).
     pub fn parse(s: &str) -> Result<Self, FieldError> {
-        slug("lane_id", s).map(LaneId)
+        slug("lane", s).map(LaneId)
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -144,7 +148,7 @@ impl Province {
         source: &str,
     ) -> Result<Self, FieldError> {
         Ok(Province {
-            id: ProvinceId::parse(id)?,
+            id: ProvinceId::parse(id).map_err(|e| e.named("id"))?,
             country: Side::parse("country", country)?,
             name_vi: validate::text("name_vi", name_vi, 120)?,
             name_zh: validate::text("name_zh", name_zh, 120)?,
@@ -485,8 +489,8 @@ impl Lane {
         basis: &str,
     ) -> Result<Self, FieldError> {
         Ok(Lane {
-            id: LaneId::parse(id)?,
-            gate_pair: GatePairId::parse(gate_pair)?,
+            id: LaneId::parse(id).map_err(|e| e.named("id"))?,
+            gate_pair: GatePairId::parse(gate_pair).map_err(|e| e.named("gate_pair"))?,
             side: Side::parse("side", side)?,
             direction: Direction::parse("direction", direction)?,
             class: LaneClass::parse("class", class)?,

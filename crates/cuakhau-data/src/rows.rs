@@ -253,7 +253,7 @@ impl GatePairRow {
             return Err(FieldError::new("sources", Problem::Empty));
         }
         Ok(GatePair {
-            id: GatePairId::parse(&self.id)?,
+            id: GatePairId::parse(&self.id).map_err(|e| e.named("id"))?,
             kind: GateKind::parse("kind", &self.kind)?,
             mode: Mode::parse("mode", &self.mode)?,
             designation: cuakhau_core::validate::text("designation", &self.designation, 500)?,

@@ -732,3 +732,86 @@ async fn lanes_are_answered_with_their_number_among_their_side_and_direction() {
         assert_eq!(numbers, (1..=numbers.len() as u64).collect::<Vec<_>>(), "{group:?}");
     }
 }
+
+/// Every field whose value the core parses under another name (`gate_pair_id`, `province_id`,
+/// `lane_id`, a gate file's `hours_source`) is named in the problem exactly as the request names
+/// it, in every language: one bad value per such field, in query strings, JSON bodies and CSV
+/// imports (whose columns are the file's own). Nothing is written.
+async fn a_bad_value_is_named_by_the_requests_own_field_in_every_language(engine: Engine) {
+    let t = spawn_on(engine).await;
+    let (admin, firm) = (t.login("admin").await, t.login("enterprise").await);
+    let before = t.snapshot().await;
+    let lane = |id: &str| json!({"id": id, "side": "VN", "direction": "export", "class": "general", "name": "L", "capacity_per_hour": 10, "basis": "b"});
+    let user = json!({"username": "new-officer", "display_name": "N", "password": PASSWORD, "roles": ["officer:VN:gate-board:Not A Pair"]});
+    let hours = json!({"opens": "07:00", "closes": "19:00", "source": "s".repeat(2001)});
+    // (method, path, who, body, the request's name for the bad field)
+    type Case<'a> = (&'a str, &'a str, Option<&'a str>, Option<serde_json::Value>, &'a str);
+    let cases: [Case; 9] = [
+        ("GET", "/api/v1/lanes?gate_pair=Not%20A%20Pair", None, None, "gate_pair"),
+        ("GET", "/api/v1/gate-pairs?province=Not%20A%20Province", None, None, "province"),
+        ("GET", "/api/v1/gates?province=Not%20A%20Province", None, None, "province"),
+        ("GET", "/api/v1/declarations?gate_pair=Not%20A%20Pair", Some(&firm), None, "gate_pair"),
+        ("GET", "/api/v1/reports/dwell?gate_pair=Not%20A%20Pair", Some(&admin), None, "gate_pair"),
+        ("POST", "/api/v1/declarations", Some(&firm), Some(declaration("85171300", None, "", "Not A Pair", "12C-123.45")), "gate_pair"),
+        ("POST", "/api/v1/gate-pairs/huu-nghi/lanes", Some(&admin), Some(lane("Not A Lane")), "id"),
+        ("PUT", "/api/v1/gates/huu-nghi/VN/hours", Some(&admin), Some(hours), "source"),
+        ("POST", "/api/v1/users", Some(&admin), Some(user), "roles"),
+    ];
+    let quoted = |lang: &str, field: &str| match lang {
+        "vi" => format!("Trường «{field}»: "),
+        "zh" => format!("字段“{field}”："),
+        _ => format!("Field '{field}': "),
+    };
+    let internal = ["gate_pair_id", "province_id", "lane_id", "hours_source"];
+    for (method, uri, token, body, field) in cases {
+        for lang in ["vi", "zh", "en"] {
+            let r = t.call(method, uri, token, Some(lang), body.clone()).await;
+            let p = r.json();
+            let what = format!("{method} {uri} in {lang}: {}", r.text());
+            assert_eq!((r.status, p["type"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("/problems/invalid-field")), "{what}");
+            assert_eq!((p["field"].as_str(), p["errors"][0]["path"].as_str()), (Some(field), Some(field)), "{what}");
+            assert_eq!(
+                (p["lang"].as_str(), r.headers["content-type"].to_str().unwrap()),
+                (Some(lang), "application/problem+json"),
+                "{what}"
+            );
+            assert!(p["detail"].as_str().unwrap().starts_with(&quoted(lang, field)), "{what}");
+            assert!(internal.iter().all(|n| !r.text().contains(n)), "no internal name: {what}");
+        }
+    }
+    // A file's rows are named by the file's own columns (`lanes.id`, `gate_pairs.id`, `provinces.id`).
+    let lanes = cuakhau_data::BUNDLED_LANES.lines().next().expect("the lanes file's header");
+    let imports = [
+        ("lanes", format!("{lanes}\nNot A Lane,huu-nghi,VN,export,general,L,10,true,b\n"), "lanes.id"),
+        ("lanes", format!("{lanes}\nhn-x-1,Not A Pair,VN,export,general,L,10,true,b\n"), "lanes.gate_pair"),
+        ("provinces", "id,country,name_vi,name_zh,name_en,former_names,source\nNot A Province,VN,A,B,C,,s\n".to_string(), "provinces.id"),
+    ];
+    for (table, csv, column) in imports {
+        for lang in ["vi", "zh", "en"] {
+            let req = Request::post(format!("/api/v1/reference/{table}"))
+                .header("authorization", format!("Bearer {admin}"))
+                .header("content-type", "text/csv")
+                .header("accept-language", lang)
+                .body(Body::from(csv.clone()))
+                .unwrap();
+            let r = t.send(req).await;
+            let what = format!("{table} in {lang}: {}", r.text());
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{what}");
+            let sep = if lang == "zh" { "：" } else { ": " };
+            assert!(r.json()["detail"].as_str().unwrap().contains(&format!("{column}{sep}")), "{what}");
+            assert!(internal.iter().all(|n| !r.text().contains(n)), "no internal name: {what}");
+        }
+    }
+    assert!(t.snapshot().await == before, "nothing was written");
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_bad_value_is_named_by_the_requests_own_field_in_every_language_on_sqlite() {
+    a_bad_value_is_named_by_the_requests_own_field_in_every_language(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_bad_value_is_named_by_the_requests_own_field_in_every_language_on_postgres() {
+    a_bad_value_is_named_by_the_requests_own_field_in_every_language(Engine::Postgres).await;
+}

@@ -1030,3 +1030,37 @@ async fn an_officers_stream_drops_to_the_public_board_when_the_session_ends() {
     assert_eq!(next_board(&mut kept, second).await["queue"][0]["plate"], "12C-•••.45", "a disabled user sees the public board");
     assert_eq!(t.call("GET", "/api/v1/worklist", Some(&other), None, None).await.status, StatusCode::UNAUTHORIZED);
 }
+
+/// A public read of a board (no replica) is the board its live stream sends, byte for byte, built
+/// once for both: read again with nothing changed it is the same bytes; a change is in the very
+/// next read; and a board is never older than a second (its times move on).
+#[tokio::test]
+async fn a_public_board_read_is_the_board_its_stream_sends_and_moves_with_each_change() {
+    let t = spawn().await;
+    add_vn_export_lanes(&t).await;
+    accepted(&t, durian_export("12C-123.45"), "vn-customs").await;
+    let url = "/api/v1/gate-pairs/huu-nghi/queue?direction=export";
+    let read = t.get(url).await;
+    assert_eq!((read.status, read.headers["content-type"].to_str().unwrap()), (StatusCode::OK, "application/json"));
+    let mut stream = open_from(&t, None).await;
+    let first = {
+        use http_body_util::BodyExt;
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(5), stream.frame()).await.unwrap().unwrap().unwrap();
+        String::from_utf8(frame.into_data().unwrap().to_vec()).unwrap()
+    };
+    assert_eq!(first.lines().find_map(|l| l.strip_prefix("data: ")), Some(read.text().as_str()), "the stream's board is the read's");
+    assert_eq!(t.get(url).await.body, read.body, "nothing changed: the same board");
+    let guard = t.login("vn-guard").await;
+    let r = t.call("POST", "/api/v1/gate-pairs/huu-nghi/yard", Some(&guard), None, Some(json!({"plate": "12C12345"}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let after = t.get(url).await.json();
+    assert_eq!((after["yard"].as_u64(), after["queue"][0]["plate"].as_str()), (Some(1), Some("12C-•••.45")), "the change is read at once");
+    let later = t.state.app.now().plus_seconds(1);
+    t.set_now(later);
+    assert_eq!(t.get(url).await.json()["at"]["utc"], later.to_rfc3339(), "a board a second old is built again");
+    // A gate pair that does not exist is not found, as a read and as a stream.
+    for path in ["/api/v1/gate-pairs/nowhere/queue?direction=export", "/api/v1/gate-pairs/nowhere/queue/stream?direction=export"] {
+        let r = t.call("GET", path, None, Some("en"), None).await;
+        assert_eq!((r.status, r.headers["content-type"].to_str().unwrap()), (StatusCode::NOT_FOUND, "application/problem+json"), "{path}");
+    }
+}

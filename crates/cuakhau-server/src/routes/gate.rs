@@ -232,7 +232,7 @@ pub async fn queue(
     caller: Caller,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<DirectionQuery>,
-) -> Result<Json<QueueOut>, ApiError> {
+) -> Result<Response, ApiError> {
     let lang = caller.lang;
     let pair = pair_id(lang, &id)?;
     let direction = direction_param(lang, &q.direction)?;
@@ -240,10 +240,15 @@ pub async fn queue(
     // The public's board may come from the read replica; an officer's detailed one from the primary.
     let board = if gate.sees_detail(&caller.who, &pair) {
         gate.board(&pair, direction, true).await
+    } else if st.app.reads_primary() {
+        // Without a replica the public board is the one its live stream sends: built once per
+        // change (and at most a second old) for every reader and viewer, its bytes shared.
+        let shared = stream::shared_snapshot(&st, lang, &pair, direction, false, i64::MIN).await?;
+        return Ok(([(header::CONTENT_TYPE, "application/json")], shared.json.clone()).into_response());
     } else {
         gate.public_board(&pair, direction).await
     };
-    Ok(Json(board_out(&board.map_err(caller.err())?)))
+    Ok(Json(board_out(&board.map_err(caller.err())?)).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/gate-pairs/{id}/queue/stream", tag = "gate", params(("id" = String, Path), DirectionQuery,

@@ -90,7 +90,7 @@ pub async fn list_gate_pairs(
     let filter = PairFilter {
         kind: parse_opt(lang, &q.kind, |s| GateKind::parse("kind", s))?,
         mode: parse_opt(lang, &q.mode, |s| Mode::parse("mode", s))?,
-        province: parse_opt(lang, &q.province, ProvinceId::parse)?,
+        province: parse_opt(lang, &q.province, |s| ProvinceId::parse(s).map_err(|e| e.named("province")))?,
         text: q.q.clone(),
     };
     let pairs = st.app.reference().gate_pairs(&filter).await.map_err(|e| ApiError::app(lang, e))?;
@@ -140,7 +140,7 @@ pub async fn list_gates(
 ) -> Result<Json<Vec<GateWithPair>>, ApiError> {
     let filter = GateFilter {
         side: parse_opt(lang, &q.side, |s| Side::parse("side", s))?,
-        province: parse_opt(lang, &q.province, ProvinceId::parse)?,
+        province: parse_opt(lang, &q.province, |s| ProvinceId::parse(s).map_err(|e| e.named("province")))?,
         open_now: q.open_now,
     };
     let gates = st.app.reference().gates(&filter).await.map_err(|e| ApiError::app(lang, e))?;
@@ -193,7 +193,10 @@ pub async fn put_hours(
         (None, None) => None,
         _ => {
             let s = |v: &Option<String>| v.clone().unwrap_or_default();
-            let h = OpeningHours::parse("", &s(&body.opens), &s(&body.closes), &s(&body.source)).map_err(|e| ApiError::field(lang, e))?;
+            // The core names the source as a gate file's column (`hours_source`); the request calls it `source`.
+            let named = |e: FieldError| if e.field == "hours_source" { e.named("source") } else { e };
+            let h = OpeningHours::parse("", &s(&body.opens), &s(&body.closes), &s(&body.source))
+                .map_err(|e| ApiError::field(lang, named(e)))?;
             Some(h.ok_or_else(|| field_err(lang, "opens", Problem::Empty))?)
         }
     };

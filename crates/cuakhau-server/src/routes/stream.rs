@@ -67,6 +67,8 @@ pub struct SharedBoard {
     /// is a reference count): `event: queue`, the id, `retry:` two seconds, and the board as one
     /// line of JSON.
     pub(crate) frame: Bytes,
+    /// The board's JSON alone (a slice of `frame`), as a public read of the board answers it.
+    pub(crate) json: Bytes,
 }
 
 impl BoardCache {
@@ -99,7 +101,7 @@ pub(crate) async fn shared_snapshot(
     at_least: i64,
 ) -> Result<Arc<SharedBoard>, ApiError> {
     let key = (pair.as_str().to_string(), direction, detail);
-    let slot = st.boards.boards.lock().expect("not poisoned").entry(key).or_default().clone();
+    let slot = st.boards.boards.lock().expect("not poisoned").entry(key.clone()).or_default().clone();
     let mut cell = slot.lock().await;
     let generation = st.app.events().generation();
     let now = st.app.ticker().elapsed();
@@ -108,13 +110,32 @@ pub(crate) async fn shared_snapshot(
     if let Some(b) = cell.as_ref().filter(current) {
         return Ok(b.clone());
     }
-    let board = st.app.gate().board(pair, direction, detail).await.map_err(|e| ApiError::app(lang, e))?;
+    let board = match st.app.gate().board(pair, direction, detail).await {
+        Ok(board) => board,
+        Err(e) => {
+            // No slot is kept for a board never built (a gate pair that does not exist): anyone
+            // may ask for any name, and the map would grow with each.
+            if cell.is_none() {
+                let mut boards = st.boards.boards.lock().expect("not poisoned");
+                if boards.get(&key).is_some_and(|s| Arc::ptr_eq(s, &slot)) {
+                    boards.remove(&key);
+                }
+            }
+            return Err(ApiError::app(lang, e));
+        }
+    };
     let doc = super::gate::board_out(&board);
     // Compact JSON holds no line break, so it is one `data:` line.
-    let json = serde_json::to_string(&doc).unwrap_or_default();
-    let frame = format!("event: queue\nid: {}\nretry: 2000\ndata: {json}\n\n", event_id(board.changes, detail)).into();
+    let head = format!("event: queue\nid: {}\nretry: 2000\ndata: ", event_id(board.changes, detail));
+    let mut bytes = Vec::with_capacity(head.len() + 4096);
+    bytes.extend_from_slice(head.as_bytes());
+    serde_json::to_writer(&mut bytes, &doc).unwrap_or_default();
+    let end = bytes.len();
+    bytes.extend_from_slice(b"\n\n");
+    let frame = Bytes::from(bytes);
+    let json = frame.slice(head.len()..end);
     let serial = st.boards.built.fetch_add(1, Ordering::Relaxed) + 1;
-    let board = Arc::new(SharedBoard { serial, generation, made: now, changes: board.changes, frame });
+    let board = Arc::new(SharedBoard { serial, generation, made: now, changes: board.changes, frame, json });
     *cell = Some(board.clone());
     Ok(board)
 }
