@@ -15,9 +15,14 @@
 //!   locks and wake-ups).
 //! - **A checkpointer thread** copies the write-ahead log into the database file (a `PASSIVE`
 //!   checkpoint, which never blocks the writer) after commits, at most every
-//!   [`CHECKPOINT_EVERY`]. The writer's own automatic checkpoint is only a backstop at
-//!   [`BACKSTOP_PAGES`]: with synchronous `NORMAL` a WAL commit does not sync, so the checkpoint's
-//!   syncs were the writer's only waits on the disk, and they set the tail latency of every write.
+//!   [`CHECKPOINT_EVERY`]: with synchronous `NORMAL` a WAL commit does not sync, so the
+//!   checkpoint's syncs were the writer's only waits on the disk, and they set the tail latency of
+//!   every write. The writer still checkpoints itself when the log reaches [`REWIND_PAGES`]
+//!   (SQLite's automatic checkpoint, set higher than its default of 1,000): the log only starts
+//!   again from its beginning when a writer begins after a checkpoint that copied all of it, which
+//!   a checkpointer running behind a busy writer never sees; by then the checkpointer has copied
+//!   nearly all of it, so the writer's turn is short. The log file is cut back to that size
+//!   (`journal_size_limit`).
 //!
 //! Transactions start with `BEGIN IMMEDIATE`, so another process (the CLI next to a running
 //! server) waits on the busy timeout instead of failing half-way.
@@ -44,9 +49,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_GROUP: usize = 512;
 /// The checkpointer's pace: at most one checkpoint in this time, and only after a commit.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
-/// The write-ahead log's size (in pages) at which the writer checkpoints itself, should the
-/// checkpointer fall behind (SQLite's default is 1,000 pages).
-pub const BACKSTOP_PAGES: u32 = 65_536;
+/// The write-ahead log's size (in pages) at which the writer checkpoints itself, so that the log
+/// starts again from its beginning (SQLite's default is 1,000 pages).
+pub const REWIND_PAGES: u32 = 4_096;
 /// Reader threads, each with its own connection (opened at its first read): a long read (a
 /// report) leaves the others free; more than this would only make readers wait for each other.
 pub const READERS: usize = 4;
@@ -64,6 +69,8 @@ struct Inner {
     pool: SqlitePool,
     writer: mpsc::Sender<Box<dyn WriteJob>>,
     readers: flume::Sender<Box<dyn ReadJob>>,
+    /// Never sent on: its drop tells the checkpointer the store is gone.
+    _stop: mpsc::Sender<()>,
 }
 
 impl SqliteStore {
@@ -81,12 +88,16 @@ impl SqliteStore {
         MIGRATOR.run(&pool).await?;
         let setup = |e: rusqlite::Error| sqlx::Error::Configuration(e.to_string().into());
         let conn = SqliteConn::open(&path).map_err(setup)?;
-        conn.0.pragma_update(None, "wal_autocheckpoint", BACKSTOP_PAGES).map_err(setup)?;
+        conn.0.pragma_update(None, "wal_autocheckpoint", REWIND_PAGES).map_err(setup)?;
+        let page_size: i64 = conn.0.pragma_query_value(None, "page_size", |r| r.get(0)).map_err(setup)?;
+        conn.0.pragma_update(None, "journal_size_limit", i64::from(REWIND_PAGES) * page_size).map_err(setup)?;
         let checkpoints = SqliteConn::open(&path).map_err(setup)?;
         let (committed, commits) = mpsc::sync_channel(1);
+        // Dropped with the store: the checkpointer's pause ends at once, and with it the thread.
+        let (stop, stopped) = mpsc::channel();
         std::thread::Builder::new()
             .name("cuakhau-sqlite-checkpointer".into())
-            .spawn(move || checkpointer(checkpoints, commits))
+            .spawn(move || checkpointer(checkpoints, commits, stopped))
             .map_err(sqlx::Error::Io)?;
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
@@ -101,7 +112,7 @@ impl SqliteStore {
                 .spawn(move || reader(&path, queue))
                 .map_err(sqlx::Error::Io)?;
         }
-        Ok(SqliteStore { inner: Arc::new(Inner { path, pool, writer: tx, readers: reads }) })
+        Ok(SqliteStore { inner: Arc::new(Inner { path, pool, writer: tx, readers: reads, _stop: stop }) })
     }
 
     /// The migrator's sqlx pool, for tests and benchmarks that need raw SQL.
@@ -355,12 +366,14 @@ fn reader(path: &Path, jobs: flume::Receiver<Box<dyn ReadJob>>) {
 
 /// The checkpointer thread: after a commit, one `PASSIVE` checkpoint (it copies what it can and
 /// never waits for the writer), then a pause, so that a burst of commits costs a few checkpoints.
-/// Ends when the writer does.
-fn checkpointer(c: SqliteConn, commits: mpsc::Receiver<()>) {
+/// Ends when the writer does, or during its pause when the store is dropped.
+fn checkpointer(c: SqliteConn, commits: mpsc::Receiver<()>, stop: mpsc::Receiver<()>) {
     while commits.recv().is_ok() {
         // A failure (another process holding the checkpoint lock) is retried after the next commit.
         let _ = c.0.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-        std::thread::sleep(CHECKPOINT_EVERY);
+        if let Err(mpsc::RecvTimeoutError::Disconnected) = stop.recv_timeout(CHECKPOINT_EVERY) {
+            return;
+        }
     }
 }
 

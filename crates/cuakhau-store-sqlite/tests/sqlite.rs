@@ -272,3 +272,26 @@ async fn commits_reach_the_database_file_through_the_checkpointer_not_the_writer
     }
     assert_eq!(in_file(), pairs, "the committed rows are in the database file, copied there by the checkpointer");
 }
+
+/// Under a stream of writes the write-ahead log starts again from its beginning instead of
+/// growing: far more is written than the log may hold, and the log file stays near its limit.
+#[tokio::test]
+async fn the_write_ahead_log_rewinds_under_a_stream_of_writes() {
+    use cuakhau_store::sql::{Conn, Engine, Value, always};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wal.db");
+    let s = SqliteStore::open(&format!("sqlite:{}", path.display())).await.unwrap();
+    s.write((), always, |c, _| Box::pin(async move { c.execute("CREATE TABLE blobs (b TEXT NOT NULL)", &[]).await })).await.unwrap();
+    let limit = u64::from(cuakhau_store_sqlite::REWIND_PAGES) * 4096;
+    let row = "x".repeat(64 * 1024);
+    let mut written = 0u64;
+    while written < 3 * limit {
+        let b = row.clone();
+        s.write(b, always, |c, b| Box::pin(async move { c.execute("INSERT INTO blobs (b) VALUES ($1)", &[Value::from(b.clone())]).await }))
+            .await
+            .unwrap();
+        written += row.len() as u64;
+    }
+    let wal = std::fs::metadata(dir.path().join("wal.db-wal")).unwrap().len();
+    assert!(wal < limit + limit / 2, "the log is {wal} bytes after {written} written: it should have started again near {limit}");
+}

@@ -186,7 +186,8 @@ async fn main() {
     let (t0, cpu0) = (Instant::now(), cpu_us());
     let (booked, refused, _) = burst(&a, true).await;
     let secs = t0.elapsed().as_secs_f64();
-    let cpu_per_booking = (cpu_us() - cpu0) / booked as f64;
+    let cpu_per_booking = (cpu_us() - cpu0) / booked.max(1) as f64;
+    let wal_mib = std::fs::metadata(format!("{}-wal", a.store.path().display())).map_or(0.0, |m| m.len() as f64 / 1_048_576.0);
     let usage = a
         .store
         .slot_usage(&GatePairId::parse("bench").unwrap(), Direction::Export, Timestamp(H0), Timestamp(H0 + HOURS * 3_600_000_000))
@@ -204,7 +205,7 @@ async fn main() {
     assert!(a.store.verify_audit().await.unwrap().is_ok());
     println!(
         "(a) 256 clients: {booked} booked in {secs:.2} s = {:.0} bookings/s; {refused} refused; capacity {capacity}, counters {used}, rows {rows}; \
-         {cpu_per_booking:.0} µs of CPU (server and clients) per booking",
+         {cpu_per_booking:.0} µs of CPU (server and clients) per booking; write-ahead log {wal_mib:.1} MiB",
         booked as f64 / secs
     );
     // (b) 32 clients, 3,200 bookings (100 each: within three enterprises' daily limits), latency.
@@ -220,7 +221,7 @@ async fn main() {
         "bookings_per_s": rate.round(), "p50_ms": p50, "p99_ms": p99, "slots": capacity, "booked": booked,
         "refused": refused, "double_booked": dupes + (booked as i64 - rows).abs(), "raw_inserts_per_s": raw.round(),
         "ratio_to_raw": (rate / raw * 1000.0).round() / 1000.0, "clients_a": 256, "clients_b": 32,
-        "cpu_us_per_booking": cpu_per_booking.round(),
+        "cpu_us_per_booking": cpu_per_booking.round(), "wal_mib": (wal_mib * 10.0).round() / 10.0,
     });
     println!("{json}");
 }

@@ -161,7 +161,13 @@ impl StateKind {
     pub const CODES: &'static [&'static str] = &["draft", "submitted", "accepted", "rejected", "cancelled"];
 
     pub fn code(self) -> &'static str {
-        Self::CODES[self as usize]
+        match self {
+            StateKind::Draft => "draft",
+            StateKind::Submitted => "submitted",
+            StateKind::Accepted => "accepted",
+            StateKind::Rejected => "rejected",
+            StateKind::Cancelled => "cancelled",
+        }
     }
 
     /// The state with this code, or an error naming `field`.
@@ -281,6 +287,16 @@ impl Declaration {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    #[test]
+    fn state_kinds_codes_are_listed_in_the_order_of_all() {
+        let codes: Vec<&str> = super::StateKind::ALL.iter().map(|k| k.code()).collect();
+        assert_eq!(codes, super::StateKind::CODES);
+        for k in super::StateKind::ALL {
+            assert_eq!(super::StateKind::parse("state", k.code()), Ok(k));
+        }
+        assert!(super::StateKind::parse("state", "crossed").is_err());
+    }
+
     use super::*;
 
     pub fn durian() -> Consignment {

@@ -85,8 +85,6 @@ impl From<BookingRequest<'_>> for Booked {
     }
 }
 
-/// Books a slot. Only `Booked` is to be committed: every other outcome is rolled back (the
-/// daily counter was taken before the buckets were tried).
 /// What a booking needs of its declaration: who, where, and whether it is valid now.
 struct Bookable {
     id: DeclarationId,
@@ -111,6 +109,8 @@ impl FromRow for Bookable {
     }
 }
 
+/// Books a slot. Only `Booked` is to be committed: every other outcome is rolled back (the
+/// daily counter was taken before the buckets were tried).
 pub async fn book_slot<C: Conn>(c: &mut C, req: &Booked, actor: Actor<'_>) -> Result<BookingOutcome> {
     // Only the columns a booking needs: the goods and the trip are not read on this hot path.
     let sql = "SELECT id, enterprise_code, gate_pair_id, direction, state, valid_until_us FROM declarations WHERE id = $1";
