@@ -19,6 +19,6 @@ impl Mix {
 
 /// The server's allocator (see `cuakhau-cli`), so the benchmarks measure what runs.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 pub mod server;
