@@ -6,9 +6,12 @@ use crate::Heard;
 
 /// Two store handles on one database (two processes): the entries the first commits are
 /// announced to the second's listener after they commit — the highest committed number, once for
-/// the entries committed meanwhile, in increasing order, never a number that was not committed —
-/// and the changes read back are every committed entry once, with its gate pair and stream.
-pub async fn committed_changes_are_announced_to_another_store_each_once_in_commit_order(a: &dyn Store, b: &dyn Store) {
+/// the entries committed meanwhile, never a number that was not committed — and the changes read
+/// back are every committed entry once, with its gate pair and stream. Each process announces
+/// its own commits in order, but two processes' announcements may arrive interleaved (each
+/// batches its own for 5 ms): a listener takes a number as a wake-up to read the log, never as
+/// "everything below it is in".
+pub async fn committed_changes_are_announced_to_another_store_each_once(a: &dyn Store, b: &dyn Store) {
     let mut heard = b.listen_changes().await.unwrap().expect("this engine tells other processes");
     let (start, _) = a.audit_head().await.unwrap();
     let from = crate::LogCursor::at(&a.audit_heads().await.unwrap());
@@ -30,7 +33,11 @@ pub async fn committed_changes_are_announced_to_another_store_each_once_in_commi
             Heard::Lost => panic!("the listener lost its connection"),
         }
     }
-    assert!(got.windows(2).all(|w| w[0] < w[1]) && got[0] > start, "increasing committed numbers: {got:?}");
+    let mut distinct = got.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), got.len(), "each number announced once: {got:?}");
+    assert!(got.iter().all(|s| *s > start && *s <= end), "only numbers committed since the start: {got:?}");
     let changes = b.changes_after(&from, 1000).await.unwrap();
     assert_eq!(changes.iter().map(|c| c.seq).collect::<Vec<_>>(), ((start + 1)..=end).collect::<Vec<_>>(), "each committed entry once");
     assert!(got.iter().all(|s| changes.iter().any(|c| c.seq == *s)), "only committed entries are announced");
