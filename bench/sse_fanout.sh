@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Thousands of viewers on one public board (default 5,000) and a series of changes (default 20):
 # delivery latency to every viewer, server CPU per change, other requests' latency meanwhile, and
-# memory per idle viewer. The server runs in its own process. Last line: one JSON object.
+# memory per idle viewer. The server runs in its own process. Then the floor: a bare loop writing the
+# same bytes to as many loopback sockets (floor_cpu_ms_per_change, ratio_to_floor). Last line: one JSON object.
 # Usage: bash bench/sse_fanout.sh [SUBSCRIBERS] [CHANGES]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -7,6 +7,12 @@
 //! the yard one at a time (each check-in is one change of the board), while a prober reads the
 //! board with plain GETs. Prints one JSON object last.
 //!
+//! The floor: the same number of loopback sockets, each written the same number of bytes once a
+//! round by a bare blocking loop in a process of its own (this program with `--floor N BYTES
+//! ROUNDS`), with no runtime, HTTP or board. Its CPU a round is what the kernel alone charges for
+//! one change's writes on this machine (on loopback that includes delivering into the readers'
+//! sockets); `ratio_to_floor` is the server's CPU a change over it.
+//!
 //! Usage: `sse_fanout [SUBSCRIBERS] [CHANGES]` (defaults 5,000 and 20).
 
 // A benchmark measures wall time: it reads the timer itself.
@@ -70,6 +76,61 @@ async fn serve(dir: &str, changes: usize) {
     println!("ADDR {}", listener.local_addr().expect("bound"));
     std::io::stdout().flush().expect("stdout");
     cuakhau_server::serve(listener, state, std::future::pending()).await.expect("serves");
+}
+
+/// The floor's child: accepts `n` connections, then writes `bytes` bytes to each once a round for
+/// `rounds` rounds, 300 ms apart (as the changes are), and prints `FLOOR <ms of its CPU a round>`.
+fn floor(n: usize, bytes: usize, rounds: usize) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    println!("ADDR {}", listener.local_addr().expect("bound"));
+    std::io::stdout().flush().expect("stdout");
+    let mut socks: Vec<std::net::TcpStream> = (0..n).map(|_| listener.accept().expect("a reader").0).collect();
+    for s in &socks {
+        s.set_nodelay(true).expect("nodelay");
+    }
+    let frame = vec![b'x'; bytes];
+    std::thread::sleep(Duration::from_millis(500));
+    let (ticks, me) = (clock_ticks(), std::process::id());
+    let before = cpu_ms(me, ticks);
+    for _ in 0..rounds {
+        for s in &mut socks {
+            s.write_all(&frame).expect("written");
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    println!("FLOOR {}", (cpu_ms(me, ticks) - before) / rounds as f64);
+    std::io::stdout().flush().expect("stdout");
+}
+
+/// Runs the floor's child with `n` readers in this process and returns its CPU a round, in ms.
+async fn measure_floor(n: usize, bytes: usize, rounds: usize) -> f64 {
+    let mut child = std::process::Command::new(std::env::current_exe().expect("this program"))
+        .args(["--floor", &n.to_string(), &bytes.to_string(), &rounds.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the floor starts");
+    let mut out = std::io::BufReader::new(child.stdout.take().expect("piped"));
+    let mut line = String::new();
+    out.read_line(&mut line).expect("the address");
+    let addr: std::net::SocketAddr = line.trim().strip_prefix("ADDR ").expect("ADDR line").parse().expect("an address");
+    let mut readers = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut s = TcpStream::connect(addr).await.expect("the floor accepts");
+        readers.push(tokio::spawn(async move {
+            let mut buf = vec![0u8; 16 * 1024];
+            while let Ok(1..) = s.read(&mut buf).await {}
+        }));
+    }
+    let figure = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        out.read_line(&mut line).expect("the figure");
+        line.trim().strip_prefix("FLOOR ").expect("FLOOR line").parse::<f64>().expect("a number")
+    })
+    .await
+    .expect("read");
+    let _ = child.wait();
+    readers.into_iter().for_each(|r| r.abort());
+    figure
 }
 
 /// Clock ticks a second, for `/proc/PID/stat`.
@@ -153,6 +214,10 @@ async fn main() {
         let changes = args.get(3).and_then(|c| c.parse().ok()).unwrap_or(20);
         return serve(&args[2], changes).await;
     }
+    if args.get(1).map(String::as_str) == Some("--floor") {
+        let arg = |i: usize| args.get(i).and_then(|a| a.parse().ok()).expect("--floor N BYTES ROUNDS");
+        return floor(arg(2), arg(3), arg(4));
+    }
     let subscribers: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(5_000);
     let changes: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20);
 
@@ -206,15 +271,16 @@ async fn main() {
         std::thread::spawn(move || {
             runtime.block_on(async move {
                 let mut s = TcpStream::connect(addr).await.expect("the server accepts");
-                let mut lat = Vec::new();
+                let (mut lat, mut board_bytes) = (Vec::new(), 0);
                 while !stop.load(Ordering::SeqCst) {
                     let t = Instant::now();
                     let (status, body) = request(&mut s, "GET", "/api/v1/gate-pairs/bench/queue?direction=export", None, "").await;
                     assert_eq!(status, 200, "{body}");
                     lat.push(t.elapsed().as_micros() as u64);
+                    board_bytes = body.len();
                     tokio::time::sleep(Duration::from_millis(10)).await;
                 }
-                lat
+                (lat, board_bytes)
             })
         })
     };
@@ -251,9 +317,12 @@ async fn main() {
     let (u2, s2) = cpu_split_ms(pid, ticks);
     let (user_per_change, system_per_change) = ((u2 - u1) / changes as f64, (s2 - s1) / changes as f64);
     stop.store(true, Ordering::SeqCst);
-    let mut other = prober.join().expect("the prober ends");
+    let (mut other, board_bytes) = prober.join().expect("the prober ends");
     let _ = child.kill();
     let _ = child.wait();
+    // The last event's size: the board as read, and the event's head (`event:`, `id:`, `retry:`).
+    let frame_bytes = board_bytes + 48;
+    let floor_ms = measure_floor(subscribers, frame_bytes, changes).await;
 
     let (p50, p99) = (pct_ms(&mut delivery, 0.5), pct_ms(&mut delivery, 0.99));
     let cpu_per_change = change_cpu / changes as f64;
@@ -262,14 +331,19 @@ async fn main() {
         "{changes} changes: delivery p50 {p50:.1} ms, p99 {p99:.1} ms, {missing} not delivered within 10 s; \
          {cpu_per_change:.1} ms of server CPU a change (idle {idle_ms_per_s:.1} ms/s subtracted; before that, \
          {user_per_change:.1} ms user and {system_per_change:.1} ms system); \
-         other requests p50 {other_p50:.2} ms, p99 {other_p99:.2} ms over {} reads; {kb_per_subscriber:.1} KiB per idle subscriber",
-        other.len()
+         other requests p50 {other_p50:.2} ms, p99 {other_p99:.2} ms over {} reads; {kb_per_subscriber:.1} KiB per idle subscriber\n\
+         floor: a bare loop writing {frame_bytes} bytes to each of {subscribers} loopback sockets spends {floor_ms:.1} ms of CPU a round \
+         (the server: {:.2}× that)",
+        other.len(),
+        cpu_per_change / floor_ms
     );
     let json = serde_json::json!({
         "subscribers": subscribers, "changes": changes, "p50_ms": p50, "p99_ms": p99, "missing": missing,
         "cpu_ms_per_change": (cpu_per_change * 10.0).round() / 10.0, "idle_cpu_ms_per_s": (idle_ms_per_s * 10.0).round() / 10.0,
         "user_ms_per_change": (user_per_change * 10.0).round() / 10.0, "system_ms_per_change": (system_per_change * 10.0).round() / 10.0,
         "other_p50_ms": other_p50, "other_p99_ms": other_p99, "kb_per_subscriber": (kb_per_subscriber * 10.0).round() / 10.0,
+        "frame_bytes": frame_bytes, "floor_cpu_ms_per_change": (floor_ms * 10.0).round() / 10.0,
+        "ratio_to_floor": (cpu_per_change / floor_ms * 100.0).round() / 100.0,
     });
     println!("{json}");
 }
