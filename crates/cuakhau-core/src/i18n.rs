@@ -1130,7 +1130,7 @@ mod tests {
         add("vehicle", crate::goods::parties::VehicleKind::CODES);
         add("channel", Channel::CODES);
         add("trip", &TripStatus::ALL.map(|s| s.code()));
-        add("state", &["draft", "submitted", "accepted", "rejected", "cancelled"]);
+        add("state", crate::goods::declaration::StateKind::CODES);
         add("step_state", &["pending", "in-progress", "held", "passed", "refused"]);
         add("interval", &crate::goods::dwell::INTERVALS);
         add("interval", &["agency-time"]);

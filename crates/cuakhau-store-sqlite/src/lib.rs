@@ -160,8 +160,12 @@ impl SqliteConn {
         if !known.contains_key(sql) {
             let text = numbered_params(sql);
             let columns = self.0.prepare_cached(&text).map_err(sqlite_err)?.column_names().into_iter().map(str::to_string).collect();
-            if known.len() >= STATEMENTS {
-                known.clear();
+            // Full: one goes (rusqlite's own cache of prepared statements keeps the recent ones),
+            // not all of them at once.
+            if known.len() >= STATEMENTS
+                && let Some(old) = known.keys().next().cloned()
+            {
+                known.remove(&old);
             }
             known.insert(sql.to_string(), (text, columns));
         }
@@ -259,8 +263,10 @@ struct Done {
 /// Sends a write's answer, given the error of the commit that was to hold it (if it failed).
 type Answer = Box<dyn FnOnce(Option<&str>) + Send>;
 
+/// A read or a write waiting for its thread: what it runs, on what, and where its answer goes.
 struct Job<S, T, F> {
     state: S,
+    /// For a write: whether its outcome is committed (a read commits nothing).
     keep: fn(&T) -> bool,
     f: F,
     reply: tokio::sync::oneshot::Sender<Result<T>>,
@@ -313,29 +319,23 @@ impl std::fmt::Debug for dyn ReadJob {
     }
 }
 
-struct Read<S, T, F> {
-    state: S,
-    f: F,
-    reply: tokio::sync::oneshot::Sender<Result<T>>,
-}
-
-impl<S, T, F> ReadJob for Read<S, T, F>
+impl<S, T, F> ReadJob for Job<S, T, F>
 where
     S: Send + Sync + 'static,
     T: Send + 'static,
     F: for<'c> Fn(&'c mut SqliteConn, &'c S) -> BoxFuture<'c, Result<T>> + Send + Sync + 'static,
 {
     fn abandoned(&self) -> bool {
-        self.reply.is_closed()
+        WriteJob::abandoned(self)
     }
 
     fn run(self: Box<Self>, c: &mut SqliteConn) {
-        let Read { state, f, reply } = *self;
+        let Job { state, f, reply, .. } = *self;
         let _ = reply.send(futures_executor::block_on(f(c, &state)));
     }
 
     fn fail(self: Box<Self>, error: &str) {
-        let _ = self.reply.send(Err(StoreError::Backend(error.to_string())));
+        WriteJob::fail(self, error)
     }
 }
 
@@ -463,7 +463,7 @@ impl Engine for SqliteStore {
         F: for<'c> Fn(&'c mut SqliteConn, &'c S) -> BoxFuture<'c, Result<T>> + Send + Sync + 'static,
     {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let job: Box<dyn ReadJob> = Box::new(Read { state, f, reply });
+        let job: Box<dyn ReadJob> = Box::new(Job { state, keep: |_| false, f, reply });
         let sent = self.inner.readers.send(job).is_ok();
         async move {
             if !sent {
@@ -585,4 +585,26 @@ pub fn finish_restore(staged: &Path, target: &Path) -> std::io::Result<()> {
 /// Removes a staged restore that was refused.
 pub fn abandon_restore(staged: &Path) -> std::io::Result<()> {
     remove_with_journal(staged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_past_the_connections_memory_still_answer_with_their_own_columns() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let mut c = SqliteConn::open(&dir.path().join("s.db")).expect("opens");
+        // Three times as many distinct statements as a connection remembers, each with its own
+        // column name and value, twice over: every answer is its own statement's.
+        for round in 0..2 {
+            for i in 0..STATEMENTS as i64 * 3 {
+                let sql = format!("SELECT $1 + {i} AS c{i}");
+                let (_, rows) = c.run(&sql, &[Value::Int(Some(round))], true).expect("runs");
+                assert_eq!(rows.len(), 1);
+                assert_eq!(rows[0].get::<i64>(&format!("c{i}")).expect("its column"), round + i);
+            }
+        }
+        assert!(c.1.0.len() <= STATEMENTS, "remembers at most {STATEMENTS}, holds {}", c.1.0.len());
+    }
 }

@@ -154,6 +154,13 @@ pub enum StateKind {
 }
 
 impl StateKind {
+    /// Whether a declaration in this state, accepted until `valid_until`, is valid at `now`:
+    /// accepted, and `now` before the end of its validity. A booking asks this of the declaration's
+    /// stored columns, so it need not read the whole declaration.
+    pub fn is_valid_at(self, valid_until: Option<Timestamp>, now: Timestamp) -> bool {
+        self == StateKind::Accepted && valid_until.is_some_and(|v| now < v)
+    }
+
     /// Every state, in the order a declaration meets them.
     pub const ALL: [StateKind; 5] =
         [StateKind::Draft, StateKind::Submitted, StateKind::Accepted, StateKind::Rejected, StateKind::Cancelled];
@@ -264,7 +271,11 @@ impl Declaration {
 
     /// Accepted and not yet expired at `now`.
     pub fn is_valid_at(&self, now: Timestamp) -> bool {
-        matches!(self.state, DeclState::Accepted { valid_until, .. } if now < valid_until)
+        let valid_until = match self.state {
+            DeclState::Accepted { valid_until, .. } => Some(valid_until),
+            _ => None,
+        };
+        self.state.kind().is_valid_at(valid_until, now)
     }
 
     pub fn is_perishable(&self) -> bool {
@@ -287,6 +298,26 @@ impl Declaration {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    #[test]
+    fn only_an_accepted_declaration_is_valid_and_only_before_its_validity_ends() {
+        use super::{StateKind, Timestamp};
+        let end = Timestamp::from_micros(1_000);
+        // (state, valid until, now, valid?)
+        let cases = [
+            (StateKind::Accepted, Some(end), Timestamp::from_micros(999), true),
+            (StateKind::Accepted, Some(end), end, false),
+            (StateKind::Accepted, Some(end), Timestamp::from_micros(1_001), false),
+            (StateKind::Accepted, None, Timestamp::from_micros(0), false),
+            (StateKind::Submitted, Some(end), Timestamp::from_micros(0), false),
+            (StateKind::Draft, Some(end), Timestamp::from_micros(0), false),
+            (StateKind::Rejected, Some(end), Timestamp::from_micros(0), false),
+            (StateKind::Cancelled, Some(end), Timestamp::from_micros(0), false),
+        ];
+        for (state, until, now, want) in cases {
+            assert_eq!(state.is_valid_at(until, now), want, "{state:?} until {until:?} at {now:?}");
+        }
+    }
+
     #[test]
     fn state_kinds_codes_are_listed_in_the_order_of_all() {
         let codes: Vec<&str> = super::StateKind::ALL.iter().map(|k| k.code()).collect();

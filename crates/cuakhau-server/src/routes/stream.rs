@@ -129,7 +129,11 @@ pub(crate) async fn shared_snapshot(
     let head = format!("event: queue\nid: {}\nretry: 2000\ndata: ", event_id(board.changes, detail));
     let mut bytes = Vec::with_capacity(head.len() + 4096);
     bytes.extend_from_slice(head.as_bytes());
-    serde_json::to_writer(&mut bytes, &doc).unwrap_or_default();
+    if let Err(e) = serde_json::to_writer(&mut bytes, &doc) {
+        // Never a half board on the wire: nothing is kept or sent.
+        tracing::error!(gate_pair = pair.as_str(), "a board could not be written as JSON: {e}");
+        return Err(ApiError::new(lang, axum::http::StatusCode::INTERNAL_SERVER_ERROR, cuakhau_core::i18n::Msg::Internal));
+    }
     let end = bytes.len();
     bytes.extend_from_slice(b"\n\n");
     let frame = Bytes::from(bytes);

@@ -116,8 +116,7 @@ pub async fn book_slot<C: Conn>(c: &mut C, req: &Booked, actor: Actor<'_>) -> Re
     let sql = "SELECT id, enterprise_code, gate_pair_id, direction, state, valid_until_us FROM declarations WHERE id = $1";
     let d: Bookable =
         opt(c, sql, params![req.declaration_id]).await?.ok_or(StoreError::NotFound(Missing::Declaration(req.declaration_id)))?;
-    // As `Declaration::is_valid_at`: accepted, and still within its validity.
-    if d.state != StateKind::Accepted || d.valid_until.is_none_or(|v| actor.at.as_micros() >= v) {
+    if !d.state.is_valid_at(d.valid_until.map(Timestamp::from_micros), actor.at) {
         return Ok(BookingOutcome::NotBookable { state: d.state.code() });
     }
     // One statement each: create the counter at 1, or add 1 while below the limit.
