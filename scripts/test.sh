@@ -33,6 +33,14 @@ echo "== architecture"; cargo run --quiet --locked -p xtask -- check
 echo "== dependencies (cargo deny: bans, licences, sources; deny.toml)"
 command -v cargo-deny >/dev/null 2>&1 || cargo install --locked --quiet cargo-deny
 cargo deny --log-level error check bans licenses sources
+# Advisories need the RustSec database, fetched from a git host: checked wherever it can be fetched
+# (and then a known vulnerability fails the run); said plainly where it cannot.
+if cargo deny --log-level error fetch db >/dev/null 2>&1; then
+  echo "== advisories (cargo deny: the RustSec database)"
+  cargo deny --log-level error check advisories
+else
+  echo "== advisories NOT CHECKED: the RustSec advisory database could not be fetched from this machine"
+fi
 
 echo "== tests (SQLite and PostgreSQL at ${DATABASE_URL%%@*}@…)"
 log="$(mktemp)"
