@@ -3,7 +3,10 @@
 //!
 //! Each trial starts the server in a child process (this program again, with `--serve`), on a
 //! fresh SQLite file or a fresh PostgreSQL schema, lets 32 signed-in clients book as fast as they
-//! can, and kills the child with SIGKILL at a seeded random moment of the burst. The parent then
+//! can, and kills the child with SIGKILL at a seeded random moment of the burst: once a seeded share
+//! (5–85 %) of its requests has been answered, so the kill falls inside the burst however fast
+//! the engine is (a fixed delay let a fast engine finish first). A trial counts as `cut_off` when
+//! the kill broke off at least one client's booking loop. The parent then
 //! opens the same database as a restarted server would and checks it through the `Store` trait.
 //! Prints one JSON line per engine and one JSON object last.
 //!
@@ -26,7 +29,7 @@ use cuakhau_store::{Actor, NewUser, Store};
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -124,28 +127,33 @@ async fn try_request(s: &mut TcpStream, path: &str, token: &str, body: &str) -> 
     }
 }
 
-/// Books the client's declarations hour after hour until the server disappears; returns the
-/// declarations whose booking was acknowledged (201).
-async fn client(addr: std::net::SocketAddr, token: String, ids: Vec<i64>) -> Vec<i64> {
+/// Books the client's declarations hour after hour until the server disappears, counting each
+/// answer in `answered`; returns the declarations whose booking was acknowledged (201) and whether
+/// the server disappeared before the client was done.
+async fn client(addr: std::net::SocketAddr, token: String, ids: Vec<i64>, answered: Arc<AtomicUsize>) -> (Vec<i64>, bool) {
     let mut acknowledged = Vec::new();
-    let Ok(mut s) = TcpStream::connect(addr).await else { return acknowledged };
+    let Ok(mut s) = TcpStream::connect(addr).await else { return (acknowledged, true) };
     let _ = s.set_nodelay(true);
     let mut hour = 0;
     for id in ids {
         while hour < HOURS {
             let body = format!(r#"{{"hour":"{}"}}"#, Timestamp(H0 + hour * 3_600_000_000).to_rfc3339());
-            match try_request(&mut s, &format!("/api/v1/declarations/{id}/booking"), &token, &body).await {
+            let answer = try_request(&mut s, &format!("/api/v1/declarations/{id}/booking"), &token, &body).await;
+            if answer.is_some() {
+                answered.fetch_add(1, Ordering::Relaxed);
+            }
+            match answer {
                 Some((201, _)) => {
                     acknowledged.push(id);
                     break;
                 }
                 Some((409, b)) if b.contains("full") => hour += 1,
                 Some((status, b)) => panic!("unexpected {status}: {b}"),
-                None => return acknowledged,
+                None => return (acknowledged, true),
             }
         }
     }
-    acknowledged
+    (acknowledged, false)
 }
 
 #[derive(Debug, Default)]
@@ -155,6 +163,8 @@ struct Tally {
     lost: usize,
     over_capacity: usize,
     counter_mismatch: usize,
+    /// Trials whose kill broke off a client's booking loop (the kill came mid-burst).
+    cut_off: usize,
     audit_ok: bool,
     killed_after_ms: Vec<u64>,
 }
@@ -180,18 +190,24 @@ async fn trial(engine: &str, n: usize, mix: &mut Mix, tally: &mut Tally) {
     for c in 0..CLIENTS {
         tokens.push(login(addr, &format!("u{c}"), PASSWORD).await);
     }
-    // Kill somewhere in the first ~0.6 s of the burst (it fills a few hours in about that time).
-    let kill_after = Duration::from_millis(30 + mix.next_u64() % 600);
+    // Kill once a seeded share of the burst's bookings has been answered.
+    let kill_at = CLIENTS * PER_CLIENT * (5 + (mix.next_u64() % 81) as usize) / 100;
+    let answered = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
-    let tasks: Vec<_> = tokens.into_iter().zip(ids.clone()).map(|(t, ids)| tokio::spawn(client(addr, t, ids))).collect();
-    tokio::time::sleep(kill_after).await;
+    let tasks: Vec<_> = tokens.into_iter().zip(ids.clone()).map(|(t, ids)| tokio::spawn(client(addr, t, ids, answered.clone()))).collect();
+    while answered.load(Ordering::Relaxed) < kill_at && started.elapsed() < Duration::from_secs(60) {
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    }
     child.kill().expect("SIGKILL");
     child.wait().expect("reaped");
     let killed_ms = started.elapsed().as_millis() as u64;
     tally.killed_after_ms.push(killed_ms);
     let mut acknowledged = Vec::new();
+    let mut cut_off = false;
     for t in tasks {
-        acknowledged.extend(t.await.expect("a client ends"));
+        let (mine, cut) = t.await.expect("a client ends");
+        acknowledged.extend(mine);
+        cut_off |= cut;
     }
 
     // What a restarted server finds.
@@ -221,11 +237,14 @@ async fn trial(engine: &str, n: usize, mix: &mut Mix, tally: &mut Tally) {
     let mismatch = per_hour.iter().filter(|(h, n)| counted.get(h).copied().unwrap_or(0) != **n).count();
     let audit_ok = store.verify_audit().await.expect("readable").is_ok();
     println!(
-        "{engine} trial {n}: killed after {killed_ms} ms; {} acknowledged, {lost} lost, {over} hours over capacity, {mismatch} counters off, audit {}",
+        "{engine} trial {n}: killed after {killed_ms} ms ({} answers{}); {} acknowledged, {lost} lost, {over} hours over capacity, {mismatch} counters off, audit {}",
+        answered.load(Ordering::Relaxed),
+        if cut_off { ", clients cut off" } else { ", NOT mid-burst: every client had finished" },
         acknowledged.len(),
         if audit_ok { "ok" } else { "BROKEN" }
     );
     tally.trials += 1;
+    tally.cut_off += usize::from(cut_off);
     tally.acknowledged += acknowledged.len();
     tally.lost += lost;
     tally.over_capacity += over;
@@ -257,7 +276,7 @@ async fn main() {
         let json = serde_json::json!({
             "engine": engine, "trials": tally.trials, "acknowledged": tally.acknowledged, "lost": tally.lost,
             "over_capacity": tally.over_capacity, "counter_mismatch": tally.counter_mismatch, "audit_ok": tally.audit_ok,
-            "killed_after_ms": tally.killed_after_ms,
+            "cut_off": tally.cut_off, "killed_after_ms": tally.killed_after_ms,
         });
         println!("{json}");
         all.push(json);
@@ -265,7 +284,7 @@ async fn main() {
     let sum = |k: &str| all.iter().map(|j| j[k].as_u64().unwrap_or(0)).sum::<u64>();
     let json = serde_json::json!({
         "engine": engines, "trials": trials, "acknowledged": sum("acknowledged"), "lost": sum("lost"),
-        "over_capacity": sum("over_capacity"), "counter_mismatch": sum("counter_mismatch"),
+        "over_capacity": sum("over_capacity"), "counter_mismatch": sum("counter_mismatch"), "cut_off": sum("cut_off"),
         "audit_ok": all.iter().all(|j| j["audit_ok"] == true), "seed": seed,
     });
     println!("{json}");
