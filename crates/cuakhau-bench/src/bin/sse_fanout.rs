@@ -36,6 +36,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const PASSWORD: &str = "bench password";
+/// The smallest server-sent event worth sending: `event: q\nid: 123456\ndata: {}\n\n` and a little.
+const MIN_EVENT_BYTES: usize = 64;
 const STREAM: &str = "/api/v1/gate-pairs/bench/queue/stream?direction=export";
 
 fn plate(i: usize) -> String {
@@ -323,6 +325,9 @@ async fn main() {
     // The last event's size: the board as read, and the event's head (`event:`, `id:`, `retry:`).
     let frame_bytes = board_bytes + 48;
     let floor_ms = measure_floor(subscribers, frame_bytes, changes).await;
+    // And for an event as small as one can be (`event:`, `id:` and a few bytes of data): what no
+    // smaller payload could go below.
+    let floor_min_ms = measure_floor(subscribers, MIN_EVENT_BYTES, changes).await;
 
     let (p50, p99) = (pct_ms(&mut delivery, 0.5), pct_ms(&mut delivery, 0.99));
     let cpu_per_change = change_cpu / changes as f64;
@@ -333,7 +338,7 @@ async fn main() {
          {user_per_change:.1} ms user and {system_per_change:.1} ms system); \
          other requests p50 {other_p50:.2} ms, p99 {other_p99:.2} ms over {} reads; {kb_per_subscriber:.1} KiB per idle subscriber\n\
          floor: a bare loop writing {frame_bytes} bytes to each of {subscribers} loopback sockets spends {floor_ms:.1} ms of CPU a round \
-         (the server: {:.2}× that)",
+         (the server: {:.2}× that); writing {MIN_EVENT_BYTES} bytes instead, {floor_min_ms:.1} ms",
         other.len(),
         cpu_per_change / floor_ms
     );
@@ -344,6 +349,7 @@ async fn main() {
         "other_p50_ms": other_p50, "other_p99_ms": other_p99, "kb_per_subscriber": (kb_per_subscriber * 10.0).round() / 10.0,
         "frame_bytes": frame_bytes, "floor_cpu_ms_per_change": (floor_ms * 10.0).round() / 10.0,
         "ratio_to_floor": (cpu_per_change / floor_ms * 100.0).round() / 100.0,
+        "floor_min_cpu_ms_per_change": (floor_min_ms * 10.0).round() / 10.0, "min_event_bytes": MIN_EVENT_BYTES,
     });
     println!("{json}");
 }
