@@ -316,21 +316,17 @@ impl Gate<'_> {
         Ok(Board { source, ..board })
     }
 
+    /// The last committed change a board of `pair` would show now (its event id's number).
+    pub async fn changes(&self, pair: &GatePairId) -> Result<i64> {
+        changes_at(self.0.store().as_ref(), pair).await
+    }
+
     async fn board_from(&self, store: &dyn Store, pair: &GatePairId, direction: Direction, detail: bool) -> Result<Board> {
         let app = self.0;
         // The lag first: the data read after it is at least that fresh.
         let replica_lag_s = store.replica_lag().await?;
-        // Then the last committed change of the pair's audit stream and of the node's own
-        // (reference data): everything up to it is in what is read next. Numbers are in commit
-        // order within a stream, so each stream's head only grows.
-        let changes = store
-            .audit_heads()
-            .await?
-            .into_iter()
-            .filter(|h| h.stream == pair.as_str() || h.stream.is_empty())
-            .map(|h| h.seq)
-            .max()
-            .unwrap_or(0);
+        // Then the last committed change: everything up to it is in what is read next.
+        let changes = changes_at(store, pair).await?;
         let now = app.now();
         let (gp, lanes) = app.reference().pair_with_lanes(pair).await?;
         let live = [TripStatus::Virtual, TripStatus::Yard, TripStatus::Called, TripStatus::Clearing];
@@ -381,12 +377,16 @@ impl Gate<'_> {
         let waiting_both = all.iter().filter(|t| t.status.is_waiting()).count() as u64;
         let general_waiting = waiting.iter().filter(|c| c.truck.class != LaneClass::Agv).count();
         let demo = store.setting("demo").await?.is_some();
+        // A side suspended now is closed now, whatever its hours say (a window for pre-registered
+        // trucks only is not closed).
+        let suspended = app.reference().suspensions_at(pair, now).await?;
+        let closed = |side: Side| suspended.iter().any(|s| s.side == side && !s.preregistered_only);
         Ok(Board {
             gate_pair: pair.clone(),
             direction,
             at: now,
-            vn_open: gp.vn.is_open_at(now),
-            cn_open: gp.cn.is_open_at(now),
+            vn_open: if closed(Side::Vn) { Some(false) } else { gp.vn.is_open_at(now) },
+            cn_open: if closed(Side::Cn) { Some(false) } else { gp.cn.is_open_at(now) },
             congestion: CongestionLevel::of(waiting_both),
             waiting_both_directions: waiting_both,
             yard: count(TripStatus::Yard),
@@ -638,6 +638,13 @@ impl Gate<'_> {
 /// Retry delay after `attempts` failed deliveries: 30 s doubling, at most an hour.
 pub fn backoff_s(attempts: u32) -> i64 {
     (30i64 << attempts.min(7)).min(3600)
+}
+
+/// The last committed change of the pair's audit stream and of the node's own (reference data).
+/// Numbers are in commit order within a stream, so each stream's head only grows.
+async fn changes_at(store: &dyn Store, pair: &GatePairId) -> Result<i64> {
+    let heads = store.audit_heads().await?;
+    Ok(heads.into_iter().filter(|h| h.stream == pair.as_str() || h.stream.is_empty()).map(|h| h.seq).max().unwrap_or(0))
 }
 
 #[cfg(test)]

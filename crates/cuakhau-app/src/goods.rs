@@ -185,7 +185,11 @@ impl Goods<'_> {
     ) -> Result<DeclarationRecord> {
         let d = self.declaration(who, id).await?;
         let user = who.require(who_may(&d))?;
-        Ok(self.0.store().declaration_event(id, event, Actor { name: &user.username, at: self.0.now() }).await?)
+        let after = self.0.store().declaration_event(id, event, Actor { name: &user.username, at: self.0.now() }).await?;
+        // A cancel withdraws a queued truck and releases a booking; an amendment may change a
+        // queued truck's class: the gate pair's boards are told of every change.
+        self.0.events().publish(&after.gate_pair);
+        Ok(after)
     }
 
     /// The declarant's own changes: submit, amend, cancel.
@@ -310,7 +314,11 @@ impl Goods<'_> {
             gate_pair: Some(d.gate_pair.clone()),
         };
         match app.store().book_slot(req, Actor { name: &user.username, at: now }).await? {
-            BookingOutcome::Booked(b) => Ok(b),
+            BookingOutcome::Booked(b) => {
+                // The board shows the bookings ahead.
+                app.events().publish(&d.gate_pair);
+                Ok(b)
+            }
             BookingOutcome::Full => {
                 // Offer the next hours with room for this truck.
                 let next = self.calendar(&d.gate_pair, d.direction, hour.plus_seconds(3600), 72).await?;
@@ -339,7 +347,9 @@ impl Goods<'_> {
         let d = self.declaration(who, id).await?;
         let user = who.require(Action::Declare { enterprise: &d.enterprise })?;
         let b = self.0.store().live_booking(id).await?.ok_or(AppError::NotFound(What::BookingOf(id)))?;
-        Ok(self.0.store().cancel_booking(b.id, Actor { name: &user.username, at: self.0.now() }).await?)
+        let cancelled = self.0.store().cancel_booking(b.id, Actor { name: &user.username, at: self.0.now() }).await?;
+        self.0.events().publish(&d.gate_pair);
+        Ok(cancelled)
     }
 
     /// Suspends one side of a gate pair for a while (that side's gate board); returns its id.
@@ -350,6 +360,7 @@ impl Goods<'_> {
         }
         let id = self.0.store().add_suspension(pair, s, Actor { name: &user.username, at: self.0.now() }).await?;
         self.0.inner.caches.suspensions.lock().expect("not poisoned").remove(pair.as_str());
+        self.0.events().publish(pair);
         Ok(id)
     }
 

@@ -211,6 +211,7 @@ impl Reference<'_> {
         let at = self.0.now();
         let g = self.0.store().update_gate_hours(pair, side, GateHoursChange { hours }, Actor { name: &user.username, at }).await?;
         self.changed();
+        self.0.events().publish(pair);
         Ok(g)
     }
 
@@ -237,6 +238,7 @@ impl Reference<'_> {
         };
         let saved = self.0.store().put_lane(&lane, Actor { name: &user.username, at: self.0.now() }).await?;
         self.changed();
+        self.0.events().publish(&saved.gate_pair);
         Ok(saved)
     }
 
@@ -248,6 +250,7 @@ impl Reference<'_> {
         }
         let saved = self.0.store().put_lane(&lane, Actor { name: &user.username, at: self.0.now() }).await?;
         self.changed();
+        self.0.events().publish(&saved.gate_pair);
         Ok(saved)
     }
 
@@ -263,6 +266,12 @@ impl Reference<'_> {
         let n = rows.len();
         let r = self.0.store().load_reference(&rows.into_reference(), Actor { name: &user.username, at: self.0.now() }).await?;
         self.changed();
+        // Lanes and gates of any pair may have changed: every board is told.
+        if r.inserted + r.updated > 0 {
+            for gp in &self.data().await?.gate_pairs {
+                self.0.events().publish(&gp.id);
+            }
+        }
         Ok((n, r))
     }
 }

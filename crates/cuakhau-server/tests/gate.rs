@@ -1064,3 +1064,101 @@ async fn a_public_board_read_is_the_board_its_stream_sends_and_moves_with_each_c
         assert_eq!((r.status, r.headers["content-type"].to_str().unwrap()), (StatusCode::NOT_FOUND, "application/problem+json"), "{path}");
     }
 }
+
+/// Every kind of write that changes what a board shows: the public read straight after it shows
+/// the change, and an open stream of the board is sent it. (SQLite's bookings, booking and
+/// declaration cancels, lane edits, hours and suspensions told no board: its streams never sent
+/// them, and its reads answered the board from before them for up to a second.)
+async fn every_change_a_board_shows_reaches_its_reads_and_its_streams(engine: Engine) {
+    use tower::ServiceExt;
+    let t = spawn_on(engine).await;
+    add_vn_export_lanes(&t).await;
+    let a = accepted(&t, durian_export("12C-111.11"), "vn-customs").await;
+    let b = accepted(&t, durian_export("12C-222.22"), "vn-customs").await;
+    let (firm, board) = (t.login("enterprise").await, t.login("vn-board-hn").await);
+    let req =
+        axum::http::Request::get("/api/v1/gate-pairs/huu-nghi/queue/stream?direction=export").body(axum::body::Body::empty()).unwrap();
+    let mut stream = t.app.clone().oneshot(req).await.unwrap().into_body();
+    next_board(&mut stream, std::time::Duration::from_secs(5)).await;
+    let booked = |v: &Value| v["booked_ahead"].as_array().unwrap().iter().map(|h| h["booked"].as_u64().unwrap()).sum::<u64>();
+    let lane = |v: &Value, id: &str| v["lanes"].as_array().unwrap().iter().find(|l| l["id"] == id).map(|l| l["active"].clone());
+    let lanes = |v: &Value| v["lanes"].as_array().unwrap().len();
+    let hour = "2026-11-23T10:30:00+07:00";
+    let new_lane = json!({"id": "huu-nghi-vn-export-2", "side": "VN", "direction": "export", "class": "general", "name": "2",
+                          "capacity_per_hour": 12, "basis": "test"});
+    let suspension =
+        json!({"side": "VN", "from": "2026-11-23T09:00:00+07:00", "until": "2026-11-23T23:00:00+07:00", "reason": "lũ / 洪水"});
+    type Check = Box<dyn Fn(&Value) -> bool>;
+    /// The write, its method, path, who makes it, its body, and what the board shows after it.
+    type Write<'a> = (&'a str, &'a str, String, &'a str, Option<Value>, Check);
+    let steps: Vec<Write> = vec![
+        (
+            "a booking",
+            "POST",
+            format!("/api/v1/declarations/{a}/booking"),
+            &firm,
+            Some(json!({"hour": hour})),
+            Box::new(move |v| booked(v) == 1),
+        ),
+        (
+            "a second booking",
+            "POST",
+            format!("/api/v1/declarations/{b}/booking"),
+            &firm,
+            Some(json!({"hour": hour})),
+            Box::new(move |v| booked(v) == 2),
+        ),
+        ("a booking cancelled", "DELETE", format!("/api/v1/declarations/{a}/booking"), &firm, None, Box::new(move |v| booked(v) == 1)),
+        (
+            "a truck in the virtual queue",
+            "POST",
+            format!("/api/v1/declarations/{b}/queue"),
+            &firm,
+            None,
+            Box::new(|v| v["virtual_queue"] == 1),
+        ),
+        (
+            "its declaration cancelled",
+            "POST",
+            format!("/api/v1/declarations/{b}/cancel"),
+            &firm,
+            None,
+            Box::new(move |v| v["virtual_queue"] == 0 && booked(v) == 0),
+        ),
+        (
+            "a lane closed",
+            "PATCH",
+            "/api/v1/lanes/huu-nghi-vn-export-1".into(),
+            &board,
+            Some(json!({"active": false})),
+            Box::new(move |v| lane(v, "huu-nghi-vn-export-1") == Some(json!(false))),
+        ),
+        ("a lane added", "POST", "/api/v1/gate-pairs/huu-nghi/lanes".into(), &board, Some(new_lane), Box::new(move |v| lanes(v) == 3 + 6)),
+        (
+            "the exit side suspended",
+            "POST",
+            "/api/v1/gate-pairs/huu-nghi/suspensions".into(),
+            &board,
+            Some(suspension),
+            Box::new(|v| v["vn_open"] == false),
+        ),
+    ];
+    for (what, method, path, who, body, shows) in steps {
+        let r = t.call(method, &path, Some(who), None, body).await;
+        assert!(r.status.is_success(), "{what}: {} {}", r.status, r.text());
+        let read = t.get("/api/v1/gate-pairs/huu-nghi/queue?direction=export").await.json();
+        assert!(shows(&read), "the read straight after {what} shows it: {read}");
+        let sent = next_board(&mut stream, std::time::Duration::from_secs(5)).await;
+        assert!(shows(&sent), "the stream is sent {what}: {sent}");
+    }
+}
+
+#[tokio::test]
+async fn every_change_a_board_shows_reaches_its_reads_and_its_streams_on_sqlite() {
+    every_change_a_board_shows_reaches_its_reads_and_its_streams(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn every_change_a_board_shows_reaches_its_reads_and_its_streams_on_postgres() {
+    every_change_a_board_shows_reaches_its_reads_and_its_streams(Engine::Postgres).await;
+}

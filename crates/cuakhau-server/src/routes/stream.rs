@@ -110,6 +110,15 @@ pub(crate) async fn shared_snapshot(
     if let Some(b) = cell.as_ref().filter(current) {
         return Ok(b.clone());
     }
+    // A viewer says it has a board newer than this one (from another process, or an id beyond
+    // anything committed): rebuilt only if the store has committed past this board, so an id out
+    // of range costs one small read, not a board each time.
+    let fresh = |b: &&Arc<SharedBoard>| b.generation == generation && now.saturating_sub(b.made) < BoardCache::MAX_AGE;
+    if let Some(b) = cell.as_ref().filter(fresh)
+        && st.app.gate().changes(pair).await.is_ok_and(|now| now <= b.changes)
+    {
+        return Ok(b.clone());
+    }
     let board = match st.app.gate().board(pair, direction, detail).await {
         Ok(board) => board,
         Err(e) => {

@@ -161,7 +161,7 @@ pub async fn declarations<C: Conn>(c: &mut C, q: &DeclarationFilter) -> Result<V
         clauses.push(format!("({})", any.join(" OR ")));
     }
     if !q.states.is_empty() {
-        clauses.push(format!("state IN ({})", list(q.states.iter().map(|k| k.code().to_string()).collect(), &mut values)));
+        clauses.push(format!("state IN ({})", list(state_codes(&q.states), &mut values)));
     }
     if let Some(g) = &q.gate_pair {
         clauses.push(format!("gate_pair_id = {}", list(vec![g.as_str().to_string()], &mut values)));
@@ -179,6 +179,13 @@ pub async fn declarations<C: Conn>(c: &mut C, q: &DeclarationFilter) -> Result<V
     values.push(Value::from(q.before.map_or(i64::MAX, DeclarationId::get)));
     values.push(Value::from(i64::from(q.limit)));
     Ok(all::<DeclRow, _>(c, &sql, &values).await?.into_iter().map(|d| d.0).collect())
+}
+
+/// The states of a filter once each, in one order: at most five placeholders, and one statement
+/// text per set of states, however the caller repeats or orders them (each distinct text is a
+/// statement every connection prepares and keeps).
+fn state_codes(states: &[cuakhau_core::goods::StateKind]) -> Vec<String> {
+    cuakhau_core::goods::StateKind::ALL.into_iter().filter(|k| states.contains(k)).map(|k| k.code().to_string()).collect()
 }
 
 pub async fn declaration_event<C: Conn>(c: &mut C, id: DeclarationId, event: &DeclEvent, actor: Actor<'_>) -> Result<DeclarationRecord> {
@@ -292,5 +299,19 @@ impl<E: Engine> GoodsStore for E {
 
     async fn declaration_for_plate(&self, gate_pair: &GatePairId, plate_key: &str, now: Timestamp) -> Result<Option<DeclarationRecord>> {
         self.read((gate_pair.clone(), plate_key.to_string(), now), |c, (g, p, now)| Box::pin(declaration_for_plate(c, g, p, *now))).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cuakhau_core::goods::StateKind;
+
+    #[test]
+    fn a_state_filter_is_each_state_once_in_one_order() {
+        let many = vec![StateKind::Draft; 10_000];
+        assert_eq!(super::state_codes(&many), ["draft"]);
+        let mixed = [StateKind::Cancelled, StateKind::Draft, StateKind::Cancelled, StateKind::Accepted, StateKind::Draft];
+        assert_eq!(super::state_codes(&mixed), ["draft", "accepted", "cancelled"]);
+        assert_eq!(super::state_codes(&[]), Vec::<String>::new());
     }
 }
