@@ -372,6 +372,8 @@ struct Sim<'m> {
     lane_buf: Vec<(u32, LaneClass)>,
     call_buf: Vec<(TruckId, u32)>,
     replay_pos: Vec<usize>,
+    /// Each flow's rate for one local hour: (the hour since the epoch, trucks per hour).
+    rate_cache: Vec<(i64, f64)>,
     /// Each kind of crossing's plan, by [`plan_index`].
     plans: [Plan; 4],
     slot_book: HashMap<(usize, i64), (HourCapacity, [u32; 4])>,
@@ -525,6 +527,7 @@ impl<'m> Sim<'m> {
             lane_buf: Vec::new(),
             call_buf: Vec::new(),
             replay_pos: vec![0; m.flows.len()],
+            rate_cache: vec![(i64::MIN, 0.0); m.flows.len()],
             plans: [(Direction::Export, false), (Direction::Export, true), (Direction::Import, false), (Direction::Import, true)]
                 .map(|(d, q)| Plan::new(d, q)),
             slot_book: HashMap::new(),
@@ -571,17 +574,32 @@ impl<'m> Sim<'m> {
         (b.min(self.end) - a.max(self.measure_from)).max(0)
     }
 
+    #[inline]
     fn schedule(&mut self, t: i64, kind: u8, arg: u32) {
         debug_assert!(arg < 1 << 28, "event argument fits 28 bits");
         self.seq += 1;
         self.heap.push(event_key(t, self.seq << 32 | (kind as u64) << 28 | arg as u64));
     }
 
-    /// Trucks per hour of flow `f` at `t` (piecewise constant over whole hours).
-    fn rate_h(&self, f: usize, t: i64) -> f64 {
+    /// Trucks per hour of flow `f` at `t` (piecewise constant over the exit side's local hours):
+    /// worked out once a local hour.
+    #[inline]
+    fn rate_h(&mut self, f: usize, t: i64) -> f64 {
         let fl = &self.m.flows[f];
-        let side = &self.m.pairs[fl.split[0].0].sides[side_index(fl.direction.exit_side())];
-        let local = t + side.offset_us;
+        let local = t + self.m.pairs[fl.split[0].0].sides[side_index(fl.direction.exit_side())].offset_us;
+        let hour = local.div_euclid(US_PER_H);
+        let (cached, rate) = self.rate_cache[f];
+        if cached == hour {
+            return rate;
+        }
+        let rate = self.local_rate_h(f, local);
+        self.rate_cache[f] = (hour, rate);
+        rate
+    }
+
+    /// Trucks per hour of flow `f` at local time `local` (µs since the epoch in the exit side's zone).
+    fn local_rate_h(&self, f: usize, local: i64) -> f64 {
+        let fl = &self.m.flows[f];
         let day = local.div_euclid(US_PER_DAY);
         let hour = (local.rem_euclid(US_PER_DAY) / US_PER_H) as usize;
         // 1970-01-01 was a Thursday; Monday is index 0.
