@@ -122,6 +122,54 @@ struct Truck {
     entry_lane: Option<usize>,
 }
 
+/// What a step of a crossing draws its duration from.
+#[derive(Debug, Clone, Copy)]
+enum StepDraw {
+    /// `Model::service[side][agency][that side's channel]`.
+    Service {
+        side: u8,
+        agency: u8,
+    },
+    Handover,
+    /// An agency the model has no service times for.
+    Nothing,
+}
+
+/// The steps of one kind of crossing (direction, quarantine or not), worked out once a run
+/// from the core's plan: what each step's duration is drawn from, and where the hand-over is.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    draws: [StepDraw; 8],
+    n: usize,
+    handover: usize,
+}
+
+impl Plan {
+    fn new(direction: Direction, quarantine: bool) -> Plan {
+        let mut p = Plan { draws: [StepDraw::Nothing; 8], n: 0, handover: 0 };
+        for (i, step) in plan_iter(direction, quarantine).enumerate() {
+            p.draws[i] = match step {
+                Step::Agency { side, agency } => match crate::model::agency_index(agency) {
+                    Some(a) => StepDraw::Service { side: side_index(side) as u8, agency: a as u8 },
+                    None => StepDraw::Nothing,
+                },
+                Step::Handover => {
+                    p.handover = i;
+                    StepDraw::Handover
+                }
+            };
+            p.n = i + 1;
+        }
+        p
+    }
+}
+
+/// The index of a crossing's plan in `Sim::plans`.
+#[inline]
+fn plan_index(direction: Direction, quarantine: bool) -> usize {
+    dir_index(direction) * 2 + quarantine as usize
+}
+
 /// A lane's state: small, so that a dispatch round reads a station's lanes from a cache line
 /// or two (a lane's own hours stay in the model, see [`lane_hours`]).
 #[derive(Debug, Clone)]
@@ -147,6 +195,11 @@ struct Station {
     free: usize,
     /// No lane has hours of its own: the side's hours decide for all of them at once.
     uniform_hours: bool,
+    /// Every lane is of the same class.
+    one_class: bool,
+    /// Bit `i` is set while lane `i` (of the first 64) is free: the free lanes are found without
+    /// a guess a lane.
+    free_mask: u64,
     /// The pending wake-up, if any (`i64::MAX`: none).
     wake_at: i64,
     /// Known to let nobody through before this instant (lanes without hours of their own).
@@ -157,7 +210,52 @@ struct Station {
     adm_until: i64,
 }
 
+/// The bits of the first `n` lanes (at most 64).
+fn first_lanes_mask(n: usize) -> u64 {
+    if n >= 64 { u64::MAX } else { (1u64 << n) - 1 }
+}
+
 impl Station {
+    /// The first free lane at or after `from`, in lane order.
+    #[inline]
+    fn next_free(&self, from: usize) -> Option<usize> {
+        if from < 64 {
+            let m = self.free_mask & (u64::MAX << from);
+            if m != 0 {
+                return Some(m.trailing_zeros() as usize);
+            }
+            if self.lanes.len() <= 64 {
+                return None;
+            }
+        }
+        (from.max(64)..self.lanes.len()).find(|&i| self.lanes[i].busy.is_none())
+    }
+
+    /// Lane `li` starts serving truck `id`.
+    #[inline]
+    fn occupy(&mut self, li: usize, id: u32) {
+        let lane = &mut self.lanes[li];
+        assert!(lane.busy.is_none(), "a lane serves one truck at a time");
+        lane.busy = Some(id);
+        self.free -= 1;
+        if li < 64 {
+            self.free_mask &= !(1u64 << li);
+        }
+    }
+
+    /// Lane `li` is done: the truck it served.
+    #[inline]
+    fn vacate(&mut self, li: usize) -> Option<u32> {
+        let id = self.lanes[li].busy.take();
+        if id.is_some() {
+            self.free += 1;
+            if li < 64 {
+                self.free_mask |= 1u64 << li;
+            }
+        }
+        id
+    }
+
     /// Whom the side lets through at `now` (time only moves forward).
     #[inline]
     fn admits(&mut self, cal: &SideCalendar, now: i64) -> Admits {
@@ -274,6 +372,10 @@ struct Sim<'m> {
     lane_buf: Vec<(u32, LaneClass)>,
     call_buf: Vec<(TruckId, u32)>,
     replay_pos: Vec<usize>,
+    /// Each flow's rate for one local hour: (the hour since the epoch, trucks per hour).
+    rate_cache: Vec<(i64, f64)>,
+    /// Each kind of crossing's plan, by [`plan_index`].
+    plans: [Plan; 4],
     slot_book: HashMap<(usize, i64), (HourCapacity, [u32; 4])>,
     // Counters for the conservation invariant.
     n_in: u64,
@@ -376,6 +478,8 @@ impl<'m> Sim<'m> {
                     side: ex,
                     free: p.sides[ex].lanes[dir_index(dir)].len(),
                     uniform_hours: p.sides[ex].lane_hours[dir_index(dir)].iter().all(Option::is_none),
+                    one_class: p.sides[ex].lanes[dir_index(dir)].windows(2).all(|w| w[0] == w[1]),
+                    free_mask: first_lanes_mask(p.sides[ex].lanes[dir_index(dir)].len()),
                     lanes: lanes(ex),
                     wake_at: i64::MAX,
                     closed_until: i64::MIN,
@@ -388,6 +492,8 @@ impl<'m> Sim<'m> {
                     side: en,
                     free: p.sides[en].lanes[dir_index(dir)].len(),
                     uniform_hours: p.sides[en].lane_hours[dir_index(dir)].iter().all(Option::is_none),
+                    one_class: p.sides[en].lanes[dir_index(dir)].windows(2).all(|w| w[0] == w[1]),
+                    free_mask: first_lanes_mask(p.sides[en].lanes[dir_index(dir)].len()),
                     lanes: lanes(en),
                     wake_at: i64::MAX,
                     closed_until: i64::MIN,
@@ -421,6 +527,9 @@ impl<'m> Sim<'m> {
             lane_buf: Vec::new(),
             call_buf: Vec::new(),
             replay_pos: vec![0; m.flows.len()],
+            rate_cache: vec![(i64::MIN, 0.0); m.flows.len()],
+            plans: [(Direction::Export, false), (Direction::Export, true), (Direction::Import, false), (Direction::Import, true)]
+                .map(|(d, q)| Plan::new(d, q)),
             slot_book: HashMap::new(),
             n_in: 0,
             n_yard: 0,
@@ -465,17 +574,32 @@ impl<'m> Sim<'m> {
         (b.min(self.end) - a.max(self.measure_from)).max(0)
     }
 
+    #[inline]
     fn schedule(&mut self, t: i64, kind: u8, arg: u32) {
         debug_assert!(arg < 1 << 28, "event argument fits 28 bits");
         self.seq += 1;
         self.heap.push(event_key(t, self.seq << 32 | (kind as u64) << 28 | arg as u64));
     }
 
-    /// Trucks per hour of flow `f` at `t` (piecewise constant over whole hours).
-    fn rate_h(&self, f: usize, t: i64) -> f64 {
+    /// Trucks per hour of flow `f` at `t` (piecewise constant over the exit side's local hours):
+    /// worked out once a local hour.
+    #[inline]
+    fn rate_h(&mut self, f: usize, t: i64) -> f64 {
         let fl = &self.m.flows[f];
-        let side = &self.m.pairs[fl.split[0].0].sides[side_index(fl.direction.exit_side())];
-        let local = t + side.offset_us;
+        let local = t + self.m.pairs[fl.split[0].0].sides[side_index(fl.direction.exit_side())].offset_us;
+        let hour = local.div_euclid(US_PER_H);
+        let (cached, rate) = self.rate_cache[f];
+        if cached == hour {
+            return rate;
+        }
+        let rate = self.local_rate_h(f, local);
+        self.rate_cache[f] = (hour, rate);
+        rate
+    }
+
+    /// Trucks per hour of flow `f` at local time `local` (µs since the epoch in the exit side's zone).
+    fn local_rate_h(&self, f: usize, local: i64) -> f64 {
+        let fl = &self.m.flows[f];
         let day = local.div_euclid(US_PER_DAY);
         let hour = (local.rem_euclid(US_PER_DAY) / US_PER_H) as usize;
         // 1970-01-01 was a Thursday; Monday is index 0.
@@ -577,17 +701,16 @@ impl<'m> Sim<'m> {
             [self.m.channels[0].pick(u_ch) as u8, self.m.channels[1].pick(if self.m.shared_channel_draw { u_ch } else { u_cn }) as u8];
         let channel = self.m.channels[0].colour[channels[0] as usize];
         let mut durations = [0i64; 8];
-        for (i, step) in plan_iter(fl.direction, self.m.commodities[commodity].quarantine).enumerate() {
-            durations[i] = match step {
-                Step::Agency { side, agency } => match crate::model::agency_index(agency) {
-                    Some(a) => {
-                        let si = side_index(side);
-                        self.m.service[si][a][channels[si] as usize].as_ref().map_or(0, |d| mix.draw_us(d))
-                    }
-                    None => 0,
-                },
-                Step::Handover => self.m.handover.as_ref().map_or(0, |d| mix.draw_us(d)),
+        let plan = &self.plans[plan_index(fl.direction, self.m.commodities[commodity].quarantine)];
+        for (i, step) in plan.draws[..plan.n].iter().enumerate() {
+            let d = match *step {
+                StepDraw::Service { side, agency } => {
+                    self.m.service[side as usize][agency as usize][channels[side as usize] as usize].as_ref()
+                }
+                StepDraw::Handover => self.m.handover.as_ref(),
+                StepDraw::Nothing => None,
             };
+            durations[i] = d.map_or(0, |d| mix.draw_us(d));
         }
         Drawn { pair, commodity, booked, no_show: booked && u_show < fl.no_show_rate, channel, channels, durations }
     }
@@ -641,7 +764,8 @@ impl<'m> Sim<'m> {
         t.spoils_at = com.shelf_us.map(|s| arrive_at + s - age);
         t.value = com.value;
         t.durations = durations;
-        t.handover = t.trip.steps().iter().position(|(st, _)| *st == Step::Handover).expect("every trip has a hand-over");
+        t.handover = self.plans[plan_index(direction, com.quarantine)].handover;
+        debug_assert_eq!(Some(t.handover), t.trip.steps().iter().position(|(st, _)| *st == Step::Handover), "the plan is the trip's");
         t.place = Place::Booked;
         t.entry_lane = None;
         if arrive_at > self.now {
@@ -741,7 +865,17 @@ impl<'m> Sim<'m> {
                 self.exit[s].closed_until = t;
                 wake = t;
             } else {
-                free.extend(st.lanes.iter().enumerate().filter(|(_, l)| l.busy.is_none()).map(|(i, l)| (i as u32, l.class)));
+                // Where every lane is of one class, a round calls at most one waiting truck a
+                // lane, first lanes first, and a lane that finds none leaves none for the next:
+                // the first free lanes, as many as trucks wait, are all the round can use.
+                let usable = if st.one_class { self.yards[s].len() } else { usize::MAX };
+                let mut from = 0;
+                while free.len() < usable
+                    && let Some(li) = st.next_free(from)
+                {
+                    free.push((li as u32, st.lanes[li].class));
+                    from = li + 1;
+                }
             }
         } else {
             for (i, l) in self.exit[s].lanes.iter().enumerate() {
@@ -799,10 +933,7 @@ impl<'m> Sim<'m> {
             self.m.pairs[st.pair].sides[st.side].cal.works_at(Timestamp(now), lane_hours(self.m, st, li), booked)
         };
         assert!(side_open, "no inspection starts while its side (or lane) is closed");
-        let lane = &mut self.exit[s].lanes[li];
-        assert!(lane.busy.is_none(), "a lane serves one truck at a time");
-        lane.busy = Some(id);
-        self.exit[s].free -= 1;
+        self.exit[s].occupy(li, id);
         let t = &mut self.trucks[id as usize];
         assert_eq!(t.place, Place::Yard);
         t.place = Place::ExitLane;
@@ -830,8 +961,7 @@ impl<'m> Sim<'m> {
     }
 
     fn on_exit_done(&mut self, s: usize, li: usize) {
-        let id = self.exit[s].lanes[li].busy.take().expect("a busy lane finishes");
-        self.exit[s].free += 1;
+        let id = self.exit[s].vacate(li).expect("a busy lane finishes");
         let now = self.now;
         let travel = self.m.pairs[self.exit[s].pair].travel_us;
         let t = &mut self.trucks[id as usize];
@@ -903,15 +1033,13 @@ impl<'m> Sim<'m> {
                     self.start_entry(s, None, id as u32);
                 }
             } else {
-                for li in 0..self.entry[s].lanes.len() {
+                let mut from = 0;
+                while let Some(li) = self.entry[s].next_free(from) {
                     if self.entry[s].free == 0 || self.entry_queues[s].is_empty() {
                         break;
                     }
-                    let l = &self.entry[s].lanes[li];
-                    if l.busy.is_some() {
-                        continue;
-                    }
-                    let class = l.class;
+                    from = li + 1;
+                    let class = self.entry[s].lanes[li].class;
                     let q = &mut self.entry_queues[s];
                     let called = if a == Admits::BookedOnly { q.call_booked(class) } else { q.call(class) };
                     if let Some(TruckId(id)) = called {
@@ -970,10 +1098,7 @@ impl<'m> Sim<'m> {
         };
         assert!(side_open, "no inspection starts while its side (or lane) is closed");
         if let Some(li) = li {
-            let lane = &mut self.entry[s].lanes[li];
-            assert!(lane.busy.is_none(), "a lane serves one truck at a time");
-            lane.busy = Some(id);
-            self.entry[s].free -= 1;
+            self.entry[s].occupy(li, id);
         }
         let t = &mut self.trucks[id as usize];
         assert_eq!(t.place, Place::EntryQueue);
@@ -1005,9 +1130,8 @@ impl<'m> Sim<'m> {
         let t = &self.trucks[id as usize];
         let s = t.station;
         if let Some(li) = t.entry_lane {
-            let freed = self.entry[s].lanes[li].busy.take();
+            let freed = self.entry[s].vacate(li);
             assert_eq!(freed, Some(id), "the lane was serving this truck");
-            self.entry[s].free += 1;
         }
         assert_eq!(t.place, Place::EntryLane);
         assert!(t.trip.is_cleared(), "a released truck passed every step");
@@ -1051,6 +1175,8 @@ impl<'m> Sim<'m> {
         assert_eq!(self.n_exit_lane as usize, busy(&self.exit), "exit lanes serve the trucks counted at them");
         for st in self.exit.iter().chain(&self.entry) {
             assert_eq!(st.free, st.lanes.iter().filter(|l| l.busy.is_none()).count(), "free-lane counts are right");
+            let mask = st.lanes.iter().take(64).enumerate().filter(|(_, l)| l.busy.is_none()).fold(0u64, |m, (i, _)| m | 1 << i);
+            assert_eq!(st.free_mask, mask, "the free-lane bits are the free lanes");
         }
         let entry_queued: usize = self.entry_queues.iter().map(CallForward::len).sum();
         assert_eq!(self.n_entry_queue as usize, entry_queued, "every crossed truck waits in one entry queue");
