@@ -430,9 +430,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             AdminCommand::ResetPassword { username } => ops::reset_password(&database, &username).await?,
             AdminCommand::ListUsers => ops::list_users(&database).await?,
         },
-        Command::Simulate { file, out, seed, replications, threads } => {
-            ops::simulate(&file, &out, cuakhau_sim::Overrides { seed, replications, threads })?;
-        }
+        Command::Simulate { .. } => unreachable!("a simulation runs before the runtime starts (main)"),
         Command::ScenarioSchema => println!("{}", cuakhau_sim::Scenario::json_schema()),
         Command::Audit { command: AuditCommand::Verify { log_key } } => {
             let log = match log_key.as_ref().or(audit_key.as_ref()) {
