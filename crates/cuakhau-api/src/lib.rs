@@ -698,7 +698,7 @@ pub struct QueueOut {
     pub gate_pair: String,
     pub direction: String,
     pub at: When,
-    /// Open now on each side (null: hours not known).
+    /// Open now on each side: its hours, and false while a suspension closes it (null: hours not known).
     pub vn_open: Option<bool>,
     pub cn_open: Option<bool>,
     /// The national single window's level for all waiting trucks of the pair: `green`, `yellow`, `orange`, `red`.

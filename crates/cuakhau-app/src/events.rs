@@ -16,10 +16,21 @@ use cuakhau_store::{Change, Heard, LogCursor};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
-/// Something changed at a gate pair: boards and streams refresh.
+/// Something changed at a gate pair (or at [`EVERY_PAIR`]): boards and streams refresh.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GateEvent {
     pub gate_pair: String,
+}
+
+/// The gate pair of an event that concerns every board (reference data imported): no gate pair's
+/// id can be this.
+pub const EVERY_PAIR: &str = "*";
+
+impl GateEvent {
+    /// Whether a board of `pair` is to be refreshed.
+    pub fn concerns(&self, pair: &str) -> bool {
+        self.gate_pair == pair || self.gate_pair == EVERY_PAIR
+    }
 }
 
 /// An account's standing changed (disabled, roles, password, a session ended): what was
@@ -60,6 +71,15 @@ impl EventBus {
         self.generation.fetch_add(1, Ordering::SeqCst);
         if !self.followed() {
             self.deliver(pair.as_str());
+        }
+    }
+
+    /// Announces a change that may concern every gate pair's board (delivered by the follower
+    /// instead when one runs: it delivers every `reference.*` entry to every board).
+    pub fn publish_everywhere(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        if !self.followed() {
+            self.deliver(EVERY_PAIR);
         }
     }
 
@@ -207,6 +227,10 @@ fn apply(app: &App, c: &Change) {
     }
     if c.action.starts_with("reference.") || c.action.starts_with("lane.") || c.action == "gate.hours" {
         app.reference().changed();
+    }
+    // An imported row (no gate pair of its own) may change any board.
+    if c.action.starts_with("reference.") {
+        bus.deliver(EVERY_PAIR);
     }
     if let Some(p) = pair {
         if c.action == "gate.suspend" {

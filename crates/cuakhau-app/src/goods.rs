@@ -186,8 +186,8 @@ impl Goods<'_> {
         let d = self.declaration(who, id).await?;
         let user = who.require(who_may(&d))?;
         let after = self.0.store().declaration_event(id, event, Actor { name: &user.username, at: self.0.now() }).await?;
-        // A cancel withdraws a queued truck and releases a booking; an amendment may change a
-        // queued truck's class: the gate pair's boards are told of every change.
+        // A cancel withdraws a queued truck and releases its booking: the gate pair's boards are
+        // told of every change to a declaration (as the follower tells them of every audited one).
         self.0.events().publish(&after.gate_pair);
         Ok(after)
     }

@@ -266,11 +266,9 @@ impl Reference<'_> {
         let n = rows.len();
         let r = self.0.store().load_reference(&rows.into_reference(), Actor { name: &user.username, at: self.0.now() }).await?;
         self.changed();
-        // Lanes and gates of any pair may have changed: every board is told.
+        // Lanes and gates of any pair may have changed: every board is told, once.
         if r.inserted + r.updated > 0 {
-            for gp in &self.data().await?.gate_pairs {
-                self.0.events().publish(&gp.id);
-            }
+            self.0.events().publish_everywhere();
         }
         Ok((n, r))
     }

@@ -1075,7 +1075,7 @@ async fn every_change_a_board_shows_reaches_its_reads_and_its_streams(engine: En
     add_vn_export_lanes(&t).await;
     let a = accepted(&t, durian_export("12C-111.11"), "vn-customs").await;
     let b = accepted(&t, durian_export("12C-222.22"), "vn-customs").await;
-    let (firm, board) = (t.login("enterprise").await, t.login("vn-board-hn").await);
+    let (firm, board, cn_board) = (t.login("enterprise").await, t.login("vn-board-hn").await, t.login("cn-board-hn").await);
     let req =
         axum::http::Request::get("/api/v1/gate-pairs/huu-nghi/queue/stream?direction=export").body(axum::body::Body::empty()).unwrap();
     let mut stream = t.app.clone().oneshot(req).await.unwrap().into_body();
@@ -1142,6 +1142,14 @@ async fn every_change_a_board_shows_reaches_its_reads_and_its_streams(engine: En
             Some(suspension),
             Box::new(|v| v["vn_open"] == false),
         ),
+        (
+            "China's hours changed",
+            "PUT",
+            "/api/v1/gates/huu-nghi/cn/hours".into(),
+            &cn_board,
+            Some(json!({"opens": "14:00", "closes": "15:00", "source": "test"})),
+            Box::new(|v| v["cn_open"] == false),
+        ),
     ];
     for (what, method, path, who, body, shows) in steps {
         let r = t.call(method, &path, Some(who), None, body).await;
@@ -1151,6 +1159,26 @@ async fn every_change_a_board_shows_reaches_its_reads_and_its_streams(engine: En
         let sent = next_board(&mut stream, std::time::Duration::from_secs(5)).await;
         assert!(shows(&sent), "the stream is sent {what}: {sent}");
     }
+    // An import of reference data (its rows name no gate pair of their own) reaches every board.
+    let admin = t.login("admin").await;
+    let lanes: String = cuakhau_data::BUNDLED_LANES
+        .lines()
+        .map(|l| if l.starts_with("huu-nghi-cn-entry-1,") { l.replacen(",13,", ",14,", 1) } else { l.to_string() })
+        .map(|l| l + "\n")
+        .collect();
+    let req = axum::http::Request::post("/api/v1/reference/lanes")
+        .header("authorization", format!("Bearer {admin}"))
+        .header("content-type", "text/csv")
+        .body(axum::body::Body::from(lanes))
+        .unwrap();
+    let r = t.send(req).await;
+    assert_eq!(r.json()["updated"], 1, "{}", r.text());
+    let capacity =
+        |v: &Value| v["lanes"].as_array().unwrap().iter().find(|l| l["id"] == "huu-nghi-cn-entry-1").unwrap()["capacity_per_hour"].clone();
+    let read = t.get("/api/v1/gate-pairs/huu-nghi/queue?direction=export").await.json();
+    assert_eq!(capacity(&read), 14, "the read straight after an import shows it");
+    let sent = next_board(&mut stream, std::time::Duration::from_secs(5)).await;
+    assert_eq!(capacity(&sent), 14, "the stream is sent an import");
 }
 
 #[tokio::test]
@@ -1161,4 +1189,10 @@ async fn every_change_a_board_shows_reaches_its_reads_and_its_streams_on_sqlite(
 #[tokio::test]
 async fn every_change_a_board_shows_reaches_its_reads_and_its_streams_on_postgres() {
     every_change_a_board_shows_reaches_its_reads_and_its_streams(Engine::Postgres).await;
+}
+
+/// Two nodes, each following the log: the streams are told by the follower, not the use cases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_change_a_board_shows_reaches_its_reads_and_its_streams_over_two_nodes_on_postgres() {
+    every_change_a_board_shows_reaches_its_reads_and_its_streams(Engine::PostgresNodes(2)).await;
 }

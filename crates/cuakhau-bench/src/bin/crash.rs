@@ -3,8 +3,8 @@
 //!
 //! Each trial starts the server in a child process (this program again, with `--serve`), on a
 //! fresh SQLite file or a fresh PostgreSQL schema, lets 32 signed-in clients book as fast as they
-//! can, and kills the child with SIGKILL at a seeded random moment of the burst: once a seeded share
-//! (5–85 %) of its requests has been answered, so the kill falls inside the burst however fast
+//! can, and kills the child with SIGKILL at a seeded random moment of the burst: once the answers
+//! (bookings and "full" alike) reach a seeded share (5–85 %) of the burst's declarations, so the kill falls inside the burst however fast
 //! the engine is (a fixed delay let a fast engine finish first). A trial counts as `cut_off` when
 //! the kill broke off at least one client's booking loop. The parent then
 //! opens the same database as a restarted server would and checks it through the `Store` trait.

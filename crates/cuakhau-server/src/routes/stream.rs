@@ -300,7 +300,7 @@ async fn run(st: AppState, feed: Arc<Feed>) {
             // The server is stopping: end every stream so browsers reconnect elsewhere.
             _ = stopping(&mut closing) => return feed.close(),
             got = changes.recv() => match got {
-                Ok(ev) => stale = ev.gate_pair == pair,
+                Ok(ev) => stale = ev.concerns(&pair),
                 // Missed events: one fresh board covers them all.
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => stale = true,
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return feed.close(),
