@@ -181,7 +181,7 @@ pub async fn declarations<C: Conn>(c: &mut C, q: &DeclarationFilter) -> Result<V
     Ok(all::<DeclRow, _>(c, &sql, &values).await?.into_iter().map(|d| d.0).collect())
 }
 
-/// The states of a filter once each, in one order: at most five placeholders, and one statement
+/// The states of a filter once each, in one order: at most five bound parameters, and one statement
 /// text per set of states, however the caller repeats or orders them (each distinct text is a
 /// statement every connection prepares and keeps).
 fn state_codes(states: &[cuakhau_core::goods::StateKind]) -> Vec<String> {
