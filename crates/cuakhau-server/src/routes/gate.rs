@@ -327,7 +327,7 @@ async fn act(st: &AppState, caller: &Caller, id: i64, index: usize, act: Act) ->
     Ok(Json(trip_out(&st.app.gate().act(&caller.who, TripId(id), index, act).await.map_err(caller.err())?, &st.app.config().risk_rules)))
 }
 
-#[utoipa::path(post, path = "/api/v1/trips/{id}/steps/{index}/start", tag = "gate", params(("id" = i64, Path), ("index" = usize, Path)), security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/trips/{id}/steps/{index}/start", tag = "gate", params(("id" = i64, Path), ("index" = usize, Path, minimum = 0, maximum = 255)), security(("bearer" = [])),
     responses((status = 200, body = TripOut), (status = 403, body = cuakhau_api::Problem), (status = 409, body = cuakhau_api::Problem)))]
 pub async fn start_step(
     State(st): State<AppState>,
@@ -337,7 +337,7 @@ pub async fn start_step(
     act(&st, &caller, id, index, Act::Start).await
 }
 
-#[utoipa::path(post, path = "/api/v1/trips/{id}/steps/{index}/finish", tag = "gate", request_body = FinishIn, params(("id" = i64, Path), ("index" = usize, Path)), security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/trips/{id}/steps/{index}/finish", tag = "gate", request_body = FinishIn, params(("id" = i64, Path), ("index" = usize, Path, minimum = 0, maximum = 255)), security(("bearer" = [])),
     responses((status = 200, body = TripOut), (status = 403, body = cuakhau_api::Problem), (status = 409, body = cuakhau_api::Problem), (status = 422, body = cuakhau_api::Problem)))]
 pub async fn finish_step(
     State(st): State<AppState>,

@@ -67,6 +67,8 @@ pub struct PairQuery {
     /// At most this many (1–500).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
+    /// Skip this many first.
+    #[param(minimum = 0, maximum = 2147483647)]
     pub offset: Option<usize>,
     /// `international`, `main`, `auxiliary`, `crossing-point`.
     #[param(value_type = Option<cuakhau_api::schema::GateKindCode>, inline)]

@@ -67,13 +67,13 @@ pub async fn start(State(st): State<AppState>, caller: Caller, headers: HeaderMa
     Ok((StatusCode::ACCEPTED, [(header::LOCATION, format!("/api/v1/simulations/{id}"))], Json(out(job))).into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/simulations/{id}", tag = "planning", params(("id" = u64, Path)), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/simulations/{id}", tag = "planning", params(("id" = u64, Path, minimum = 0, maximum = 2147483647)), security(("bearer" = [])),
     responses((status = 200, body = SimulationOut), (status = 401, body = cuakhau_api::Problem), (status = 403, body = cuakhau_api::Problem), (status = 404, body = cuakhau_api::Problem)))]
 pub async fn status(State(st): State<AppState>, caller: Caller, Path(id): Path<u64>) -> Result<Json<SimulationOut>, ApiError> {
     Ok(Json(out(st.app.simulations().status(&caller.who, id).map_err(caller.err())?)))
 }
 
-#[utoipa::path(get, path = "/api/v1/simulations/{id}/plots/{name}", tag = "planning", params(("id" = u64, Path), ("name" = String, Path, description = "queue, waits or variants")),
+#[utoipa::path(get, path = "/api/v1/simulations/{id}/plots/{name}", tag = "planning", params(("id" = u64, Path, minimum = 0, maximum = 2147483647), ("name" = String, Path, description = "queue, waits or variants")),
     security(("bearer" = [])), responses((status = 200, description = "SVG", content_type = "image/svg+xml"), (status = 404, body = cuakhau_api::Problem)))]
 pub async fn plot(State(st): State<AppState>, caller: Caller, Path((id, name)): Path<(u64, String)>) -> Result<Response, ApiError> {
     let svg = st.app.simulations().plot(&caller.who, id, &name).map_err(caller.err())?;
