@@ -345,7 +345,7 @@ async fn health_metrics_and_openapi() {
 /// document allows is one its route can read: a client generating values from the document
 /// (schemathesis did, with a step index of 1.3e20) is never refused for the path itself.
 #[tokio::test]
-async fn the_largest_integer_the_document_allows_in_a_path_is_read_by_its_route() {
+async fn an_integer_in_a_path_or_query_is_read_up_to_its_documented_bound_and_refused_past_it() {
     let t = spawn().await;
     let token = t.login("admin").await;
     let doc = t.get("/api/v1/openapi.json").await.json();
@@ -362,6 +362,12 @@ async fn the_largest_integer_the_document_allows_in_a_path_is_read_by_its_route(
                     "{method} {path}: the query integer {} has no bound",
                     p["name"]
                 );
+                // Past the bound is refused, where nothing else in the request could be.
+                if let (Some(max), "get", false) = (s["maximum"].as_i64(), method.as_str(), path.contains('{')) {
+                    let url = format!("{path}?{}={}", p["name"].as_str().unwrap(), max + 1);
+                    let r = t.call("GET", &url, Some(&token), None, None).await;
+                    assert!(r.status.is_client_error(), "GET {url} is accepted: {}", r.status);
+                }
             }
             for p in params.iter().filter(|p| p["in"] == "path") {
                 let schema = &p["schema"];

@@ -42,6 +42,9 @@ fn parse_opt<T>(lang: Lang, v: &Option<String>, f: impl Fn(&str) -> Result<T, Fi
     v.as_deref().map(|s| f(s).map_err(|e| ApiError::field(lang, e))).transpose()
 }
 
+/// The largest `offset` a list takes (as its OpenAPI document says).
+const OFFSET_MAX: usize = i32::MAX as usize;
+
 fn page<T: Clone>(
     st: &AppState,
     lang: Lang,
@@ -54,9 +57,13 @@ fn page<T: Clone>(
     if limit == 0 || limit > max {
         return Err(field_err(lang, "limit", Problem::OutOfRange { min: 1.0, max: max as f64 }));
     }
+    let offset = offset.unwrap_or(0);
+    if offset > OFFSET_MAX {
+        return Err(field_err(lang, "offset", Problem::OutOfRange { min: 0.0, max: OFFSET_MAX as f64 }));
+    }
     let mut h = HeaderMap::new();
     h.insert("x-total-count", HeaderValue::from(items.len()));
-    Ok((h, items.into_iter().skip(offset.unwrap_or(0)).take(limit).collect()))
+    Ok((h, items.into_iter().skip(offset).take(limit).collect()))
 }
 
 /// Filters for the gate pair list.
