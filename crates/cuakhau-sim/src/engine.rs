@@ -164,6 +164,14 @@ impl Plan {
     }
 }
 
+/// The first index whose cumulative share is at least `u`, or the last (`len - 1`) where none
+/// is: `position(|c| u <= c)` for shares that never decrease, counted over all of them so that
+/// the draw costs no mispredicted branch.
+#[inline]
+fn pick_cumulative(cum: impl Iterator<Item = f64>, u: f64, len: usize) -> usize {
+    cum.map(|c| (c < u) as usize).sum::<usize>().min(len - 1)
+}
+
 /// The index of a crossing's plan in `Sim::plans`.
 #[inline]
 fn plan_index(direction: Direction, quarantine: bool) -> usize {
@@ -376,6 +384,11 @@ struct Sim<'m> {
     rate_cache: Vec<(i64, f64)>,
     /// Each kind of crossing's plan, by [`plan_index`].
     plans: [Plan; 4],
+    /// What each step of a crossing draws its duration from, by plan and both sides' channels
+    /// (see [`Sim::step_samplers_of`]); worked out once a run.
+    step_samplers: Vec<[Option<&'m Sampler>; 8]>,
+    /// How many channels each side has.
+    channel_counts: [usize; 2],
     slot_book: HashMap<(usize, i64), (HourCapacity, [u32; 4])>,
     // Counters for the conservation invariant.
     n_in: u64,
@@ -465,6 +478,8 @@ fn lane_class_code(c: LaneClass) -> &'static str {
 
 impl<'m> Sim<'m> {
     fn new(m: &'m Model, seed: u64, record_series: bool, trace: bool) -> Self {
+        let plans = [(Direction::Export, false), (Direction::Export, true), (Direction::Import, false), (Direction::Import, true)]
+            .map(|(d, q)| Plan::new(d, q));
         let mut exit = Vec::new();
         let mut entry = Vec::new();
         for (pi, p) in m.pairs.iter().enumerate() {
@@ -528,8 +543,9 @@ impl<'m> Sim<'m> {
             call_buf: Vec::new(),
             replay_pos: vec![0; m.flows.len()],
             rate_cache: vec![(i64::MIN, 0.0); m.flows.len()],
-            plans: [(Direction::Export, false), (Direction::Export, true), (Direction::Import, false), (Direction::Import, true)]
-                .map(|(d, q)| Plan::new(d, q)),
+            plans,
+            step_samplers: Sim::step_samplers_of(m, &plans),
+            channel_counts: [m.channels[0].cum.len(), m.channels[1].cum.len()],
             slot_book: HashMap::new(),
             n_in: 0,
             n_yard: 0,
@@ -567,6 +583,26 @@ impl<'m> Sim<'m> {
                 trace: Vec::new(),
             },
         }
+    }
+
+    /// For each plan (by [`plan_index`]), Vietnam's channel and China's channel, in that order:
+    /// what each step draws its duration from.
+    fn step_samplers_of(m: &'m Model, plans: &[Plan; 4]) -> Vec<[Option<&'m Sampler>; 8]> {
+        let mut rows = Vec::new();
+        for plan in plans {
+            for c0 in 0..m.channels[0].cum.len() {
+                for c1 in 0..m.channels[1].cum.len() {
+                    rows.push(plan.draws.map(|step| match step {
+                        StepDraw::Service { side, agency } => {
+                            m.service[side as usize][agency as usize][if side == 0 { c0 } else { c1 }].as_ref()
+                        }
+                        StepDraw::Handover => m.handover.as_ref(),
+                        StepDraw::Nothing => None,
+                    }));
+                }
+            }
+        }
+        rows
     }
 
     /// The part of [a, b) inside the measured window, in µs.
@@ -691,26 +727,21 @@ impl<'m> Sim<'m> {
         let pair = replayed
             .as_ref()
             .and_then(|r| r.pair)
-            .unwrap_or_else(|| fl.split.iter().find(|(_, c)| u_pair <= *c).map_or(fl.split[fl.split.len() - 1].0, |(p, _)| *p));
+            .unwrap_or_else(|| fl.split[pick_cumulative(fl.split.iter().map(|(_, c)| *c), u_pair, fl.split.len())].0);
         let commodity = replayed
             .as_ref()
             .and_then(|r| r.commodity)
-            .unwrap_or_else(|| self.m.commodities.iter().position(|c| u_com <= c.share).unwrap_or(self.m.commodities.len() - 1));
+            .unwrap_or_else(|| pick_cumulative(self.m.commodities.iter().map(|c| c.share), u_com, self.m.commodities.len()));
         let booked = replayed.as_ref().and_then(|r| r.booked).unwrap_or(u_book < fl.booked_share);
         let channels =
             [self.m.channels[0].pick(u_ch) as u8, self.m.channels[1].pick(if self.m.shared_channel_draw { u_ch } else { u_cn }) as u8];
         let channel = self.m.channels[0].colour[channels[0] as usize];
         let mut durations = [0i64; 8];
-        let plan = &self.plans[plan_index(fl.direction, self.m.commodities[commodity].quarantine)];
-        for (i, step) in plan.draws[..plan.n].iter().enumerate() {
-            let d = match *step {
-                StepDraw::Service { side, agency } => {
-                    self.m.service[side as usize][agency as usize][channels[side as usize] as usize].as_ref()
-                }
-                StepDraw::Handover => self.m.handover.as_ref(),
-                StepDraw::Nothing => None,
-            };
-            durations[i] = d.map_or(0, |d| mix.draw_us(d));
+        let pi = plan_index(fl.direction, self.m.commodities[commodity].quarantine);
+        let [_, n1] = self.channel_counts;
+        let row = &self.step_samplers[(pi * self.channel_counts[0] + channels[0] as usize) * n1 + channels[1] as usize];
+        for (d, sampler) in durations.iter_mut().zip(&row[..self.plans[pi].n]) {
+            *d = sampler.map_or(0, |s| mix.draw_us(s));
         }
         Drawn { pair, commodity, booked, no_show: booked && u_show < fl.no_show_rate, channel, channels, durations }
     }
@@ -1351,6 +1382,9 @@ pub fn run(m: &Model, seed: u64, opts: &RunOptions<'_>) -> Result<RunStats, SimE
     sim.queue_area += sim.n_yard as f64 * span;
     sim.entry_area += sim.n_entry_queue as f64 * span;
     let measured_us = (sim.end - sim.measure_from) as f64;
+    for h in [&mut sim.out.wait_exit, &mut sim.out.wait_entry, &mut sim.out.wait_total].into_iter().chain(&mut sim.out.trs) {
+        h.count_pending();
+    }
     sim.out.trs[0] = sim.out.wait_exit.clone();
     sim.out.in_system_end = sim.n_in;
     sim.out.mean_queue = sim.queue_area / measured_us;
@@ -1384,6 +1418,22 @@ mod tests {
         let v: Vec<i64> = (0..n).map(|_| mix.draw_us(&s)).collect();
         let mean = v.iter().sum::<i64>() as f64 / n as f64 / 1e6;
         (mean, *v.iter().min().unwrap() as f64 / 1e6, *v.iter().max().unwrap() as f64 / 1e6, v)
+    }
+
+    /// Counting the shares below a draw picks what searching for the first at least the draw
+    /// picks, for shares with ties, zeros, a last one short of 1 and draws at the edges.
+    #[test]
+    fn a_cumulative_pick_is_the_first_share_at_least_the_draw() {
+        let cums: [&[f64]; 5] = [&[1.0], &[0.3, 1.0], &[0.0, 0.0, 0.5, 0.5, 1.0], &[0.2, 0.7, 0.9999999999999999], &[0.7, 0.9, 1.0]];
+        let mut mix = Mix(3);
+        for cum in cums {
+            let draws =
+                [0.0, f64::MIN_POSITIVE, 0.2, 0.3, 0.5, 0.7, 0.9999999999999999, 1.0].into_iter().chain((0..1000).map(|_| mix.unit()));
+            for u in draws {
+                let searched = cum.iter().position(|c| u <= *c).unwrap_or(cum.len() - 1);
+                assert_eq!(pick_cumulative(cum.iter().copied(), u, cum.len()), searched, "{cum:?} at {u}");
+            }
+        }
     }
 
     #[test]

@@ -252,7 +252,9 @@ impl ChannelSet {
 
     /// The channel a uniform draw in (0, 1] selects.
     pub fn pick(&self, u: f64) -> usize {
-        self.cum.iter().position(|c| u <= *c).unwrap_or(self.cum.len() - 1)
+        // The shares never decrease: the first at least `u` is the count of those below it.
+        // Counted over all of them, so the draw costs no mispredicted branch.
+        self.cum.iter().map(|c| (*c < u) as usize).sum::<usize>().min(self.cum.len() - 1)
     }
 
     pub fn index(&self, name: &str) -> Option<usize> {

@@ -11,6 +11,8 @@ use serde::Serialize;
 const SUB_BITS: u32 = 7;
 const SUB: u64 = 1 << SUB_BITS;
 const LINEAR: u64 = 2 * SUB;
+/// Durations written down before they are counted (see [`Hist::add_us`]).
+const PENDING_MAX: usize = 1024;
 
 /// The relative error bound of quantiles (above 256 ms).
 pub const QUANTILE_REL_ERROR: f64 = 1.0 / SUB as f64;
@@ -40,6 +42,8 @@ fn edges(i: usize) -> (u64, u64) {
 #[derive(Debug, Clone, Default)]
 pub struct Hist {
     bins: Vec<u64>,
+    /// Bins of durations added but not yet counted in `bins` (see [`Hist::add_us`]).
+    pending: Vec<u16>,
     n: u64,
     zero: u64,
     /// Sum of the durations in µs: exact, and wide enough for any horizon and event count.
@@ -61,6 +65,7 @@ impl Hist {
     /// Adds a duration in seconds (rounded to the microsecond).
     pub fn add(&mut self, seconds: f64) {
         self.add_us((seconds * 1e6).round() as i64);
+        self.count_pending();
     }
     /// Adds a duration of `us` microseconds (negative counts as 0): binned by its whole
     /// milliseconds, summed exactly, all in integers.
@@ -68,26 +73,41 @@ impl Hist {
     pub fn add_us(&mut self, us: i64) {
         let us = us.max(0);
         let b = bin_of(us as u64 / 1000);
-        match self.bins.get_mut(b) {
-            Some(c) => *c += 1,
-            None => self.grow(b),
+        // A run adds to several histograms per truck, each bin a random place in a few kB: the
+        // bin is written down in order and counted later, a block at a time.
+        self.pending.push(b as u16);
+        if self.pending.len() >= PENDING_MAX {
+            self.count_pending();
         }
         self.n += 1;
         self.zero += (us == 0) as u64;
         self.sum_us += us as i128;
         self.max_us = self.max_us.max(us);
     }
-    /// Counts a duration in bin `b`, beyond the bins so far.
+    /// Counts the pending durations in their bins. Every read of the bins does it first.
     #[cold]
-    fn grow(&mut self, b: usize) {
-        self.bins.resize(b + 1, 0);
-        self.bins[b] += 1;
+    pub fn count_pending(&mut self) {
+        if let Some(top) = self.pending.iter().max()
+            && *top as usize >= self.bins.len()
+        {
+            self.bins.resize(*top as usize + 1, 0);
+        }
+        for b in self.pending.drain(..) {
+            self.bins[b as usize] += 1;
+        }
+    }
+    /// The bins, every duration counted.
+    fn counted(&self) -> &[u64] {
+        assert!(self.pending.is_empty(), "a histogram is read after its pending durations are counted");
+        &self.bins
     }
     pub fn merge(&mut self, o: &Hist) {
-        if o.bins.len() > self.bins.len() {
-            self.bins.resize(o.bins.len(), 0);
+        self.count_pending();
+        let o_bins = o.counted();
+        if o_bins.len() > self.bins.len() {
+            self.bins.resize(o_bins.len(), 0);
         }
-        for (a, b) in self.bins.iter_mut().zip(&o.bins) {
+        for (a, b) in self.bins.iter_mut().zip(o_bins) {
             *a += b;
         }
         self.n += o.n;
@@ -121,7 +141,7 @@ impl Hist {
             return 0.0;
         }
         let mut seen = 0;
-        for (i, c) in self.bins.iter().enumerate() {
+        for (i, c) in self.counted().iter().enumerate() {
             seen += c;
             if seen >= rank {
                 return (edges(i).1 as f64 / 1000.0).min(self.max_s());
@@ -142,7 +162,7 @@ impl Hist {
     /// and CSV; a bin belongs to the hour its lower edge falls in.
     pub fn hourly(&self, hours: usize) -> Vec<u64> {
         let mut out = vec![0; hours + 1];
-        for (i, c) in self.bins.iter().enumerate() {
+        for (i, c) in self.counted().iter().enumerate() {
             let lower_h = (edges(i).0 / 3_600_000) as usize;
             out[lower_h.min(hours)] += c;
         }
@@ -194,6 +214,7 @@ mod tests {
             prev_upper = hi;
         }
         assert!(bin_of(100 * 365 * 86_400_000) < 6000, "a century fits in a few thousand bins");
+        assert!(bin_of(u64::MAX) < u16::MAX as usize, "any duration's bin is written down in 16 bits");
     }
 
     /// Against exact nearest-rank quantiles of a seeded sample spread over six decades.
@@ -224,6 +245,27 @@ mod tests {
         h.merge(&g);
         assert_eq!(h.summary_h().max, 90.0 * 24.0);
         assert_eq!(h.hourly(48).iter().sum::<u64>(), h.n());
+    }
+
+    /// Durations written down and counted a block at a time give the histogram that counting
+    /// each at once gives; reading one with durations still pending is refused.
+    #[test]
+    fn pending_durations_are_counted_as_if_at_once() {
+        let (mut later, mut at_once) = (Hist::default(), Hist::default());
+        let mut x: u64 = 11;
+        for _ in 0..(3 * PENDING_MAX + 17) {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let us = ((x >> 11) % 40_000_000_000) as i64 - 1_000_000; // some negative, some over 11 h
+            later.add_us(us);
+            at_once.add_us(us);
+            at_once.count_pending();
+        }
+        assert!(!later.pending.is_empty(), "the last block is still pending");
+        assert!(std::panic::catch_unwind(|| later.quantile_s(0.5)).is_err(), "a read with durations pending is refused");
+        later.count_pending();
+        assert_eq!(later.bins, at_once.bins);
+        assert_eq!(later.summary_h(), at_once.summary_h());
+        assert_eq!(later.hourly(24), at_once.hourly(24));
     }
 
     #[test]

@@ -64,3 +64,54 @@ fn the_published_schema_is_up_to_date() {
          (or `cargo run -p cuakhau-cli -- scenario-schema > docs/scenario.schema.json`)"
     );
 }
+
+/// Everything a run reports but its own timings, as JSON text (object keys sorted).
+fn figures(s: &cuakhau_sim::SummaryOut) -> String {
+    fn strip(v: serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.into_iter().filter(|(k, _)| !matches!(k.as_str(), "sim_s" | "wall_s")).map(|(k, v)| (k, strip(v))).collect()
+            }
+            serde_json::Value::Array(a) => a.into_iter().map(strip).collect(),
+            v => v,
+        }
+    }
+    strip(serde_json::to_value(s).unwrap()).to_string()
+}
+
+/// FNV-1a, 64 bits: a short, stable digest of the figures.
+fn digest(text: &str) -> String {
+    let h = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
+    format!("{h:016x}")
+}
+
+/// A seeded run reports exactly the figures it reported when they were recorded, for every
+/// shipped scenario and the benchmark's year (two seeds each). Work on the engine's speed must
+/// keep every draw and every event in its place; a change meant to move the figures records them
+/// again with `CUAKHAU_BLESS=1 cargo test -p cuakhau-sim --test shipped`, and says why.
+#[test]
+fn a_seeded_run_reports_the_figures_it_reported_when_recorded() {
+    let pinned_path = root().join("crates/cuakhau-sim/tests/figures.txt");
+    let mut paths: Vec<_> = std::fs::read_dir(root().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    paths.push(root().join("bench/simulator/year.toml"));
+    let mut lines = Vec::new();
+    for path in &paths {
+        let s = Scenario::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap();
+        for seed in [1, 7] {
+            let o = Overrides { seed: Some(seed), replications: Some(2), threads: Some(2) };
+            let (summary, _) = cuakhau_sim::simulate(&s, path.parent().unwrap(), &o, &Progress::default()).unwrap();
+            lines.push(format!("{} {seed} {}", path.file_name().unwrap().to_string_lossy(), digest(&figures(&summary))));
+        }
+    }
+    let got = lines.join("\n") + "\n";
+    if std::env::var_os("CUAKHAU_BLESS").is_some() {
+        std::fs::write(&pinned_path, &got).unwrap();
+    }
+    let pinned = std::fs::read_to_string(&pinned_path).unwrap_or_default();
+    assert_eq!(got, pinned, "a seeded run's figures changed (see this test's comment)");
+}
