@@ -13,7 +13,7 @@ use cuakhau_core::goods::callforward::estimated_wait_s;
 use cuakhau_core::goods::clearance::{Act, ClearanceError, Step, Trip, select_channel};
 use cuakhau_core::goods::gate::{self as core_gate, TripStatus};
 use cuakhau_core::goods::parties::{Plate, VehicleKind};
-use cuakhau_core::goods::slots::{CongestionLevel, SlotPolicy, side_works_at};
+use cuakhau_core::goods::slots::{CongestionLevel, SideCalendar, SlotPolicy, side_works_at};
 use cuakhau_core::refdata::LaneClass;
 use cuakhau_core::{BookingId, DeclarationId, Direction, FieldError, GatePairId, Lane, Problem, Side, Timestamp, TripId};
 use cuakhau_store::goods::{Booking, DeclarationRecord};
@@ -337,9 +337,18 @@ impl Gate<'_> {
         let order = core_gate::queue_order(&waiting, app.config().gate_rules.policy);
         let by_id = |id: u64| trips.iter().find(|t| cuakhau_core::goods::TruckId::from(t.id).0 == id).expect("ordered from these trips");
         let plate = |t: &TripRecord| if detail { t.plate.display.clone() } else { core_gate::mask_plate(&t.plate.display) };
-        // While the exit side is closed, nobody is called before it opens again.
+        // While the exit side is closed (its hours, or a suspension), nobody is called before it
+        // lets trucks through again; a window for pre-registered trucks only lets booked ones.
         let exit_gate = gp.gate(direction.exit_side());
-        let closed_s = exit_gate.hours.as_ref().and_then(|h| h.minutes_until_open(now, &exit_gate.zone)).unwrap_or(0) as i64 * 60;
+        let suspensions = app.reference().suspensions(pair, now).await?;
+        let exit_calendar = SideCalendar::of_gate(exit_gate, &suspensions, now);
+        let closed_for = |booked: bool| -> Option<i64> {
+            match &exit_calendar {
+                Some(c) => c.next_works(now, None, booked).map(|t| (t.as_micros() - now.as_micros()) / 1_000_000),
+                None => Some(exit_gate.hours.as_ref().and_then(|h| h.minutes_until_open(now, &exit_gate.zone)).unwrap_or(0) as i64 * 60),
+            }
+        };
+        let (closed_s, closed_booked_s) = (closed_for(false), closed_for(true));
         let queue = order
             .iter()
             .map(|(id, pos)| {
@@ -351,7 +360,8 @@ impl Gate<'_> {
                     status: t.status,
                     booked: t.slot.is_some(),
                     estimated_call: estimated_wait_s(*pos, serving_capacity(&lanes, direction, t.class))
-                        .map(|s| now.plus_seconds(closed_s + s)),
+                        .zip(if t.slot.is_some() { closed_booked_s } else { closed_s })
+                        .map(|(s, closed)| now.plus_seconds(closed + s)),
                     trip_id: detail.then_some(t.id),
                 }
             })
@@ -379,8 +389,7 @@ impl Gate<'_> {
         let demo = store.setting("demo").await?.is_some();
         // A side suspended now is closed now, whatever its hours say (a window for pre-registered
         // trucks only is not closed).
-        let suspended = app.reference().suspensions_at(pair, now).await?;
-        let closed = |side: Side| suspended.iter().any(|s| s.side == side && !s.preregistered_only);
+        let closed = |side: Side| suspensions.iter().any(|s| s.side == side && !s.preregistered_only && s.from <= now && now < s.until);
         Ok(Board {
             gate_pair: pair.clone(),
             direction,
@@ -395,7 +404,8 @@ impl Gate<'_> {
             clearing: count(TripStatus::Clearing),
             far_side_limit: core_gate::far_side_limit(&lanes, direction),
             expected_wait_s: estimated_wait_s(general_waiting + 1, serving_capacity(&lanes, direction, LaneClass::General))
-                .map(|s| closed_s + s),
+                .zip(closed_s)
+                .map(|(s, closed)| closed + s),
             lanes: lane_states,
             booked_ahead,
             queue,

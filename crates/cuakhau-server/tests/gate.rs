@@ -649,6 +649,54 @@ async fn after_hours_the_board_expects_calls_once_the_exit_side_opens() {
     assert!(board["expected_wait_s"].as_i64().unwrap() >= 10 * 3600);
 }
 
+/// A suspension of the exit side holds the board's expected calls until it ends, and a window
+/// for pre-registered trucks only holds an unbooked truck's until the window ends.
+#[tokio::test]
+async fn a_suspension_holds_the_boards_expected_calls_until_it_ends() {
+    let t = spawn().await;
+    add_vn_export_lanes(&t).await;
+    accepted(&t, durian_export("12C-123.45"), "vn-customs").await;
+    t.set_now(at("2026-11-23T10:00:00+07:00"));
+    let guard = t.login("vn-guard").await;
+    let r = t.call("POST", "/api/v1/gate-pairs/huu-nghi/yard", Some(&guard), None, Some(json!({"plate": "12C12345"}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let vn_board = t.login("vn-board-hn").await;
+    let suspend = |from: &str, until: &str, prereg: bool| json!({"side": "VN", "from": from, "until": until, "preregistered_only": prereg, "reason": "kiểm tra / 检查"});
+    let board = || async { t.get("/api/v1/gate-pairs/huu-nghi/queue?direction=export").await.json() };
+    let before = board().await;
+    assert_eq!(before["queue"][0]["estimated_call"]["vn"], "2026-11-23T10:00:00+07:00", "{before}");
+    let r = t
+        .call(
+            "POST",
+            "/api/v1/gate-pairs/huu-nghi/suspensions",
+            Some(&vn_board),
+            None,
+            Some(suspend("2026-11-23T09:00:00+07:00", "2026-11-23T15:00:00+07:00", false)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let during = board().await;
+    assert_eq!(during["vn_open"], false);
+    assert_eq!(during["queue"][0]["estimated_call"]["vn"], "2026-11-23T15:00:00+07:00", "{during}");
+    assert!(during["expected_wait_s"].as_i64().unwrap() >= 5 * 3600, "{during}");
+    // The next morning a window for pre-registered trucks only: this truck holds no slot.
+    t.set_now(at("2026-11-24T10:00:00+07:00"));
+    let vn_board = t.login("vn-board-hn").await;
+    let r = t
+        .call(
+            "POST",
+            "/api/v1/gate-pairs/huu-nghi/suspensions",
+            Some(&vn_board),
+            None,
+            Some(suspend("2026-11-24T09:00:00+07:00", "2026-11-24T12:30:00+07:00", true)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let window = board().await;
+    assert_eq!(window["vn_open"], true, "a pre-registered window is not closed");
+    assert_eq!(window["queue"][0]["estimated_call"]["vn"], "2026-11-24T12:30:00+07:00", "{window}");
+}
+
 /// The desk asks for exactly its work: a submitted export stays on Vietnamese customs' list after
 /// 600 drafts of another firm at another gate pair, and paging by `Link` visits each row once.
 async fn the_desk_keeps_its_work_under_load(engine: Engine) {
