@@ -28,6 +28,7 @@ peak_kb() {
 # The one-year comparison is run ROUNDS times (default 5), interleaved, and each program's best
 # round counts: on a shared virtual machine the same binary's time moves by 30 % between runs.
 rounds="${ROUNDS:-5}"
+[ "$rounds" -ge 1 ] 2>/dev/null || { echo "ROUNDS must be a whole number of at least 1, not '$rounds'" >&2; exit 2; }
 echo "== one year, one replication, one thread each (FIFO and perishables-first), best of $rounds"
 for i in $(seq "$rounds"); do
   simpy_fifo_kb=$(peak_kb $py bench/simulator/simpy_model.py fifo 1); cp "$work/out" "$work/simpy_fifo_$i.json"; cp "$work/wall" "$work/simpy_fifo_wall_$i"

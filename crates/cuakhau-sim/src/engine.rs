@@ -7,6 +7,7 @@
 
 use crate::SimError;
 use crate::model::Sampler;
+use crate::model::pick_cumulative;
 use crate::model::{MAX_DRAW_US, Model, US_PER_DAY, US_PER_H, dir_index, side_index};
 use crate::stats::Hist;
 use cuakhau_core::Timestamp;
@@ -162,14 +163,6 @@ impl Plan {
         }
         p
     }
-}
-
-/// The first index whose cumulative share is at least `u`, or the last (`len - 1`) where none
-/// is: `position(|c| u <= c)` for shares that never decrease, counted over all of them so that
-/// the draw costs no mispredicted branch.
-#[inline]
-fn pick_cumulative(cum: impl Iterator<Item = f64>, u: f64, len: usize) -> usize {
-    cum.map(|c| (c < u) as usize).sum::<usize>().min(len - 1)
 }
 
 /// The index of a crossing's plan in `Sim::plans`.

@@ -252,14 +252,20 @@ impl ChannelSet {
 
     /// The channel a uniform draw in (0, 1] selects.
     pub fn pick(&self, u: f64) -> usize {
-        // The shares never decrease: the first at least `u` is the count of those below it.
-        // Counted over all of them, so the draw costs no mispredicted branch.
-        self.cum.iter().map(|c| (*c < u) as usize).sum::<usize>().min(self.cum.len() - 1)
+        pick_cumulative(self.cum.iter().copied(), u, self.cum.len())
     }
 
     pub fn index(&self, name: &str) -> Option<usize> {
         self.names.iter().position(|n| n == name)
     }
+}
+
+/// The first index whose cumulative share is at least `u`, or the last (`len - 1`) where none
+/// is: `position(|c| u <= c)` for shares that never decrease (as every cumulative share here is
+/// built), counted over all of them so that the draw costs no mispredicted branch.
+#[inline]
+pub(crate) fn pick_cumulative(cum: impl Iterator<Item = f64>, u: f64, len: usize) -> usize {
+    cum.map(|c| (c < u) as usize).sum::<usize>().min(len - 1)
 }
 
 fn err(what: impl Into<String>) -> SimError {

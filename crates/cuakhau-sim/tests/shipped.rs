@@ -88,7 +88,11 @@ fn digest(text: &str) -> String {
 /// A seeded run reports exactly the figures it reported when they were recorded, for every
 /// shipped scenario and the benchmark's year (two seeds each). Work on the engine's speed must
 /// keep every draw and every event in its place; a change meant to move the figures records them
-/// again with `CUAKHAU_BLESS=1 cargo test -p cuakhau-sim --test shipped`, and says why.
+/// again with `CUAKHAU_BLESS=1 cargo test -p cuakhau-sim --test shipped`, and says why. The
+/// figures were recorded on x86_64 Linux with glibc: the samplers' `ln` and `exp` come from the
+/// platform's maths library, and another one may round a draw differently. The digest covers the
+/// summary as written, scenario texts included, so editing a shipped scenario's wording records
+/// them again too.
 #[test]
 fn a_seeded_run_reports_the_figures_it_reported_when_recorded() {
     let pinned_path = root().join("crates/cuakhau-sim/tests/figures.txt");
