@@ -660,38 +660,27 @@ async fn a_suspension_holds_the_boards_expected_calls_until_it_ends() {
     let guard = t.login("vn-guard").await;
     let r = t.call("POST", "/api/v1/gate-pairs/huu-nghi/yard", Some(&guard), None, Some(json!({"plate": "12C12345"}))).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    let vn_board = t.login("vn-board-hn").await;
-    let suspend = |from: &str, until: &str, prereg: bool| json!({"side": "VN", "from": from, "until": until, "preregistered_only": prereg, "reason": "kiểm tra / 检查"});
+    // The Vietnamese board suspends its side (signed in afresh: the clock moves by a day below).
+    let suspend = |from: &'static str, until: &'static str, prereg: bool| {
+        let t = &t;
+        async move {
+            let body = json!({"side": "VN", "from": from, "until": until, "preregistered_only": prereg, "reason": "kiểm tra / 检查"});
+            let token = t.login("vn-board-hn").await;
+            let r = t.call("POST", "/api/v1/gate-pairs/huu-nghi/suspensions", Some(&token), None, Some(body)).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        }
+    };
     let board = || async { t.get("/api/v1/gate-pairs/huu-nghi/queue?direction=export").await.json() };
     let before = board().await;
     assert_eq!(before["queue"][0]["estimated_call"]["vn"], "2026-11-23T10:00:00+07:00", "{before}");
-    let r = t
-        .call(
-            "POST",
-            "/api/v1/gate-pairs/huu-nghi/suspensions",
-            Some(&vn_board),
-            None,
-            Some(suspend("2026-11-23T09:00:00+07:00", "2026-11-23T15:00:00+07:00", false)),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    suspend("2026-11-23T09:00:00+07:00", "2026-11-23T15:00:00+07:00", false).await;
     let during = board().await;
     assert_eq!(during["vn_open"], false);
     assert_eq!(during["queue"][0]["estimated_call"]["vn"], "2026-11-23T15:00:00+07:00", "{during}");
     assert!(during["expected_wait_s"].as_i64().unwrap() >= 5 * 3600, "{during}");
     // The next morning a window for pre-registered trucks only: this truck holds no slot.
     t.set_now(at("2026-11-24T10:00:00+07:00"));
-    let vn_board = t.login("vn-board-hn").await;
-    let r = t
-        .call(
-            "POST",
-            "/api/v1/gate-pairs/huu-nghi/suspensions",
-            Some(&vn_board),
-            None,
-            Some(suspend("2026-11-24T09:00:00+07:00", "2026-11-24T12:30:00+07:00", true)),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    suspend("2026-11-24T09:00:00+07:00", "2026-11-24T12:30:00+07:00", true).await;
     let window = board().await;
     assert_eq!(window["vn_open"], true, "a pre-registered window is not closed");
     assert_eq!(window["queue"][0]["estimated_call"]["vn"], "2026-11-24T12:30:00+07:00", "{window}");
