@@ -190,6 +190,8 @@ impl LaneOut {
 #[serde(deny_unknown_fields)]
 pub struct LanePatch {
     pub name: Option<String>,
+    /// Trucks per hour, at most 600.
+    #[schema(maximum = 600)]
     pub capacity_per_hour: Option<u32>,
     pub active: Option<bool>,
     #[schema(schema_with = schema::lane_class)]
@@ -210,6 +212,8 @@ pub struct NewLane {
     #[schema(schema_with = schema::lane_class)]
     pub class: String,
     pub name: String,
+    /// Trucks per hour, at most 600.
+    #[schema(maximum = 600)]
     pub capacity_per_hour: u32,
     pub basis: String,
 }
@@ -369,6 +373,7 @@ pub struct ConsignmentIn {
     pub description_vi: String,
     #[serde(default)]
     pub description_zh: String,
+    #[schema(minimum = 1, maximum = 100000)]
     pub packages: u32,
     pub gross_kg: f64,
     pub value: f64,
@@ -376,8 +381,9 @@ pub struct ConsignmentIn {
     pub currency: String,
     /// ISO 3166 alpha-2.
     pub origin: String,
-    /// Perishables: shelf life in hours.
+    /// Perishables: shelf life in hours (1 to 8,760: a year).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 8760)]
     pub shelf_life_h: Option<u32>,
     /// Phytosanitary or health certificate number (required for HS chapters 01–24).
     #[serde(default)]

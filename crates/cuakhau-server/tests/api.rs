@@ -396,6 +396,19 @@ async fn an_integer_in_a_path_or_query_is_read_up_to_its_documented_bound_and_re
         }
     }
     assert!(checked >= 19, "only {checked} operations have integers in their paths");
+    // Integers in request bodies state the bounds the core's rules apply.
+    let field = |schema: &str, name: &str| doc["components"]["schemas"][schema]["properties"][name].clone();
+    let cap = cuakhau_core::refdata::LANE_CAPACITY_MAX as u64;
+    assert_eq!(field("LanePatch", "capacity_per_hour")["maximum"], cap);
+    assert_eq!(field("NewLane", "capacity_per_hour")["maximum"], cap);
+    assert_eq!(
+        (field("ConsignmentIn", "packages")["minimum"].clone(), field("ConsignmentIn", "packages")["maximum"].clone()),
+        (json!(1), json!(100000))
+    );
+    assert_eq!(
+        (field("ConsignmentIn", "shelf_life_h")["minimum"].clone(), field("ConsignmentIn", "shelf_life_h")["maximum"].clone()),
+        (json!(1), json!(8760))
+    );
 }
 
 #[tokio::test]
