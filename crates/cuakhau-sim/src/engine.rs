@@ -390,9 +390,11 @@ struct Sim<'m> {
     n_transit: u64,
     n_entry_queue: u64,
     n_entry_lane: u64,
-    queue_area: f64,
-    entry_area: f64,
-    last_t: i64,
+    /// Truck-microseconds spent waiting in the yards and before the entry lanes, inside the
+    /// measured window: each truck adds its own wait when it leaves the queue (the area under
+    /// the queue-length curve is the sum of the waits in it), so no event pays for it.
+    queue_area: i128,
+    entry_area: i128,
     /// Statistics count from here (start + warm-up).
     measure_from: i64,
     arrived_measured: u64,
@@ -546,9 +548,8 @@ impl<'m> Sim<'m> {
             n_transit: 0,
             n_entry_queue: 0,
             n_entry_lane: 0,
-            queue_area: 0.0,
-            entry_area: 0.0,
-            last_t: m.start_us,
+            queue_area: 0,
+            entry_area: 0,
             measure_from: m.start_us + m.warmup_us,
             arrived_measured: 0,
             out: RunStats {
@@ -973,6 +974,8 @@ impl<'m> Sim<'m> {
             t.trip.pass(i, who, Timestamp(at), true).expect("the exit side's steps run in order");
         }
         let wait = now - t.arrived;
+        // The truck checked in at `arrived`: its time in the yard is its share of the queue's area.
+        self.queue_area += self.measured_span(self.trucks[id as usize].arrived, now) as i128;
         self.exit[s].lanes[li].busy_us += self.measured_span(now, at);
         if self.trucks[id as usize].arrived >= self.measure_from {
             // Arrival→call is the exit wait: `trs[0]` is copied from it at the end of the run.
@@ -1136,6 +1139,7 @@ impl<'m> Sim<'m> {
         }
         let wait = now - t.crossed;
         let measured = t.arrived >= self.measure_from;
+        self.entry_area += self.measured_span(self.trucks[id as usize].crossed, now) as i128;
         if let Some(li) = li {
             self.entry[s].lanes[li].busy_us += self.measured_span(now, at);
         }
@@ -1321,11 +1325,6 @@ pub fn run(m: &Model, seed: u64, opts: &RunOptions<'_>) -> Result<RunStats, SimE
         if sim.out.events > m.max_events || sim.seq >= u32::MAX as u64 {
             return Err(SimError::Limit(format!("more than {} events (limits.max_events)", m.max_events)));
         }
-        let span = sim.measured_span(sim.last_t, t) as f64;
-        // Counts are far below 2^63: through i64, one conversion instruction.
-        sim.queue_area += sim.n_yard as i64 as f64 * span;
-        sim.entry_area += sim.n_entry_queue as i64 as f64 * span;
-        sim.last_t = t;
         sim.now = t;
         match kind {
             EV_ARRIVE => sim.on_arrive(arg as usize),
@@ -1371,17 +1370,22 @@ pub fn run(m: &Model, seed: u64, opts: &RunOptions<'_>) -> Result<RunStats, SimE
     if let Some(p) = opts.progress {
         p.fetch_add((sim.end - reported).max(0) as u64, Ordering::Relaxed);
     }
-    let span = sim.measured_span(sim.last_t, sim.end) as f64;
-    sim.queue_area += sim.n_yard as f64 * span;
-    sim.entry_area += sim.n_entry_queue as f64 * span;
+    // Trucks still waiting at the end wait until the end.
+    for (t, live) in sim.trucks.iter().zip(&sim.live) {
+        match t.place {
+            Place::Yard if *live => sim.queue_area += sim.measured_span(t.arrived, sim.end) as i128,
+            Place::EntryQueue if *live => sim.entry_area += sim.measured_span(t.crossed, sim.end) as i128,
+            _ => {}
+        }
+    }
     let measured_us = (sim.end - sim.measure_from) as f64;
     for h in [&mut sim.out.wait_exit, &mut sim.out.wait_entry, &mut sim.out.wait_total].into_iter().chain(&mut sim.out.trs) {
         h.count_pending();
     }
     sim.out.trs[0] = sim.out.wait_exit.clone();
     sim.out.in_system_end = sim.n_in;
-    sim.out.mean_queue = sim.queue_area / measured_us;
-    sim.out.mean_entry_queue = sim.entry_area / measured_us;
+    sim.out.mean_queue = sim.queue_area as f64 / measured_us;
+    sim.out.mean_entry_queue = sim.entry_area as f64 / measured_us;
     sim.out.arrival_rate_h = sim.arrived_measured as f64 / (measured_us / US_PER_H as f64);
     for (stations, _which) in [(&sim.exit, "exit"), (&sim.entry, "entry")] {
         for st in stations.iter() {
