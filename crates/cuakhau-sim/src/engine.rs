@@ -1183,7 +1183,11 @@ impl<'m> Sim<'m> {
             }
         }
         self.dispatch_entry(s);
-        self.dispatch_exit(s);
+        // A truck released on the far side frees no exit lane: it matters to the exit side's
+        // round only through the far-side limit.
+        if self.m.pairs[self.exit[s].pair].far_side_limit.is_some() {
+            self.dispatch_exit(s);
+        }
     }
 
     /// O(1), after every event: trucks are conserved across the places they can be.
