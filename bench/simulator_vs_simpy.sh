@@ -27,12 +27,18 @@ peak_kb() {
 
 # The one-year comparison is run ROUNDS times (default 5), interleaved, and each program's best
 # round counts: on a shared virtual machine the same binary's time moves by 30 % between runs.
+# cuakhau and the bare loop take a tenth of a second a round, so they run FAST_ROUNDS rounds
+# (default 20, interleaved with each other; the first ROUNDS of them with SimPy's too).
 rounds="${ROUNDS:-5}"
 [ "$rounds" -ge 1 ] 2>/dev/null || { echo "ROUNDS must be a whole number of at least 1, not '$rounds'" >&2; exit 2; }
-echo "== one year, one replication, one thread each (FIFO and perishables-first), best of $rounds"
-for i in $(seq "$rounds"); do
-  simpy_fifo_kb=$(peak_kb $py bench/simulator/simpy_model.py fifo 1); cp "$work/out" "$work/simpy_fifo_$i.json"; cp "$work/wall" "$work/simpy_fifo_wall_$i"
-  peak_kb $py bench/simulator/simpy_model.py perishables-first 1 >/dev/null; cp "$work/out" "$work/simpy_pf_$i.json"; cp "$work/wall" "$work/simpy_pf_wall_$i"
+fast_rounds="${FAST_ROUNDS:-20}"
+[ "$fast_rounds" -ge "$rounds" ] 2>/dev/null || { echo "FAST_ROUNDS must be a whole number of at least ROUNDS ($rounds), not '$fast_rounds'" >&2; exit 2; }
+echo "== one year, one replication, one thread each (FIFO and perishables-first): SimPy best of $rounds, cuakhau and the bare loop best of $fast_rounds"
+for i in $(seq "$fast_rounds"); do
+  if [ "$i" -le "$rounds" ]; then
+    simpy_fifo_kb=$(peak_kb $py bench/simulator/simpy_model.py fifo 1); cp "$work/out" "$work/simpy_fifo_$i.json"; cp "$work/wall" "$work/simpy_fifo_wall_$i"
+    peak_kb $py bench/simulator/simpy_model.py perishables-first 1 >/dev/null; cp "$work/out" "$work/simpy_pf_$i.json"; cp "$work/wall" "$work/simpy_pf_wall_$i"
+  fi
   cuakhau_kb=$(peak_kb "$bin" simulate bench/simulator/year.toml --out "$work/one_$i" --threads 1 --replications 1); cp "$work/wall" "$work/cuakhau_wall_$i"
   peak_kb "$work/bare" fifo 1 >/dev/null; cp "$work/out" "$work/bare_fifo_$i.json"
   peak_kb "$work/bare" perishables-first 1 >/dev/null; cp "$work/out" "$work/bare_pf_$i.json"
@@ -77,29 +83,30 @@ for k, v in horizon.items(): print(f"  horizon {k:>3} y: {v['sim_s']:8.3f} s  {v
 for k, v in pairs.items(): print(f"  {k:>3} gate pairs: {v['sim_s']:8.3f} s  {v['events']:>11} events  {v['events_per_s']:>10} events/s")
 PY
 
-$py - "$work" "$simpy_fifo_kb" "$cuakhau_kb" "$rounds" <<'PY'
+$py - "$work" "$simpy_fifo_kb" "$cuakhau_kb" "$rounds" "$fast_rounds" <<'PY'
 import json, sys, math, pathlib
 work, simpy_kb, cuakhau_kb = pathlib.Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-R = range(1, int(sys.argv[4]) + 1)
+R = range(1, int(sys.argv[4]) + 1)  # SimPy's rounds
+F = range(1, int(sys.argv[5]) + 1)  # cuakhau's and the bare loop's
 # Best of the rounds each: the least disturbed by whatever else the machine is doing.
 sf = min((json.loads((work / f"simpy_fifo_{i}.json").read_text()) for i in R), key=lambda r: r["sim_s"])
 sp = min((json.loads((work / f"simpy_pf_{i}.json").read_text()) for i in R), key=lambda r: r["sim_s"])
-runs = [json.loads((work / f"one_{i}" / "summary.json").read_text())["variants"] for i in R]
+runs = [json.loads((work / f"one_{i}" / "summary.json").read_text())["variants"] for i in F]
 one = [min((r[v] for r in runs), key=lambda x: x["sim_s"]) for v in (0, 1)]
 many = json.loads((work / "many" / "summary.json").read_text())["variants"]
 s5 = [json.loads((work / f).read_text()) for f in ("simpy_fifo5.json", "simpy_pf5.json")]
 T4 = 2.776  # Student t, 4 degrees of freedom
-bf = min((json.loads((work / f"bare_fifo_{i}.json").read_text()) for i in R), key=lambda r: r["sim_s"])
-bp = min((json.loads((work / f"bare_pf_{i}.json").read_text()) for i in R), key=lambda r: r["sim_s"])
-wall = lambda name: min(float((work / f"{name}_wall_{i}").read_text()) for i in R)
+bf = min((json.loads((work / f"bare_fifo_{i}.json").read_text()) for i in F), key=lambda r: r["sim_s"])
+bp = min((json.loads((work / f"bare_pf_{i}.json").read_text()) for i in F), key=lambda r: r["sim_s"])
+wall = lambda name, rr=R: min(float((work / f"{name}_wall_{i}").read_text()) for i in rr)
 # Each round's own ratio to the bare loop (both variants), to show the spread behind the best.
 bare_round = lambda i: sum(json.loads((work / f"bare_{p}_{i}.json").read_text())["sim_s"] for p in ("fifo", "pf"))
-ratio_rounds = [round(sum(v["sim_s"] for v in runs[i - 1]) / bare_round(i), 2) for i in R]
+ratio_rounds = [round(sum(v["sim_s"] for v in runs[i - 1]) / bare_round(i), 2) for i in F]
 simpy_s = sf["sim_s"] + sp["sim_s"]
 cuakhau_s = one[0]["sim_s"] + one[1]["sim_s"]
 bare_s = bf["sim_s"] + bp["sim_s"]
 simpy_wall = wall("simpy_fifo") + wall("simpy_pf")
-cuakhau_wall = wall("cuakhau")
+cuakhau_wall = wall("cuakhau", F)
 simpy_ev = sf["events"] + sp["events"]
 cuakhau_ev = one[0]["events"] + one[1]["events"]
 res = {
