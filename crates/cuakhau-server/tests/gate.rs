@@ -650,7 +650,8 @@ async fn after_hours_the_board_expects_calls_once_the_exit_side_opens() {
 }
 
 /// A suspension of the exit side holds the board's expected calls until it ends, and a window
-/// for pre-registered trucks only holds an unbooked truck's until the window ends.
+/// for pre-registered trucks only holds an unbooked truck's until the window ends, not a booked
+/// truck's.
 #[tokio::test]
 async fn a_suspension_holds_the_boards_expected_calls_until_it_ends() {
     let t = spawn().await;
@@ -678,12 +679,29 @@ async fn a_suspension_holds_the_boards_expected_calls_until_it_ends() {
     assert_eq!(during["vn_open"], false);
     assert_eq!(during["queue"][0]["estimated_call"]["vn"], "2026-11-23T15:00:00+07:00", "{during}");
     assert!(during["expected_wait_s"].as_i64().unwrap() >= 5 * 3600, "{during}");
-    // The next morning a window for pre-registered trucks only: this truck holds no slot.
+    // The next morning a window for pre-registered trucks only: the first truck holds no slot;
+    // a second one, checked in after it, booked this hour.
     t.set_now(at("2026-11-24T10:00:00+07:00"));
+    let booked = accepted(&t, durian_export("12C-678.90"), "vn-customs").await;
+    let firm = t.login("enterprise").await;
+    let hour = json!({"hour": "2026-11-24T10:00:00+07:00"});
+    let r = t.call("POST", &format!("/api/v1/declarations/{booked}/booking"), Some(&firm), None, Some(hour)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = t
+        .call("POST", "/api/v1/gate-pairs/huu-nghi/yard", Some(&t.login("vn-guard").await), None, Some(json!({"plate": "12C67890"})))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     suspend("2026-11-24T09:00:00+07:00", "2026-11-24T12:30:00+07:00", true).await;
     let window = board().await;
     assert_eq!(window["vn_open"], true, "a pre-registered window is not closed");
-    assert_eq!(window["queue"][0]["estimated_call"]["vn"], "2026-11-24T12:30:00+07:00", "{window}");
+    let entry = |plate: &str| window["queue"].as_array().unwrap().iter().find(|e| e["plate"] == plate).cloned().unwrap();
+    let (unbooked, slot) = (entry("12C-•••.45"), entry("12C-•••.90"));
+    assert_eq!((unbooked["booked"].as_bool(), slot["booked"].as_bool()), (Some(false), Some(true)), "{window}");
+    assert_eq!(unbooked["estimated_call"]["vn"], "2026-11-24T12:30:00+07:00", "{window}");
+    // The booked truck is not held by the window: it is expected within the hour, before the
+    // unbooked truck ahead of it.
+    let call = slot["estimated_call"]["vn"].as_str().unwrap();
+    assert!(("2026-11-24T10:00:00+07:00".."2026-11-24T11:00:00+07:00").contains(&call), "{window}");
 }
 
 /// The desk asks for exactly its work: a submitted export stays on Vietnamese customs' list after
