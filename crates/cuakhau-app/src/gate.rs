@@ -321,6 +321,21 @@ impl Gate<'_> {
         changes_at(self.0.store().as_ref(), pair).await
     }
 
+    /// The next instant after `now` at which either side of `pair` starts or stops letting
+    /// trucks through (its hours, a suspension or a window for pre-registered trucks only begins
+    /// or ends), at the latest the next local midnight: a board built at `now` says something
+    /// else from then on (which side is open, who is expected when).
+    pub async fn board_turns_at(&self, pair: &GatePairId, now: Timestamp) -> Result<Option<Timestamp>> {
+        let app = self.0;
+        let (gp, _) = app.reference().pair_with_lanes(pair).await?;
+        let suspensions = app.reference().suspensions(pair, now).await?;
+        Ok([Side::Vn, Side::Cn]
+            .into_iter()
+            .filter_map(|side| SideCalendar::of_gate(gp.gate(side), &suspensions, now))
+            .map(|cal| cal.admits_until(now, None).1)
+            .min())
+    }
+
     async fn board_from(&self, store: &dyn Store, pair: &GatePairId, direction: Direction, detail: bool) -> Result<Board> {
         let app = self.0;
         // The lag first: the data read after it is at least that fresh.

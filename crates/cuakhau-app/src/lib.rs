@@ -44,6 +44,12 @@ pub type Result<T, E = AppError> = std::result::Result<T, E>;
 /// The time of day, as the rules need it. The CLI passes the system clock; tests a fixed one.
 pub trait Clock: Send + Sync + std::fmt::Debug + 'static {
     fn now(&self) -> Timestamp;
+    /// A clock moved by hand (a test's) says when it moves, so that what waits for an instant
+    /// (a live board waiting for a side to open) looks again; a clock that moves on its own
+    /// says nothing (`None`), and waiting for an instant is sleeping until it.
+    fn moved(&self) -> Option<tokio::sync::watch::Receiver<Timestamp>> {
+        None
+    }
 }
 
 /// Monotonic time since an arbitrary origin, for ages and timeouts (caches' TTLs, latencies):

@@ -704,6 +704,33 @@ async fn a_suspension_holds_the_boards_expected_calls_until_it_ends() {
     assert!(("2026-11-24T10:00:00+07:00".."2026-11-24T11:00:00+07:00").contains(&call), "{window}");
 }
 
+/// A live board turns by the clock alone: when a suspension of the exit side begins and ends,
+/// and when the side closes for the night, an open stream is sent the board again with no other
+/// change to announce it.
+#[tokio::test]
+async fn a_live_board_is_sent_again_when_a_side_opens_or_closes_with_no_change() {
+    let t = spawn().await;
+    add_vn_export_lanes(&t).await;
+    accepted(&t, durian_export("12C-123.45"), "vn-customs").await;
+    let second = std::time::Duration::from_secs(2);
+    let mut stream = open_from(&t, None).await;
+    let (_, first) = next_event_id(&mut stream, second).await.expect("the first board");
+    assert_eq!(first["vn_open"], true, "10:00 in Hà Nội: {first}");
+    let body = json!({"side": "VN", "from": "2026-11-23T11:00:00+07:00", "until": "2026-11-23T13:00:00+07:00",
+                      "preregistered_only": false, "reason": "kiểm tra / 检查"});
+    let r = t.call("POST", "/api/v1/gate-pairs/huu-nghi/suspensions", Some(&t.login("vn-board-hn").await), None, Some(body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let (posted, board) = next_event_id(&mut stream, second).await.expect("the board after the suspension was posted");
+    assert_eq!(board["vn_open"], true, "the suspension has not begun: {board}");
+    // Nothing else changes; the clock reaches the suspension, then its end, then the evening.
+    for (now, open) in [("2026-11-23T11:00:30+07:00", false), ("2026-11-23T13:00:30+07:00", true), ("2026-11-24T02:00:00+07:00", false)] {
+        t.set_now(at(now));
+        let (id, board) = next_event_id(&mut stream, second).await.unwrap_or_else(|| panic!("a board by {now}"));
+        assert_eq!(board["vn_open"], open, "at {now}: {board}");
+        assert_eq!(id, posted, "no change was committed: the same change number");
+    }
+}
+
 /// The desk asks for exactly its work: a submitted export stays on Vietnamese customs' list after
 /// 600 drafts of another firm at another gate pair, and paging by `Link` visits each row once.
 async fn the_desk_keeps_its_work_under_load(engine: Engine) {

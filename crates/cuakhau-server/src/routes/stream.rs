@@ -19,7 +19,7 @@
 use crate::AppState;
 use crate::error::ApiError;
 use axum::body::Bytes;
-use cuakhau_core::{Direction, GatePairId, Lang};
+use cuakhau_core::{Direction, GatePairId, Lang, Timestamp};
 use hyper::body::Frame;
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -63,6 +63,9 @@ pub struct SharedBoard {
     made: Duration,
     /// Every change committed up to this audit sequence number is in it (its event id).
     pub(crate) changes: i64,
+    /// From this instant on the board says something else with no change committed (a side
+    /// opens or closes): it is not reused from then, and a live board is built again then.
+    pub(crate) turns_at: Option<Timestamp>,
     /// The whole server-sent event, encoded once and shared by every viewer (a clone of `Bytes`
     /// is a reference count): `event: queue`, the id, `retry:` two seconds, and the board as one
     /// line of JSON.
@@ -105,15 +108,18 @@ pub(crate) async fn shared_snapshot(
     let mut cell = slot.lock().await;
     let generation = st.app.events().generation();
     let now = st.app.ticker().elapsed();
-    let current =
-        |b: &&Arc<SharedBoard>| b.generation == generation && now.saturating_sub(b.made) < BoardCache::MAX_AGE && b.changes >= at_least;
+    let clock = st.app.now();
+    let unturned = |b: &Arc<SharedBoard>| b.turns_at.is_none_or(|t| clock < t);
+    let current = |b: &&Arc<SharedBoard>| {
+        b.generation == generation && now.saturating_sub(b.made) < BoardCache::MAX_AGE && b.changes >= at_least && unturned(b)
+    };
     if let Some(b) = cell.as_ref().filter(current) {
         return Ok(b.clone());
     }
     // A viewer says it has a board newer than this one (from another process, or an id beyond
     // anything committed): rebuilt only if the store has committed past this board, so an id out
     // of range costs one small read, not a board each time.
-    let fresh = |b: &&Arc<SharedBoard>| b.generation == generation && now.saturating_sub(b.made) < BoardCache::MAX_AGE;
+    let fresh = |b: &&Arc<SharedBoard>| b.generation == generation && now.saturating_sub(b.made) < BoardCache::MAX_AGE && unturned(b);
     if let Some(b) = cell.as_ref().filter(fresh)
         && st.app.gate().changes(pair).await.is_ok_and(|now| now <= b.changes)
     {
@@ -133,6 +139,8 @@ pub(crate) async fn shared_snapshot(
             return Err(ApiError::app(lang, e));
         }
     };
+    // Read at the board's own instant: a clock moved meanwhile must not skip a turn.
+    let turns_at = st.app.gate().board_turns_at(pair, board.at).await.map_err(|e| ApiError::app(lang, e))?;
     let doc = super::gate::board_out(&board);
     // Compact JSON holds no line break, so it is one `data:` line.
     let head = format!("event: queue\nid: {}\nretry: 2000\ndata: ", event_id(board.changes, detail));
@@ -148,7 +156,7 @@ pub(crate) async fn shared_snapshot(
     let frame = Bytes::from(bytes);
     let json = frame.slice(head.len()..end);
     let serial = st.boards.built.fetch_add(1, Ordering::Relaxed) + 1;
-    let board = Arc::new(SharedBoard { serial, generation, made: now, changes: board.changes, frame, json });
+    let board = Arc::new(SharedBoard { serial, generation, made: now, changes: board.changes, turns_at, frame, json });
     *cell = Some(board.clone());
     Ok(board)
 }
@@ -275,6 +283,10 @@ async fn run(st: AppState, feed: Arc<Feed>) {
     quiet.reset();
     let mut last: Option<Duration> = None;
     let mut stale = true;
+    // When the board turns by the clock alone (a side opens or closes, a suspension begins or
+    // ends): it is built again then, with no change to announce it.
+    let mut turns_at: Option<Timestamp> = None;
+    let mut clock_moves = st.app.clock().moved();
     loop {
         if stale {
             // At most one board per COALESCE: what comes meanwhile is in the next one.
@@ -290,6 +302,7 @@ async fn run(st: AppState, feed: Arc<Feed>) {
             stale = false;
             match shared_snapshot(&st, Lang::En, &id, direction, detail, i64::MIN).await {
                 Ok(board) => {
+                    turns_at = board.turns_at;
                     feed.send(Some(board)).await;
                     quiet.reset();
                 }
@@ -307,11 +320,34 @@ async fn run(st: AppState, feed: Arc<Feed>) {
             },
             // A comment after a quiet while keeps proxies from closing the connection.
             _ = quiet.tick() => feed.send(None).await,
+            // The clock reaches the board's turn (naps of at most KEEP_ALIVE, so a clock set
+            // forward is followed too), or a clock moved by hand moves.
+            _ = nap_until(&st, turns_at), if turns_at.is_some() => {}
+            _ = clock_moved(&mut clock_moves), if clock_moves.is_some() => {}
+        }
+        if turns_at.is_some_and(|t| st.app.now() >= t) {
+            stale = true;
         }
         if st.boards.retire(&feed) {
             return;
         }
     }
+}
+
+/// Sleeps until the clock shows `at`, or for [`KEEP_ALIVE`] if that is sooner.
+async fn nap_until(st: &AppState, at: Option<Timestamp>) {
+    let left_us = at.map_or(0, |t| t.as_micros().saturating_sub(st.app.now().as_micros()).max(0));
+    tokio::time::sleep(Duration::from_micros(left_us as u64).min(KEEP_ALIVE)).await;
+}
+
+/// Resolves when a clock moved by hand moves; never for one that moves on its own.
+async fn clock_moved(moves: &mut Option<tokio::sync::watch::Receiver<Timestamp>>) {
+    if let Some(rx) = moves
+        && rx.changed().await.is_ok()
+    {
+        return;
+    }
+    std::future::pending().await
 }
 
 /// Resolves once the server is stopping (the guard it gives is dropped at once).

@@ -19,11 +19,16 @@ use tower::ServiceExt;
 /// 2026-11-23 03:00 UTC: 10:00 in Hà Nội, 11:00 in Beijing.
 pub const NOW: Timestamp = Timestamp(1_795_402_800_000_000);
 
+/// The time a test sets; it tells whoever asks (a live board waiting for a side to open) when
+/// it is moved.
 #[derive(Debug)]
-pub struct FixedClock(pub Mutex<Timestamp>);
+pub struct FixedClock(pub Mutex<Timestamp>, pub tokio::sync::watch::Sender<Timestamp>);
 impl Clock for FixedClock {
     fn now(&self) -> Timestamp {
         *self.0.lock().unwrap()
+    }
+    fn moved(&self) -> Option<tokio::sync::watch::Receiver<Timestamp>> {
+        Some(self.1.subscribe())
     }
 }
 
@@ -168,7 +173,7 @@ async fn build(store: Arc<dyn Store>, sqlite: Option<Arc<SqliteStore>>, config: 
             .await
             .unwrap();
     }
-    let clock = Arc::new(FixedClock(Mutex::new(NOW)));
+    let clock = Arc::new(FixedClock(Mutex::new(NOW), tokio::sync::watch::Sender::new(NOW)));
     let ticker = Arc::new(ManualTicker::default());
     let app = App::new(store.clone(), clock.clone(), ticker.clone(), entropy, rules);
     let state = AppState::new(app, config);
@@ -217,6 +222,8 @@ impl TestApp {
             *self.ticker.0.lock().unwrap() += std::time::Duration::from_micros(ahead as u64);
         }
         *now = t;
+        drop(now);
+        self.clock.1.send_replace(t);
     }
 
     pub async fn send(&self, req: Request<Body>) -> Resp {
