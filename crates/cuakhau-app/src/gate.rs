@@ -321,11 +321,12 @@ impl Gate<'_> {
         changes_at(self.0.store().as_ref(), pair).await
     }
 
-    /// The next instant after `now` at which either side of `pair` starts or stops letting
-    /// trucks through (its hours, a suspension or a window for pre-registered trucks only begins
-    /// or ends), at the latest the next local midnight: a board built at `now` says something
-    /// else from then on (which side is open, who is expected when).
+    /// The next instant after `now` at which a board of `pair` built at `now` says something else
+    /// with no change committed: either side starts or stops letting trucks through (its hours,
+    /// a suspension or a window for pre-registered trucks only begins or ends; which side is
+    /// open, who is expected when), or the next hour begins (the hours ahead it shows).
     pub async fn board_turns_at(&self, pair: &GatePairId, now: Timestamp) -> Result<Option<Timestamp>> {
+        const US_PER_HOUR: i64 = 3_600_000_000;
         let app = self.0;
         let (gp, _) = app.reference().pair_with_lanes(pair).await?;
         let suspensions = app.reference().suspensions(pair, now).await?;
@@ -333,6 +334,7 @@ impl Gate<'_> {
             .into_iter()
             .filter_map(|side| SideCalendar::of_gate(gp.gate(side), &suspensions, now))
             .map(|cal| cal.admits_until(now, None).1)
+            .chain([Timestamp((now.as_micros().div_euclid(US_PER_HOUR) + 1) * US_PER_HOUR)])
             .min())
     }
 

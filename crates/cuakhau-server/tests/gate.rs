@@ -410,9 +410,12 @@ async fn the_queue_stream_pushes_each_change() {
     let mut body3 = t.app.clone().oneshot(req3).await.unwrap().into_body();
     let first = tokio::time::timeout(std::time::Duration::from_secs(5), body3.frame()).await.unwrap().unwrap().unwrap();
     let text = String::from_utf8(first.into_data().unwrap().to_vec()).unwrap();
-    // The id is the store's last change in the board (the same on every process over one database).
+    // The id is the store's last change in the board (the same on every process over one
+    // database), then the second it turns: 11:00 in Hà Nội, the next hour.
     let id = text.lines().find_map(|l| l.strip_prefix("id: ")).expect("an id");
-    assert!(id.parse::<i64>().is_ok_and(|n| n > 0) && text.contains("\nretry: 2000\n"), "{text}");
+    let (change, turn) = id.split_once('.').expect("a change and a turn");
+    assert!(change.parse::<i64>().is_ok_and(|n| n > 0) && text.contains("\nretry: 2000\n"), "{text}");
+    assert_eq!(turn.parse::<i64>().unwrap(), at("2026-11-23T11:00:00+07:00").as_micros() / 1_000_000, "{text}");
     t.state.close_streams();
     for body in [&mut body, &mut body2, &mut body3] {
         let end = tokio::time::timeout(std::time::Duration::from_secs(5), async {
@@ -722,13 +725,28 @@ async fn a_live_board_is_sent_again_when_a_side_opens_or_closes_with_no_change()
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let (posted, board) = next_event_id(&mut stream, second).await.expect("the board after the suspension was posted");
     assert_eq!(board["vn_open"], true, "the suspension has not begun: {board}");
-    // Nothing else changes; the clock reaches the suspension, then its end, then the evening.
+    let change = |id: &str| id.split('.').next().unwrap().to_string();
+    // Nothing else changes; the clock reaches the suspension, then its end, then the night.
+    let mut before = posted.clone();
     for (now, open) in [("2026-11-23T11:00:30+07:00", false), ("2026-11-23T13:00:30+07:00", true), ("2026-11-24T02:00:00+07:00", false)] {
         t.set_now(at(now));
         let (id, board) = next_event_id(&mut stream, second).await.unwrap_or_else(|| panic!("a board by {now}"));
         assert_eq!(board["vn_open"], open, "at {now}: {board}");
-        assert_eq!(id, posted, "no change was committed: the same change number");
+        assert_eq!(change(&id), change(&posted), "no change was committed: the same change number");
+        assert_ne!(id, before, "a turned board has an id of its own");
+        // A browser that reconnects with the board from before the turn is sent the turned one
+        // at once; one that has the turned board is sent nothing until the next turn.
+        let (resumed_id, resumed) = next_event_id(&mut open_from(&t, Some(&before)).await, second).await.expect("the turned board");
+        assert_eq!((resumed_id.as_str(), &resumed["vn_open"]), (id.as_str(), &json!(open)), "resumed at {now} from {before}");
+        let mut current = open_from(&t, Some(&id)).await;
+        assert!(next_event_id(&mut current, std::time::Duration::from_millis(300)).await.is_none(), "{id} is current");
+        before = id;
     }
+    // A stream resumed with the current board is sent the next turn (07:00, the side opens).
+    let mut resumed = open_from(&t, Some(&before)).await;
+    t.set_now(at("2026-11-24T07:00:30+07:00"));
+    let (_, board) = next_event_id(&mut resumed, second).await.expect("the morning's board");
+    assert_eq!(board["vn_open"], true, "{board}");
 }
 
 /// The desk asks for exactly its work: a submitted export stays on Vietnamese customs' list after
@@ -912,7 +930,7 @@ async fn wrong_tracking_codes_are_throttled_as_too_many_requests_not_as_sign_ins
 #[tokio::test]
 async fn a_stream_refuses_a_last_event_id_the_server_never_sent() {
     let t = spawn().await;
-    for bad in ["\u{84}", "12x", "-3", "d"] {
+    for bad in ["\u{84}", "12x", "-3", "d", "12.", ".5", "1.2.3", "1.-2", "1.2dd", "1 .2"] {
         let req = axum::http::Request::get("/api/v1/gate-pairs/huu-nghi/queue/stream?direction=export")
             .header("accept-language", "zh")
             .header("last-event-id", axum::http::HeaderValue::from_bytes(bad.as_bytes()).unwrap())
@@ -1041,7 +1059,8 @@ async fn a_stream_resumed_with_the_last_event_id_gets_no_board_older_than_that_n
     t.call("POST", "/api/v1/gate-pairs/huu-nghi/yard", Some(&guard), None, Some(json!({"plate": "12C12345"}))).await;
     let (next, board) = next_event_id(&mut resumed, second).await.expect("the change");
     assert_eq!(board["yard"], 1);
-    assert!(next.parse::<i64>().unwrap() > first.parse::<i64>().unwrap(), "{next} after {first}");
+    let change = |id: &str| id.split('.').next().unwrap().parse::<i64>().unwrap();
+    assert!(change(&next) > change(&first), "{next} after {first}");
     // With an older id (or none), the current board at once; one that is not ours is refused
     // (a_stream_refuses_a_last_event_id_the_server_never_sent).
     for last in [Some(first.as_str()), None] {

@@ -252,8 +252,8 @@ pub async fn queue(
 }
 
 #[utoipa::path(get, path = "/api/v1/gate-pairs/{id}/queue/stream", tag = "gate", params(("id" = String, Path), DirectionQuery,
-        ("Last-Event-ID" = Option<String>, Header, pattern = "^[0-9]+d?$", description = "The id of the last event received, when reconnecting (to any process): no board older than that one is sent, and none at all until the next change when that one is current")),
-    responses((status = 200, description = "Server-sent events: a `queue` event with a QueueOut document now and after every change; its `id` is the store's last change in it", content_type = "text/event-stream")))]
+        ("Last-Event-ID" = Option<String>, Header, pattern = "^[0-9]+([.][0-9]+)?d?$", description = "The id of the last event received, when reconnecting (to any process): no board older than that one is sent, and none at all until the next change or turn when that one is current")),
+    responses((status = 200, description = "Server-sent events: a `queue` event with a QueueOut document now, after every change, and when a side opens or closes by the clock; its `id` is the store's last change in it, then `.` and the second the board turns (when a side next opens or closes), then `d` for the detailed board", content_type = "text/event-stream")))]
 pub async fn queue_stream(
     State(st): State<AppState>,
     caller: Caller,
@@ -269,7 +269,7 @@ pub async fn queue_stream(
         return Err(ApiError::new(lang, StatusCode::SERVICE_UNAVAILABLE, Msg::Unavailable));
     }
     // What the viewer has, when it reconnects: never anything older, nothing again if current.
-    // An id the server never writes (not `N` or `Nd`) is refused, not taken for no id.
+    // An id the server never writes (not `N`, `N.T`, `Nd` or `N.Td`) is refused, not taken for no id.
     let had = match headers.get("last-event-id") {
         None => None,
         Some(v) => Some(
@@ -280,10 +280,10 @@ pub async fn queue_stream(
         ),
     };
     // Fail now (404) rather than inside the stream.
-    let board = stream::shared_snapshot(&st, lang, &pair, direction, detail, had.map_or(i64::MIN, |(n, _)| n)).await?;
-    let current = had == Some((board.changes, detail));
-    let first = (!current).then_some(&board);
-    let mut viewer = st.boards.viewer(&st, (pair.as_str().to_string(), direction, detail), first, board.changes);
+    let board = stream::shared_snapshot(&st, lang, &pair, direction, detail, had.map_or(i64::MIN, |(n, _, _)| n)).await?;
+    // Current: the same changes, and not turned since (an id without a turn may be older).
+    let current = had.is_some_and(|h| h == board.id(detail) && h.1.is_some());
+    let mut viewer = st.boards.viewer(&st, (pair.as_str().to_string(), direction, detail), &board, !current);
     // Whose rights a detailed stream was opened with: when their account changes, they are asked again.
     if let (true, Some(user), Some(token)) = (detail, caller.who.user.as_ref(), caller.token.clone()) {
         viewer.watch_account(pair.clone(), user.username.clone(), token);

@@ -11,10 +11,14 @@
 //! has a small task that asks the session again when the account changes, and moves the viewer
 //! to the public feed when it no longer grants the detail.
 //!
+//! A board also turns with no change: when a side opens or closes by the clock, or the next hour
+//! begins ([`SharedBoard::turns_at`]); the feed builds it again then.
+//!
 //! Event ids: `id:` is the store's last committed change (audit sequence number) read before the
-//! board, the same on every process over one database, with `d` after it for a detailed board.
-//! A viewer that reconnects (to any process) with `Last-Event-ID` is never sent a board older than
-//! the one it has, and is sent nothing until the next change when it already has the current one.
+//! board, the same on every process over one database, then `.` and the second the board turns,
+//! then `d` for a detailed board. A viewer that reconnects (to any process) with `Last-Event-ID`
+//! is never sent a board older than the one it has, and is sent nothing until the next change or
+//! turn when it already has the current one.
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -79,18 +83,36 @@ impl BoardCache {
     const MAX_AGE: Duration = Duration::from_secs(1);
 }
 
-/// The event id of a board: its change number, and whether it was the detailed board.
-pub(crate) fn event_id(changes: i64, detail: bool) -> String {
-    if detail { format!("{changes}d") } else { changes.to_string() }
+/// What a board's event id says: the last change in it, the instant it turns (in whole seconds;
+/// see [`SharedBoard::turns_at`]) and whether it is the detailed board. Two builds with the same
+/// id say the same thing.
+pub(crate) type BoardId = (i64, Option<i64>, bool);
+
+/// The event id of a board: its change number, then `.` and the second it turns (if it does),
+/// then `d` for the detailed board: `N`, `N.T`, `Nd` or `N.Td`.
+pub(crate) fn event_id((changes, turn, detail): BoardId) -> String {
+    let turn = turn.map(|t| format!(".{t}")).unwrap_or_default();
+    format!("{changes}{turn}{}", if detail { "d" } else { "" })
 }
 
 /// A `Last-Event-ID` as [`event_id`] writes it; anything else is `None` (and the route refuses it).
-pub(crate) fn parse_event_id(id: &str) -> Option<(i64, bool)> {
-    let (n, detail) = match id.strip_suffix('d') {
+pub(crate) fn parse_event_id(id: &str) -> Option<BoardId> {
+    let (rest, detail) = match id.strip_suffix('d') {
         Some(n) => (n, true),
         None => (id, false),
     };
-    n.parse().ok().filter(|n: &i64| *n >= 0).map(|n| (n, detail))
+    let number = |n: &str| n.bytes().all(|b| b.is_ascii_digit()).then(|| n.parse::<i64>().ok()).flatten();
+    match rest.split_once('.') {
+        None => Some((number(rest)?, None, detail)),
+        Some((n, t)) => Some((number(n)?, Some(number(t)?), detail)),
+    }
+}
+
+impl SharedBoard {
+    /// What its event id says.
+    pub(crate) fn id(&self, detail: bool) -> BoardId {
+        (self.changes, self.turns_at.map(|t| t.as_micros().div_euclid(1_000_000)), detail)
+    }
 }
 
 /// The board for a stream: the shared snapshot when it is current and holds every change up to
@@ -139,11 +161,16 @@ pub(crate) async fn shared_snapshot(
             return Err(ApiError::app(lang, e));
         }
     };
-    // Read at the board's own instant: a clock moved meanwhile must not skip a turn.
-    let turns_at = st.app.gate().board_turns_at(pair, board.at).await.map_err(|e| ApiError::app(lang, e))?;
+    // Read at the board's own instant (a clock moved meanwhile must not skip a turn); a board
+    // whose turn cannot be read is still the board, only not built again at its turn.
+    let turns_at = st.app.gate().board_turns_at(pair, board.at).await.unwrap_or_else(|e| {
+        tracing::warn!(gate_pair = pair.as_str(), "when a board turns could not be read: {e}");
+        None
+    });
     let doc = super::gate::board_out(&board);
+    let id = (board.changes, turns_at.map(|t| t.as_micros().div_euclid(1_000_000)), detail);
     // Compact JSON holds no line break, so it is one `data:` line.
-    let head = format!("event: queue\nid: {}\nretry: 2000\ndata: ", event_id(board.changes, detail));
+    let head = format!("event: queue\nid: {}\nretry: 2000\ndata: ", event_id(id));
     let mut bytes = Vec::with_capacity(head.len() + 4096);
     bytes.extend_from_slice(head.as_bytes());
     if let Err(e) = serde_json::to_writer(&mut bytes, &doc) {
@@ -217,16 +244,17 @@ impl Feed {
 }
 
 impl BoardCache {
-    /// A viewer of `key`'s feed (started if nobody watches it yet), whose first event is `first`
-    /// (`None`: it has that board already); `sent` is that board's change number.
-    pub(crate) fn viewer(&self, st: &AppState, key: BoardKey, first: Option<&Arc<SharedBoard>>, sent: i64) -> Viewer {
+    /// A viewer of `key`'s feed (started if nobody watches it yet) that has, or is first sent,
+    /// `board`: sent first when `send_first`, else the viewer has one saying the same already.
+    pub(crate) fn viewer(&self, st: &AppState, key: BoardKey, board: &Arc<SharedBoard>, send_first: bool) -> Viewer {
         let feed = self.join(st, key);
         let (boards, pings) = {
             let s = feed.state.lock().expect("not poisoned");
-            // The feed's board is sent too unless this viewer's is at least as new.
-            let newer = s.board.as_ref().is_some_and(|b| b.changes > sent);
+            // The feed's board is sent too if it is newer: more changes, or turned since.
+            let newer = s.board.as_ref().is_some_and(|b| (b.changes, b.turns_at) > (board.changes, board.turns_at));
             (if newer { 0 } else { s.boards }, s.pings)
         };
+        let (first, sent) = (send_first.then_some(board), board.changes);
         Viewer {
             st: st.clone(),
             feed,
@@ -235,7 +263,7 @@ impl BoardCache {
             pings,
             round: None,
             sent,
-            sent_serial: first.map_or(0, |b| b.serial),
+            sent_serial: board.serial,
             revoked: None,
         }
     }
@@ -306,7 +334,11 @@ async fn run(st: AppState, feed: Arc<Feed>) {
                     feed.send(Some(board)).await;
                     quiet.reset();
                 }
-                Err(e) => tracing::warn!(gate_pair = pair, "a live board could not be built: {:?}", e.status),
+                Err(e) => {
+                    // Tried again at the next change, not at a turn already past.
+                    turns_at = None;
+                    tracing::warn!(gate_pair = pair, "a live board could not be built: {:?}", e.status)
+                }
             }
         }
         tokio::select! {
