@@ -513,3 +513,22 @@ impl hyper::body::Body for Viewer {
         Poll::Pending
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{event_id, parse_event_id};
+
+    /// Every id the server writes reads back as what it says; nothing else reads.
+    #[test]
+    fn event_ids_read_back_and_nothing_else_does() {
+        for id in [(0, None, false), (42, None, true), (42, Some(1_795_406_400), false), (i64::MAX, Some(0), true)] {
+            assert_eq!(parse_event_id(&event_id(id)), Some(id), "{}", event_id(id));
+        }
+        assert_eq!(event_id((42, Some(7), true)), "42.7d");
+        for bad in
+            ["", "d", ".", "1.", ".1", "1..2", "1.2.3", "+1", "-1", "1.-2", "1.+2", "1 ", "1.2dd", "1d.2", "99999999999999999999", "١٢"]
+        {
+            assert_eq!(parse_event_id(bad), None, "{bad:?}");
+        }
+    }
+}
