@@ -244,7 +244,9 @@ async fn a_change_through_any_process_reaches_the_board_streams_of_every_process
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_resumes_from_its_last_event_id_on_another_process() {
-    let (db, nodes) = cluster(2, &["--dispatch-every-s", "0"]).await;
+    // A clock started at 10:00 in Hà Nội: no board turns (a side opening or closing, the next
+    // hour) while the test waits to see that nothing is sent.
+    let (db, nodes) = cluster(2, &["--dispatch-every-s", "0", "--clock-start", "2026-11-23T10:00:00+07:00"]).await;
     let admin = login(&nodes[0], "admin").await;
     let mut on_a = board_events(&nodes[0], "huu-nghi", None).await;
     let (first, _) = tokio::time::timeout(5 * SECOND, on_a.recv()).await.expect("the first board").unwrap();
