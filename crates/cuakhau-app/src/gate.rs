@@ -73,6 +73,11 @@ pub struct Board {
     /// read before the board): the same number on every process over one database, so a live
     /// stream's event id and a reconnecting viewer's `Last-Event-ID` can be compared.
     pub changes: i64,
+    /// The next instant after `at` at which the board says something else with no change
+    /// committed: either side starts or stops letting trucks through (its hours, a suspension or
+    /// a window for pre-registered trucks only begins or ends; which side is open, who is
+    /// expected when), or the next hour begins (the hours ahead it shows).
+    pub turns_at: Timestamp,
     /// Where it was read.
     pub source: crate::ReadSource,
 }
@@ -321,23 +326,6 @@ impl Gate<'_> {
         changes_at(self.0.store().as_ref(), pair).await
     }
 
-    /// The next instant after `now` at which a board of `pair` built at `now` says something else
-    /// with no change committed: either side starts or stops letting trucks through (its hours,
-    /// a suspension or a window for pre-registered trucks only begins or ends; which side is
-    /// open, who is expected when), or the next hour begins (the hours ahead it shows).
-    pub async fn board_turns_at(&self, pair: &GatePairId, now: Timestamp) -> Result<Option<Timestamp>> {
-        const US_PER_HOUR: i64 = 3_600_000_000;
-        let app = self.0;
-        let (gp, _) = app.reference().pair_with_lanes(pair).await?;
-        let suspensions = app.reference().suspensions(pair, now).await?;
-        Ok([Side::Vn, Side::Cn]
-            .into_iter()
-            .filter_map(|side| SideCalendar::of_gate(gp.gate(side), &suspensions, now))
-            .map(|cal| cal.admits_until(now, None).1)
-            .chain([Timestamp((now.as_micros().div_euclid(US_PER_HOUR) + 1) * US_PER_HOUR)])
-            .min())
-    }
-
     async fn board_from(&self, store: &dyn Store, pair: &GatePairId, direction: Direction, detail: bool) -> Result<Board> {
         let app = self.0;
         // The lag first: the data read after it is at least that fresh.
@@ -407,6 +395,11 @@ impl Gate<'_> {
         // A side suspended now is closed now, whatever its hours say (a window for pre-registered
         // trucks only is not closed).
         let closed = |side: Side| suspensions.iter().any(|s| s.side == side && !s.preregistered_only && s.from <= now && now < s.until);
+        let turns_at = [Side::Vn, Side::Cn]
+            .into_iter()
+            .filter_map(|side| SideCalendar::of_gate(gp.gate(side), &suspensions, now))
+            .map(|cal| cal.admits_until(now, None).1)
+            .fold(start.plus_seconds(3600), Timestamp::min);
         Ok(Board {
             gate_pair: pair.clone(),
             direction,
@@ -430,6 +423,7 @@ impl Gate<'_> {
             replica_lag_s,
             as_of: Timestamp::from_micros(now.as_micros() - replica_lag_s.map_or(0, |s| (s * 1e6).round() as i64)),
             changes,
+            turns_at,
             source: crate::ReadSource::Primary,
         })
     }

@@ -69,7 +69,7 @@ pub struct SharedBoard {
     pub(crate) changes: i64,
     /// From this instant on the board says something else with no change committed (a side
     /// opens or closes): it is not reused from then, and a live board is built again then.
-    pub(crate) turns_at: Option<Timestamp>,
+    pub(crate) turns_at: Timestamp,
     /// The whole server-sent event, encoded once and shared by every viewer (a clone of `Bytes`
     /// is a reference count): `event: queue`, the id, `retry:` two seconds, and the board as one
     /// line of JSON.
@@ -111,7 +111,7 @@ pub(crate) fn parse_event_id(id: &str) -> Option<BoardId> {
 impl SharedBoard {
     /// What its event id says.
     pub(crate) fn id(&self, detail: bool) -> BoardId {
-        (self.changes, self.turns_at.map(|t| t.as_micros().div_euclid(1_000_000)), detail)
+        (self.changes, Some(self.turns_at.as_micros().div_euclid(1_000_000)), detail)
     }
 }
 
@@ -131,7 +131,7 @@ pub(crate) async fn shared_snapshot(
     let generation = st.app.events().generation();
     let now = st.app.ticker().elapsed();
     let clock = st.app.now();
-    let unturned = |b: &Arc<SharedBoard>| b.turns_at.is_none_or(|t| clock < t);
+    let unturned = |b: &Arc<SharedBoard>| clock < b.turns_at;
     let current = |b: &&Arc<SharedBoard>| {
         b.generation == generation && now.saturating_sub(b.made) < BoardCache::MAX_AGE && b.changes >= at_least && unturned(b)
     };
@@ -161,14 +161,8 @@ pub(crate) async fn shared_snapshot(
             return Err(ApiError::app(lang, e));
         }
     };
-    // Read at the board's own instant (a clock moved meanwhile must not skip a turn); a board
-    // whose turn cannot be read is still the board, only not built again at its turn.
-    let turns_at = st.app.gate().board_turns_at(pair, board.at).await.unwrap_or_else(|e| {
-        tracing::warn!(gate_pair = pair.as_str(), "when a board turns could not be read: {e}");
-        None
-    });
     let doc = super::gate::board_out(&board);
-    let id = (board.changes, turns_at.map(|t| t.as_micros().div_euclid(1_000_000)), detail);
+    let id = (board.changes, Some(board.turns_at.as_micros().div_euclid(1_000_000)), detail);
     // Compact JSON holds no line break, so it is one `data:` line.
     let head = format!("event: queue\nid: {}\nretry: 2000\ndata: ", event_id(id));
     let mut bytes = Vec::with_capacity(head.len() + 4096);
@@ -183,7 +177,7 @@ pub(crate) async fn shared_snapshot(
     let frame = Bytes::from(bytes);
     let json = frame.slice(head.len()..end);
     let serial = st.boards.built.fetch_add(1, Ordering::Relaxed) + 1;
-    let board = Arc::new(SharedBoard { serial, generation, made: now, changes: board.changes, turns_at, frame, json });
+    let board = Arc::new(SharedBoard { serial, generation, made: now, changes: board.changes, turns_at: board.turns_at, frame, json });
     *cell = Some(board.clone());
     Ok(board)
 }
@@ -330,7 +324,7 @@ async fn run(st: AppState, feed: Arc<Feed>) {
             stale = false;
             match shared_snapshot(&st, Lang::En, &id, direction, detail, i64::MIN).await {
                 Ok(board) => {
-                    turns_at = board.turns_at;
+                    turns_at = Some(board.turns_at);
                     feed.send(Some(board)).await;
                     quiet.reset();
                 }
