@@ -263,9 +263,9 @@ impl Goods<'_> {
                     .iter()
                     .map(|&b| {
                         let u = used.iter().find(|u| u.hour == h && u.bucket == b);
-                        // The first booking of an hour fixes its capacity (a later suspension still
-                        // closes it); until then it is the lanes'.
-                        let capacity = if cap.of(b) == 0 { 0 } else { u.map_or(cap.of(b), |u| u.capacity) };
+                        // The hour's capacity as it is now, from the lanes, hours and suspensions:
+                        // bookings are taken against it (see `book`).
+                        let capacity = cap.of(b);
                         BucketUse { bucket: b, capacity, booked: u.map_or(0, |u| u.used) }
                     })
                     .collect();
@@ -294,8 +294,8 @@ impl Goods<'_> {
         if hour > now.plus_seconds(app.config().max_booking_ahead_h * 3600) {
             return Err(bad("the hour is further ahead than bookings may be made"));
         }
-        // The hour's capacity from the lanes, both sides' hours and the suspensions (all cached).
-        // It only seeds an hour's counters at its first booking; the store then keeps its own.
+        // The hour's capacity from the lanes, both sides' hours and the suspensions (all cached),
+        // as it is now: a lane added or closed since the hour's first booking counts.
         let reference = app.reference();
         let (gp, lanes) = reference.pair_with_lanes(&d.gate_pair).await?;
         let all = reference.suspensions(&d.gate_pair, hour).await?;

@@ -697,6 +697,23 @@ async fn a_full_slot_is_refused_with_the_next_free_hours() {
         "冲突：该时段已满；接下来的空余时段：2026-11-23 12:00, 2026-11-23 13:00, 2026-11-23 14:00, 2026-11-23 15:00, 2026-11-23 16:00 (UTC+7)",
         "in Chinese, with the next free hours in Vietnam's time (the exit side's)"
     );
+    // The lane is given room for two more trucks an hour: the hour booked under the old capacity
+    // shows it, and the truck refused a moment ago gets in.
+    let hour_11 = "/api/v1/gate-pairs/kim-thanh/slots?direction=export&from=2026-11-23T11:00:00%2B07:00&hours=1";
+    t.call("PATCH", "/api/v1/lanes/kim-thanh-vn-export-1", Some(&board), None, Some(json!({"capacity_per_hour": 4}))).await;
+    let cal = t.get(hour_11).await.json();
+    let total = |what: &str| cal[0][what].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum::<u64>();
+    assert_eq!((total("capacity"), total("booked"), cal[0]["free"].as_u64()), (4, 1, Some(3)), "{cal}");
+    let hour = json!({"hour": "2026-11-23T11:00:00+07:00"});
+    let r = t.call("POST", &format!("/api/v1/declarations/{}/booking", ids[1]), Some(&firm), None, Some(hour)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(t.get(hour_11).await.json()[0]["free"].as_u64(), Some(2));
+    // Back to two an hour: both general bookings stay over the general share of one, and only
+    // the share held for perishables is free.
+    t.call("PATCH", "/api/v1/lanes/kim-thanh-vn-export-1", Some(&board), None, Some(json!({"capacity_per_hour": 2}))).await;
+    let cal = t.get(hour_11).await.json();
+    let general = (cal[0]["capacity"]["general"].as_u64(), cal[0]["booked"]["general"].as_u64());
+    assert_eq!((general, cal[0]["free"].as_u64()), ((Some(1), Some(2)), Some(1)), "{cal}");
 }
 
 #[tokio::test]

@@ -123,7 +123,7 @@ async fn raw_inserts(n: usize) -> f64 {
         let _: i64 = c
             .prepare_cached(
                 "INSERT INTO slot_usage VALUES ('bench', 'export', 0, 'general', 1000000000, 1) ON CONFLICT (gate_pair_id, direction, hour_us, bucket) \
-                 DO UPDATE SET used = slot_usage.used + 1 WHERE slot_usage.used < slot_usage.capacity RETURNING used",
+                 DO UPDATE SET used = slot_usage.used + 1, capacity = excluded.capacity WHERE slot_usage.used < excluded.capacity RETURNING used",
             )
             .unwrap()
             .query_row([], |r| r.get(0))

@@ -47,6 +47,37 @@ pub async fn slots_are_booked_within_capacity_and_limits(s: &dyn Store) {
     assert!(s.verify_audit().await.unwrap().is_ok());
 }
 
+/// An hour's capacity is the one the booking is made under, not the one of its first booking:
+/// a lane added later makes room, a lane closed later leaves the bookings made and takes no more
+/// until they fall below it.
+pub async fn an_hours_capacity_follows_its_lanes(s: &dyn Store) {
+    s.load_reference(&fixture(), actor("loader")).await.unwrap();
+    let general = |n| HourCapacity { general: n, reserved: 0, perishable: 0, agv: 0 };
+    let mut decl = Vec::new();
+    for (enterprise, plate) in [("0101234567", "12C-111.11"), ("0101234568", "12C-222.22"), ("0101234569", "12C-333.33")] {
+        decl.push(accepted_declaration(s, enterprise, plate).await);
+    }
+    let (a, b, c) = (decl[0], decl[1], decl[2]);
+    let usage =
+        || async { s.slot_usage(&GatePairId::parse("huu-nghi").unwrap(), Direction::Export, HOUR, HOUR.plus_seconds(3600)).await.unwrap() };
+    let first = match s.book_slot(request(a, general(1), 10), actor("firm")).await.unwrap() {
+        BookingOutcome::Booked(x) => x,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(s.book_slot(request(b, general(1), 10), actor("firm")).await.unwrap(), BookingOutcome::Full);
+    // A second lane opens for the hour: its room is booked.
+    assert!(matches!(s.book_slot(request(b, general(2), 10), actor("firm")).await.unwrap(), BookingOutcome::Booked(_)));
+    assert_eq!(usage().await.iter().map(|u| (u.capacity, u.used)).collect::<Vec<_>>(), vec![(2, 2)]);
+    // It closes again: both bookings stay, and nobody else gets in, even after one is cancelled.
+    assert_eq!(s.book_slot(request(c, general(1), 10), actor("firm")).await.unwrap(), BookingOutcome::Full);
+    assert_eq!(usage().await.iter().map(|u| u.used).sum::<u32>(), 2, "a refused booking changes no counter");
+    s.cancel_booking(first.id, actor("firm")).await.unwrap();
+    assert_eq!(s.book_slot(request(c, general(1), 10), actor("firm")).await.unwrap(), BookingOutcome::Full);
+    assert!(matches!(s.book_slot(request(c, general(2), 10), actor("firm")).await.unwrap(), BookingOutcome::Booked(_)));
+    assert_eq!(usage().await.iter().map(|u| (u.capacity, u.used)).collect::<Vec<_>>(), vec![(2, 2)]);
+    assert!(s.verify_audit().await.unwrap().is_ok());
+}
+
 /// Concurrency, part 1: `n` accepted declarations of different enterprises, and an hour with
 /// room for `cap` of them. The backend's test books them all at once, then calls part 2.
 pub async fn concurrent_booking_setup(s: &dyn Store, n: usize) -> Vec<DeclarationId> {

@@ -130,7 +130,7 @@ macro_rules! conformance_tests {
             a_fresh_store_is_empty, loading_twice_changes_nothing, a_load_that_breaks_integrity_writes_nothing,
             a_changed_row_is_updated_with_before_and_after, lanes_are_created_updated_and_audited,
             gate_hours_change_on_one_side_only, users_and_sessions, declarations_follow_the_core_rules,
-            slots_are_booked_within_capacity_and_limits, suspensions_are_kept_per_side, trips_go_from_queue_to_crossing,
+            slots_are_booked_within_capacity_and_limits, an_hours_capacity_follows_its_lanes, suspensions_are_kept_per_side, trips_go_from_queue_to_crossing,
             declaration_lists_filter_in_the_query_and_page_by_cursor, declarations_are_frozen_once_the_truck_is_called,
             a_primary_reports_no_replica_lag);
         // Expanded in the backend's test crate, which has tokio: 40 bookers at once.

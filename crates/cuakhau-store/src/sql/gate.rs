@@ -137,11 +137,14 @@ pub async fn book_slot<C: Conn>(c: &mut C, req: &Booked, actor: Actor<'_>) -> Re
         if cap == 0 {
             continue;
         }
+        // The hour's capacity as it is now (lanes added or closed since its first booking count):
+        // a booking is taken while fewer than that are booked, and the row records the capacity
+        // it was taken under. Bookings already above a lowered capacity stay.
         let got = c
             .query(
                 "INSERT INTO slot_usage (gate_pair_id, direction, hour_us, bucket, capacity, used) VALUES ($1, $2, $3, $4, $5, 1)
-                 ON CONFLICT (gate_pair_id, direction, hour_us, bucket) DO UPDATE SET used = slot_usage.used + 1
-                 WHERE slot_usage.used < slot_usage.capacity RETURNING used",
+                 ON CONFLICT (gate_pair_id, direction, hour_us, bucket) DO UPDATE SET used = slot_usage.used + 1, capacity = excluded.capacity
+                 WHERE slot_usage.used < excluded.capacity RETURNING used",
                 params![d.gate_pair.as_str(), d.direction.code(), req.hour.as_micros(), b.code(), cap],
             )
             .await?;
