@@ -105,7 +105,8 @@ pub enum BookingOutcome {
     },
 }
 
-/// A slot counter: hour, bucket, capacity, used.
+/// A slot counter: hour, bucket, the capacity its last booking was taken under, and how many
+/// are booked (the limit of a new booking is the capacity in force when it is made).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SlotUse {
     pub hour: Timestamp,
