@@ -23,6 +23,7 @@ const USERS = {
   admin: "admin",
   firm: "enterprise:0101234567",
   "vn-customs": "officer:VN:customs:huu-nghi",
+  "vn-customs-kt": "officer:VN:customs:kim-thanh",
   "vn-guard": "officer:VN:border-guard:huu-nghi",
   "vn-quarantine": "officer:VN:quarantine:huu-nghi",
   "vn-board": "officer:VN:gate-board:huu-nghi",
@@ -571,6 +572,47 @@ test("cancelling a booking asks first, then gives the hour back", async () => {
   await p.waitForSelector("#serr >> text=Booking cancelled.");
   assert.equal((await firmApi("GET", `/declarations/${r.data.id}/booking`)).status, 404);
   await p.context().close();
+});
+
+test("a general truck is offered only the hours it can book, not the place held for perishables", async () => {
+  const admin = await client("admin");
+  const firmApi = await client("firm");
+  const customs = await client("vn-customs-kt");
+  const lanes = ["kim-thanh-vn-export-1", "kim-thanh-vn-export-2"];
+  const before = await Promise.all(lanes.map(async (l) => (await admin("GET", `/lanes/${l}`)).data));
+  // Kim Thành's outbound lanes shrink to one lane of 2 trucks an hour: 1 general place and 1 held for perishables.
+  assert.equal((await admin("PATCH", `/lanes/${lanes[0]}`, { capacity_per_hour: 2 })).status, 200);
+  assert.equal((await admin("PATCH", `/lanes/${lanes[1]}`, { active: false })).status, 200);
+  try {
+    const declare = async (plate, goods) => {
+      const r = await firmApi("POST", "/declarations", phones(plate, goods, "kim-thanh"));
+      await firmApi("POST", `/declarations/${r.data.id}/submit`);
+      assert.equal((await customs("POST", `/declarations/${r.data.id}/accept`)).status, 200);
+      return r.data.id;
+    };
+    const [first, second] = [await declare("14C-111.11"), await declare("14C-222.22")];
+    const fruit = await declare("14C-333.33", { hs_code: "08106000", description_vi: "Sầu riêng", shelf_life_h: 96, certificate: "PC-2026-0333" });
+    const cal = (await firmApi("GET", "/gate-pairs/kim-thanh/slots?direction=export&hours=24")).data;
+    const i = cal.findIndex((h) => h.free_by_cargo.general > 0);
+    assert.equal((await firmApi("POST", `/declarations/${first}/booking`, { hour: cal[i].hour })).status, 201);
+    const p = await page("en", 1280);
+    await login(p, "firm");
+    // What the calendar's row for that hour reads for a declaration: its free places, and whether it offers Book.
+    const row = async (id) => {
+      await p.click(`button[data-act=slots][data-id="${id}"]`);
+      await p.waitForSelector(`#slots h2 >> text=#${id}`);
+      const r = p.locator("#slots tbody tr").nth(i);
+      return [(await r.locator("td").nth(1).textContent()).trim(), await r.locator("button[data-hour]").count()];
+    };
+    assert.deepEqual(await row(second), ["0", 0], "the other general truck sees the hour full (it was offered a Book that failed)");
+    assert.deepEqual(await row(fruit), ["1", 1], "the durian truck sees the place held for perishables");
+    await p.click(`#slots button[data-hour="${cal[i].hour}"]`);
+    await p.waitForSelector("#confirm");
+    assert.equal((await firmApi("GET", `/declarations/${fruit}/booking`)).data.hour, cal[i].hour, "and books it");
+    await p.context().close();
+  } finally {
+    for (const l of before) await admin("PATCH", `/lanes/${l.id}`, { capacity_per_hour: l.capacity_per_hour, active: l.active });
+  }
 });
 
 test("text from the data is shown as text, never as markup", async () => {

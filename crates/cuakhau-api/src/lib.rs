@@ -493,7 +493,11 @@ pub struct SlotHourOut {
     pub hour_cn: String,
     pub capacity: BTreeMapU32,
     pub booked: BTreeMapU32,
+    /// Free places in every bucket.
     pub free: u32,
+    /// The free places a truck can book, by its cargo: `general` (general buckets only),
+    /// `perishable` (perishable lanes, the perishables' share, then general) and `agv`.
+    pub free_by_cargo: BTreeMapU32,
 }
 
 /// Bucket name → count.

@@ -79,9 +79,13 @@ impl SlotHour {
     pub fn free(&self) -> u32 {
         self.buckets.iter().map(|b| b.capacity.saturating_sub(b.booked)).sum()
     }
+    /// Free places in the buckets `candidates` (those a truck may use).
+    pub fn free_for(&self, candidates: &[Bucket]) -> u32 {
+        self.buckets.iter().filter(|b| candidates.contains(&b.bucket)).map(|b| b.capacity.saturating_sub(b.booked)).sum()
+    }
     /// Whether a truck that may use `candidates` finds room.
     fn has_room(&self, candidates: &[Bucket]) -> bool {
-        self.buckets.iter().any(|b| candidates.contains(&b.bucket) && b.capacity > b.booked)
+        self.free_for(candidates) > 0
     }
 }
 

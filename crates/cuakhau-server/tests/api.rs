@@ -714,6 +714,8 @@ async fn a_full_slot_is_refused_with_the_next_free_hours() {
     let cal = t.get(hour_11).await.json();
     let general = (cal[0]["capacity"]["general"].as_u64(), cal[0]["booked"]["general"].as_u64());
     assert_eq!((general, cal[0]["free"].as_u64()), ((Some(1), Some(2)), Some(1)), "{cal}");
+    // What each kind of truck can still book there: only a perishable one.
+    assert_eq!(cal[0]["free_by_cargo"], json!({"general": 0, "perishable": 1, "agv": 0}));
 }
 
 #[tokio::test]

@@ -17,7 +17,7 @@ use cuakhau_app::goods::{DeclarationFilter, Filing, SlotHour};
 use cuakhau_core::DeclarationId;
 use cuakhau_core::goods::declaration::ConsignmentFields;
 use cuakhau_core::goods::parties::{Driver, Plate, VehicleKind};
-use cuakhau_core::goods::slots::Suspension;
+use cuakhau_core::goods::slots::{Bucket, Suspension};
 use cuakhau_core::goods::{Consignment, DeclState, StateKind};
 use cuakhau_core::validate::collect;
 use cuakhau_core::{Direction, FieldError, GatePairId, Lang, Problem, Side, time};
@@ -293,6 +293,10 @@ pub(crate) fn slot_hour_out(h: &SlotHour) -> SlotHourOut {
         capacity,
         booked,
         free: h.free(),
+        free_by_cargo: [("general", false, false), ("perishable", true, false), ("agv", false, true)]
+            .into_iter()
+            .map(|(cargo, perishable, agv)| (cargo.to_string(), h.free_for(Bucket::candidates(perishable, agv))))
+            .collect(),
     }
 }
 

@@ -74,6 +74,9 @@ export default async function pageEnterprise(main) {
   };
 }
 
+/** The kind of cargo a declaration's truck books as: `agv`, `perishable` or `general`. */
+const cargo = (d) => (d.vehicle_kind === "agv" ? "agv" : d.perishable ? "perishable" : "general");
+
 /** The slot calendar of a declaration's gate pair and direction, and its booking if it has one. */
 async function slots(d, pair) {
   const box = $("#slots");
@@ -83,7 +86,11 @@ async function slots(d, pair) {
   ]);
   render(box, html`<h2 tabindex="-1">${t("slots")} · #${d.id} · ${pair} · ${word("dir", d.direction)} (${zoneName()})</h2>
   ${booking ? confirmation(d, booking, pair) : ""}<div id="serr"></div>
-  ${booking ? "" : table(t("slots"), [t("hour"), t("free"), t("actions")], cal.map((h) => html`<tr><td>${fmt(h.hour)}</td><td>${num(h.free)}</td><td>${h.free > 0 && !booking ? html`<button data-hour="${h.hour}">${t("book")}</button>` : ""}</td></tr>`))}`);
+  ${booking ? "" : table(t("slots"), [t("hour"), t("free"), t("actions")], cal.map((h) => {
+    // The places this truck can book: a general truck cannot take the share held for perishables.
+    const free = h.free_by_cargo[cargo(d)];
+    return html`<tr><td>${fmt(h.hour)}</td><td>${num(free)}</td><td>${free > 0 ? html`<button data-hour="${h.hour}">${t("book")}</button>` : ""}</td></tr>`;
+  }))}`);
   $$("button[data-hour]", box).forEach((b) => (b.onclick = async () => {
     try { await api("POST", `/declarations/${d.id}/booking`, { hour: b.dataset.hour }); await slots(d, pair); } catch (e) { showError($("#serr"), e); }
   }));
