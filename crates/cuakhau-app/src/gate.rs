@@ -347,13 +347,17 @@ impl Gate<'_> {
         let exit_gate = gp.gate(direction.exit_side());
         let suspensions = app.reference().suspensions(pair, now).await?;
         let exit_calendar = SideCalendar::of_gate(exit_gate, &suspensions, now);
-        let closed_for = |booked: bool| -> Option<i64> {
+        // When the exit side next lets a truck through (now, if it does): calls are expected from
+        // that instant, exactly (a call a fraction of a second before 13:00 would read 12:59).
+        let opens_at = |booked: bool| -> Option<Timestamp> {
             match &exit_calendar {
-                Some(c) => c.next_works(now, None, booked).map(|t| (t.as_micros() - now.as_micros()) / 1_000_000),
-                None => Some(exit_gate.hours.as_ref().and_then(|h| h.minutes_until_open(now, &exit_gate.zone)).unwrap_or(0) as i64 * 60),
+                Some(c) => c.next_works(now, None, booked).map(|t| t.max(now)),
+                None => Some(now.plus_seconds(
+                    exit_gate.hours.as_ref().and_then(|h| h.minutes_until_open(now, &exit_gate.zone)).unwrap_or(0) as i64 * 60,
+                )),
             }
         };
-        let (closed_s, closed_booked_s) = (closed_for(false), closed_for(true));
+        let (opens, opens_booked) = (opens_at(false), opens_at(true));
         let queue = order
             .iter()
             .map(|(id, pos)| {
@@ -365,8 +369,8 @@ impl Gate<'_> {
                     status: t.status,
                     booked: t.slot.is_some(),
                     estimated_call: estimated_wait_s(*pos, serving_capacity(&lanes, direction, t.class))
-                        .zip(if t.slot.is_some() { closed_booked_s } else { closed_s })
-                        .map(|(s, closed)| now.plus_seconds(closed + s)),
+                        .zip(if t.slot.is_some() { opens_booked } else { opens })
+                        .map(|(s, opens)| opens.plus_seconds(s)),
                     trip_id: detail.then_some(t.id),
                 }
             })
@@ -414,8 +418,8 @@ impl Gate<'_> {
             clearing: count(TripStatus::Clearing),
             far_side_limit: core_gate::far_side_limit(&lanes, direction),
             expected_wait_s: estimated_wait_s(general_waiting + 1, serving_capacity(&lanes, direction, LaneClass::General))
-                .zip(closed_s)
-                .map(|(s, closed)| closed + s),
+                .zip(opens)
+                .map(|(s, opens)| (opens.as_micros() - now.as_micros() + 999_999).div_euclid(1_000_000) + s),
             lanes: lane_states,
             booked_ahead,
             queue,

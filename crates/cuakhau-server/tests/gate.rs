@@ -678,6 +678,8 @@ async fn a_suspension_holds_the_boards_expected_calls_until_it_ends() {
     let before = board().await;
     assert_eq!(before["queue"][0]["estimated_call"]["vn"], "2026-11-23T10:00:00+07:00", "{before}");
     suspend("2026-11-23T09:00:00+07:00", "2026-11-23T15:00:00+07:00", false).await;
+    // Half a second on: the expected call is still the reopening, not a minute before it.
+    t.set_now(cuakhau_core::Timestamp(at("2026-11-23T10:00:00+07:00").as_micros() + 500_000));
     let during = board().await;
     assert_eq!(during["vn_open"], false);
     assert_eq!(during["queue"][0]["estimated_call"]["vn"], "2026-11-23T15:00:00+07:00", "{during}");
