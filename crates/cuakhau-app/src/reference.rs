@@ -223,6 +223,7 @@ impl Reference<'_> {
         if let Some(n) = &p.name {
             lane.name = validate::text("name", n, 120)?;
         }
+        let capacity_before = lane.capacity_per_hour;
         if let Some(c) = p.capacity_per_hour {
             lane.capacity_per_hour = check_capacity("capacity_per_hour", c)?;
         }
@@ -232,10 +233,13 @@ impl Reference<'_> {
         if let Some(c) = &p.class {
             lane.class = LaneClass::parse("class", c)?;
         }
-        lane.basis = match &p.basis {
-            Some(b) => validate::text("basis", b, 2000)?,
-            None => format!("set by {} (gate management board)", user.username),
-        };
+        // Where the capacity figure comes from: given, or the board's own when it changes the
+        // figure without saying; a rename or a closure keeps the source it had.
+        if let Some(b) = &p.basis {
+            lane.basis = validate::text("basis", b, 2000)?;
+        } else if lane.capacity_per_hour != capacity_before {
+            lane.basis = format!("set by {} (gate management board)", user.username);
+        }
         let saved = self.0.store().put_lane(&lane, Actor { name: &user.username, at: self.0.now() }).await?;
         self.changed();
         self.0.events().publish(&saved.gate_pair);

@@ -253,6 +253,16 @@ async fn a_board_edits_its_lane_and_the_audit_log_shows_before_and_after() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["capacity_per_hour"], 20);
+    // A rename or a closure keeps where the figure came from; a new figure without a source
+    // says who set it.
+    let patch = |body: serde_json::Value| {
+        let (t, token) = (&t, &token);
+        async move { t.call("PATCH", "/api/v1/lanes/kim-thanh-vn-export-1", Some(token), None, Some(body)).await.json() }
+    };
+    assert_eq!(patch(json!({"name": "Lane 1 (east)", "active": false})).await["basis"], "measured 2026-11");
+    assert_eq!(patch(json!({"capacity_per_hour": 20, "active": true})).await["basis"], "measured 2026-11", "the same figure");
+    assert_eq!(patch(json!({"capacity_per_hour": 18})).await["basis"], "set by vn-board-all (gate management board)");
+    patch(json!({"capacity_per_hour": 20, "basis": "measured 2026-11"})).await;
     let hours = t
         .call(
             "PUT",
