@@ -594,16 +594,25 @@ test("a general truck is offered only the hours it can book, not the place held 
     const fruit = await declare("14C-333.33", { hs_code: "08106000", description_vi: "Sầu riêng", shelf_life_h: 96, certificate: "PC-2026-0333" });
     const cal = (await firmApi("GET", "/gate-pairs/kim-thanh/slots?direction=export&hours=24")).data;
     const i = cal.findIndex((h) => h.free_by_cargo.general > 0);
-    assert.equal((await firmApi("POST", `/declarations/${first}/booking`, { hour: cal[i].hour })).status, 201);
     const p = await page("en", 1280);
     await login(p, "firm");
     // What the calendar's row for that hour reads for a declaration: its free places, and whether it offers Book.
-    const row = async (id) => {
-      await p.click(`button[data-act=slots][data-id="${id}"]`);
-      await p.waitForSelector(`#slots h2 >> text=#${id}`);
+    const read = async () => {
       const r = p.locator("#slots tbody tr").nth(i);
       return [(await r.locator("td").nth(1).textContent()).trim(), await r.locator("button[data-hour]").count()];
     };
+    const row = async (id) => {
+      await p.click(`button[data-act=slots][data-id="${id}"]`);
+      await p.waitForSelector(`#slots h2 >> text=#${id}`);
+      return read();
+    };
+    assert.deepEqual(await row(second), ["1", 1], "one general place");
+    // Another truck takes it while this calendar is open: Book is refused, and the calendar is read
+    // again, so that it agrees with the message.
+    assert.equal((await firmApi("POST", `/declarations/${first}/booking`, { hour: cal[i].hour })).status, 201);
+    await p.click(`#slots button[data-hour="${cal[i].hour}"]`);
+    await p.waitForSelector("#serr [role=alert]");
+    assert.deepEqual(await read(), ["0", 0], "after the refusal the hour reads full");
     assert.deepEqual(await row(second), ["0", 0], "the other general truck sees the hour full (it was offered a Book that failed)");
     assert.deepEqual(await row(fruit), ["1", 1], "the durian truck sees the place held for perishables");
     await p.click(`#slots button[data-hour="${cal[i].hour}"]`);
@@ -613,6 +622,31 @@ test("a general truck is offered only the hours it can book, not the place held 
   } finally {
     for (const l of before) await admin("PATCH", `/lanes/${l.id}`, { capacity_per_hour: l.capacity_per_hour, active: l.active });
   }
+});
+
+test("a gate board's emptied capacity box is refused, not saved as 0, and a suspension reads back as typed, its zone named", async () => {
+  const admin = await client("admin");
+  const lane = "kim-thanh-vn-export-1";
+  const before = (await admin("GET", `/lanes/${lane}`)).data;
+  const p = await page("en", 1280);
+  await login(p, "admin");
+  await p.goto(`${base}/#/operator?pair=kim-thanh`);
+  const row = p.locator(`tr[data-lane="${lane}"]`);
+  await row.locator("input[name=cap]").fill("");
+  await row.locator("button[data-save]").click();
+  await p.waitForSelector("#omsg [role=alert]");
+  assert.doesNotMatch(await p.textContent("#omsg"), /Saved/);
+  assert.equal((await admin("GET", `/lanes/${lane}`)).data.capacity_per_hour, before.capacity_per_hour, "nothing saved");
+  // China's side closes 14:00–15:00 on its own clock: the list says 14:00 and Beijing time, not the reader's 13:00.
+  await p.selectOption("#sus select[name=side]", "CN");
+  await p.fill("#sus input[name=from]", "2026-11-25T14:00");
+  await p.fill("#sus input[name=until]", "2026-11-25T15:00");
+  await p.fill("#sus input[name=reason]", "e2e: lane works");
+  await p.click("#sus button");
+  await p.waitForSelector("td >> text=e2e: lane works");
+  const cells = await p.locator("tr:has(td:text('e2e: lane works')) td").allTextContents();
+  assert.deepEqual(cells.slice(0, 3), ["CN", "25/11/2026, 14:00 Beijing time (UTC+8)", "25/11/2026, 15:00 Beijing time (UTC+8)"]);
+  await p.context().close();
 });
 
 test("text from the data is shown as text, never as markup", async () => {

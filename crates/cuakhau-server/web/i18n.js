@@ -41,6 +41,8 @@ export function hourIn(iso, z) {
   return `${f(start, { dateStyle: "medium" })} ${f(start, hm)}–${f(end, hm)} ${zoneName(z)}`;
 }
 export const hhmm = (iso) => fmt(iso, { hour: "2-digit", minute: "2-digit" });
+/** A date and time in side `z`'s zone, the zone named (a side's own times, as its board typed them). */
+export const fmtIn = (iso, z) => `${new Intl.DateTimeFormat(LOCALE[S.lang], { dateStyle: "short", timeStyle: "short", timeZone: ZONE[z] }).format(new Date(iso))} ${zoneName(z)}`;
 export const dur = (s) => (s == null ? t("none") : s < 60 ? `${num(s)} ${t("seconds")}` : s < 3600 ? `${num(s / 60)} ${t("minutes")}` : `${num(s / 3600, 1)} ${t("hours_short")}`);
 export const zoneName = (z = S.zone) => t(z === "VN" ? "zone_vn" : "zone_cn");
 /** A time a person must act on: hours and minutes in their zone, with the zone named. */

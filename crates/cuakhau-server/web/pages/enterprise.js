@@ -92,7 +92,12 @@ async function slots(d, pair) {
     return html`<tr><td>${fmt(h.hour)}</td><td>${num(free)}</td><td>${free > 0 ? html`<button data-hour="${h.hour}">${t("book")}</button>` : ""}</td></tr>`;
   }))}`);
   $$("button[data-hour]", box).forEach((b) => (b.onclick = async () => {
-    try { await api("POST", `/declarations/${d.id}/booking`, { hour: b.dataset.hour }); await slots(d, pair); } catch (e) { showError($("#serr"), e); }
+    try { await api("POST", `/declarations/${d.id}/booking`, { hour: b.dataset.hour }); await slots(d, pair); } catch (e) {
+      // The hours changed under the page (taken, or a lane closed): read them again, so the
+      // table agrees with the message.
+      await slots(d, pair).catch(() => {});
+      showError($("#serr"), e);
+    }
   }));
   const cb = $("#cb");
   // Cancelling asks first, in the page.

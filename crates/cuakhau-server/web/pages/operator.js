@@ -2,12 +2,15 @@
 // for administrators the users and the audit log.
 import { html, render, $, $$ } from "../dom.js";
 import { api, check, navNow, STALE } from "../api.js";
-import { t, word, num, fmt, name, pairName, roleWords } from "../i18n.js";
+import { t, word, num, fmt, fmtIn, name, pairName, roleWords } from "../i18n.js";
 import { roles, isOfficer } from "../state.js";
 import { field, select, table, gate, showError, showResult } from "../ui.js";
 import { gatePairs } from "./public.js";
 
 export const title = () => t("nav_operator");
+
+/** A capacity box's value for the API: a number, or an empty box as it is, for the server to refuse (Number("") is 0). */
+const capacity = (v) => (v.trim() === "" ? v : Number(v));
 
 export default async function pageOperator(main) {
   if (!gate(main, isOfficer())) return;
@@ -30,7 +33,7 @@ export default async function pageOperator(main) {
   ${table(t("lanes"), [t("lane"), t("side"), t("direction"), t("class"), t("capacity"), t("active"), t("actions")], lanes.map((l) => html`<tr data-lane="${l.id}"><td class="lane-name">${t("lane_named", { number: String(l.number), class: word("class", l.class) })}<br><small class="muted">${l.name}</small></td><td>${l.side}</td><td>${word("dir", l.direction)}</td><td>${word("class", l.class)}</td><td><input type="number" min="0" name="cap" value="${l.capacity_per_hour}" aria-label="${t("capacity")} ${l.name}" class="narrow"></td>
   <td><input type="checkbox" name="active" ${l.active ? "checked" : ""} aria-label="${t("active")} ${l.name}"></td><td><button class="alt" data-save aria-label="${t("save")} ${l.name}">${t("save")}</button></td></tr>`))}
   <h2>${t("suspensions")}</h2>
-  ${table(t("suspensions"), [t("side"), t("from"), t("until"), t("reason")], sus.map((s) => html`<tr><td>${s.side}</td><td>${fmt(s.from)}</td><td>${fmt(s.until)}</td><td>${s.reason}${s.preregistered_only ? ` · ${t("preregistered")}` : ""}</td></tr>`))}
+  ${table(t("suspensions"), [t("side"), t("from"), t("until"), t("reason")], sus.map((s) => html`<tr><td>${s.side}</td><td>${fmtIn(s.from, s.side)}</td><td>${fmtIn(s.until, s.side)}</td><td>${s.reason}${s.preregistered_only ? ` · ${t("preregistered")}` : ""}</td></tr>`))}
   <form id="sus" class="card row" novalidate>${select("side", t("side"), [["VN", "VN"], ["CN", "CN"]])}${field("from", t("from"), { type: "datetime-local" })}${field("until", t("until"), { type: "datetime-local" })}${field("reason", t("reason"))}
   <label class="f"><input type="checkbox" name="preregistered_only"> ${t("preregistered")}</label><button>${t("add")}</button></form>
   <div id="users"></div><div id="audit"></div>`);
@@ -42,7 +45,7 @@ export default async function pageOperator(main) {
   }));
   $$("button[data-save]", main).forEach((b) => (b.onclick = async () => {
     const tr = b.closest("tr");
-    try { await api("PATCH", `/lanes/${encodeURIComponent(tr.dataset.lane)}`, { capacity_per_hour: Number(tr.querySelector("[name=cap]").value), active: tr.querySelector("[name=active]").checked }); showResult(msg, t("saved")); } catch (e) { showError(msg, e); }
+    try { await api("PATCH", `/lanes/${encodeURIComponent(tr.dataset.lane)}`, { capacity_per_hour: capacity(tr.querySelector("[name=cap]").value), active: tr.querySelector("[name=active]").checked }); showResult(msg, t("saved")); } catch (e) { showError(msg, e); }
   }));
   $("#sus").onsubmit = async (ev) => {
     ev.preventDefault();
