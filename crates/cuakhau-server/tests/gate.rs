@@ -652,6 +652,45 @@ async fn after_hours_the_board_expects_calls_once_the_exit_side_opens() {
     assert!(board["expected_wait_s"].as_i64().unwrap() >= 10 * 3600);
 }
 
+/// A gate board closes a lane while a truck is called to it: the truck goes back to its place in
+/// the queue (its driver told to wait), the next round calls it to a lane that is open, and the
+/// audit log says why.
+#[tokio::test]
+async fn a_lane_closed_under_a_called_truck_sends_it_back_to_its_place() {
+    let t = spawn().await;
+    add_vn_export_lanes(&t).await;
+    let d = accepted(&t, durian_export("12C-123.45"), "vn-customs").await;
+    t.set_now(at("2026-11-23T10:00:00+07:00"));
+    let guard = t.login("vn-guard").await;
+    let r = t.call("POST", "/api/v1/gate-pairs/huu-nghi/yard", Some(&guard), None, Some(json!({"plate": "12C12345"}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let board = t.login("vn-board-hn").await;
+    let dispatch =
+        || async { t.call("POST", "/api/v1/gate-pairs/huu-nghi/dispatch?direction=export", Some(&board), None, None).await.json() };
+    let first = dispatch().await;
+    assert_eq!(first["called"][0]["lane"], "huu-nghi-vn-export-green", "{first}");
+    let trip = first["called"][0]["id"].as_i64().unwrap();
+    let r = t.call("PATCH", "/api/v1/lanes/huu-nghi-vn-export-green", Some(&board), None, Some(json!({"active": false}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let admin = t.login("admin").await;
+    let now = t.call("GET", &format!("/api/v1/declarations/{d}/trip"), Some(&admin), None, None).await.json();
+    assert_eq!((now["status"].as_str(), now["lane"].as_str()), (Some("yard"), None), "{now}");
+    let queue = t.get("/api/v1/gate-pairs/huu-nghi/queue?direction=export").await.json();
+    assert_eq!(queue["queue"][0]["position"], 1, "{queue}");
+    let log = t.call("GET", "/api/v1/audit?limit=500", Some(&admin), None, None).await.json();
+    let requeue = log.as_array().unwrap().iter().find(|e| e["action"] == "trip.requeue").expect("audited");
+    assert_eq!(
+        (requeue["entity"].as_str(), requeue["after"]["reason"].as_str()),
+        (Some(format!("trip/{trip}").as_str()), Some("lane closed"))
+    );
+    let again = dispatch().await;
+    assert_eq!(
+        (again["called"][0]["id"].as_i64(), again["called"][0]["lane"].as_str()),
+        (Some(trip), Some("huu-nghi-vn-export-1")),
+        "{again}"
+    );
+}
+
 /// A suspension of the exit side holds the board's expected calls until it ends, and a window
 /// for pre-registered trucks only holds an unbooked truck's until the window ends, not a booked
 /// truck's.

@@ -14,7 +14,7 @@ use cuakhau_core::goods::clearance::{Act, ClearanceError};
 use cuakhau_core::goods::gate::{Call, TripStatus};
 use cuakhau_core::goods::parties::Plate;
 use cuakhau_core::goods::slots::{Bucket, HourCapacity, Suspension};
-use cuakhau_core::{Agency, BookingId, BookingStatus, DeclarationId, Direction, GatePairId, Side, SuspensionId, Timestamp, TripId};
+use cuakhau_core::{Agency, BookingId, BookingStatus, DeclarationId, Direction, GatePairId, Lane, Side, SuspensionId, Timestamp, TripId};
 
 pub const BOOKING_COLS: &str = "id, declaration_id, gate_pair_id, direction, hour_us, bucket, status";
 
@@ -554,17 +554,33 @@ pub async fn requeue_unanswered<C: Conn>(c: &mut C, gate_pair: &GatePairId, now:
         )
         .await?;
     let ids = rows.iter().map(Row::first::<TripId>).collect::<Result<Vec<_>>>()?;
-    for id in &ids {
+    requeue(c, gate_pair, &ids, "call not answered in time", actor).await?;
+    Ok(ids)
+}
+
+/// Puts back in the queue, at the place they had, the trucks called to `lane` and not yet at it:
+/// a closed lane serves nobody, and their drivers are told to wait again. A truck already being
+/// cleared there is left to finish.
+pub async fn requeue_called_to_lane<C: Conn>(c: &mut C, lane: &Lane, actor: Actor<'_>) -> Result<Vec<TripId>> {
+    let rows = c.query("SELECT id FROM trips WHERE lane_id = $1 AND status = 'called' ORDER BY id", params![lane.id.as_str()]).await?;
+    let ids = rows.iter().map(Row::first::<TripId>).collect::<Result<Vec<_>>>()?;
+    requeue(c, &lane.gate_pair, &ids, "lane closed", actor).await?;
+    Ok(ids)
+}
+
+/// Called trips `ids` go back to waiting (in the yard, or on the road if never checked in), audited with `reason`.
+async fn requeue<C: Conn>(c: &mut C, gate_pair: &GatePairId, ids: &[TripId], reason: &str, actor: Actor<'_>) -> Result<()> {
+    for id in ids {
         c.execute(
             "UPDATE trips SET status = CASE WHEN yard_at_us IS NULL THEN 'virtual' ELSE 'yard' END, lane_id = NULL, lane_hold = NULL,
              call_deadline_us = NULL, updated_at_us = $1 WHERE id = $2",
             params![actor.at.as_micros(), *id],
         )
         .await?;
-        let after = Some("{\"reason\":\"call not answered in time\"}".to_string());
+        let after = Some(serde_json::json!({ "reason": reason }).to_string());
         append(c, &actor, Some(gate_pair.as_str()), "trip.requeue", format!("trip/{id}"), None, after).await?;
     }
-    Ok(ids)
+    Ok(())
 }
 
 /// What an officer does to a step, owned.

@@ -320,6 +320,9 @@ pub async fn put_lane<C: Conn>(c: &mut C, lane: &Lane, actor: Actor<'_>) -> Resu
             Some(snapshot::lane(lane)),
         )
         .await?;
+        if !lane.active {
+            super::gate::requeue_called_to_lane(c, lane, actor).await?;
+        }
     }
     Ok(lane.clone())
 }
