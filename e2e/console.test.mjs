@@ -618,6 +618,13 @@ test("a general truck is offered only the hours it can book, not the place held 
     await p.click(`#slots button[data-hour="${cal[i].hour}"]`);
     await p.waitForSelector("#confirm");
     assert.equal((await firmApi("GET", `/declarations/${fruit}/booking`)).data.hour, cal[i].hour, "and books it");
+    // Vietnam's side then closes for that hour: the confirmation says the hour no longer takes trucks.
+    const until = new Date(new Date(cal[i].hour).getTime() + 3600_000).toISOString().replace(".000Z", "Z");
+    const sus = await admin("POST", "/gate-pairs/kim-thanh/suspensions", { side: "VN", from: cal[i].hour, until, reason: "e2e: power cut" });
+    assert.equal(sus.status, 201, JSON.stringify(sus.data));
+    await p.click(`button[data-act=slots][data-id="${fruit}"]`);
+    await p.waitForSelector("#booked-closed");
+    assert.equal(await p.textContent("#booked-closed"), "The booked hour no longer takes trucks (a suspension, or outside the gate's hours): cancel it and book another hour.");
     await p.context().close();
   } finally {
     for (const l of before) await admin("PATCH", `/lanes/${l.id}`, { capacity_per_hour: l.capacity_per_hour, active: l.active });

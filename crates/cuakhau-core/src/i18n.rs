@@ -708,6 +708,14 @@ pub const CONSOLE: &[(&str, [&str; 3])] = &[
     ("cancel_booking", ["Huỷ đặt chỗ", "取消预约", "Cancel booking"]),
     ("saved", ["Đã lưu.", "已保存。", "Saved."]),
     ("booking_confirmed", ["Đã đặt chỗ", "预约成功", "Booking confirmed"]),
+    (
+        "booked_hour_closed",
+        [
+            "Giờ đã đặt nay không nhận xe (cửa khẩu tạm dừng hoặc ngoài giờ làm việc): hãy huỷ và đặt giờ khác.",
+            "所订时段现已不通关（口岸暂停或不在开放时间）：请取消后另订时段。",
+            "The booked hour no longer takes trucks (a suspension, or outside the gate's hours): cancel it and book another hour.",
+        ],
+    ),
     ("reference", ["Mã đặt chỗ", "预约编号", "Reference"]),
     ("qr_alt", ["Mã QR mở trang của lái xe", "打开司机页面的二维码", "QR code that opens the driver's page"]),
     (
