@@ -208,22 +208,29 @@ pub async fn trips_go_from_queue_to_crossing(s: &dyn Store) {
     let waiting = s.trips(TripQuery { statuses: &[TripStatus::Yard, TripStatus::Virtual], ..Default::default() }).await.unwrap();
     assert_eq!(waiting.iter().map(|t| t.id).collect::<Vec<_>>(), vec![ta.id, tb.id]);
 
-    // Two calls for one lane: only the first gets it.
-    let lane = LaneId::parse("hn-vn-exp-1").unwrap();
+    // A call to a closed lane (a round that read it open before its board closed it) is not made.
+    let lane = LaneId::parse("huu-nghi-vn-export-1").unwrap();
     let call = |id: TripId, lane: &LaneId| Call { truck: TruckId::from(id), lane: lane.clone(), deadline: T0.plus_seconds(1000) };
+    let mut closed = s.lane(&lane).await.unwrap().expect("fixture lane");
+    closed.active = false;
+    s.put_lane(&closed, at(90, "board")).await.unwrap();
+    assert!(s.call_trips(&[call(ta.id, &lane)], at(95, "dispatch")).await.unwrap().is_empty(), "nobody called to a closed lane");
+    closed.active = true;
+    s.put_lane(&closed, at(99, "board")).await.unwrap();
+    // Two calls for one lane: only the first gets it.
     let called = s.call_trips(&[call(ta.id, &lane), call(tb.id, &lane)], at(100, "dispatch")).await.unwrap();
     assert_eq!(called.iter().map(|t| (t.id, t.status)).collect::<Vec<_>>(), vec![(ta.id, TripStatus::Called)]);
-    assert_eq!(called[0].lane.as_deref(), Some("hn-vn-exp-1"));
+    assert_eq!(called[0].lane.as_deref(), Some("huu-nghi-vn-export-1"));
     let due = s.due_notifications(T0.plus_seconds(100), 10).await.unwrap();
     assert_eq!((due.len(), due[0].kind.as_str(), due[0].trip_id), (1, "your-turn", ta.id));
-    assert!(due[0].payload.contains("hn-vn-exp-1"));
+    assert!(due[0].payload.contains("huu-nghi-vn-export-1"));
     s.notification_attempt(due[0].id, false, Some("gateway down"), T0.plus_seconds(160), T0.plus_seconds(100)).await.unwrap();
     assert!(s.due_notifications(T0.plus_seconds(150), 10).await.unwrap().is_empty(), "retried later");
     s.notification_attempt(due[0].id, true, None, T0.plus_seconds(160), T0.plus_seconds(160)).await.unwrap();
     assert!(s.due_notifications(T0.plus_seconds(10_000), 10).await.unwrap().is_empty());
 
     // b is called to a second lane, does not answer, and goes back to the virtual queue.
-    let lane2 = LaneId::parse("hn-vn-exp-2").unwrap();
+    let lane2 = LaneId::parse("huu-nghi-vn-export-2").unwrap();
     assert_eq!(s.call_trips(&[call(tb.id, &lane2)], at(110, "dispatch")).await.unwrap().len(), 1);
     assert_eq!(s.requeue_unanswered(&hn, T0.plus_seconds(999), at(999, "dispatch")).await.unwrap(), Vec::<TripId>::new());
     let back = s.requeue_unanswered(&hn, T0.plus_seconds(1000), at(1000, "dispatch")).await.unwrap();

@@ -157,7 +157,7 @@ pub async fn declarations_are_frozen_once_the_truck_is_called(s: &dyn Store) {
     let called = accepted_declaration(s, "0101234567", "12C-222.22").await;
     let tw = s.join_queue(new_trip(waiting, TripStatus::Yard, 10), actor("guard")).await.unwrap();
     let tc = s.join_queue(new_trip(called, TripStatus::Yard, 10), actor("guard")).await.unwrap();
-    let lane = LaneId::parse("hn-vn-exp-1").unwrap();
+    let lane = LaneId::parse("huu-nghi-vn-export-1").unwrap();
     let call = Call { truck: TruckId::from(tc.id), lane, deadline: T0.plus_seconds(900) };
     assert_eq!(s.call_trips(&[call], actor("dispatch")).await.unwrap().len(), 1);
     let before = audit_len(s).await;

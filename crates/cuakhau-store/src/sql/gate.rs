@@ -530,7 +530,8 @@ pub async fn call_trips<C: Conn>(c: &mut C, calls: &[Call], actor: Actor<'_>) ->
             .execute(
                 "UPDATE trips SET status = 'called', lane_id = $1, lane_hold = $1, called_at_us = $2, call_deadline_us = $3,
                  calls = calls + 1, updated_at_us = $2
-                 WHERE id = $4 AND status IN ('yard', 'virtual') AND NOT EXISTS (SELECT 1 FROM trips t2 WHERE t2.lane_hold = $1)",
+                 WHERE id = $4 AND status IN ('yard', 'virtual') AND NOT EXISTS (SELECT 1 FROM trips t2 WHERE t2.lane_hold = $1)
+                 AND EXISTS (SELECT 1 FROM lanes WHERE lanes.id = $1 AND lanes.active)",
                 params![call.lane.as_str(), actor.at.as_micros(), call.deadline.as_micros(), id],
             )
             .await?;

@@ -271,6 +271,10 @@ pub async fn load_reference<C: Conn>(c: &mut C, data: &ReferenceData, actor: Act
             }
             Write::Lane { new, old } => {
                 write_lane(c, new).await?;
+                if !new.active {
+                    // A lane closed by an import serves nobody either (see `put_lane`).
+                    super::gate::requeue_called_to_lane(c, new, actor.clone()).await?;
+                }
                 (format!("lane/{}", new.id.as_str()), old.as_ref().map(snapshot::lane), snapshot::lane(new), old.is_none())
             }
         };
@@ -320,9 +324,10 @@ pub async fn put_lane<C: Conn>(c: &mut C, lane: &Lane, actor: Actor<'_>) -> Resu
             Some(snapshot::lane(lane)),
         )
         .await?;
-        if !lane.active {
-            super::gate::requeue_called_to_lane(c, lane, actor).await?;
-        }
+    }
+    if !lane.active {
+        // Also when the lane was already closed (by an import before this rule, say).
+        super::gate::requeue_called_to_lane(c, lane, actor).await?;
     }
     Ok(lane.clone())
 }
