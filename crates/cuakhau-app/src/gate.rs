@@ -419,7 +419,7 @@ impl Gate<'_> {
             far_side_limit: core_gate::far_side_limit(&lanes, direction),
             expected_wait_s: estimated_wait_s(general_waiting + 1, serving_capacity(&lanes, direction, LaneClass::General))
                 .zip(opens)
-                .map(|(s, opens)| (opens.as_micros() - now.as_micros() + 999_999).div_euclid(1_000_000) + s),
+                .map(|(s, opens)| now.seconds_until(opens) + s),
             lanes: lane_states,
             booked_ahead,
             queue,

@@ -34,11 +34,7 @@ impl LoginThrottle {
     /// Seconds the caller must still wait before a try for any of `keys` is checked (0: go on).
     pub fn wait_s(&self, keys: &[String], now: Timestamp) -> i64 {
         let map = self.keys.lock().expect("not poisoned");
-        keys.iter()
-            .filter_map(|k| map.get(k))
-            .map(|e| (e.blocked_until.as_micros() - now.as_micros()).max(0).saturating_add(999_999) / 1_000_000)
-            .max()
-            .unwrap_or(0)
+        keys.iter().filter_map(|k| map.get(k)).map(|e| now.seconds_until(e.blocked_until)).max().unwrap_or(0)
     }
 
     /// Counts a failure for each key.
@@ -97,7 +93,7 @@ impl RateLimit {
         let full = map.get(key).map_or(now.as_micros(), |t| t.as_micros().max(now.as_micros()));
         let allowed_from = full - (self.burst - 1) * self.every_us;
         if now.as_micros() < allowed_from {
-            return Err((allowed_from - now.as_micros() + 999_999) / 1_000_000);
+            return Err(now.seconds_until(Timestamp(allowed_from)));
         }
         map.insert(key.to_string(), Timestamp(full + self.every_us));
         Ok(())

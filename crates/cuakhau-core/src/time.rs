@@ -19,6 +19,12 @@ impl Timestamp {
     pub const fn plus_seconds(self, s: i64) -> Self {
         Timestamp(self.0 + s * 1_000_000)
     }
+    /// Whole seconds from this instant until `later`, rounded up (so that this instant plus them
+    /// is not before `later`), and 0 when `later` is not after it: a wait as a person is told it.
+    pub const fn seconds_until(self, later: Timestamp) -> i64 {
+        let us = later.0.saturating_sub(self.0);
+        if us <= 0 { 0 } else { us.saturating_add(999_999) / 1_000_000 }
+    }
     /// The instant as a jiff timestamp, for formatting in a zone.
     pub fn to_jiff(self) -> jiff::Timestamp {
         jiff::Timestamp::from_microsecond(self.0).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
@@ -64,6 +70,17 @@ pub fn is_known_zone(zone: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seconds_until_round_up_and_never_go_below_zero() {
+        let t = Timestamp(10_000_000);
+        for (later_us, want) in
+            [(10_000_000, 0), (9_000_000, 0), (i64::MIN, 0), (10_000_001, 1), (10_500_000, 1), (11_000_000, 1), (11_000_001, 2)]
+        {
+            assert_eq!(t.seconds_until(Timestamp(later_us)), want, "{later_us}");
+            assert!(t.plus_seconds(want) >= Timestamp(later_us), "{later_us}: not before it");
+        }
+    }
 
     #[test]
     fn the_two_sides_are_one_hour_apart() {

@@ -108,10 +108,15 @@ pub(crate) fn parse_event_id(id: &str) -> Option<BoardId> {
     }
 }
 
+/// The id of a board holding `changes` and turning at `turns_at` (in whole seconds).
+fn board_id(changes: i64, turns_at: Timestamp, detail: bool) -> BoardId {
+    (changes, Some(turns_at.as_micros().div_euclid(1_000_000)), detail)
+}
+
 impl SharedBoard {
     /// What its event id says.
     pub(crate) fn id(&self, detail: bool) -> BoardId {
-        (self.changes, Some(self.turns_at.as_micros().div_euclid(1_000_000)), detail)
+        board_id(self.changes, self.turns_at, detail)
     }
 }
 
@@ -162,7 +167,7 @@ pub(crate) async fn shared_snapshot(
         }
     };
     let doc = super::gate::board_out(&board);
-    let id = (board.changes, Some(board.turns_at.as_micros().div_euclid(1_000_000)), detail);
+    let id = board_id(board.changes, board.turns_at, detail);
     // Compact JSON holds no line break, so it is one `data:` line.
     let head = format!("event: queue\nid: {}\nretry: 2000\ndata: ", event_id(id));
     let mut bytes = Vec::with_capacity(head.len() + 4096);

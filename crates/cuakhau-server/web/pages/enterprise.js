@@ -85,7 +85,9 @@ async function slots(d, pair) {
     api("GET", `/declarations/${d.id}/booking`).catch(() => null),
   ]);
   // A booked hour that no longer takes anyone (a suspension added since, or hours changed) is said so.
-  const bookedHour = booking && (await api("GET", `/gate-pairs/${encodeURIComponent(d.gate_pair)}/slots?direction=${d.direction}&from=${encodeURIComponent(booking.hour)}&hours=1`).catch(() => []))[0];
+  // (Read again only when it lies beyond the hours already read.)
+  const bookedHour = booking && (cal.find((h) => h.hour === booking.hour)
+    ?? (await api("GET", `/gate-pairs/${encodeURIComponent(d.gate_pair)}/slots?direction=${d.direction}&from=${encodeURIComponent(booking.hour)}&hours=1`).catch(() => []))[0]);
   const closed = bookedHour && Object.values(bookedHour.capacity).every((c) => c === 0);
   render(box, html`<h2 tabindex="-1">${t("slots")} · #${d.id} · ${pair} · ${word("dir", d.direction)} (${zoneName()})</h2>
   ${closed ? html`<p class="err" role="alert" id="booked-closed">${t("booked_hour_closed")}</p>` : ""}
