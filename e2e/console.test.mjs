@@ -625,6 +625,20 @@ test("a general truck is offered only the hours it can book, not the place held 
     await p.click(`button[data-act=slots][data-id="${fruit}"]`);
     await p.waitForSelector("#booked-closed");
     assert.equal(await p.textContent("#booked-closed"), "The booked hour no longer takes trucks (a suspension, or outside the gate's hours): cancel it and book another hour.");
+    // On a phone, in each language: the warning above the confirmation, in the reader's words.
+    const said = {
+      vi: "Giờ đã đặt nay không nhận xe (cửa khẩu tạm dừng hoặc ngoài giờ làm việc): hãy huỷ và đặt giờ khác.",
+      zh: "所订时段现已不通关（口岸暂停或不在开放时间）：请取消后另订时段。",
+    };
+    for (const lang of ["vi", "zh"]) {
+      const phone = await page(lang, 360);
+      await login(phone, "firm");
+      await phone.click(`button[data-act=slots][data-id="${fruit}"]`);
+      await phone.waitForSelector("#booked-closed");
+      assert.equal(await phone.textContent("#booked-closed"), said[lang]);
+      await (await phone.$("#slots")).screenshot({ path: join(SHOTS, `booked-closed-${lang}-360.png`) });
+      await phone.context().close();
+    }
     await p.context().close();
   } finally {
     for (const l of before) await admin("PATCH", `/lanes/${l.id}`, { capacity_per_hour: l.capacity_per_hour, active: l.active });
@@ -654,6 +668,15 @@ test("a gate board's emptied capacity box is refused, not saved as 0, and a susp
   const cells = await p.locator("tr:has(td:text('e2e: lane works')) td").allTextContents();
   assert.deepEqual(cells.slice(0, 3), ["CN", "25/11/2026, 14:00 Beijing time (UTC+8)", "25/11/2026, 15:00 Beijing time (UTC+8)"]);
   await p.context().close();
+  for (const lang of ["vi", "zh", "en"]) {
+    const phone = await page(lang, 360);
+    await login(phone, "admin");
+    await phone.goto(`${base}/#/operator?pair=kim-thanh`);
+    await phone.waitForSelector("td >> text=e2e: lane works");
+    await (await phone.$("tr:has(td:text('e2e: lane works'))")).scrollIntoViewIfNeeded();
+    await phone.screenshot({ path: join(SHOTS, `suspensions-${lang}-360.png`) });
+    await phone.context().close();
+  }
 });
 
 test("text from the data is shown as text, never as markup", async () => {
